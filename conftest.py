@@ -1,0 +1,46 @@
+"""Repository-wide pytest set-up: Debian Chromium for browser tests, never a downloaded browser."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from typing import Any
+
+import pytest
+
+# Playwright's sync API runs an event loop in the test thread; Django's live_server ORM calls
+# from that thread would otherwise raise SynchronousOnlyOperation.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = os.environ.get("JIXIAO_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def chromium_available() -> bool:
+    return os.path.exists(CHROMIUM) or shutil.which(CHROMIUM) is not None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if chromium_available():
+        return
+    browser_items = [item for item in items if item.get_closest_marker("browser")]
+    if browser_items and os.environ.get("CI"):
+        # In CI a missing browser is a failure, not a skip: the browser tests are mandatory.
+        raise pytest.UsageError(f"CI=true but no Chromium at {CHROMIUM}: install Debian's chromium")
+    skip = pytest.mark.skip(reason=f"browser tests need Debian Chromium at {CHROMIUM} (apt-get install chromium)")
+    for item in browser_items:
+        item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}

@@ -1,0 +1,101 @@
+"""Users with a role and a unit scope, and the audit log.
+
+Roles (角色): assessment office 考核办 (admin), unit liaison 绩效员, lead department 牵头单位,
+leader 分管领导, official 领导干部, auditor 纪委/审计 (read-only).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    OFFICE = "office", _("考核办")
+    LIAISON = "liaison", _("单位绩效员")
+    LEAD_DEPT = "lead_dept", _("牵头单位")
+    LEADER = "leader", _("分管领导")
+    OFFICIAL = "official", _("领导干部")
+    AUDITOR = "auditor", _("审计/纪检（只读）")
+
+
+class User(AbstractUser):
+    """A person who logs in. ``unit`` scopes liaisons, lead departments and officials."""
+
+    role = models.CharField(_("角色"), max_length=16, choices=Role.choices, default=Role.OFFICIAL)
+    unit = models.ForeignKey(
+        "organisation.Unit",
+        verbose_name=_("所属单位"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="users",
+    )
+    display_name = models.CharField(_("姓名"), max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("用户")
+        verbose_name_plural = _("用户")
+
+    def __str__(self) -> str:
+        return self.display_name or self.username
+
+    @property
+    def is_office(self) -> bool:
+        return self.is_superuser or self.role == Role.OFFICE
+
+    @property
+    def can_write(self) -> bool:
+        """Auditors read everything and write nothing."""
+        return self.is_active and self.role != Role.AUDITOR
+
+    @property
+    def sees_all_units(self) -> bool:
+        return self.is_office or self.role in {Role.AUDITOR, Role.LEADER}
+
+
+class AuditAction(models.TextChoices):
+    LOGIN = "login", _("登录")
+    LOGIN_FAILED = "login_failed", _("登录失败")
+    LOGOUT = "logout", _("退出")
+    CREATE = "create", _("新增")
+    UPDATE = "update", _("修改")
+    DELETE = "delete", _("删除")
+    IMPORT = "import", _("导入")
+    EXPORT = "export", _("导出")
+    VIEW_SENSITIVE = "view", _("查看敏感数据")
+    PASSWORD = "password", _("修改密码")
+
+
+class AuditLog(models.Model):
+    """One auditable event. Rows are only ever inserted (services never update or delete them)."""
+
+    at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("操作人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    actor_name = models.CharField(_("操作人账号"), max_length=150, blank=True)
+    action = models.CharField(_("动作"), max_length=16, choices=AuditAction.choices)
+    object_type = models.CharField(_("对象类型"), max_length=64, blank=True)
+    object_id = models.CharField(_("对象编号"), max_length=64, blank=True)
+    object_repr = models.CharField(_("对象"), max_length=200, blank=True)
+    changes: models.JSONField[Any] = models.JSONField(_("变更"), default=dict, blank=True)
+    ip_address = models.GenericIPAddressField(_("IP"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("审计日志")
+        verbose_name_plural = _("审计日志")
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["object_type", "object_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name} {self.action} {self.object_repr}"

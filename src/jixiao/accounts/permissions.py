@@ -1,0 +1,72 @@
+"""Role and unit scoping used by every view and selector.
+
+A liaison, lead department or official sees only their own unit; the office, leaders and auditors
+see all units; only the office configures; auditors never write.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Model, QuerySet
+from django.http import HttpRequest, HttpResponse
+
+from jixiao.accounts.models import User
+
+M = TypeVar("M", bound=Model)
+View = Callable[..., HttpResponse]
+
+
+def request_user(request: HttpRequest) -> User:
+    user = request.user
+    if not isinstance(user, User) or not user.is_authenticated:
+        raise PermissionDenied
+    return user
+
+
+def scope_to_units(user: User, queryset: QuerySet[M], unit_path: str = "unit") -> QuerySet[M]:
+    """Return ``queryset`` limited to what ``user`` may see; ``unit_path`` leads to a Unit."""
+    if user.sees_all_units:
+        return queryset
+    if user.unit_id is None:
+        return queryset.none()
+    lookup = "pk" if unit_path == "" else f"{unit_path}_id"
+    return queryset.filter(**{lookup: user.unit_id})
+
+
+def can_edit_unit(user: User, unit_id: int | None) -> bool:
+    """Office edits every unit; a liaison edits their own; nobody else writes unit data."""
+    if not user.can_write:
+        return False
+    if user.is_office:
+        return True
+    from jixiao.accounts.models import Role
+
+    return user.role == Role.LIAISON and unit_id is not None and user.unit_id == unit_id
+
+
+def office_required(view: View) -> View:
+    """Only the assessment office (or a superuser) may call the view."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request_user(request).is_office:
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def write_required(view: View) -> View:
+    """Refuse unsafe methods to read-only roles (auditors)."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.method not in {"GET", "HEAD", "OPTIONS"} and not request_user(request).can_write:
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapper

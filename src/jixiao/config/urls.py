@@ -1,0 +1,13 @@
+"""Top-level URL map: one include per app."""
+
+from __future__ import annotations
+
+from django.urls import include, path
+
+urlpatterns = [
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/", include("jixiao.accounts.urls")),
+    path("org/", include("jixiao.organisation.urls")),
+    path("schemes/", include("jixiao.schemes.urls")),
+    path("", include("jixiao.web.urls")),
+]

@@ -1,0 +1,275 @@
+"""Cycles, schemes, components, grading policies and four-level indicator trees (M2, M3).
+
+考核周期 Cycle, 考核方案 Scheme (one per unit category per cycle), 考核构成 Component
+(平时实绩, 年度实绩, 自身建设, 社会公认度 …, with sub-components), 等次政策 GradingPolicy
+with 等次 GradeLevel and 规则 GradingRule, 指标 IndicatorNode (四级指标体系), 指标库 LibraryEntry.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from jixiao.organisation.models import FunctionZone, Layer, Unit, UnitCategory
+
+WEIGHT_TOTAL = Decimal("100")
+MAX_LEVEL = 4
+
+_weight_validators = [MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))]
+
+
+class CycleStatus(models.TextChoices):
+    DRAFT = "draft", _("筹备")
+    OPEN = "open", _("进行中")
+    CLOSED = "closed", _("已结束")
+
+
+class Cycle(models.Model):
+    """An assessment year."""
+
+    year = models.PositiveIntegerField(_("年度"), unique=True)
+    name = models.CharField(_("名称"), max_length=100)
+    status = models.CharField(_("状态"), max_length=8, choices=CycleStatus.choices, default=CycleStatus.DRAFT)
+
+    class Meta:
+        verbose_name = _("考核周期")
+        verbose_name_plural = _("考核周期")
+        ordering = ["-year"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Scheme(models.Model):
+    """The scheme that applies to one unit category in one cycle."""
+
+    cycle = models.ForeignKey(Cycle, verbose_name=_("周期"), on_delete=models.CASCADE, related_name="schemes")
+    category = models.ForeignKey(
+        UnitCategory, verbose_name=_("单位类别"), on_delete=models.PROTECT, related_name="schemes"
+    )
+    name = models.CharField(_("名称"), max_length=120)
+    notes = models.TextField(_("说明"), blank=True)
+    copied_from = models.ForeignKey(
+        "self", verbose_name=_("复制自"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("考核方案")
+        verbose_name_plural = _("考核方案")
+        ordering = ["-cycle__year", "category__order"]
+        constraints = [models.UniqueConstraint(fields=["cycle", "category"], name="scheme_one_per_category")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Component(models.Model):
+    """A weighted part of the total score; a component may split into weighted sub-components."""
+
+    scheme = models.ForeignKey(
+        Scheme, verbose_name=_("方案"), on_delete=models.CASCADE, related_name="components"
+    )
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("上级构成"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="children",
+    )
+    code = models.SlugField(_("代码"), max_length=32)
+    name = models.CharField(_("名称"), max_length=100)
+    weight = models.DecimalField(_("权重"), max_digits=6, decimal_places=2, validators=_weight_validators)
+    order = models.PositiveIntegerField(_("排序"), default=0)
+
+    class Meta:
+        verbose_name = _("考核构成")
+        verbose_name_plural = _("考核构成")
+        ordering = ["scheme_id", "order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["scheme", "code"], name="component_unique_code"),
+            models.CheckConstraint(
+                condition=Q(weight__gte=0) & Q(weight__lte=100), name="component_weight_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.weight}"
+
+
+class Subject(models.TextChoices):
+    TEAM = "team", _("领导班子")
+    OFFICIAL = "official", _("领导干部")
+
+
+class GradingPolicy(models.Model):
+    """How a scheme grades teams or officials: ordered levels with quotas and switchable rules."""
+
+    scheme = models.ForeignKey(
+        Scheme, verbose_name=_("方案"), on_delete=models.CASCADE, related_name="grading_policies"
+    )
+    subject = models.CharField(_("对象"), max_length=8, choices=Subject.choices)
+
+    class Meta:
+        verbose_name = _("等次政策")
+        verbose_name_plural = _("等次政策")
+        constraints = [models.UniqueConstraint(fields=["scheme", "subject"], name="policy_one_per_subject")]
+
+    def __str__(self) -> str:
+        return f"{self.scheme} · {self.get_subject_display()}"
+
+
+class GradeLevel(models.Model):
+    """One grade (e.g. 优秀) with its share of the category in percent (blank: no quota)."""
+
+    policy = models.ForeignKey(
+        GradingPolicy, verbose_name=_("政策"), on_delete=models.CASCADE, related_name="levels"
+    )
+    code = models.SlugField(_("代码"), max_length=32)
+    label = models.CharField(_("名称"), max_length=32)
+    quota_percent = models.DecimalField(
+        _("比例(%)"), max_digits=5, decimal_places=2, null=True, blank=True, validators=_weight_validators
+    )
+    order = models.PositiveIntegerField(_("顺序（1 为最高）"))
+
+    class Meta:
+        verbose_name = _("等次")
+        verbose_name_plural = _("等次")
+        ordering = ["policy_id", "order"]
+        constraints = [
+            models.UniqueConstraint(fields=["policy", "code"], name="grade_level_unique_code"),
+            models.UniqueConstraint(fields=["policy", "order"], name="grade_level_unique_order"),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class GradingRuleType(models.TextChoices):
+    """Rule kinds; their parameters are documented in schemes/rule_types.py."""
+
+    BOTTOM_SHARE = "bottom_share", _("类别末位比例降等")
+    EVALUATION_BOTTOM_SHARE = "evaluation_bottom_share", _("民主测评末位比例降等")
+    TARGET_UNDER = "target_under", _("量化指标得分率过低降等")
+    NEGATIVE_VOTES = "negative_votes", _("基本称职及以下票数超比例降等")
+    SANCTIONS = "sanctions", _("处分与问责限制等次")
+    TEAM_CAP = "team_cap", _("班子等次限制成员优秀比例")
+    CONSECUTIVE_LAST = "consecutive_last", _("连续末位提示")
+
+
+class GradingRule(models.Model):
+    """A switchable, parameterised grading rule belonging to a policy."""
+
+    policy = models.ForeignKey(
+        GradingPolicy, verbose_name=_("政策"), on_delete=models.CASCADE, related_name="rules"
+    )
+    rule_type = models.CharField(_("规则"), max_length=32, choices=GradingRuleType.choices)
+    enabled = models.BooleanField(_("启用"), default=True)
+    params: models.JSONField[dict[str, Any]] = models.JSONField(_("参数"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("等次规则")
+        verbose_name_plural = _("等次规则")
+        constraints = [
+            models.UniqueConstraint(fields=["policy", "rule_type"], name="grading_rule_unique_type")
+        ]
+
+    def __str__(self) -> str:
+        return self.get_rule_type_display()
+
+
+class IndicatorKind(models.TextChoices):
+    BASE = "base", _("基础指标")
+    DYNAMIC = "dynamic", _("动态指标")
+
+
+class LibraryKind(models.TextChoices):
+    BASIC = "basic", _("基本指标")
+    REGIONAL = "regional", _("区域指标")
+    POSITION = "position", _("岗位指标")
+
+
+class LibraryEntry(models.Model):
+    """A reusable indicator from the "3+3+3" library."""
+
+    kind = models.CharField(_("类型"), max_length=10, choices=LibraryKind.choices)
+    code = models.SlugField(_("代码"), max_length=32, unique=True)
+    name = models.CharField(_("名称"), max_length=200)
+    description = models.TextField(_("说明"), blank=True)
+    rule_type = models.CharField(_("计分规则"), max_length=32, blank=True)
+    rule_params: models.JSONField[dict[str, Any]] = models.JSONField(_("规则参数"), default=dict, blank=True)
+    function_zone = models.ForeignKey(
+        FunctionZone, verbose_name=_("适用功能区"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+    layer = models.CharField(_("适用层级"), max_length=8, choices=Layer.choices, blank=True)
+
+    class Meta:
+        verbose_name = _("指标库条目")
+        verbose_name_plural = _("指标库")
+        ordering = ["kind", "code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class IndicatorNode(models.Model):
+    """A node of the four-level indicator tree. Children's weights are shares (summing to 100)
+    of their parent; level-1 nodes' weights are shares of their component. Leaves carry a
+    scoring rule with parameters as data."""
+
+    scheme = models.ForeignKey(
+        Scheme, verbose_name=_("方案"), on_delete=models.CASCADE, related_name="indicators"
+    )
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("上级指标"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="children",
+    )
+    component = models.ForeignKey(
+        Component, verbose_name=_("所属构成"), on_delete=models.PROTECT, related_name="indicators"
+    )
+    level = models.PositiveSmallIntegerField(
+        _("级别"), validators=[MinValueValidator(1), MaxValueValidator(MAX_LEVEL)]
+    )
+    code = models.CharField(_("编号"), max_length=32, blank=True)
+    name = models.CharField(_("名称"), max_length=200)
+    weight = models.DecimalField(_("权重"), max_digits=6, decimal_places=2, validators=_weight_validators)
+    order = models.PositiveIntegerField(_("排序"), default=0)
+    kind = models.CharField(
+        _("类型"), max_length=8, choices=IndicatorKind.choices, default=IndicatorKind.BASE
+    )
+    is_long_term = models.BooleanField(_("潜绩指标"), default=False)
+    target_text = models.TextField(_("目标内容"), blank=True)
+    rule_type = models.CharField(_("计分规则"), max_length=32, blank=True)
+    rule_params: models.JSONField[dict[str, Any]] = models.JSONField(_("规则参数"), default=dict, blank=True)
+    lead_unit = models.ForeignKey(
+        Unit, verbose_name=_("牵头单位"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    library_entry = models.ForeignKey(
+        LibraryEntry, verbose_name=_("指标库来源"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+
+    class Meta:
+        verbose_name = _("指标")
+        verbose_name_plural = _("指标")
+        ordering = ["scheme_id", "level", "order", "id"]
+        indexes = [models.Index(fields=["scheme", "parent", "order"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(level__gte=1) & Q(level__lte=MAX_LEVEL), name="indicator_level_1_4"
+            ),
+            models.CheckConstraint(
+                condition=Q(weight__gte=0) & Q(weight__lte=100), name="indicator_weight_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

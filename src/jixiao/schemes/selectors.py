@@ -1,0 +1,88 @@
+"""Reads of schemes and indicator trees, including the weight check at every level."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from jixiao.schemes.models import WEIGHT_TOTAL, Component, IndicatorNode, Scheme
+
+
+@dataclass
+class TreeNode:
+    node: IndicatorNode
+    children: list[TreeNode] = field(default_factory=list)
+
+    @property
+    def children_weight(self) -> Decimal:
+        return sum((c.node.weight for c in self.children), Decimal("0"))
+
+    @property
+    def children_ok(self) -> bool:
+        return not self.children or self.children_weight == WEIGHT_TOTAL
+
+
+@dataclass
+class ComponentTree:
+    component: Component
+    roots: list[TreeNode]
+
+    @property
+    def roots_weight(self) -> Decimal:
+        return sum((r.node.weight for r in self.roots), Decimal("0"))
+
+    @property
+    def roots_ok(self) -> bool:
+        return not self.roots or self.roots_weight == WEIGHT_TOTAL
+
+
+@dataclass(frozen=True)
+class WeightProblem:
+    where: str
+    total: Decimal
+
+
+def indicator_forest(*, scheme: Scheme) -> list[ComponentTree]:
+    """Return the scheme's indicator tree grouped by component, in two queries."""
+    components = list(scheme.components.filter(parent__isnull=True).order_by("order", "id"))
+    nodes = list(scheme.indicators.select_related("lead_unit").order_by("level", "order", "id"))
+    by_id = {n.pk: TreeNode(n) for n in nodes}
+    roots: dict[int, list[TreeNode]] = {}
+    for n in nodes:
+        tree_node = by_id[n.pk]
+        if n.parent_id is None:
+            roots.setdefault(n.component_id, []).append(tree_node)
+        else:
+            by_id[n.parent_id].children.append(tree_node)
+    all_components = {c.pk: c for c in scheme.components.all()}
+    forest = [ComponentTree(c, roots.pop(c.pk, [])) for c in components]
+    # Level-1 indicators may hang off sub-components; show those too.
+    for comp_id, comp_roots in roots.items():
+        forest.append(ComponentTree(all_components[comp_id], comp_roots))
+    return forest
+
+
+def weight_problems(*, scheme: Scheme) -> list[WeightProblem]:
+    """Return every level whose weights do not sum to 100: components, sub-components,
+    each component's level-1 indicators, and each node's children."""
+    problems: list[WeightProblem] = []
+    comps = list(scheme.components.all())
+    top = [c for c in comps if c.parent_id is None]
+    if top and sum((c.weight for c in top), Decimal("0")) != WEIGHT_TOTAL:
+        problems.append(WeightProblem(str(scheme), sum((c.weight for c in top), Decimal("0"))))
+    for parent in comps:
+        kids = [c for c in comps if c.parent_id == parent.pk]
+        if kids and sum((c.weight for c in kids), Decimal("0")) != WEIGHT_TOTAL:
+            problems.append(WeightProblem(parent.name, sum((c.weight for c in kids), Decimal("0"))))
+
+    def walk(items: list[TreeNode]) -> None:
+        for item in items:
+            if not item.children_ok:
+                problems.append(WeightProblem(item.node.name, item.children_weight))
+            walk(item.children)
+
+    for tree in indicator_forest(scheme=scheme):
+        if not tree.roots_ok:
+            problems.append(WeightProblem(tree.component.name, tree.roots_weight))
+        walk(tree.roots)
+    return problems

@@ -1,0 +1,216 @@
+"""Writes to cycles, schemes and indicator trees (M2, M3)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Max
+from django.utils.translation import gettext as _
+
+from jixiao.accounts.audit import audit_record, snapshot
+from jixiao.accounts.models import AuditAction, User
+from jixiao.schemes.models import (
+    MAX_LEVEL,
+    Component,
+    Cycle,
+    GradeLevel,
+    GradingPolicy,
+    GradingRule,
+    IndicatorNode,
+    LibraryEntry,
+    Scheme,
+)
+from jixiao.schemes.rule_types import RuleParamError, validate_rule_params
+
+
+def rule_params_clean(*, rule_type: str, params: dict[str, Any], where: str) -> dict[str, Any]:
+    """Return validated params, or raise ValidationError naming the indicator ``where``."""
+    if not rule_type:
+        return {}
+    try:
+        return validate_rule_params(rule_type, params)
+    except RuleParamError as exc:
+        raise ValidationError(_("指标“%(where)s”：%(error)s") % {"where": where, "error": exc}) from exc
+
+
+@transaction.atomic
+def indicator_add_child(
+    *,
+    actor: User,
+    scheme: Scheme,
+    parent: IndicatorNode | None,
+    name: str,
+    weight: Decimal,
+    component: Component | None = None,
+    rule_type: str = "",
+    rule_params: dict[str, Any] | None = None,
+    target_text: str = "",
+    library_entry: LibraryEntry | None = None,
+) -> IndicatorNode:
+    """Append a node under ``parent`` (or at level 1 of ``component``) and return it."""
+    if parent is not None and parent.scheme_id != scheme.pk:
+        raise ValidationError(_("上级指标不属于该方案"))
+    level = 1 if parent is None else parent.level + 1
+    if level > MAX_LEVEL:
+        raise ValidationError(_("指标体系最多四级"))
+    if parent is not None:
+        component = parent.component
+    if component is None or component.scheme_id != scheme.pk:
+        raise ValidationError(_("请选择该方案的考核构成"))
+    if library_entry is not None:
+        rule_type = rule_type or library_entry.rule_type
+        rule_params = rule_params or dict(library_entry.rule_params)
+    siblings = IndicatorNode.objects.filter(scheme=scheme, parent=parent)
+    if parent is None:
+        siblings = siblings.filter(component=component)
+    next_order = (siblings.aggregate(m=Max("order"))["m"] or 0) + 1
+    node = IndicatorNode(
+        scheme=scheme,
+        parent=parent,
+        component=component,
+        level=level,
+        name=name,
+        weight=weight,
+        order=next_order,
+        rule_type=rule_type,
+        rule_params=rule_params_clean(rule_type=rule_type, params=rule_params or {}, where=name),
+        target_text=target_text,
+        library_entry=library_entry,
+    )
+    node.full_clean()
+    node.save()
+    audit_record(actor=actor, action=AuditAction.CREATE, obj=node, changes=snapshot(node))
+    return node
+
+
+@transaction.atomic
+def indicator_update(*, actor: User, node: IndicatorNode, fields: dict[str, Any]) -> IndicatorNode:
+    """Change a node's editable fields (name, weight, rule, target …) and return it."""
+    before = snapshot(node)
+    allowed = {
+        "name",
+        "weight",
+        "code",
+        "rule_type",
+        "rule_params",
+        "target_text",
+        "kind",
+        "is_long_term",
+        "lead_unit",
+    }
+    for key, value in fields.items():
+        if key not in allowed:
+            raise ValidationError(_("字段不可修改：%(f)s") % {"f": key})
+        setattr(node, key, value)
+    node.rule_params = rule_params_clean(
+        rule_type=node.rule_type, params=node.rule_params or {}, where=node.name
+    )
+    node.full_clean()
+    node.save()
+    after = snapshot(node)
+    changes = {k: [before.get(k), v] for k, v in after.items() if before.get(k) != v}
+    if changes:
+        audit_record(actor=actor, action=AuditAction.UPDATE, obj=node, changes=changes)
+    return node
+
+
+@transaction.atomic
+def indicator_move(*, actor: User, node: IndicatorNode, direction: int) -> None:
+    """Swap ``node`` with its previous (direction −1) or next (+1) sibling."""
+    siblings = list(
+        IndicatorNode.objects.select_for_update()
+        .filter(scheme_id=node.scheme_id, parent_id=node.parent_id, component_id=node.component_id)
+        .order_by("order", "id")
+    )
+    index = next(i for i, s in enumerate(siblings) if s.pk == node.pk)
+    other = index + (1 if direction > 0 else -1)
+    if other < 0 or other >= len(siblings):
+        return
+    siblings[index], siblings[other] = siblings[other], siblings[index]
+    for position, sibling in enumerate(siblings, start=1):
+        if sibling.order != position:
+            sibling.order = position
+            sibling.save(update_fields=["order"])
+    audit_record(actor=actor, action=AuditAction.UPDATE, obj=node, changes={"order": ["move", direction]})
+
+
+@transaction.atomic
+def indicator_delete(*, actor: User, node: IndicatorNode) -> None:
+    """Delete a node and its subtree, audited."""
+    audit_record(
+        actor=actor,
+        action=AuditAction.DELETE,
+        obj=node,
+        changes={**snapshot(node), "descendants": node.children.count()},
+    )
+    node.delete()
+
+
+@transaction.atomic
+def scheme_copy(*, actor: User, source: Scheme, cycle: Cycle) -> Scheme:
+    """Copy ``source`` (components, grading policies, indicator tree) into ``cycle``; return the copy."""
+    if Scheme.objects.filter(cycle=cycle, category_id=source.category_id).exists():
+        raise ValidationError(_("该周期已有此类别的方案"))
+    copy = Scheme.objects.create(
+        cycle=cycle,
+        category_id=source.category_id,
+        name=source.name.replace(str(source.cycle.year), str(cycle.year)),
+        notes=source.notes,
+        copied_from=source,
+    )
+    component_map: dict[int, Component] = {}
+    for comp in source.components.order_by("parent_id", "order", "id"):
+        component_map[comp.pk] = Component.objects.create(
+            scheme=copy,
+            parent=component_map[comp.parent_id] if comp.parent_id else None,
+            code=comp.code,
+            name=comp.name,
+            weight=comp.weight,
+            order=comp.order,
+        )
+    for policy in source.grading_policies.all():
+        new_policy = GradingPolicy.objects.create(scheme=copy, subject=policy.subject)
+        GradeLevel.objects.bulk_create(
+            GradeLevel(
+                policy=new_policy,
+                code=lv.code,
+                label=lv.label,
+                quota_percent=lv.quota_percent,
+                order=lv.order,
+            )
+            for lv in policy.levels.all()
+        )
+        GradingRule.objects.bulk_create(
+            GradingRule(policy=new_policy, rule_type=r.rule_type, enabled=r.enabled, params=r.params)
+            for r in policy.rules.all()
+        )
+    node_map: dict[int, IndicatorNode] = {}
+    # Level order guarantees a parent is copied before its children.
+    for node in source.indicators.order_by("level", "order", "id"):
+        node_map[node.pk] = IndicatorNode.objects.create(
+            scheme=copy,
+            parent=node_map[node.parent_id] if node.parent_id else None,
+            component=component_map[node.component_id],
+            level=node.level,
+            code=node.code,
+            name=node.name,
+            weight=node.weight,
+            order=node.order,
+            kind=node.kind,
+            is_long_term=node.is_long_term,
+            target_text=node.target_text,
+            rule_type=node.rule_type,
+            rule_params=node.rule_params,
+            lead_unit_id=node.lead_unit_id,
+            library_entry_id=node.library_entry_id,
+        )
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        obj=copy,
+        changes={"copied_from": source.pk, "indicators": len(node_map), "components": len(component_map)},
+    )
+    return copy
