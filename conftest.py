@@ -25,6 +25,19 @@ CHROMIUM_ARGS = [
 ]
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # Hashed (manifest) static URLs need collectstatic; tests and live_server use plain storage.
+    # pytest-django has loaded settings by now, but no storage has been touched yet.
+    if not config.pluginmanager.hasplugin("django"):
+        return  # `make test-engine` runs the pure scoring tests without Django
+    from django.conf import settings
+
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
 def chromium_available() -> bool:
     return os.path.exists(CHROMIUM) or shutil.which(CHROMIUM) is not None
 
@@ -36,7 +49,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if browser_items and os.environ.get("CI"):
         # In CI a missing browser is a failure, not a skip: the browser tests are mandatory.
         raise pytest.UsageError(f"CI=true but no Chromium at {CHROMIUM}: install Debian's chromium")
-    skip = pytest.mark.skip(reason=f"browser tests need Debian Chromium at {CHROMIUM} (apt-get install chromium)")
+    skip = pytest.mark.skip(
+        reason=f"browser tests need Debian Chromium at {CHROMIUM} (apt-get install chromium)"
+    )
     for item in browser_items:
         item.add_marker(skip)
 

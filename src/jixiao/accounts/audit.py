@@ -36,14 +36,7 @@ def _client_ip() -> str | None:
 
 def snapshot(instance: models.Model, fields: Iterable[str] | None = None) -> dict[str, Any]:
     """Return the concrete field values of ``instance`` as JSON-able data."""
-    names = (
-        list(fields)
-        if fields is not None
-        else [
-            f.attname
-            for f in instance._meta.concrete_fields
-        ]
-    )
+    names = list(fields) if fields is not None else [f.attname for f in instance._meta.concrete_fields]
     return {name: _jsonable(getattr(instance, name)) for name in names}
 
 

@@ -8,6 +8,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("jixiao.accounts.urls")),
     path("org/", include("jixiao.organisation.urls")),
+    path("org/io/", include("jixiao.organisation.urls_excel")),
     path("schemes/", include("jixiao.schemes.urls")),
     path("", include("jixiao.web.urls")),
 ]
