@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "jixiao.accounts",
     "jixiao.organisation",
     "jixiao.schemes",
+    "jixiao.facts",
     "jixiao.web",
 ]
 
