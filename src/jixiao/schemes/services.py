@@ -31,7 +31,7 @@ def rule_params_clean(*, rule_type: str, params: dict[str, Any], where: str) -> 
     if not rule_type:
         return {}
     try:
-        return validate_rule_params(rule_type, params)
+        return validate_rule_params(rule_type, params, indicator=where)
     except RuleParamError as exc:
         raise ValidationError(_("指标“%(where)s”：%(error)s") % {"where": where, "error": exc}) from exc
 

@@ -58,5 +58,5 @@ class LibraryEntryFactory(factory.django.DjangoModelFactory):
     kind = LibraryKind.BASIC
     code = factory.Sequence(lambda n: f"lib{n}")
     name = factory.Sequence(lambda n: f"库指标{n}")
-    rule_type = "completion_ratio"
-    rule_params = factory.LazyFunction(lambda: {"max_points": 10.0})
+    rule_type = "completion"
+    rule_params = factory.LazyFunction(lambda: {"cap": 1.2})
