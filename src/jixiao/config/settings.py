@@ -6,8 +6,12 @@ from pathlib import Path
 from typing import Any
 
 import dj_database_url
+import django_stubs_ext
 
 from jixiao.config.env import ConfigError, env_bool, env_int, env_list, env_str
+
+# Lets ModelForm[Model], QuerySet[Model] etc. be subscripted at run time, as the type checker wants.
+django_stubs_ext.monkeypatch()
 
 SRC_DIR = Path(__file__).resolve().parent.parent
 BASE_DIR = SRC_DIR.parent.parent
@@ -36,6 +40,7 @@ INSTALLED_APPS = [
     "jixiao.organisation",
     "jixiao.schemes",
     "jixiao.facts",
+    "jixiao.results",
     "jixiao.web",
 ]
 

@@ -57,6 +57,12 @@ class Scheme(models.Model):
     copied_from = models.ForeignKey(
         "self", verbose_name=_("复制自"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    options: models.JSONField[dict[str, Any]] = models.JSONField(
+        _("计分选项"),
+        default=dict,
+        blank=True,
+        help_text=_("扣分、债务率、并列名次等计分参数，详见 docs/scoring.md"),
+    )
 
     class Meta:
         verbose_name = _("考核方案")
@@ -68,8 +74,47 @@ class Scheme(models.Model):
         return self.name
 
 
+class Subject(models.TextChoices):
+    TEAM = "team", _("领导班子")
+    OFFICIAL = "official", _("领导干部")
+
+
+class ComponentSource(models.TextChoices):
+    """Where a component's score comes from."""
+
+    INDICATORS = "indicators", _("指标体系")
+    RATINGS = "ratings", _("测评与满意度")
+    TEAM = "team", _("所在班子得分")
+
+
+class RaterGroup(models.Model):
+    """A rater group (评价主体, "1+5+N") of a cycle: trimming and the minimum ballots shown."""
+
+    cycle = models.ForeignKey(Cycle, verbose_name=_("周期"), on_delete=models.CASCADE, related_name="rater_groups")
+    code = models.SlugField(_("代码"), max_length=32)
+    name = models.CharField(_("名称"), max_length=64)
+    trim_percent = models.DecimalField(
+        _("去掉最高最低比例(%)"), max_digits=5, decimal_places=2, default=Decimal("0"), validators=_weight_validators
+    )
+    trim_min_count = models.PositiveIntegerField(_("超过此人数才去除"), default=5)
+    min_ballots = models.PositiveIntegerField(_("最少票数"), default=1)
+    order = models.PositiveIntegerField(_("排序"), default=0)
+
+    class Meta:
+        verbose_name = _("评价主体")
+        verbose_name_plural = _("评价主体")
+        ordering = ["cycle_id", "order", "code"]
+        constraints = [models.UniqueConstraint(fields=["cycle", "code"], name="rater_group_unique_code")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Component(models.Model):
-    """A weighted part of the total score; a component may split into weighted sub-components."""
+    """A weighted part of the total score; a component may split into weighted sub-components.
+
+    Team components weigh the unit's score; official components weigh an official's score, with
+    per-layer weights (e.g. the team head's duty score is 70% of the team's score)."""
 
     scheme = models.ForeignKey(
         Scheme, verbose_name=_("方案"), on_delete=models.CASCADE, related_name="components"
@@ -86,6 +131,20 @@ class Component(models.Model):
     name = models.CharField(_("名称"), max_length=100)
     weight = models.DecimalField(_("权重"), max_digits=6, decimal_places=2, validators=_weight_validators)
     order = models.PositiveIntegerField(_("排序"), default=0)
+    subject = models.CharField(_("对象"), max_length=8, choices=Subject.choices, default=Subject.TEAM)
+    source = models.CharField(
+        _("得分来源"), max_length=12, choices=ComponentSource.choices, default=ComponentSource.INDICATORS
+    )
+    layer_weights: models.JSONField[dict[str, float]] = models.JSONField(
+        _("分层权重"), default=dict, blank=True, help_text=_("干部构成：如 {\"head\": 70, \"member\": 50}")
+    )
+    group_weights: models.JSONField[dict[str, float]] = models.JSONField(
+        _("评价主体权重"), default=dict, blank=True, help_text=_("测评构成：如 {\"public\": 35, \"peers\": 15}")
+    )
+    item_weights: models.JSONField[dict[str, float]] = models.JSONField(
+        _("测评项目权重"), default=dict, blank=True, help_text=_("为空时各项目等权")
+    )
+    team_component = models.SlugField(_("取班子构成"), max_length=32, blank=True)
 
     class Meta:
         verbose_name = _("考核构成")
@@ -100,11 +159,6 @@ class Component(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} {self.weight}"
-
-
-class Subject(models.TextChoices):
-    TEAM = "team", _("领导班子")
-    OFFICIAL = "official", _("领导干部")
 
 
 class GradingPolicy(models.Model):

@@ -1,0 +1,76 @@
+"""Scoring runs (计分批次) and their results. A run is immutable: a later run never overwrites an
+earlier one, and its inputs' and outputs' SHA-256 digests let anyone check it was not altered."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from jixiao.organisation.models import Official, Unit
+from jixiao.schemes.models import Cycle
+
+
+class ScoringRun(models.Model):
+    cycle = models.ForeignKey(Cycle, verbose_name=_("周期"), on_delete=models.PROTECT, related_name="runs")
+    number = models.PositiveIntegerField(_("批次号"))
+    engine_version = models.CharField(_("引擎版本"), max_length=32)
+    created_at = models.DateTimeField(_("计算时间"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("计算人"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_by_name = models.CharField(_("计算人账号"), max_length=150, blank=True)
+    input_digest = models.CharField(_("输入摘要 SHA-256"), max_length=64)
+    output_digest = models.CharField(_("结果摘要 SHA-256"), max_length=64)
+    parameters: models.JSONField[dict[str, Any]] = models.JSONField(_("参数"), default=dict)
+    note = models.CharField(_("说明"), max_length=200, blank=True)
+    entity_count = models.PositiveIntegerField(_("对象数"), default=0)
+    seconds = models.FloatField(_("耗时（秒）"), default=0)
+
+    class Meta:
+        verbose_name = _("计分批次")
+        verbose_name_plural = _("计分批次")
+        ordering = ["-cycle__year", "-number"]
+        constraints = [models.UniqueConstraint(fields=["cycle", "number"], name="run_unique_number")]
+
+    def __str__(self) -> str:
+        return f"{self.cycle.year}-#{self.number}"
+
+
+class ResultSubject(models.TextChoices):
+    UNIT = "unit", _("领导班子")
+    OFFICIAL = "official", _("领导干部")
+
+
+class EntityResult(models.Model):
+    """One unit's or official's outcome in a run: total, components, rank, grade, explanation."""
+
+    run = models.ForeignKey(ScoringRun, verbose_name=_("批次"), on_delete=models.CASCADE, related_name="results")
+    subject = models.CharField(_("对象类型"), max_length=8, choices=ResultSubject.choices)
+    unit = models.ForeignKey(Unit, verbose_name=_("单位"), on_delete=models.PROTECT, related_name="+")
+    official = models.ForeignKey(
+        Official, verbose_name=_("干部"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    category = models.CharField(_("类别"), max_length=64)
+    total = models.FloatField(_("总分"), null=True)
+    components: models.JSONField[dict[str, Any]] = models.JSONField(_("构成得分"), default=dict)
+    rank = models.PositiveIntegerField(_("名次"), null=True)
+    grade = models.CharField(_("等次"), max_length=32, blank=True)
+    flags: models.JSONField[list[str]] = models.JSONField(_("提示"), default=list)
+    explanation: models.JSONField[dict[str, Any]] = models.JSONField(_("计分说明"), default=dict)
+
+    class Meta:
+        verbose_name = _("考核结果")
+        verbose_name_plural = _("考核结果")
+        ordering = ["run_id", "subject", "category", "rank"]
+        indexes = [models.Index(fields=["run", "subject", "category", "rank"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(subject="unit") & Q(official__isnull=True))
+                | (Q(subject="official") & Q(official__isnull=False)),
+                name="result_subject_matches_entity",
+            ),
+        ]
