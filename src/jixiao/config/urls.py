@@ -10,5 +10,6 @@ urlpatterns = [
     path("org/", include("jixiao.organisation.urls")),
     path("org/io/", include("jixiao.organisation.urls_excel")),
     path("schemes/", include("jixiao.schemes.urls")),
+    path("facts/", include("jixiao.facts.urls")),
     path("", include("jixiao.web.urls")),
 ]

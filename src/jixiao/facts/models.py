@@ -15,7 +15,9 @@ from django.utils.translation import gettext_lazy as _
 from jixiao.organisation.models import Official, Unit
 from jixiao.schemes.models import Cycle, IndicatorNode
 
-_ONE_ENTITY = (Q(unit__isnull=False) & Q(official__isnull=True)) | (Q(unit__isnull=True) & Q(official__isnull=False))
+_ONE_ENTITY = (Q(unit__isnull=False) & Q(official__isnull=True)) | (
+    Q(unit__isnull=True) & Q(official__isnull=False)
+)
 
 
 class EntityFact(models.Model):
@@ -47,7 +49,11 @@ class IndicatorResult(EntityFact):
     last_year = models.FloatField(_("上年值"), null=True, blank=True)
     evidence = models.TextField(_("佐证说明"), blank=True)
     entered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("录入人"), null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("录入人"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
@@ -57,7 +63,9 @@ class IndicatorResult(EntityFact):
         constraints = [
             models.CheckConstraint(condition=_ONE_ENTITY, name="indicator_result_one_entity"),
             models.UniqueConstraint(fields=["indicator", "unit"], name="indicator_result_unique_unit"),
-            models.UniqueConstraint(fields=["indicator", "official"], name="indicator_result_unique_official"),
+            models.UniqueConstraint(
+                fields=["indicator", "official"], name="indicator_result_unique_official"
+            ),
         ]
         indexes = [models.Index(fields=["cycle", "indicator"])]
 
@@ -126,13 +134,22 @@ class Adjustment(EntityFact):
     points = models.FloatField(_("分值"), null=True, blank=True)
     sanction = models.CharField(_("处分类型"), max_length=16, choices=SanctionLevel.choices, blank=True)
     indicator = models.ForeignKey(
-        IndicatorNode, verbose_name=_("涉及指标"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        IndicatorNode,
+        verbose_name=_("涉及指标"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     component = models.CharField(_("扣减构成"), max_length=32, blank=True)
     source = models.CharField(_("来源"), max_length=64)
     reason = models.TextField(_("事由"))
     entered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("录入人"), null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("录入人"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     created_at = models.DateTimeField(_("录入时间"), auto_now_add=True)
 

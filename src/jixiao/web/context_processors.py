@@ -18,6 +18,8 @@ _NAV: list[tuple[str, Any, bool]] = [
     ("organisation:registry", _("基础数据"), True),
     ("schemes:cycle_list", _("考核方案"), False),
     ("schemes:library_list", _("指标库"), False),
+    ("facts:indicator_list", _("指标录入"), False),
+    ("facts:adjustment_list", _("加减分"), False),
     ("accounts:audit_log", _("审计日志"), True),
 ]
 

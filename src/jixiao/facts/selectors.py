@@ -1,0 +1,56 @@
+"""Reads of the engine's input tables, scoped to the user."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Q, QuerySet
+
+from jixiao.accounts.models import Role, User
+from jixiao.accounts.permissions import scope_to_units
+from jixiao.facts.models import Adjustment, IndicatorResult
+from jixiao.organisation.models import Unit
+from jixiao.schemes.models import Cycle, IndicatorNode
+
+
+def current_cycle(year: str | None = None) -> Cycle | None:
+    """Return the cycle for ``year`` or the latest one."""
+    cycles = Cycle.objects.all()
+    if year and year.isdigit():
+        return cycles.filter(year=int(year)).first()
+    return cycles.first()
+
+
+def enterable_leaves(*, user: User, cycle: Cycle) -> QuerySet[IndicatorNode]:
+    """Leaf indicators of ``cycle`` the user may see in the entry list, with counts entered."""
+    leaves = IndicatorNode.objects.filter(scheme__cycle=cycle, children__isnull=True).select_related(
+        "scheme__category", "lead_unit", "component"
+    )
+    if not (user.is_office or user.role in {Role.AUDITOR, Role.LEADER}):
+        leaves = leaves.filter(lead_unit_id=user.unit_id) if user.unit_id else leaves.none()
+    return leaves.annotate(entered=Count("results", filter=Q(results__unit__isnull=False))).order_by(
+        "scheme__category__order", "component__order", "code", "id"
+    )
+
+
+def result_grid(*, indicator: IndicatorNode) -> list[tuple[Unit, IndicatorResult | None]]:
+    """Every unit of the indicator's category with its result (or None), by unit code."""
+    units = list(
+        Unit.objects.filter(category_id=indicator.scheme.category_id, is_active=True).order_by("code")
+    )
+    results = {r.unit_id: r for r in IndicatorResult.objects.filter(indicator=indicator, unit__isnull=False)}
+    return [(u, results.get(u.pk)) for u in units]
+
+
+def adjustments_for(*, user: User, cycle: Cycle) -> QuerySet[Adjustment]:
+    """Adjustments of ``cycle`` the user may see: their unit's (and its officials') or all."""
+    qs = Adjustment.objects.filter(cycle=cycle).select_related(
+        "unit", "official__unit", "indicator", "entered_by"
+    )
+    if user.sees_all_units:
+        return qs
+    if user.unit_id is None:
+        return qs.none()
+    return qs.filter(Q(unit_id=user.unit_id) | Q(official__unit_id=user.unit_id))
+
+
+def visible_units(*, user: User) -> QuerySet[Unit]:
+    return scope_to_units(user, Unit.objects.all(), unit_path="")

@@ -1,0 +1,158 @@
+"""Pages where lead departments and the office enter the engine's facts."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+
+from jixiao.accounts.permissions import office_required, request_user, write_required
+from jixiao.facts import selectors, services
+from jixiao.facts.forms import AdjustmentForm
+from jixiao.facts.models import Adjustment, AdjustmentKind
+from jixiao.schemes.models import IndicatorNode
+from jixiao.web.paging import paginate
+
+
+def _float(raw: str, label: str, errors: list[str]) -> float | None:
+    raw = raw.strip()
+    if raw == "":
+        return None
+    try:
+        return float(raw)
+    except ValueError:
+        errors.append(_("%(label)s“%(raw)s”不是数字") % {"label": label, "raw": raw})
+        return None
+
+
+@login_required
+def indicator_list(request: HttpRequest) -> HttpResponse:
+    user = request_user(request)
+    cycle = selectors.current_cycle(request.GET.get("year"))
+    leaves = selectors.enterable_leaves(user=user, cycle=cycle) if cycle else IndicatorNode.objects.none()
+    query = request.GET.get("q", "").strip()
+    if query:
+        leaves = leaves.filter(name__icontains=query)
+    return render(
+        request, "facts/indicator_list.html", {"cycle": cycle, "page": paginate(request, leaves, per_page=50)}
+    )
+
+
+@login_required
+@write_required
+def indicator_results(request: HttpRequest, pk: int) -> HttpResponse:
+    user = request_user(request)
+    indicator = get_object_or_404(
+        IndicatorNode.objects.select_related("scheme__cycle", "scheme__category", "lead_unit"), pk=pk
+    )
+    if not selectors.enterable_leaves(user=user, cycle=indicator.scheme.cycle).filter(pk=pk).exists():
+        raise Http404
+    grid = selectors.result_grid(indicator=indicator)
+    errors: list[str] = []
+    can_edit = services.may_enter_results(user, indicator)
+    if request.method == "POST":
+        if not can_edit:
+            raise PermissionDenied
+        entries = []
+        for unit, _result in grid:
+            prefix = f"u{unit.pk}-"
+            entries.append(
+                services.ResultEntry(
+                    unit_id=unit.pk,
+                    value=_float(request.POST.get(prefix + "value", ""), unit.name + _("实际值"), errors),
+                    grade=request.POST.get(prefix + "grade", "").strip()[:32],
+                    target=_float(request.POST.get(prefix + "target", ""), unit.name + _("目标值"), errors),
+                    last_year=_float(
+                        request.POST.get(prefix + "last_year", ""), unit.name + _("上年值"), errors
+                    ),
+                    evidence=request.POST.get(prefix + "evidence", "").strip(),
+                )
+            )
+        if not errors:
+            try:
+                changed = services.indicator_results_save(actor=user, indicator=indicator, entries=entries)
+            except ValidationError as exc:
+                errors.extend(exc.messages)
+            else:
+                messages.success(request, _("已保存 %(n)d 条完成情况") % {"n": changed})
+                return redirect("facts:indicator_results", pk=pk)
+        for error in errors:
+            messages.error(request, error)
+    return render(
+        request,
+        "facts/indicator_results.html",
+        {
+            "indicator": indicator,
+            "grid": grid,
+            "can_edit": can_edit,
+            "posted": request.POST if errors else None,
+        },
+    )
+
+
+@login_required
+def adjustment_list(request: HttpRequest) -> HttpResponse:
+    user = request_user(request)
+    cycle = selectors.current_cycle(request.GET.get("year"))
+    items = selectors.adjustments_for(user=user, cycle=cycle) if cycle else Adjustment.objects.none()
+    kind = request.GET.get("kind", "")
+    if kind:
+        items = items.filter(kind=kind)
+    return render(
+        request,
+        "facts/adjustment_list.html",
+        {
+            "cycle": cycle,
+            "page": paginate(request, items.order_by("-created_at")),
+            "kinds": AdjustmentKind.choices,
+        },
+    )
+
+
+@login_required
+@office_required
+@write_required
+def adjustment_create(request: HttpRequest) -> HttpResponse:
+    user = request_user(request)
+    cycle = selectors.current_cycle(request.GET.get("year"))
+    if cycle is None:
+        raise Http404
+    form = AdjustmentForm(request.POST or None, cycle_id=cycle.pk)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.adjustment_create(
+                actor=user,
+                cycle_id=cycle.pk,
+                kind=AdjustmentKind(data["kind"]),
+                unit=data.get("unit"),
+                official=data.get("official"),
+                points=data.get("points"),
+                sanction=data.get("sanction") or "",
+                indicator=data.get("indicator"),
+                component=data.get("component") or "",
+                source=data["source"],
+                reason=data["reason"],
+            )
+        except ValidationError as exc:
+            for message in exc.messages:
+                form.add_error(None, message)
+        else:
+            messages.success(request, _("已录入"))
+            return redirect("facts:adjustment_list")
+    return render(request, "facts/adjustment_form.html", {"form": form, "cycle": cycle})
+
+
+@login_required
+@office_required
+@write_required
+def adjustment_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    adjustment = get_object_or_404(Adjustment, pk=pk)
+    if request.method == "POST":
+        services.adjustment_delete(actor=request_user(request), adjustment=adjustment)
+        messages.success(request, _("已撤销"))
+        return redirect("facts:adjustment_list")
+    return render(request, "facts/adjustment_confirm_delete.html", {"adjustment": adjustment})
