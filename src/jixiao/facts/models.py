@@ -32,6 +32,9 @@ class EntityFact(models.Model):
     class Meta:
         abstract = True
 
+    def __str__(self) -> str:
+        return f"{self._meta.verbose_name} · {self.entity}"
+
     @property
     def entity(self) -> Unit | Official:
         return self.unit if self.unit is not None else self.official  # type: ignore[return-value]
@@ -105,6 +108,9 @@ class VoteCount(models.Model):
         verbose_name = _("测评票数")
         verbose_name_plural = _("测评票数")
         constraints = [models.UniqueConstraint(fields=["cycle", "official"], name="vote_count_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.official} {self.excellent}/{self.competent}/{self.basic}/{self.incompetent}"
 
 
 class AdjustmentKind(models.TextChoices):

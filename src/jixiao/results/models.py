@@ -20,7 +20,11 @@ class ScoringRun(models.Model):
     engine_version = models.CharField(_("引擎版本"), max_length=32)
     created_at = models.DateTimeField(_("计算时间"), auto_now_add=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("计算人"), null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("计算人"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     created_by_name = models.CharField(_("计算人账号"), max_length=150, blank=True)
     input_digest = models.CharField(_("输入摘要 SHA-256"), max_length=64)
@@ -48,7 +52,9 @@ class ResultSubject(models.TextChoices):
 class EntityResult(models.Model):
     """One unit's or official's outcome in a run: total, components, rank, grade, explanation."""
 
-    run = models.ForeignKey(ScoringRun, verbose_name=_("批次"), on_delete=models.CASCADE, related_name="results")
+    run = models.ForeignKey(
+        ScoringRun, verbose_name=_("批次"), on_delete=models.CASCADE, related_name="results"
+    )
     subject = models.CharField(_("对象类型"), max_length=8, choices=ResultSubject.choices)
     unit = models.ForeignKey(Unit, verbose_name=_("单位"), on_delete=models.PROTECT, related_name="+")
     official = models.ForeignKey(
@@ -74,3 +80,6 @@ class EntityResult(models.Model):
                 name="result_subject_matches_entity",
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.official or self.unit} {self.total} #{self.rank} {self.grade}"

@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 
 from jixiao.scoring.errors import SchemeError
 from jixiao.scoring.rules import RULE_TYPES, parse_rule
@@ -24,18 +24,18 @@ ParamKind = Literal["number", "pairs", "number_list", "grade_map", "bool", "choi
 @dataclass(frozen=True)
 class Param:
     name: str
-    label: str | Promise
+    label: StrOrPromise
     kind: ParamKind
     required: bool = False
-    help: str | Promise = ""
+    help: StrOrPromise = ""
     choices: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class RuleSpec:
     code: str
-    label: str | Promise
-    help: str | Promise
+    label: StrOrPromise
+    help: StrOrPromise
     params: tuple[Param, ...]
 
 
@@ -61,7 +61,13 @@ INDICATOR_RULES: dict[str, RuleSpec] = {
             _("实际值（或完成率）达到某一门槛即得该档得分率"),
             (
                 Param("steps", _("门槛与得分率"), "pairs", True, _("每行“门槛, 得分率”，如 100, 1")),
-                Param("on", _("比较对象"), "choice", choices=("value", "ratio"), help=_("value 实际值；ratio 完成率")),
+                Param(
+                    "on",
+                    _("比较对象"),
+                    "choice",
+                    choices=("value", "ratio"),
+                    help=_("value 实际值；ratio 完成率"),
+                ),
                 Param("below", _("未达最低档得分率"), "number"),
                 Param("target", _("默认目标值"), "number"),
             ),
