@@ -168,6 +168,12 @@ class GradingPolicy(models.Model):
         Scheme, verbose_name=_("方案"), on_delete=models.CASCADE, related_name="grading_policies"
     )
     subject = models.CharField(_("对象"), max_length=8, choices=Subject.choices)
+    options: models.JSONField[dict[str, Any]] = models.JSONField(
+        _("等次选项"),
+        default=dict,
+        blank=True,
+        help_text=_("rounding 名额取整方式、veto_ceiling 一票否优后最高等次、falsification_grade 造假等次"),
+    )
 
     class Meta:
         verbose_name = _("等次政策")
