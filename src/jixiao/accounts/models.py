@@ -35,6 +35,14 @@ class User(AbstractUser):
         on_delete=models.SET_NULL,
         related_name="users",
     )
+    official = models.OneToOneField(
+        "organisation.Official",
+        verbose_name=_("对应干部"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="user",
+    )
     display_name = models.CharField(_("姓名"), max_length=64, blank=True)
 
     class Meta:

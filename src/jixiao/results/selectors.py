@@ -1,0 +1,107 @@
+"""Reads of scoring runs and results, scoped to who may see them.
+
+The office, leaders and auditors see every result; a liaison sees their unit's team and
+officials; an official sees their own result (the person a score concerns may read its
+explanation) and their team's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from jixiao.accounts.models import Role, User
+from jixiao.results.models import EntityResult, ScoringRun
+from jixiao.schemes.models import Cycle
+
+
+def runs(*, cycle: Cycle | None = None) -> QuerySet[ScoringRun]:
+    qs = ScoringRun.objects.select_related("cycle", "created_by")
+    return qs.filter(cycle=cycle) if cycle is not None else qs
+
+
+def latest_run(*, cycle: Cycle) -> ScoringRun | None:
+    return ScoringRun.objects.filter(cycle=cycle).order_by("-number").first()
+
+
+def visible_results(*, user: User, run: ScoringRun) -> QuerySet[EntityResult]:
+    """Results of ``run`` that ``user`` may read."""
+    qs = EntityResult.objects.filter(run=run).select_related("unit", "official")
+    if user.sees_all_units:
+        return qs
+    if user.role == Role.OFFICIAL:
+        mine = Q(subject="official", official_id=user.official_id) if user.official_id else Q(pk__in=[])
+        team = Q(subject="unit", unit_id=user.unit_id) if user.unit_id else Q(pk__in=[])
+        return qs.filter(mine | team)
+    if user.unit_id is None:
+        return qs.none()
+    return qs.filter(unit_id=user.unit_id)
+
+
+def may_see_rankings(user: User) -> bool:
+    return user.sees_all_units
+
+
+def categories(*, run: ScoringRun, subject: str) -> list[str]:
+    return list(
+        EntityResult.objects.filter(run=run, subject=subject)
+        .values_list("category", flat=True)
+        .distinct()
+        .order_by("category")
+    )
+
+
+def ranking(*, run: ScoringRun, subject: str, category: str) -> QuerySet[EntityResult]:
+    return (
+        EntityResult.objects.filter(run=run, subject=subject, category=category)
+        .select_related("unit", "official__unit")
+        .order_by("rank", "pk")
+    )
+
+
+def previous_by_entity(*, run: ScoringRun, subject: str) -> dict[int, EntityResult]:
+    """Last year's results keyed by unit pk (teams) or official pk, for the change column."""
+    last = ScoringRun.objects.filter(cycle__year=run.cycle.year - 1).order_by("-number").first()
+    if last is None:
+        return {}
+    rows = EntityResult.objects.filter(run=last, subject=subject)
+    if subject == "official":
+        return {r.official_id: r for r in rows if r.official_id is not None}
+    return {r.unit_id: r for r in rows}
+
+
+@dataclass(frozen=True)
+class Change:
+    result: EntityResult
+    before: EntityResult | None
+    fields: dict[str, tuple[Any, Any]]
+
+
+def compare(*, old: ScoringRun, new: ScoringRun) -> list[Change]:
+    """Every entity whose total, rank or grade differs between two runs, with the differences."""
+
+    def key(r: EntityResult) -> tuple[str, int]:
+        return (r.subject, r.official_id or r.unit_id)
+
+    before = {key(r): r for r in EntityResult.objects.filter(run=old)}
+    changes: list[Change] = []
+    for result in (
+        EntityResult.objects.filter(run=new)
+        .select_related("unit", "official")
+        .order_by("subject", "category", "rank")
+    ):
+        prev = before.get(key(result))
+        fields: dict[str, tuple[Any, Any]] = {}
+        for name in ("total", "rank", "grade"):
+            a, b = (getattr(prev, name) if prev else None), getattr(result, name)
+            if a != b:
+                fields[name] = (a, b)
+        if prev is not None:
+            for comp, value in result.components.items():
+                if prev.components.get(comp) != value:
+                    fields[f"component:{comp}"] = (prev.components.get(comp), value)
+        if fields:
+            changes.append(Change(result, prev, fields))
+    return changes
