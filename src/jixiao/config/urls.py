@@ -11,5 +11,6 @@ urlpatterns = [
     path("org/io/", include("jixiao.organisation.urls_excel")),
     path("schemes/", include("jixiao.schemes.urls")),
     path("facts/", include("jixiao.facts.urls")),
+    path("results/", include("jixiao.results.urls")),
     path("", include("jixiao.web.urls")),
 ]

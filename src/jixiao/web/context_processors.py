@@ -20,6 +20,7 @@ _NAV: list[tuple[str, Any, bool]] = [
     ("schemes:library_list", _("指标库"), False),
     ("facts:indicator_list", _("指标录入"), False),
     ("facts:adjustment_list", _("加减分"), False),
+    ("results:ranking", _("考核结果"), False),
     ("accounts:audit_log", _("审计日志"), True),
 ]
 
