@@ -1,0 +1,124 @@
+"""The scoring engine: ``compute(CycleInput) -> Results``.
+
+Pipeline (docs/scoring.md has the full model):
+entities in id order → adjustments parsed → leaf rules and tree roll-up → trimmed rater means and
+group weights → component adjustments and weighted totals (units) → the team part of officials →
+officials' totals → ranking per category → grading (units first, then officials).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from jixiao.scoring import ENGINE_VERSION
+from jixiao.scoring.adjustments import EntityAdjustments, parse_adjustments
+from jixiao.scoring.compose import build_tree, score_indicators
+from jixiao.scoring.frames import NO_LAYER, EntityTable, build_entities
+from jixiao.scoring.grading import GradingFacts, grade_all
+from jixiao.scoring.officials import fill_team_components
+from jixiao.scoring.ranking import rank_within_categories, round_scores
+from jixiao.scoring.raters import item_means, score_ratings
+from jixiao.scoring.results import build_results
+from jixiao.scoring.scheme import LAYERS, Scheme
+from jixiao.scoring.types import CycleInput, Results
+
+F64 = NDArray[np.float64]
+I64 = NDArray[np.int64]
+SOURCE_CODES = {"indicators": 1, "ratings": 2, "team": 3}
+
+
+@dataclass(frozen=True)
+class Totals:
+    """Component scores after adjustments and the total of every entity."""
+
+    final: F64  # [entity, component]
+    weighted: F64  # Σ weight × component / 100
+    total_deduction: F64
+    total_bonus: F64
+    debt_factor: F64
+    total: F64  # rounded to the scheme's score_decimals
+
+
+def _weights(scheme: Scheme, ents: EntityTable, n_comp: int) -> tuple[F64, I64]:
+    """Return per-entity component weights and per-category component sources."""
+    n_cat = len(scheme.categories)
+    w = np.zeros((n_cat, len(LAYERS) + 1, n_comp))
+    src = np.zeros((n_cat, n_comp), dtype=np.int64)
+    for ci, category in enumerate(scheme.categories):
+        for j, comp in enumerate(category.components):
+            src[ci, j] = SOURCE_CODES[comp.source]
+            for li, layer_code in enumerate((*LAYERS, "unit")):
+                w[ci, li, j] = comp.weights.get(layer_code, 0.0)
+    layer = np.where(ents.layer == NO_LAYER, len(LAYERS), ents.layer)
+    return w[ents.category, layer], src
+
+
+def _totals(scheme: Scheme, ents: EntityTable, raw: F64, weights: F64, adj: EntityAdjustments) -> Totals:
+    n_comp = raw.shape[1]
+    pol = [c.adjustments for c in scheme.categories]
+    comp_index = [c.component_codes() for c in scheme.categories]
+    ded_j = np.array([-1 if p.deduction_component is None else comp_index[i].index(p.deduction_component)
+                      for i, p in enumerate(pol)])[ents.category]  # fmt: skip
+    bonus_j = np.array([-1 if p.bonus_component is None else comp_index[i].index(p.bonus_component)
+                        for i, p in enumerate(pol)])[ents.category]  # fmt: skip
+    cols = np.arange(n_comp)
+    # A deduction never takes a component below 0; a bonus is added after it.
+    final = np.where(cols == ded_j[:, None], np.maximum(raw - adj.deduction[:, None], 0.0), raw)
+    final = final + np.where(cols == bonus_j[:, None], adj.bonus[:, None], 0.0)
+    weighted = np.einsum("ij,ij->i", weights, final) / 100.0
+    total_ded = np.where(ded_j < 0, adj.deduction, 0.0)
+    total_bonus = np.where(bonus_j < 0, adj.bonus, 0.0)
+    rate = np.array([p.debt_rate_per_point if p.debt_enabled else 0.0 for p in pol])[ents.category]
+    debt_factor = np.maximum(1.0 - rate * adj.debt_points, 0.0)
+    total = np.maximum(weighted - total_ded + total_bonus, 0.0) * debt_factor
+    return Totals(
+        final, weighted, total_ded, total_bonus, debt_factor, round_scores(total, scheme.score_decimals)
+    )
+
+
+def compute(inp: CycleInput) -> Results:
+    """Score, rank and grade a cycle; the result is a pure function of ``inp``.
+
+    Raises SchemeError / FactsError (both ``ScoringError``) naming the offending place.
+    """
+    scheme = inp.scheme
+    ents = build_entities(scheme, inp.units, inp.officials)
+    tree = build_tree(scheme)
+    adj = parse_adjustments(scheme, ents, inp.facts.adjustments, tree.leaf_codes, tree.leaves)
+    ind = score_indicators(scheme, tree, ents, inp.facts.indicator_results, adj.falsified_pairs)
+    n_comp = ind.comp_score.shape[1]
+    means = item_means(scheme, ents, inp.facts.ratings)
+    rat = score_ratings(scheme, ents, means, n_comp)
+    weights, src = _weights(scheme, ents, n_comp)
+    source = src[ents.category]
+    raw = np.where(source == 1, ind.comp_score, np.where(source == 2, rat.comp_score, 0.0))
+    has = np.where(source == 1, ind.comp_has, np.where(source == 2, rat.comp_has, False))
+    totals = _totals(scheme, ents, raw, weights, adj)
+    fill_team_components(scheme, ents, raw, has, totals.final, totals.total)
+    totals = _totals(scheme, ents, raw, weights, adj)
+    rank, size = rank_within_categories(scheme, ents, totals.total, totals.final)
+    leaf_rule = np.array([n.rule_type for n in tree.nodes], dtype=np.object_)[ind.node]
+    leaf_code = np.array([n.code for n in tree.nodes], dtype=np.object_)[ind.node]
+    gfacts = GradingFacts(ind.entity, leaf_rule, leaf_code, ind.rate, ind.veto, inp.facts.votes,
+                          inp.facts.previous, adj)  # fmt: skip
+    grades = grade_all(scheme, ents, totals.final, rank, size, gfacts)
+    return build_results(
+        scheme,
+        ents,
+        tree,
+        ind,
+        means,
+        rat,
+        adj,
+        weights,
+        raw,
+        has,
+        totals,
+        rank,
+        size,
+        grades,
+        ENGINE_VERSION,
+    )

@@ -1,0 +1,159 @@
+"""Multi-rater aggregation (M8, M9): trimmed means per item, groups weighted and renormalised.
+
+For each (entity, rater group, item) the individual ratings are sorted; when there are more than
+``trim_min_count`` of them, ``floor(trim_share × n)`` are dropped at each end; the rest are
+averaged. A group's score is the item-weighted mean of its item means. A group with fewer than
+``min_ballots`` ballots (the largest rating count over its items) is withheld — not shown and not
+counted as zero. A ratings component is the group-weighted mean over the groups not withheld,
+so the weights renormalise over the groups that actually rated (知情相关原则).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+from numpy.typing import NDArray
+
+from jixiao.scoring.errors import FactsError
+from jixiao.scoring.frames import EntityTable, encode, floats, require
+from jixiao.scoring.scheme import Scheme
+
+I64 = NDArray[np.int64]
+F64 = NDArray[np.float64]
+BoolArr = NDArray[np.bool_]
+MAX_DECIMALS = 6  # scores with up to this many decimals take the exact packed-sort path
+
+
+@dataclass(frozen=True)
+class ItemMeans:
+    """One row per (entity, group, item) that was rated: counts and trimmed mean."""
+
+    entity: I64
+    group: I64
+    item: I64
+    items: tuple[str, ...]
+    count: I64
+    kept: I64
+    mean: F64
+
+
+@dataclass(frozen=True)
+class RaterScores:
+    """Component scores from ratings, and the detail rows for the explanation."""
+
+    comp_score: F64  # [entity, component]
+    comp_has: BoolArr
+    detail: pl.DataFrame  # entity_idx, component_idx, group, item, ratings, kept, mean, status
+
+
+def _sorted_keys(key: I64, score: F64, key_bits: int) -> tuple[I64, F64]:
+    """Return (key, score) sorted by key then score.
+
+    Fast path: when every score has at most MAX_DECIMALS decimals, pack key and the scaled score
+    into one int64 and sort the values (no argsort: SIMD sort, ~10× faster); decoding is exact
+    because ``rint(s * 10**d) / 10**d == s`` was checked for every score.
+    """
+    for d in range(MAX_DECIMALS + 1):
+        scale = float(10**d)
+        scaled = np.rint(score * scale)
+        if not np.array_equal(scaled / scale, score):
+            continue
+        top = float(scaled.max()) if scaled.size else 0.0
+        q_bits = max(int(top).bit_length(), 1)
+        if key_bits + q_bits > 62:
+            break
+        packed = (key << q_bits) | scaled.astype(np.int64)
+        packed.sort()
+        return packed >> q_bits, (packed & ((1 << q_bits) - 1)).astype(np.float64) / scale
+    order = np.lexsort((score, key))
+    return key[order], score[order]
+
+
+def item_means(scheme: Scheme, ents: EntityTable, frame: pl.DataFrame) -> ItemMeans:
+    """Aggregate individual ratings into trimmed means per (entity, group, item)."""
+    where = "ratings"
+    require(frame, ["entity", "group", "item", "score"], where)
+    groups = scheme.rater_groups
+    items_series = frame.get_column("item").cast(pl.String)
+    items = tuple(sorted(x for x in items_series.unique().to_list() if x is not None))
+    entity = encode(frame.get_column("entity"), list(ents.ids), f"{where}.entity")
+    group = encode(frame.get_column("group"), [g.code for g in groups], f"{where}.group")
+    item = encode(items_series, items, f"{where}.item")
+    score = floats(frame, "score", where)
+    if not np.all(np.isfinite(score)) or np.any(score < 0):
+        raise FactsError(f"{where}.score", "scores must be finite and ≥ 0")
+    n_g, n_i = max(len(groups), 1), max(len(items), 1)
+    key = (entity * n_g + group) * n_i + item
+    key_bits = int(ents.size * n_g * n_i).bit_length()
+    key_s, score_s = _sorted_keys(key, score, key_bits)
+    if key_s.size == 0:
+        z = np.zeros(0, dtype=np.int64)
+        return ItemMeans(z, z, z, items, z, z, np.zeros(0))
+    starts = np.flatnonzero(np.diff(key_s, prepend=-1))
+    count = np.diff(np.append(starts, key_s.size))
+    g_key = key_s[starts]
+    g_group = g_key // n_i % n_g
+    num = np.array([g.trim_share.numerator for g in groups], dtype=np.int64)[g_group]
+    den = np.array([g.trim_share.denominator for g in groups], dtype=np.int64)[g_group]
+    min_count = np.array([g.trim_min_count for g in groups], dtype=np.int64)[g_group]
+    trim = np.where(count > min_count, count * num // den, 0)
+    # Position of every sorted rating within its (entity, group, item) run.
+    run = np.repeat(np.arange(starts.size), count)
+    pos = np.arange(key_s.size) - starts[run]
+    keep = (pos >= trim[run]) & (pos < (count - trim)[run])
+    total = np.add.reduceat(np.where(keep, score_s, 0.0), starts)
+    kept = count - 2 * trim
+    return ItemMeans(g_key // n_i // n_g, g_group, g_key % n_i, items, count, kept, total / kept)
+
+
+def score_ratings(scheme: Scheme, ents: EntityTable, means: ItemMeans, n_comp: int) -> RaterScores:
+    """Weigh item means into group scores and groups into ratings components."""
+    comp_score = np.zeros((ents.size, n_comp), dtype=np.float64)
+    comp_has = np.zeros((ents.size, n_comp), dtype=np.bool_)
+    n_g = len(scheme.rater_groups)
+    min_ballots = np.array([g.min_ballots for g in scheme.rater_groups], dtype=np.int64)
+    cat = ents.category[means.entity] if means.entity.size else np.zeros(0, dtype=np.int64)
+    parts: list[dict[str, NDArray[np.generic]]] = []
+    for ci, category in enumerate(scheme.categories):
+        in_cat = cat == ci
+        for j, comp in enumerate(category.components):
+            if comp.source != "ratings":
+                continue
+            group_w = np.array([comp.groups.get(g.code, 0.0) for g in scheme.rater_groups])
+            item_w = np.array([comp.items.get(it, 0.0) if comp.items else 1.0 for it in means.items])
+            if item_w.size == 0:
+                continue
+            use = in_cat & (group_w[means.group] > 0) & (item_w[means.item] > 0)
+            rows = np.flatnonzero(use)
+            if rows.size == 0:
+                continue
+            e, g = means.entity[rows], means.group[rows]
+            w_i = item_w[means.item[rows]]
+            eg = e * n_g + g
+            uniq, inv = np.unique(eg, return_inverse=True)
+            s_g = np.bincount(inv, weights=w_i * means.mean[rows]) / np.bincount(inv, weights=w_i)
+            ballots = np.zeros(uniq.size, dtype=np.int64)
+            np.maximum.at(ballots, inv, means.count[rows])
+            u_e, u_g = uniq // n_g, uniq % n_g
+            shown = ballots >= min_ballots[u_g]
+            w_g = np.where(shown, group_w[u_g], 0.0)
+            num = np.bincount(u_e, weights=w_g * s_g, minlength=ents.size)
+            den = np.bincount(u_e, weights=w_g, minlength=ents.size)
+            has = den > 0
+            comp_score[has, j] = num[has] / den[has]
+            comp_has[has, j] = True
+            parts.append({
+                "entity": e, "component": np.full(rows.size, j, dtype=np.int64), "group": g,
+                "item": means.item[rows], "ratings": means.count[rows], "kept": means.kept[rows],
+                "mean": means.mean[rows], "shown": shown[inv],
+            })  # fmt: skip
+    if parts:
+        detail = pl.DataFrame({k: np.concatenate([p[k] for p in parts]) for k in parts[0]})
+    else:
+        detail = pl.DataFrame(
+            schema={"entity": pl.Int64, "component": pl.Int64, "group": pl.Int64, "item": pl.Int64,
+                    "ratings": pl.Int64, "kept": pl.Int64, "mean": pl.Float64, "shown": pl.Boolean}
+        )  # fmt: skip
+    return RaterScores(comp_score, comp_has, detail)

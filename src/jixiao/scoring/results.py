@@ -1,0 +1,110 @@
+"""Turn the engine's arrays into the :class:`Results` frames (ids and codes as strings)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import polars as pl
+from numpy.typing import NDArray
+
+from jixiao.scoring.adjustments import EntityAdjustments
+from jixiao.scoring.compose import IndicatorScores, Tree
+from jixiao.scoring.frames import NO_LAYER, UNIT, EntityTable
+from jixiao.scoring.grading import Grades
+from jixiao.scoring.raters import ItemMeans, RaterScores
+from jixiao.scoring.scheme import LAYERS, Scheme
+from jixiao.scoring.types import Results
+
+if TYPE_CHECKING:
+    from jixiao.scoring.engine import Totals
+
+F64 = NDArray[np.float64]
+I64 = NDArray[np.int64]
+
+
+def _take(values: list[str], index: NDArray[np.int64]) -> pl.Series:
+    return pl.Series(values, dtype=pl.String).gather(pl.Series(index, dtype=pl.Int64))
+
+
+def build_results(
+    scheme: Scheme, ents: EntityTable, tree: Tree, ind: IndicatorScores, means: ItemMeans, rat: RaterScores,
+    adj: EntityAdjustments, weights: F64, raw: F64, has: NDArray[np.bool_], totals: Totals, rank: I64,
+    size: I64, grades: Grades, version: str,
+) -> Results:  # fmt: skip
+    """Assemble the result frames, each sorted by entity id then its own keys."""
+    ids = ents.ids.tolist()
+    cats = scheme.categories
+    cat_codes = [c.code for c in cats]
+    grade_label = [
+        None if g < 0 else cats[int(c)].grading.levels[int(g)].label
+        for g, c in zip(grades.grade.tolist(), ents.category.tolist(), strict=True)
+    ]
+    entities = pl.DataFrame({
+        "entity": ids,
+        "kind": np.where(ents.kind == UNIT, "unit", "official"),
+        "category": _take(cat_codes, ents.category),
+        "layer": [None if x == NO_LAYER else LAYERS[x] for x in ents.layer.tolist()],
+        "unit": [None if t < 0 else ids[t] for t in ents.team.tolist()],
+        "weighted": totals.weighted,
+        "total_deduction": totals.total_deduction,
+        "total_bonus": totals.total_bonus,
+        "debt_factor": totals.debt_factor,
+        "total": totals.total,
+        "rank": rank,
+        "category_size": size,
+        "grade": pl.Series(grade_label, dtype=pl.String),
+        "decided_by": pl.Series(grades.decided_by.tolist(), dtype=pl.String),
+        "flags": pl.Series(grades.flags.tolist(), dtype=pl.List(pl.String)),
+    })  # fmt: skip
+    # Components: one row per (entity, component of its category).
+    n_comp = raw.shape[1]
+    n_of = np.array([len(c.components) for c in cats])[ents.category]
+    e_idx, j_idx = np.nonzero(np.arange(n_comp)[None, :] < n_of[:, None])
+    comp_names = [[c.code for c in cat.components] for cat in cats]
+    flat = [f"{ci}:{j}" for ci, cat in enumerate(cats) for j in range(len(cat.components))]
+    lookup = {k: i for i, k in enumerate(flat)}
+    flat_code = [comp_names[int(k.split(":")[0])][int(k.split(":")[1])] for k in flat]
+    flat_source = [cats[int(k.split(":")[0])].components[int(k.split(":")[1])].source for k in flat]
+    offset = np.array([lookup[f"{ci}:0"] for ci in range(len(cats))])
+    flat_i = offset[ents.category[e_idx]] + j_idx
+    final = totals.final[e_idx, j_idx]
+    w = weights[e_idx, j_idx]
+    components = pl.DataFrame({
+        "entity": _take(ids, e_idx), "component": _take(flat_code, flat_i),
+        "source": _take(flat_source, flat_i), "weight": w, "raw": raw[e_idx, j_idx],
+        "adjustment": final - raw[e_idx, j_idx], "score": final, "points": w * final / 100.0,
+        "has_data": has[e_idx, j_idx],
+    })  # fmt: skip
+    node_codes = [n.code for n in tree.nodes]
+    leaf_comp = [n.component or "" for n in tree.nodes]
+    leaf_rule = [n.rule_type or "" for n in tree.nodes]
+    score = 100.0 * ind.rate
+    comp_w = weights[ind.entity, np.maximum(tree.component[ind.node], 0)]
+    indicators = pl.DataFrame({
+        "entity": _take(ids, ind.entity), "indicator": _take(node_codes, ind.node),
+        "component": _take(leaf_comp, ind.node), "rule": _take(leaf_rule, ind.node),
+        "value": pl.Series(ind.value).fill_nan(None), "label": pl.Series(ind.label.tolist(), dtype=pl.String),
+        "target": pl.Series(ind.target).fill_nan(None), "last_year": pl.Series(ind.last_year).fill_nan(None),
+        "rate": ind.rate, "score": score, "share": ind.share, "points": ind.share * score * comp_w / 100.0,
+        "status": pl.Series(ind.status.tolist(), dtype=pl.String), "veto": ind.veto,
+    })  # fmt: skip
+    d = rat.detail.sort(["entity", "component", "group", "item"])
+    d_e = d.get_column("entity").to_numpy()
+    d_j = d.get_column("component").to_numpy()
+    group_codes = [g.code for g in scheme.rater_groups]
+    raters = pl.DataFrame({
+        "entity": _take(ids, d_e),
+        "component": _take(flat_code, offset[ents.category[d_e]] + d_j) if d.height else pl.Series([], dtype=pl.String),
+        "group": _take(group_codes, d.get_column("group").to_numpy()),
+        "item": _take(list(means.items), d.get_column("item").to_numpy()),
+        "ratings": d.get_column("ratings"), "kept": d.get_column("kept"), "mean": d.get_column("mean"),
+        "status": pl.Series(np.where(d.get_column("shown").to_numpy(), "used", "withheld"), dtype=pl.String),
+    })  # fmt: skip
+    a = adj.detail
+    adjustments = a.with_columns(entity=_take(ids, a.get_column("entity").to_numpy()))
+    return Results(
+        engine_version=version, score_decimals=scheme.score_decimals, entities=entities,
+        components=components, indicators=indicators, raters=raters, adjustments=adjustments,
+        decisions=tuple(grades.decision.tolist()),
+    )  # fmt: skip

@@ -1,0 +1,423 @@
+"""Indicator scoring rules (M3): each turns one leaf indicator's facts into a *rate*.
+
+A rate is the share of the leaf's full marks earned: 1.0 is full marks, 0.0 nothing; a rule may
+allow more than 1.0 (a capped bonus). The leaf's score on the 0–100 scale is ``100 * rate``
+and the tree roll-up weighs it (see compose.py).
+
+Every rule is data: ``{"type": "<name>", "params": {...}}`` on a leaf. ``parse_rule`` validates
+the params into a frozen dataclass and raises :class:`SchemeError` naming the indicator; ``apply``
+is vectorised over all entities that have a result for the leaf. Rules marked *group* compare an
+entity with the others of its category on the same leaf (rank, best, average). A missing value
+(NaN) always earns rate 0; the engine marks it ``missing`` in the explanation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from jixiao.scoring import params as P
+from jixiao.scoring.errors import FactsError, SchemeError
+
+F64 = NDArray[np.float64]
+BoolArr = NDArray[np.bool_]
+
+
+@dataclass(frozen=True)
+class LeafFacts:
+    """The facts of one leaf for the entities that reported it (NaN/None = absent)."""
+
+    value: F64
+    label: NDArray[np.object_]
+    target: F64
+    last_year: F64
+
+
+@dataclass(frozen=True)
+class RuleOutput:
+    """Rates earned and whether the leaf vetoes excellence (一票否优) for each row."""
+
+    rate: F64
+    veto: BoolArr
+
+
+@dataclass(frozen=True)
+class Completion:
+    """完成率: rate = actual / target (or target / actual when lower is better).
+
+    Below ``floor`` (a ratio) the rate is 0; above ``cap`` it is capped. ``target`` is the
+    default when the fact row has none.
+    """
+
+    target: float | None
+    cap: float
+    floor: float
+    lower_is_better: bool
+
+
+@dataclass(frozen=True)
+class Steps:
+    """分档: the rate of the highest step whose ``min`` is ≤ the value (or the completion ratio)."""
+
+    steps: tuple[tuple[float, float], ...]  # (min, rate), sorted by min descending
+    on: str  # "value" | "ratio"
+    below: float
+    target: float | None
+
+
+@dataclass(frozen=True)
+class ThresholdDeduction:
+    """达标扣分: full marks at ``threshold``; each unit short costs ``per_unit`` of the rate."""
+
+    threshold: float | None  # None: use the row's target
+    per_unit: float
+    min_rate: float
+    lower_is_better: bool
+
+
+@dataclass(frozen=True)
+class BonusDeduction:
+    """加减分: rate = base + per_unit * value, the change capped at ±cap, then clamped."""
+
+    base: float
+    per_unit: float
+    cap: float | None
+    min_rate: float
+    max_rate: float | None
+
+
+@dataclass(frozen=True)
+class GradeMap:
+    """定性评价: a grade label (优/良/中/差, 很满意…) mapped to a rate."""
+
+    rates: Mapping[str, float]
+
+
+@dataclass(frozen=True)
+class RankPoints:
+    """名次计分: 1st, 2nd… in the category get ``points[0]``, ``points[1]``…, later ranks ``floor``.
+
+    Equal values share the better rank (1, 1, 3). Rate = points / ``full`` (default max points).
+    """
+
+    points: tuple[float, ...]
+    floor: float
+    full: float
+    lower_is_better: bool
+
+
+@dataclass(frozen=True)
+class BestProportion:
+    """与最优比: rate = value / best value in the category (best / value when lower is better)."""
+
+    cap: float
+    lower_is_better: bool
+
+
+@dataclass(frozen=True)
+class YoyImprovement:
+    """同比提升: rate = base + per_point * growth in percent over last year, clamped."""
+
+    base: float
+    per_point: float
+    min_rate: float
+    max_rate: float
+    lower_is_better: bool
+
+
+@dataclass(frozen=True)
+class VsAverage:
+    """与平均值比: value / category average, scored by tiers of that ratio."""
+
+    tiers: tuple[tuple[float, float], ...]  # (min_ratio, rate), sorted descending
+    below: float
+    lower_is_better: bool
+
+
+@dataclass(frozen=True)
+class Veto:
+    """一票否优: a yes (value ≠ 0) flags the entity as not eligible for the top grade.
+
+    ``triggered_rate`` is the rate kept when triggered (default 0: the leaf's points are lost).
+    """
+
+    triggered_rate: float
+
+
+RuleParams = (
+    Completion
+    | Steps
+    | ThresholdDeduction
+    | BonusDeduction
+    | GradeMap
+    | RankPoints
+    | BestProportion
+    | YoyImprovement
+    | VsAverage
+    | Veto
+)
+
+
+def _pairs(where: str, raw: Mapping[str, Any], key: str) -> tuple[tuple[float, float], ...]:
+    items = P.sequence(where, raw, key)
+    if not items:
+        raise SchemeError(where, f"parameter {key!r} must list at least one [min, rate] pair")
+    pairs: list[tuple[float, float]] = []
+    for item in items:
+        if not isinstance(item, list | tuple) or len(item) != 2:
+            raise SchemeError(where, f"parameter {key!r} entries must be [min, rate], got {item!r}")
+        pair = {"min": item[0], "rate": item[1]}
+        pairs.append((P.number(where, pair, "min"), P.non_negative(where, pair, "rate")))
+    mins = [m for m, _ in pairs]
+    if len(set(mins)) != len(mins):
+        raise SchemeError(where, f"parameter {key!r} repeats a threshold")
+    return tuple(sorted(pairs, key=lambda p: -p[0]))
+
+
+def _parse(where: str, kind: str, raw: Mapping[str, Any]) -> RuleParams:
+    lib = "lower_is_better"
+    if kind == "completion":
+        P.known_keys(where, raw, ["target", "cap", "floor", lib])
+        target = P.optional_number(where, raw, "target")
+        if target is not None and target <= 0:
+            raise SchemeError(where, "parameter 'target' must be > 0")
+        return Completion(
+            target,
+            P.non_negative(where, raw, "cap", 1.0),
+            P.non_negative(where, raw, "floor", 0.0),
+            P.flag(where, raw, lib, False),
+        )
+    if kind == "steps":
+        P.known_keys(where, raw, ["steps", "on", "below", "target"])
+        return Steps(
+            _pairs(where, raw, "steps"),
+            P.choice(where, raw, "on", ["value", "ratio"], "value"),
+            P.non_negative(where, raw, "below", 0.0),
+            P.optional_number(where, raw, "target"),
+        )
+    if kind == "threshold_deduction":
+        P.known_keys(where, raw, ["threshold", "per_unit", "min_rate", lib])
+        per_unit = P.non_negative(where, raw, "per_unit")
+        return ThresholdDeduction(
+            P.optional_number(where, raw, "threshold"),
+            per_unit,
+            P.non_negative(where, raw, "min_rate", 0.0),
+            P.flag(where, raw, lib, False),
+        )
+    if kind == "bonus_deduction":
+        P.known_keys(where, raw, ["base", "per_unit", "cap", "min_rate", "max_rate"])
+        cap = raw.get("cap")
+        return BonusDeduction(
+            P.non_negative(where, raw, "base", 0.0),
+            P.number(where, raw, "per_unit"),
+            None if cap is None else P.non_negative(where, raw, "cap"),
+            P.non_negative(where, raw, "min_rate", 0.0),
+            None if raw.get("max_rate") is None else P.non_negative(where, raw, "max_rate"),
+        )
+    if kind == "grade_map":
+        P.known_keys(where, raw, ["map"])
+        rates = P.weight_map(where, raw, "map")
+        if not rates:
+            raise SchemeError(where, "parameter 'map' must map at least one label to a rate")
+        return GradeMap(rates)
+    if kind == "rank_points":
+        P.known_keys(where, raw, ["points", "floor", "full", lib])
+        seq = P.sequence(where, raw, "points")
+        if not seq:
+            raise SchemeError(where, "parameter 'points' must list at least one value")
+        points = tuple(P.non_negative(where, {"points": v}, "points") for v in seq)
+        full = P.non_negative(where, raw, "full", max(points))
+        if full <= 0:
+            raise SchemeError(where, "parameter 'full' must be > 0")
+        return RankPoints(
+            points, P.non_negative(where, raw, "floor", 0.0), full, P.flag(where, raw, lib, False)
+        )
+    if kind == "best_proportion":
+        P.known_keys(where, raw, ["cap", lib])
+        return BestProportion(P.non_negative(where, raw, "cap", 1.0), P.flag(where, raw, lib, False))
+    if kind == "yoy_improvement":
+        P.known_keys(where, raw, ["base", "per_point", "min_rate", "max_rate", lib])
+        lo, hi = P.non_negative(where, raw, "min_rate", 0.0), P.non_negative(where, raw, "max_rate", 1.0)
+        if lo > hi:
+            raise SchemeError(where, "parameter 'min_rate' must not exceed 'max_rate'")
+        return YoyImprovement(
+            P.non_negative(where, raw, "base", 0.6),
+            P.number(where, raw, "per_point", 0.04),
+            lo,
+            hi,
+            P.flag(where, raw, lib, False),
+        )
+    if kind == "vs_average":
+        P.known_keys(where, raw, ["tiers", "below", lib])
+        return VsAverage(
+            _pairs(where, raw, "tiers"),
+            P.non_negative(where, raw, "below", 0.0),
+            P.flag(where, raw, lib, False),
+        )
+    if kind == "veto":
+        P.known_keys(where, raw, ["triggered_rate"])
+        return Veto(P.non_negative(where, raw, "triggered_rate", 0.0))
+    raise SchemeError(where, f"unknown rule type {kind!r}; known: {sorted(RULE_TYPES)}")
+
+
+RULE_TYPES = (
+    "completion", "steps", "threshold_deduction", "bonus_deduction", "grade_map",
+    "rank_points", "best_proportion", "yoy_improvement", "vs_average", "veto",
+)  # fmt: skip
+GROUP_RULES = ("rank_points", "best_proportion", "vs_average")
+
+
+def parse_rule(indicator: str, rule: Any) -> tuple[str, RuleParams]:
+    """Validate a leaf's ``{"type", "params"}`` and return (type, typed params)."""
+    where = f"indicator {indicator}"
+    if not isinstance(rule, Mapping):
+        raise SchemeError(where, f"rule must be an object with 'type' and 'params', got {rule!r}")
+    kind = rule.get("type")
+    if not isinstance(kind, str):
+        raise SchemeError(where, "rule 'type' is required")
+    raw = rule.get("params", {})
+    if not isinstance(raw, Mapping):
+        raise SchemeError(where, "rule 'params' must be an object")
+    return kind, _parse(where, kind, raw)
+
+
+# --- vectorised application ---------------------------------------------------------------
+
+
+def _targets(where: str, facts: LeafFacts, default: float | None) -> F64:
+    target = facts.target.copy()
+    if default is not None:
+        target[np.isnan(target)] = default
+    has_value = ~np.isnan(facts.value)
+    if np.any(has_value & np.isnan(target)):
+        raise FactsError(where, "a result has no target and the rule has no default 'target'")
+    if np.any(has_value & (target <= 0)):
+        raise FactsError(where, "targets must be > 0")
+    return target
+
+
+def _completion_ratio(where: str, facts: LeafFacts, target_default: float | None, lower: bool) -> F64:
+    target = _targets(where, facts, target_default)
+    value = facts.value
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if lower:
+            # Lower is better (costs, incidents): reaching zero is the best possible result.
+            return np.where(value <= 0, np.inf, target / value)
+        return value / target
+
+
+def _clean(rate: F64, facts: LeafFacts) -> F64:
+    out = np.where(np.isnan(facts.value), 0.0, rate)
+    return np.asarray(out, dtype=np.float64)
+
+
+def _no_veto(n: int) -> BoolArr:
+    return np.zeros(n, dtype=np.bool_)
+
+
+def _step_rate(x: F64, steps: tuple[tuple[float, float], ...], below: float) -> F64:
+    rate = np.full(x.shape, below, dtype=np.float64)
+    # steps are sorted by min descending: assign from the lowest step upwards so the highest wins.
+    for minimum, step_rate in reversed(steps):
+        rate = np.where(x >= minimum, step_rate, rate)
+    return rate
+
+
+def apply_rule(indicator: str, params: RuleParams, facts: LeafFacts) -> RuleOutput:
+    """Return the rate (and veto flags) of every row of ``facts`` for one leaf."""
+    where = f"indicator {indicator}"
+    n = facts.value.shape[0]
+    value = facts.value
+    present = ~np.isnan(value)
+    if isinstance(params, Completion):
+        ratio = _completion_ratio(where, facts, params.target, params.lower_is_better)
+        rate = np.where(ratio < params.floor, 0.0, np.minimum(ratio, params.cap))
+        return RuleOutput(_clean(rate, facts), _no_veto(n))
+    if isinstance(params, Steps):
+        x = _completion_ratio(where, facts, params.target, False) if params.on == "ratio" else value
+        return RuleOutput(_clean(_step_rate(x, params.steps, params.below), facts), _no_veto(n))
+    if isinstance(params, ThresholdDeduction):
+        threshold = _targets(where, facts, None) if params.threshold is None else np.full(n, params.threshold)
+        short = value - threshold if params.lower_is_better else threshold - value
+        rate = np.maximum(params.min_rate, 1.0 - params.per_unit * np.maximum(short, 0.0))
+        return RuleOutput(_clean(rate, facts), _no_veto(n))
+    if isinstance(params, BonusDeduction):
+        change = params.per_unit * value
+        if params.cap is not None:
+            change = np.clip(change, -params.cap, params.cap)
+        rate = np.maximum(params.base + change, params.min_rate)
+        if params.max_rate is not None:
+            rate = np.minimum(rate, params.max_rate)
+        return RuleOutput(_clean(rate, facts), _no_veto(n))
+    if isinstance(params, GradeMap):
+        rate = np.zeros(n, dtype=np.float64)
+        for i, label in enumerate(facts.label.tolist()):
+            if label is None:
+                continue
+            if label not in params.rates:
+                raise FactsError(
+                    where, f"grade label {label!r} is not in the rule's map {sorted(params.rates)}"
+                )
+            rate[i] = params.rates[label]
+        return RuleOutput(rate, _no_veto(n))
+    if isinstance(params, RankPoints):
+        # Competition ranking: 1 + number of present values strictly better.
+        key = -value[present] if not params.lower_is_better else value[present]
+        ranks = np.zeros(n, dtype=np.int64)
+        ranks[present] = np.searchsorted(np.sort(key), key, side="left") + 1
+        table = np.array((*params.points, params.floor), dtype=np.float64)
+        idx = np.minimum(ranks - 1, len(params.points))
+        return RuleOutput(_clean(table[idx] / params.full, facts), _no_veto(n))
+    if isinstance(params, BestProportion):
+        if np.any(value[present] < 0):
+            raise FactsError(where, "best_proportion needs values ≥ 0")
+        rate = np.zeros(n, dtype=np.float64)
+        if np.any(present):
+            with np.errstate(divide="ignore", invalid="ignore"):
+                if params.lower_is_better:
+                    best = float(np.min(value[present]))
+                    rate = np.where(value <= best, 1.0, best / value)
+                else:
+                    best = float(np.max(value[present]))
+                    rate = value / best if best > 0 else np.zeros(n)
+        return RuleOutput(_clean(np.minimum(rate, params.cap), facts), _no_veto(n))
+    if isinstance(params, YoyImprovement):
+        last = facts.last_year
+        has = present & ~np.isnan(last)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            growth = np.where(
+                last == 0,
+                np.where(value > last, np.inf, np.where(value < last, -np.inf, 0.0)),
+                100.0 * (value - last) / np.abs(last),
+            )
+        if params.lower_is_better:
+            growth = -growth
+        with np.errstate(invalid="ignore"):
+            raw = np.where(
+                np.isinf(growth), np.sign(growth) * np.inf, params.base + params.per_point * growth
+            )
+        rate = np.clip(np.where(np.isnan(raw), params.base, raw), params.min_rate, params.max_rate)
+        return RuleOutput(np.where(has, rate, 0.0).astype(np.float64), _no_veto(n))
+    if isinstance(params, VsAverage):
+        rate = np.zeros(n, dtype=np.float64)
+        if np.any(present):
+            avg = float(np.mean(value[present]))
+            with np.errstate(divide="ignore", invalid="ignore"):
+                if avg == 0:
+                    ratio = np.ones(n)
+                elif params.lower_is_better:
+                    ratio = np.where(value <= 0, np.inf, avg / value)
+                else:
+                    ratio = value / avg
+            rate = _step_rate(ratio, params.tiers, params.below)
+        return RuleOutput(_clean(rate, facts), _no_veto(n))
+    # Veto
+    triggered = present & (value != 0)
+    return RuleOutput(_clean(np.where(triggered, params.triggered_rate, 1.0), facts), triggered)
+
+
+RuleFn = Callable[[str, RuleParams, LeafFacts], RuleOutput]
