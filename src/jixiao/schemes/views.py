@@ -1,22 +1,629 @@
-"""Scheme pages (placeholder until the UI lands)."""
+"""Scheme pages: cycles, schemes with components and grading policies, the indicator tree editor
+and the indicator library (M2, M3).
+
+Everyone logged in reads; a unit-scoped user (liaison, lead department, official) sees only the
+schemes of their unit's category or those naming their unit as lead unit, and gets a 404 for
+others. Only the office configures (everything else, auditors included, gets 403 on every form).
+
+The tree editor works with htmx: add/edit/move/delete answer an htmx request with the re-rendered
+tree fragment (``#tree-editor``) and a plain POST with a redirect, so it also works without JS.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Prefetch, ProtectedError, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from django_htmx.http import reswap, retarget
+
+from jixiao.accounts.audit import snapshot
+from jixiao.accounts.models import User
+from jixiao.accounts.permissions import office_required, request_user
+from jixiao.accounts.services import instance_create, instance_delete, instance_update
+from jixiao.schemes import services, tree_services
+from jixiao.schemes.forms import (
+    ComponentForm,
+    CycleForm,
+    GradeLevelForm,
+    GradingPolicyForm,
+    GradingRuleForm,
+    IndicatorForm,
+    LibraryEntryForm,
+    LibraryPickForm,
+    SchemeForm,
+)
+from jixiao.schemes.models import (
+    MAX_LEVEL,
+    WEIGHT_TOTAL,
+    Component,
+    Cycle,
+    GradeLevel,
+    GradingPolicy,
+    GradingRule,
+    IndicatorNode,
+    LibraryEntry,
+    LibraryKind,
+    Scheme,
+)
+from jixiao.schemes.rule_types import INDICATOR_RULES
+from jixiao.schemes.selectors import ComponentTree, TreeNode, indicator_forest, weight_problems
+
+M = TypeVar("M", bound=models.Model)
+View = Callable[..., HttpResponse]
+
+
+def office_only(view: View) -> View:
+    """Login first (anonymous → login page), then only the office (others → 403)."""
+    return login_required(office_required(view))
+
+
+def _is_htmx(request: HttpRequest) -> bool:
+    return bool(getattr(request, "htmx", False))
+
+
+def _visible_schemes(user: User) -> QuerySet[Scheme]:
+    """Schemes ``user`` may read: all for office/leaders/auditors, else their category's and
+    those where their unit leads an indicator."""
+    schemes = Scheme.objects.select_related("cycle", "category")
+    if user.sees_all_units:
+        return schemes
+    if user.unit_id is None:
+        return schemes.none()
+    return schemes.filter(
+        Q(category__units__pk=user.unit_id) | Q(indicators__lead_unit_id=user.unit_id)
+    ).distinct()
+
+
+def _scheme_for_read(request: HttpRequest, pk: int) -> Scheme:
+    return get_object_or_404(_visible_schemes(request_user(request)), pk=pk)
+
+
+def _save_form(
+    request: HttpRequest,
+    *,
+    form: forms.ModelForm[M],
+    before: dict[str, Any] | None,
+    title: str,
+    success_url: str,
+    cancel_url: str,
+) -> HttpResponse:
+    """Validate a bound (POST) or show an unbound ModelForm; save via the audited services."""
+    if request.method == "POST":
+        if form.is_valid():
+            obj = form.save(commit=False)
+            try:
+                if before is None:
+                    instance_create(actor=request_user(request), instance=obj)
+                else:
+                    instance_update(actor=request_user(request), instance=obj, before=before)
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(request, _("已保存：%(obj)s") % {"obj": obj})
+                return redirect(success_url)
+        messages.error(request, _("保存失败，请更正下列错误"))
+    return render(request, "schemes/form.html", {"form": form, "title": title, "cancel_url": cancel_url})
+
+
+def _delete(
+    request: HttpRequest, *, instance: models.Model, success_url: str, cancel_url: str
+) -> HttpResponse:
+    if request.method == "POST":
+        try:
+            instance_delete(actor=request_user(request), instance=instance)
+        except ProtectedError:
+            messages.error(request, _("“%(obj)s”仍被其他记录引用，不能删除") % {"obj": instance})
+            return redirect(cancel_url)
+        messages.success(request, _("已删除：%(obj)s") % {"obj": instance})
+        return redirect(success_url)
+    return render(request, "schemes/confirm_delete.html", {"object": instance, "cancel_url": cancel_url})
+
+
+# --- cycles ------------------------------------------------------------------------------------
 
 
 @login_required
 def cycle_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "web/base.html")
+    cycles = Cycle.objects.annotate(scheme_count=models.Count("schemes"))
+    return render(request, "schemes/cycle_list.html", {"cycles": cycles})
+
+
+@office_only
+def cycle_create(request: HttpRequest) -> HttpResponse:
+    form = CycleForm(request.POST or None)
+    url = reverse("schemes:cycle_list")
+    return _save_form(
+        request, form=form, before=None, title=_("新建考核周期"), success_url=url, cancel_url=url
+    )
+
+
+@office_only
+def cycle_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    cycle = get_object_or_404(Cycle, pk=pk)
+    before = snapshot(cycle)
+    url = reverse("schemes:cycle_detail", args=[cycle.pk])
+    form = CycleForm(request.POST or None, instance=cycle)
+    return _save_form(
+        request, form=form, before=before, title=_("编辑考核周期"), success_url=url, cancel_url=url
+    )
+
+
+def _component_weight_checks(components: list[Component]) -> list[tuple[str, Decimal, bool]]:
+    """(where, total, ok) for the top-level components and each parent's sub-components."""
+    checks: list[tuple[str, Decimal, bool]] = []
+    top = [c for c in components if c.parent_id is None]
+    if top:
+        total = sum((c.weight for c in top), Decimal("0"))
+        checks.append((_("一级构成"), total, total == WEIGHT_TOTAL))
+    for parent in top:
+        kids = [c for c in components if c.parent_id == parent.pk]
+        if kids:
+            total = sum((c.weight for c in kids), Decimal("0"))
+            checks.append((parent.name, total, total == WEIGHT_TOTAL))
+    return checks
 
 
 @login_required
 def cycle_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return render(request, "web/base.html")
+    cycle = get_object_or_404(Cycle, pk=pk)
+    user = request_user(request)
+    schemes = list(
+        _visible_schemes(user)
+        .filter(cycle=cycle)
+        .prefetch_related(Prefetch("components", queryset=Component.objects.order_by("order", "id")))
+        .order_by("category__order", "category__code")
+    )
+    rows = [{"scheme": s, "problems": weight_problems(scheme=s)} for s in schemes]
+    return render(
+        request,
+        "schemes/cycle_detail.html",
+        {"cycle": cycle, "rows": rows, "previous": tree_services.previous_cycle(cycle=cycle)},
+    )
+
+
+@office_only
+@require_POST
+def cycle_copy(request: HttpRequest, pk: int) -> HttpResponse:
+    cycle = get_object_or_404(Cycle, pk=pk)
+    try:
+        copies = tree_services.cycle_copy_previous(actor=request_user(request), cycle=cycle)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("已复制 %(n)s 个方案") % {"n": len(copies)})
+    return redirect("schemes:cycle_detail", pk=cycle.pk)
+
+
+# --- schemes -----------------------------------------------------------------------------------
+
+
+@office_only
+def scheme_create(request: HttpRequest, cycle_pk: int) -> HttpResponse:
+    cycle = get_object_or_404(Cycle, pk=cycle_pk)
+    url = reverse("schemes:cycle_detail", args=[cycle.pk])
+    form = SchemeForm(request.POST or None, instance=Scheme(cycle=cycle))
+    return _save_form(
+        request, form=form, before=None, title=_("新建考核方案"), success_url=url, cancel_url=url
+    )
+
+
+@office_only
+def scheme_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    scheme = get_object_or_404(Scheme, pk=pk)
+    before = snapshot(scheme)
+    url = reverse("schemes:scheme_detail", args=[scheme.pk])
+    form = SchemeForm(request.POST or None, instance=scheme)
+    return _save_form(
+        request, form=form, before=before, title=_("编辑考核方案"), success_url=url, cancel_url=url
+    )
+
+
+@office_only
+def scheme_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    scheme = get_object_or_404(Scheme, pk=pk)
+    return _delete(
+        request,
+        instance=scheme,
+        success_url=reverse("schemes:cycle_detail", args=[scheme.cycle_id]),
+        cancel_url=reverse("schemes:scheme_detail", args=[scheme.pk]),
+    )
+
+
+def _ordered_forest(scheme: Scheme, components: list[Component]) -> list[ComponentTree]:
+    """Every component (sub-components after their parent), each with its level-1 indicators."""
+    by_component = {tree.component.pk: tree for tree in indicator_forest(scheme=scheme)}
+    ordered: list[ComponentTree] = []
+    for top in (c for c in components if c.parent_id is None):
+        for comp in [top, *(c for c in components if c.parent_id == top.pk)]:
+            ordered.append(by_component.get(comp.pk) or ComponentTree(comp, []))
+    return ordered
+
+
+def _label_rules(items: list[TreeNode]) -> None:
+    # Nodes store a rule code without model choices; the label comes from the rule catalogue.
+    for item in items:
+        spec = INDICATOR_RULES.get(item.node.rule_type)
+        item.node.rule_label = spec.label if spec else item.node.rule_type  # type: ignore[attr-defined]
+        _label_rules(item.children)
+
+
+def _tree_context(request: HttpRequest, scheme: Scheme, flash: str = "") -> dict[str, Any]:
+    user = request_user(request)
+    components = list(scheme.components.order_by("order", "id"))
+    forest = _ordered_forest(scheme, components)
+    for tree in forest:
+        _label_rules(tree.roots)
+    return {
+        "scheme": scheme,
+        "forest": forest,
+        "problems": weight_problems(scheme=scheme),
+        "can_edit": user.is_office and user.can_write,
+        "max_level": MAX_LEVEL,
+        "flash": flash,
+    }
+
+
+@login_required
+def scheme_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    scheme = _scheme_for_read(request, pk)
+    components = list(scheme.components.order_by("order", "id"))
+    component_rows = [
+        (comp, depth)
+        for top in components
+        if top.parent_id is None
+        for comp, depth in [(top, 0), *((c, 1) for c in components if c.parent_id == top.pk)]
+    ]
+    policies = scheme.grading_policies.prefetch_related("levels", "rules")
+    return render(
+        request,
+        "schemes/scheme_detail.html",
+        {
+            **_tree_context(request, scheme),
+            "component_rows": component_rows,
+            "component_checks": _component_weight_checks(components),
+            "policies": policies,
+        },
+    )
+
+
+@login_required
+def scheme_tree(request: HttpRequest, pk: int) -> HttpResponse:
+    """The tree editor fragment alone (htmx refresh and "cancel")."""
+    scheme = _scheme_for_read(request, pk)
+    return render(request, "schemes/_tree.html", _tree_context(request, scheme))
+
+
+# --- components and grading policies -----------------------------------------------------------
+
+
+def _scheme_url(scheme_id: int, anchor: str = "") -> str:
+    return reverse("schemes:scheme_detail", args=[scheme_id]) + (f"#{anchor}" if anchor else "")
+
+
+@office_only
+def component_create(request: HttpRequest, scheme_pk: int) -> HttpResponse:
+    scheme = get_object_or_404(Scheme, pk=scheme_pk)
+    component = Component(scheme=scheme)
+    parent_pk = request.GET.get("parent", "")
+    initial = {"parent": int(parent_pk)} if parent_pk.isdigit() else {}
+    form = ComponentForm(request.POST or None, instance=component, scheme=scheme, initial=initial)
+    url = _scheme_url(scheme.pk, "components")
+    return _save_form(
+        request, form=form, before=None, title=_("新增考核构成"), success_url=url, cancel_url=url
+    )
+
+
+@office_only
+def component_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    component = get_object_or_404(Component.objects.select_related("scheme"), pk=pk)
+    before = snapshot(component)
+    form = ComponentForm(request.POST or None, instance=component, scheme=component.scheme)
+    url = _scheme_url(component.scheme_id, "components")
+    return _save_form(
+        request, form=form, before=before, title=_("编辑考核构成"), success_url=url, cancel_url=url
+    )
+
+
+@office_only
+def component_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    component = get_object_or_404(Component, pk=pk)
+    url = _scheme_url(component.scheme_id, "components")
+    return _delete(request, instance=component, success_url=url, cancel_url=url)
+
+
+@office_only
+def policy_create(request: HttpRequest, scheme_pk: int) -> HttpResponse:
+    scheme = get_object_or_404(Scheme, pk=scheme_pk)
+    form = GradingPolicyForm(request.POST or None, instance=GradingPolicy(scheme=scheme), scheme=scheme)
+    url = _scheme_url(scheme.pk, "grading")
+    return _save_form(
+        request, form=form, before=None, title=_("新增等次政策"), success_url=url, cancel_url=url
+    )
+
+
+@office_only
+def policy_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    policy = get_object_or_404(GradingPolicy, pk=pk)
+    url = _scheme_url(policy.scheme_id, "grading")
+    return _delete(request, instance=policy, success_url=url, cancel_url=url)
+
+
+@office_only
+def level_create(request: HttpRequest, policy_pk: int) -> HttpResponse:
+    policy = get_object_or_404(GradingPolicy, pk=policy_pk)
+    next_order = (policy.levels.aggregate(m=models.Max("order"))["m"] or 0) + 1
+    form = GradeLevelForm(
+        request.POST or None, instance=GradeLevel(policy=policy), initial={"order": next_order}
+    )
+    url = _scheme_url(policy.scheme_id, "grading")
+    return _save_form(request, form=form, before=None, title=_("新增等次"), success_url=url, cancel_url=url)
+
+
+@office_only
+def level_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    level = get_object_or_404(GradeLevel.objects.select_related("policy"), pk=pk)
+    before = snapshot(level)
+    form = GradeLevelForm(request.POST or None, instance=level)
+    url = _scheme_url(level.policy.scheme_id, "grading")
+    return _save_form(request, form=form, before=before, title=_("编辑等次"), success_url=url, cancel_url=url)
+
+
+@office_only
+def level_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    level = get_object_or_404(GradeLevel.objects.select_related("policy"), pk=pk)
+    url = _scheme_url(level.policy.scheme_id, "grading")
+    return _delete(request, instance=level, success_url=url, cancel_url=url)
+
+
+@office_only
+def rule_create(request: HttpRequest, policy_pk: int) -> HttpResponse:
+    policy = get_object_or_404(GradingPolicy, pk=policy_pk)
+    form = GradingRuleForm(request.POST or None, instance=GradingRule(policy=policy))
+    url = _scheme_url(policy.scheme_id, "grading")
+    return _save_form(
+        request, form=form, before=None, title=_("新增等次规则"), success_url=url, cancel_url=url
+    )
+
+
+@office_only
+def rule_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    rule = get_object_or_404(GradingRule.objects.select_related("policy"), pk=pk)
+    before = snapshot(rule)
+    form = GradingRuleForm(request.POST or None, instance=rule)
+    url = _scheme_url(rule.policy.scheme_id, "grading")
+    return _save_form(
+        request, form=form, before=before, title=_("编辑等次规则"), success_url=url, cancel_url=url
+    )
+
+
+@office_only
+@require_POST
+def rule_toggle(request: HttpRequest, pk: int) -> HttpResponse:
+    rule = get_object_or_404(GradingRule.objects.select_related("policy"), pk=pk)
+    before = snapshot(rule)
+    rule.enabled = not rule.enabled
+    instance_update(actor=request_user(request), instance=rule, before=before)
+    state = _("启用") if rule.enabled else _("停用")
+    messages.success(request, _("规则“%(r)s”已%(s)s") % {"r": rule, "s": state})
+    return redirect(_scheme_url(rule.policy.scheme_id, "grading"))
+
+
+@office_only
+def rule_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    rule = get_object_or_404(GradingRule.objects.select_related("policy"), pk=pk)
+    url = _scheme_url(rule.policy.scheme_id, "grading")
+    return _delete(request, instance=rule, success_url=url, cancel_url=url)
+
+
+# --- the indicator tree editor -----------------------------------------------------------------
+
+
+def _placement(request: HttpRequest, scheme: Scheme) -> tuple[IndicatorNode | None, Component | None, str]:
+    """Where a new node goes, from ``?parent=`` or ``?component=``; and the slot to show its form."""
+    parent_pk = request.GET.get("parent", "")
+    if parent_pk.isdigit():
+        parent = get_object_or_404(IndicatorNode, pk=int(parent_pk), scheme=scheme)
+        return parent, parent.component, f"n-{parent.pk}"
+    component = get_object_or_404(Component, pk=request.GET.get("component", "0") or 0, scheme=scheme)
+    return None, component, f"c-{component.pk}"
+
+
+def _tree_saved(request: HttpRequest, scheme: Scheme, message: str, anchor: str = "") -> HttpResponse:
+    """After a tree write: the fresh fragment for htmx, a redirect for a plain POST."""
+    if _is_htmx(request):
+        return render(request, "schemes/_tree.html", _tree_context(request, scheme, flash=message))
+    messages.success(request, message)
+    return redirect(_scheme_url(scheme.pk, anchor or "tree-editor"))
+
+
+def _node_form(
+    request: HttpRequest, *, scheme: Scheme, form: forms.Form, slot: str, title: str
+) -> HttpResponse:
+    """Show a node form: into its slot for htmx (errors re-target the slot), else as a page."""
+    context = {
+        "scheme": scheme,
+        "form": form,
+        "slot": slot,
+        "title": title,
+        "action": request.get_full_path(),
+        "use_htmx": _is_htmx(request),
+    }
+    if _is_htmx(request):
+        response = render(request, "schemes/_node_form.html", context)
+        if request.method == "POST":
+            # The form failed: put it back, with its errors, where it was instead of the tree.
+            response = reswap(retarget(response, f"#slot-{slot}"), "innerHTML")
+        return response
+    return render(request, "schemes/node_form_page.html", context)
+
+
+@office_only
+def indicator_add(request: HttpRequest, scheme_pk: int) -> HttpResponse:
+    scheme = get_object_or_404(Scheme, pk=scheme_pk)
+    parent, component, slot = _placement(request, scheme)
+    form = IndicatorForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.node_fields()
+        try:
+            node = tree_services.indicator_create(
+                actor=request_user(request),
+                scheme=scheme,
+                parent=parent,
+                component=component,
+                name=data["name"],
+                weight=data["weight"],
+                rule_type=data["rule_type"],
+                rule_params=data["rule_params"],
+                target_text=data["target_text"],
+                code=data["code"],
+                kind=data["kind"],
+                is_long_term=data["is_long_term"],
+                lead_unit=data["lead_unit"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            return _tree_saved(request, scheme, _("已添加指标：%(n)s") % {"n": node.name}, f"node-{node.pk}")
+    under = parent.name if parent else (component.name if component else "")
+    return _node_form(
+        request, scheme=scheme, form=form, slot=slot, title=_("在“%(p)s”下添加指标") % {"p": under}
+    )
+
+
+@office_only
+def indicator_library(request: HttpRequest, scheme_pk: int) -> HttpResponse:
+    scheme = get_object_or_404(Scheme, pk=scheme_pk)
+    parent, component, slot = _placement(request, scheme)
+    form = LibraryPickForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        entry: LibraryEntry = form.cleaned_data["entry"]
+        try:
+            node = services.indicator_add_child(
+                actor=request_user(request),
+                scheme=scheme,
+                parent=parent,
+                component=component,
+                name=entry.name,
+                weight=form.cleaned_data["weight"],
+                target_text=entry.description,
+                library_entry=entry,
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            return _tree_saved(
+                request, scheme, _("已从指标库添加：%(n)s") % {"n": node.name}, f"node-{node.pk}"
+            )
+    under = parent.name if parent else (component.name if component else "")
+    return _node_form(
+        request, scheme=scheme, form=form, slot=slot, title=_("从指标库添加到“%(p)s”") % {"p": under}
+    )
+
+
+@office_only
+def indicator_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    node = get_object_or_404(IndicatorNode.objects.select_related("scheme"), pk=pk)
+    form = IndicatorForm(request.POST or None, node=node)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.indicator_update(actor=request_user(request), node=node, fields=form.node_fields())
+        except ValidationError as exc:
+            # The service failed before saving; reload so the page shows what is stored.
+            node.refresh_from_db()
+            form.add_error(None, exc)
+        else:
+            return _tree_saved(
+                request, node.scheme, _("已保存指标：%(n)s") % {"n": node.name}, f"node-{node.pk}"
+            )
+    return _node_form(
+        request,
+        scheme=node.scheme,
+        form=form,
+        slot=f"n-{node.pk}",
+        title=_("编辑指标：%(n)s") % {"n": node.name},
+    )
+
+
+@office_only
+@require_POST
+def indicator_move(request: HttpRequest, pk: int) -> HttpResponse:
+    node = get_object_or_404(IndicatorNode.objects.select_related("scheme"), pk=pk)
+    direction = -1 if request.POST.get("direction") == "up" else 1
+    services.indicator_move(actor=request_user(request), node=node, direction=direction)
+    return _tree_saved(request, node.scheme, _("已调整顺序：%(n)s") % {"n": node.name}, f"node-{node.pk}")
+
+
+@office_only
+def indicator_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    node = get_object_or_404(IndicatorNode.objects.select_related("scheme"), pk=pk)
+    if request.method != "POST":
+        return render(
+            request,
+            "schemes/confirm_delete.html",
+            {"object": node, "cancel_url": _scheme_url(node.scheme_id, f"node-{node.pk}"), "subtree": True},
+        )
+    scheme, name = node.scheme, node.name
+    services.indicator_delete(actor=request_user(request), node=node)
+    return _tree_saved(request, scheme, _("已删除指标：%(n)s") % {"n": name})
+
+
+# --- the library -------------------------------------------------------------------------------
 
 
 @login_required
 def library_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "web/base.html")
+    entries = list(LibraryEntry.objects.select_related("function_zone"))
+    for entry in entries:
+        spec = INDICATOR_RULES.get(entry.rule_type)
+        entry.rule_label = spec.label if spec else entry.rule_type  # type: ignore[attr-defined]
+    groups = [(value, label, [e for e in entries if e.kind == value]) for value, label in LibraryKind.choices]
+    return render(request, "schemes/library_list.html", {"groups": groups})
+
+
+def _library_save(request: HttpRequest, *, entry: LibraryEntry, title: str) -> HttpResponse:
+    before = None if entry.pk is None else snapshot(entry)
+    url = reverse("schemes:library_list")
+    form = LibraryEntryForm(request.POST or None, instance=entry)
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                tree_services.library_entry_save(
+                    actor=request_user(request), entry=form.apply_rule(), before=before
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(request, _("已保存：%(obj)s") % {"obj": entry})
+                return redirect(url + f"#{entry.kind}")
+        messages.error(request, _("保存失败，请更正下列错误"))
+    return render(request, "schemes/library_form.html", {"form": form, "title": title, "cancel_url": url})
+
+
+@office_only
+def library_create(request: HttpRequest) -> HttpResponse:
+    kind = request.GET.get("kind", "")
+    entry = LibraryEntry(kind=kind if kind in LibraryKind.values else LibraryKind.BASIC)
+    return _library_save(request, entry=entry, title=_("新增指标库条目"))
+
+
+@office_only
+def library_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    return _library_save(request, entry=get_object_or_404(LibraryEntry, pk=pk), title=_("编辑指标库条目"))
+
+
+@office_only
+def library_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    url = reverse("schemes:library_list")
+    return _delete(request, instance=get_object_or_404(LibraryEntry, pk=pk), success_url=url, cancel_url=url)
