@@ -1,0 +1,106 @@
+"""The ``generate`` and ``demo`` management commands."""
+
+from __future__ import annotations
+
+from io import StringIO
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.test import Client
+from django.urls import reverse
+
+from jixiao.accounts.models import Role, User
+from jixiao.demo import catalog
+from jixiao.demo.accounts import DEMO_ACCOUNTS
+from jixiao.organisation.models import Official, Unit
+from jixiao.schemes.models import IndicatorNode, Scheme
+
+pytestmark = pytest.mark.django_db
+
+
+def _counts() -> tuple[int, int, int, int, int]:
+    return (
+        Unit.objects.count(),
+        Official.objects.count(),
+        Scheme.objects.count(),
+        IndicatorNode.objects.count(),
+        User.objects.count(),
+    )
+
+
+def test_generate_prints_counts_and_refuses_a_non_empty_database() -> None:
+    out = StringIO()
+    call_command("generate", "--scale", "tiny", "--seed", "3", stdout=out)
+    assert "organisation.Unit" in out.getvalue() and "done" in out.getvalue()
+
+    with pytest.raises(CommandError, match="--reset"):
+        call_command("generate", "--scale", "tiny", stdout=StringIO())
+
+
+def test_generate_with_reset_replaces_the_data() -> None:
+    call_command("generate", "--scale", "tiny", "--seed", "3", stdout=StringIO())
+    first = set(Official.objects.values_list("name", flat=True))
+
+    call_command("generate", "--scale", "tiny", "--seed", "4", "--reset", stdout=StringIO())
+
+    assert Unit.objects.count() == 9
+    assert set(Official.objects.values_list("name", flat=True)) != first
+    assert User.objects.filter(username="kaohe").count() == 1
+
+
+@pytest.mark.prefecture
+def test_demo_without_serving_is_idempotent_and_the_logins_work() -> None:
+    out = StringIO()
+    call_command("demo", "--no-serve", stdout=out)
+    counts = _counts()
+    call_command("demo", "--no-serve", stdout=out)
+
+    assert _counts() == counts
+    assert counts[0] == 102
+    text = out.getvalue()
+    assert catalog.DEMO_PASSWORD in text and "http://127.0.0.1:8000/" in text
+    for account in DEMO_ACCOUNTS:
+        user = User.objects.get(username=account.username)
+        assert user.role == account.role
+        assert account.username in text
+        response = Client().post(
+            reverse("accounts:login"), {"username": account.username, "password": catalog.DEMO_PASSWORD}
+        )
+        assert response.status_code == 302, account.username
+    assert User.objects.get(username="tongji").unit.name == "市统计局"  # type: ignore[union-attr]
+    assert User.objects.get(username="liaison1").unit != User.objects.get(username="liaison2").unit
+    assert User.objects.get(username="ganbu").unit is not None
+    assert User.objects.get(username="kaohe").role == Role.OFFICE
+
+
+def test_demo_serves_with_gunicorn_on_the_requested_port(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[tuple[str, list[str]]] = []
+
+    def fake_execvp(path: str, argv: list[str]) -> Any:
+        calls.append((path, argv))
+
+    monkeypatch.setattr("jixiao.web.management.commands.demo.os.execvp", fake_execvp)
+    monkeypatch.setattr("jixiao.web.management.commands.demo.generate", lambda **kw: _tiny(**kw))
+    monkeypatch.setenv("PORT", "8123")
+
+    call_command("demo", stdout=StringIO())
+
+    ((path, argv),) = calls
+    assert path.endswith("gunicorn")
+    assert "jixiao.config.wsgi:application" in argv
+    assert argv[argv.index("--bind") + 1] == "127.0.0.1:8123"
+    assert argv[argv.index("--workers") + 1] == "2"
+    assert argv[argv.index("--worker-class") + 1] == "sync"
+
+
+def _tiny(**kwargs: Any) -> Any:
+    from jixiao.demo.generator import generate
+
+    return generate(**{**kwargs, "scale": "tiny"})
+
+
+def test_demo_rejects_a_bad_port() -> None:
+    with pytest.raises(CommandError, match="PORT"):
+        call_command("demo", "--no-serve", "--port", "http", stdout=StringIO())

@@ -1,0 +1,94 @@
+"""``jixiao demo [--port N] [--no-serve]``: a working demo on a fresh clone in one command.
+
+Migrates, generates the demo prefecture when the database has no units (a second run reuses it),
+creates the demo accounts that are missing, collects static files (whitenoise serves them with
+hashed names, which need collectstatic) and then replaces itself with gunicorn, so Ctrl-C stops
+the server.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from jixiao.accounts.models import User
+from jixiao.demo import catalog
+from jixiao.demo.accounts import ensure_demo_accounts
+from jixiao.demo.generator import DEFAULT_SEED, generate
+from jixiao.organisation.models import Unit
+
+DEFAULT_PORT = 8000
+WSGI_APP = "jixiao.config.wsgi:application"
+WORKERS = 2  # sync workers with persistent connections measured fastest here (RECIPES.md)
+
+
+def _port(value: str | None) -> int:
+    try:
+        port = int(value) if value else DEFAULT_PORT
+    except ValueError:
+        raise CommandError(f"PORT must be a number, got {value!r}") from None
+    if not 0 < port < 65536:
+        raise CommandError(f"PORT must lie in 1–65535, got {port}")
+    return port
+
+
+class Command(BaseCommand):
+    help = "启动演示系统 / Start the demo: migrate, generate, accounts, collectstatic, serve."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--port", default=None, help=f"端口，默认取环境变量 PORT 或 {DEFAULT_PORT}")
+        parser.add_argument("--no-serve", action="store_true", help="准备好数据后不启动服务（用于测试）")
+        parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        port = _port(options["port"] or os.environ.get("PORT"))
+        call_command("migrate", interactive=False, verbosity=0)
+        if Unit.objects.exists():
+            self.stdout.write("已有数据，直接使用 / reusing the existing data")
+        else:
+            self.stdout.write("生成演示州市数据 / generating the demo prefecture …")
+            ctx = generate(scale="prefecture", seed=options["seed"])
+            units, officials = ctx.counts["organisation.Unit"], ctx.counts["organisation.Official"]
+            self.stdout.write(f"  {units} 个单位 / units, {officials} 名干部 / officials")
+        accounts = ensure_demo_accounts()
+        call_command("collectstatic", interactive=False, verbosity=0)
+        self._print_logins(port, [user for user, _ in accounts])
+        if options["no_serve"]:
+            return
+        self._serve(port)
+
+    def _print_logins(self, port: int, users: list[User]) -> None:
+        self.stdout.write("")
+        self.stdout.write(self.style.SUCCESS(f"演示地址 / Demo URL:  http://127.0.0.1:{port}/"))
+        self.stdout.write(f"演示密码（仅限演示）/ Demo password (demo only):  {catalog.DEMO_PASSWORD}")
+        self.stdout.write("账号 / Logins:")
+        for user in users:
+            unit = f" · {user.unit}" if user.unit_id else ""
+            self.stdout.write(f"  {user.username:10} {user.get_role_display()} / {user.role}{unit} · {user}")
+        self.stdout.write("按 Ctrl-C 停止 / Press Ctrl-C to stop.")
+        self.stdout.flush()
+
+    def _serve(self, port: int) -> None:
+        gunicorn = Path(sys.executable).parent / "gunicorn"
+        if not gunicorn.exists():
+            raise CommandError(f"gunicorn not found next to {sys.executable}")
+        argv = [
+            str(gunicorn),
+            WSGI_APP,
+            "--workers",
+            str(WORKERS),
+            "--worker-class",
+            "sync",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--access-logfile",
+            "-",
+        ]
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.execvp(argv[0], argv)  # replaces this process: Ctrl-C reaches gunicorn directly
