@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -87,8 +88,11 @@ def build_entities(scheme: Scheme, units: Units, officials: Officials) -> Entity
     return EntityTable(ids, kind, category, layer, team)
 
 
-def encode(series: pl.Series, categories: Sequence[str], where: str) -> I64:
-    """Return the index of every value in ``categories``; unknown or null values raise FactsError."""
+def encode_raw(series: pl.Series, categories: Sequence[str], where: str) -> NDArray[np.unsignedinteger[Any]]:
+    """Return the index of every value in ``categories`` as the narrowest unsigned integers.
+
+    Unknown or null values raise FactsError naming ``where``.
+    """
     s = series if series.dtype == pl.String else series.cast(pl.String)
     if s.null_count():
         raise FactsError(where, "must not be null")
@@ -97,7 +101,12 @@ def encode(series: pl.Series, categories: Sequence[str], where: str) -> I64:
     except pl.exceptions.PolarsError:
         unknown = sorted(set(s.unique().to_list()) - set(categories))[:5]
         raise FactsError(where, f"unknown value(s) {unknown}") from None
-    return np.asarray(codes, dtype=np.int64)
+    return np.asarray(codes)
+
+
+def encode(series: pl.Series, categories: Sequence[str], where: str) -> I64:
+    """Return the index of every value in ``categories`` as int64 (see ``encode_raw``)."""
+    return encode_raw(series, categories, where).astype(np.int64)
 
 
 def column(frame: pl.DataFrame, name: str, dtype: pl.DataType, where: str) -> pl.Series:

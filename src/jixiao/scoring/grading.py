@@ -61,32 +61,43 @@ class GradingFacts:
 
 @dataclass(frozen=True)
 class Grades:
-    """Grade index per entity (-1: no grade), the deciding code and params, and flags."""
+    """Grade index per entity (-1: no grade), the deciding code, sparse params, and flags."""
 
     grade: I64
-    decided_by: Obj
-    decision: Obj  # dict per entity
-    flags: Obj  # list[str] per entity
+    decided_by: I64  # index into DECISION_CODES
+    graded_count: I64  # n of the entity's category (entities that get a grade)
+    places: I64  # places of the quota level that decided the grade, -1 otherwise
+    decisions: dict[int, dict[str, Any]]  # entity index → params, when more than the code is needed
+    flags: dict[str, BoolArr]  # FLAGS → per entity
+
+
+DECISION_CODES = (
+    "quota.top", "quota.bottom", "fill", "ceiling", "no_grade.adjustment", "no_grade.sanction",
+    "forced.sanction", "forced.falsification", "forced.hard_rule.bottom_share",
+    "forced.hard_rule.target_below", "forced.hard_rule.vote_share", "forced.hard_rule.last_place_twice",
+)  # fmt: skip
+FLAGS = ("last_place", "last_place_twice", "top_twice")
 
 
 class _Decider:
-    """Per-entity forced grade / ceiling with the reason of each, heaviest wins."""
+    """Forced grades and ceilings of one category, with the reason of each; heaviest wins."""
 
     def __init__(self, n: int) -> None:
         self.forced = np.full(n, -1, dtype=np.int64)
-        self.forced_why: list[tuple[str, dict[str, Any]] | None] = [None] * n
+        self.forced_why: dict[int, tuple[str, dict[str, Any]]] = {}
         self.ceiling = np.zeros(n, dtype=np.int64)
-        self.constraints: list[list[dict[str, Any]]] = [[] for _ in range(n)]
+        self.constraints: dict[int, list[dict[str, Any]]] = {}
 
     def force(self, entities: I64, level: int, code: str, params: Params = None) -> None:
-        for e in entities.tolist():
-            if level > self.forced[e]:
-                self.forced[e], self.forced_why[e] = level, (code, _params(params, e))
+        for e in entities[level > self.forced[entities]].tolist():
+            self.forced[e], self.forced_why[e] = level, (code, _params(params, e))
 
     def cap(self, entities: I64, level: int, code: str, params: Params = None) -> None:
         for e in entities.tolist():
-            self.constraints[e].append({"code": code, "ceiling_index": level, **_params(params, e)})
-            self.ceiling[e] = max(int(self.ceiling[e]), level)
+            self.constraints.setdefault(e, []).append(
+                {"code": code, "ceiling_index": level, **_params(params, e)}
+            )
+        self.ceiling[entities] = np.maximum(self.ceiling[entities], level)
 
 
 Params = dict[str, Any] | Mapping[int, dict[str, Any]] | None
@@ -136,33 +147,34 @@ def grade_all(
 ) -> Grades:
     """Grade every category: unit categories first, then officials (who read their team's grade)."""
     n = ents.size
-    grade = np.full(n, -1, dtype=np.int64)
-    decided_by = np.full(n, None, dtype=np.object_)
-    decision = np.full(n, None, dtype=np.object_)
-    flags: list[list[str]] = [[] for _ in range(n)]
+    out = Grades(
+        grade=np.full(n, -1, dtype=np.int64), decided_by=np.full(n, -1, dtype=np.int64),
+        graded_count=np.zeros(n, dtype=np.int64), places=np.full(n, -1, dtype=np.int64), decisions={},
+        flags={f: np.zeros(n, dtype=np.bool_) for f in FLAGS},
+    )  # fmt: skip
     prev_rank, prev_size, prev_grade = _previous(ents, facts.previous)
     vote_labels, vote_table = _votes(ents, facts.votes)
     adj = facts.adjustments
+    leaf_veto = np.zeros(n, dtype=np.bool_)
+    leaf_veto[facts.leaf_entity[facts.leaf_veto]] = True
     order = sorted(range(len(scheme.categories)), key=lambda i: scheme.categories[i].subject != "unit")
     for ci in order:
-        category = scheme.categories[ci]
-        policy = category.grading
-        labels = [lv.label for lv in policy.levels]
+        policy = scheme.categories[ci].grading
         members = np.flatnonzero(ents.category == ci)
         if members.size == 0:
             continue
         members = members[np.argsort(rank[members])]  # rank order
         d = _Decider(n)
         no_grade = adj.no_grade.copy()
-        why_none: dict[int, dict[str, Any]] = {
-            int(e): {"code": "no_grade.adjustment", "reason": adj.no_grade_reason[e]}
+        why_none: dict[int, tuple[str, dict[str, Any]]] = {
+            int(e): ("no_grade.adjustment", {"reason": adj.no_grade_reason[e]})
             for e in members[adj.no_grade[members]].tolist()
         }
         for e in members[adj.sanction[members] >= 0].tolist():
             s = policy.sanctions[int(adj.sanction[e])]
             if s.effect == "no_grade" and not no_grade[e]:
                 no_grade[e] = True
-                why_none[e] = {"code": "no_grade.sanction", "level": s.level}
+                why_none[e] = ("no_grade.sanction", {"level": s.level})
             elif s.effect == "forced" and s.grade is not None:
                 d.force(np.array([e]), policy.index(s.grade), "forced.sanction", {"level": s.level})
             elif s.effect == "ceiling" and s.grade is not None:
@@ -171,40 +183,35 @@ def grade_all(
             d.force(members[adj.falsified[members]], policy.index(policy.falsification_grade),
                     "forced.falsification")  # fmt: skip
         _hard_rules(scheme, policy, ents, members, comps, rank, size, d, facts, vote_labels, vote_table,
-                    prev_rank, prev_size, flags)  # fmt: skip
+                    prev_rank, prev_size, out.flags)  # fmt: skip
         if policy.veto_ceiling is not None:
-            leaf_veto = np.zeros(n, dtype=np.bool_)
-            leaf_veto[facts.leaf_entity[facts.leaf_veto]] = True
             vetoed = members[(adj.veto | leaf_veto)[members]]
             d.cap(vetoed, policy.index(policy.veto_ceiling), "ceiling.veto")
-        team_cap = _team_caps(policy, ents, members, no_grade, grade, scheme, d)
+        team_cap = _team_caps(policy, ents, members, no_grade, out.grade, scheme, d)
         graded = members[~no_grade[members]]
-        _assign(policy, graded, d, team_cap, ents, grade, decided_by, decision)
+        out.graded_count[members] = graded.size
+        _assign(policy, graded, d, team_cap, ents, out)
         for e in members[no_grade[members]].tolist():
-            decided_by[e], decision[e] = why_none[e]["code"], why_none[e]
-        top = members[(rank[members] == 1) | (grade[members] == 0)]
-        prev_top = (prev_rank == 1) | (prev_grade == labels[0])
-        for e in top[prev_top[top]].tolist():
-            flags[e].append("top_twice")
-    flag_arr = np.empty(n, dtype=np.object_)
-    for i in range(n):
-        flag_arr[i] = sorted(flags[i])
-    return Grades(grade, decided_by, decision, flag_arr)
+            code, params = why_none[e]
+            out.decided_by[e] = DECISION_CODES.index(code)
+            out.decisions[e] = params
+        top = members[(rank[members] == 1) | (out.grade[members] == 0)]
+        prev_top = (prev_rank == 1) | (prev_grade == policy.levels[0].label)
+        out.flags["top_twice"][top[prev_top[top]]] = True
+    return out
 
 
 def _hard_rules(
     scheme: Scheme, policy: GradingPolicy, ents: EntityTable, members: I64, comps: F64, rank: I64, size: I64,
     d: _Decider, facts: GradingFacts, vote_labels: tuple[str, ...], vote_table: I64,
-    prev_rank: I64, prev_size: I64, flags: list[list[str]],
+    prev_rank: I64, prev_size: I64, flags: dict[str, BoolArr],
 ) -> None:  # fmt: skip
     category = scheme.categories[int(ents.category[members[0]])]
     n = members.size
     last = members[rank[members] == size[members]]
-    for e in last.tolist():
-        flags[e].append("last_place")
+    flags["last_place"][last] = True
     twice = last[(prev_size[last] > 0) & (prev_rank[last] == prev_size[last])]
-    for e in twice.tolist():
-        flags[e].append("last_place_twice")
+    flags["last_place_twice"][twice] = True
     for rule in policy.hard_rules:
         level = -1 if rule.grade is None else policy.index(rule.grade)
         code = f"forced.hard_rule.{rule.type}"
@@ -258,99 +265,104 @@ def _team_caps(
     grade: I64,
     scheme: Scheme,
     d: _Decider,
-) -> dict[int, int]:
-    """Apply head ceilings; return the top-level cap per team (team entity index → places)."""
-    caps: dict[int, int] = {}
+) -> I64:
+    """Apply head ceilings; return the top-level places per team (indexed by entity, -1 = no cap)."""
+    caps = np.full(ents.size, -1, dtype=np.int64)
     if not policy.team_caps or ents.kind[members[0]] != OFFICIAL:
         return caps
     team = ents.team[members]
     graded = members[~no_grade[members]]
     counts = np.bincount(ents.team[graded], minlength=ents.size)
-    for t in np.unique(team).tolist():
-        if grade[t] < 0:
+    # The team's grade label (its own category's labels), per member.
+    labels_by_cat = [[lv.label for lv in c.grading.levels] for c in scheme.categories]
+    team_grade = grade[team]
+    for label, cap in policy.team_caps.items():
+        hit_cat = np.array([label in labels for labels in labels_by_cat], dtype=np.bool_)
+        level_of = np.array([labels.index(label) if label in labels else -2 for labels in labels_by_cat])
+        here = (
+            hit_cat[ents.category[team]] & (team_grade == level_of[ents.category[team]]) & (team_grade >= 0)
+        )
+        if not np.any(here):
             continue
-        team_policy = scheme.categories[int(ents.category[t])].grading
-        label = team_policy.levels[int(grade[t])].label
-        cap = policy.team_caps.get(label)
-        if cap is None:
-            continue
+        teams = np.unique(team[here])
         if cap.member_share is not None:
-            caps[t] = quota(cap.member_share, int(counts[t]), policy.rounding)
+            num, den = cap.member_share.numerator, cap.member_share.denominator
+            c = counts[teams] * num
+            if policy.rounding == "ceil":
+                caps[teams] = -(-c // den)
+            elif policy.rounding == "round_half_up":
+                caps[teams] = (2 * c + den) // (2 * den)
+            else:
+                caps[teams] = c // den
         if cap.head_ceiling is not None:
-            heads = members[(team == t) & (ents.layer[members] == HEAD)]
-            params = {"team": str(ents.ids[t]), "team_grade": label}
-            d.cap(heads, policy.index(cap.head_ceiling), "ceiling.team_head", params)
+            heads = members[here & (ents.layer[members] == HEAD)]
+            per = {e: {"team": str(ents.ids[ents.team[e]]), "team_grade": label} for e in heads.tolist()}
+            d.cap(heads, policy.index(cap.head_ceiling), "ceiling.team_head", per)
     return caps
 
 
 def _assign(
-    policy: GradingPolicy, graded: I64, d: _Decider, team_cap: dict[int, int], ents: EntityTable,
-    grade: I64, decided_by: Obj, decision: Obj,
-) -> None:  # fmt: skip
+    policy: GradingPolicy, graded: I64, d: _Decider, team_cap: I64, ents: EntityTable, out: Grades
+) -> None:
     """Place forced grades, then bottom quotas, then top quotas, then the fill level."""
     n = graded.size
     levels = policy.levels
     fill = next(i for i, lv in enumerate(levels) if lv.ratio is None)
     places = [0 if lv.ratio is None else quota(lv.ratio, n, policy.rounding) for lv in levels]
+    grade = out.grade
 
-    def base(e: int) -> dict[str, Any]:
-        return {"of": n, "constraints": d.constraints[e]}
+    def decide(entities: I64, code: str) -> None:
+        out.decided_by[entities] = DECISION_CODES.index(code)
+        for e in entities.tolist():
+            if e in d.constraints:
+                out.decisions.setdefault(e, {})["constraints"] = d.constraints[e]
 
     forced = graded[d.forced[graded] >= 0]
     for e in forced.tolist():
         level = max(int(d.forced[e]), int(d.ceiling[e]))
-        why = d.forced_why[e]
-        assert why is not None
+        code, params = d.forced_why[e]
         grade[e] = level
-        code = why[0] if level == d.forced[e] else "ceiling"
-        decided_by[e], decision[e] = code, {**base(e), **why[1], "grade": levels[level].label}
+        out.decisions[e] = dict(params)
+        decide(np.array([e]), code if level == d.forced[e] else "ceiling")
     free = graded[d.forced[graded] < 0]
     for lv in range(len(levels) - 1, fill, -1):
         if not levels[lv].by_rank:
             continue
         room = max(places[lv] - int(np.sum(grade[graded] == lv)), 0)
         take = free[free.size - room :] if room else free[:0]
-        grade[take] = lv
-        for e in take.tolist():
-            decided_by[e] = "quota.bottom"
-            decision[e] = {
-                **base(e),
-                "grade": levels[lv].label,
-                "ratio": str(levels[lv].ratio),
-                "places": places[lv],
-            }
+        grade[take], out.places[take] = lv, places[lv]
+        decide(take, "quota.bottom")
         free = free[: free.size - take.size]
     for lv in range(fill):
         room = max(places[lv] - int(np.sum(grade[graded] == lv)), 0)
         eligible = d.ceiling[free] <= lv
-        if lv == 0 and team_cap:
+        if lv == 0:
             eligible &= _within_team_cap(free, eligible, ents, team_cap)
         take = free[eligible][:room]
-        grade[take] = lv
-        for e in take.tolist():
-            decided_by[e] = "quota.top"
-            decision[e] = {
-                **base(e),
-                "grade": levels[lv].label,
-                "ratio": str(levels[lv].ratio),
-                "places": places[lv],
-            }
+        grade[take], out.places[take] = lv, places[lv]
+        decide(take, "quota.top")
         free = free[~np.isin(free, take)]
-    for e in free.tolist():
-        level = max(fill, int(d.ceiling[e]))
-        grade[e] = level
-        decided_by[e] = "fill" if level == fill else "ceiling"
-        decision[e] = {**base(e), "grade": levels[level].label}
+    final = np.maximum(fill, d.ceiling[free])
+    grade[free] = final
+    decide(free[final == fill], "fill")
+    decide(free[final != fill], "ceiling")
 
 
-def _within_team_cap(free: I64, eligible: BoolArr, ents: EntityTable, team_cap: dict[int, int]) -> BoolArr:
+def _within_team_cap(free: I64, eligible: BoolArr, ents: EntityTable, team_cap: I64) -> BoolArr:
     """Return which eligible entities (in rank order) stay within their team's top-level cap."""
     team = ents.team[free]
+    capped = eligible & (team >= 0)
+    capped[capped] = team_cap[team[capped]] >= 0
+    idx = np.flatnonzero(capped)
     ok = np.ones(free.size, dtype=np.bool_)
-    seen: dict[int, int] = {}
-    for i in np.flatnonzero(eligible).tolist():
-        t = int(team[i])
-        if t in team_cap:
-            seen[t] = seen.get(t, 0) + 1
-            ok[i] = seen[t] <= team_cap[t]
+    if idx.size == 0:
+        return ok
+    # Position of each capped candidate among its team's candidates, in rank order.
+    t = team[idx]
+    order = np.argsort(t, kind="stable")
+    t_sorted = t[order]
+    first = np.searchsorted(t_sorted, t_sorted, side="left")
+    position = np.empty(idx.size, dtype=np.int64)
+    position[order] = np.arange(idx.size) - first
+    ok[idx] = position < team_cap[t]
     return ok

@@ -116,7 +116,9 @@ def sequence(where: str, params: Mapping[str, Any], key: str) -> Sequence[Any]:
     return value
 
 
-def weight_map(where: str, params: Mapping[str, Any], key: str, positive_total: bool = True) -> dict[str, float]:
+def weight_map(
+    where: str, params: Mapping[str, Any], key: str, positive_total: bool = True
+) -> dict[str, float]:
     """Return ``params[key]`` as ``{code: weight}`` with weights ≥ 0 (and a positive total)."""
     raw = mapping(where, params, key)
     out: dict[str, float] = {}

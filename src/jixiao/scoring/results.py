@@ -11,7 +11,7 @@ from numpy.typing import NDArray
 from jixiao.scoring.adjustments import EntityAdjustments
 from jixiao.scoring.compose import IndicatorScores, Tree
 from jixiao.scoring.frames import NO_LAYER, UNIT, EntityTable
-from jixiao.scoring.grading import Grades
+from jixiao.scoring.grading import DECISION_CODES, FLAGS, Grades
 from jixiao.scoring.raters import ItemMeans, RaterScores
 from jixiao.scoring.scheme import LAYERS, Scheme
 from jixiao.scoring.types import Results
@@ -23,8 +23,15 @@ F64 = NDArray[np.float64]
 I64 = NDArray[np.int64]
 
 
-def _take(values: list[str], index: NDArray[np.int64]) -> pl.Series:
-    return pl.Series(values, dtype=pl.String).gather(pl.Series(index, dtype=pl.Int64))
+def _take(values: list[str] | pl.Series, index: NDArray[np.int64]) -> pl.Series:
+    """Return ``values[index]`` as a String series (``values`` small, ``index`` maybe large)."""
+    series = values if isinstance(values, pl.Series) else pl.Series(values, dtype=pl.String)
+    return series.gather(pl.Series(index, dtype=pl.Int64))
+
+
+def _where(mask: NDArray[np.bool_], values: pl.Series) -> pl.Series:
+    """Return ``values`` with null where ``mask`` is false."""
+    return values.zip_with(pl.Series(mask), pl.Series([None] * len(values), dtype=pl.String))
 
 
 def build_results(
@@ -33,7 +40,7 @@ def build_results(
     size: I64, grades: Grades, version: str,
 ) -> Results:  # fmt: skip
     """Assemble the result frames, each sorted by entity id then its own keys."""
-    ids = ents.ids.tolist()
+    ids = pl.Series(ents.ids, dtype=pl.String)
     cats = scheme.categories
     cat_codes = [c.code for c in cats]
     grade_label = [
@@ -44,8 +51,8 @@ def build_results(
         "entity": ids,
         "kind": np.where(ents.kind == UNIT, "unit", "official"),
         "category": _take(cat_codes, ents.category),
-        "layer": [None if x == NO_LAYER else LAYERS[x] for x in ents.layer.tolist()],
-        "unit": [None if t < 0 else ids[t] for t in ents.team.tolist()],
+        "layer": _where(ents.layer != NO_LAYER, _take(list(LAYERS), np.maximum(ents.layer, 0))),
+        "unit": _where(ents.team >= 0, _take(ids, np.maximum(ents.team, 0))),
         "weighted": totals.weighted,
         "total_deduction": totals.total_deduction,
         "total_bonus": totals.total_bonus,
@@ -54,8 +61,10 @@ def build_results(
         "rank": rank,
         "category_size": size,
         "grade": pl.Series(grade_label, dtype=pl.String),
-        "decided_by": pl.Series(grades.decided_by.tolist(), dtype=pl.String),
-        "flags": pl.Series(grades.flags.tolist(), dtype=pl.List(pl.String)),
+        "decided_by": _take(list(DECISION_CODES), grades.decided_by),
+        "graded_count": grades.graded_count,
+        "places": grades.places,
+        **{f"flag_{name}": grades.flags[name] for name in FLAGS},
     })  # fmt: skip
     # Components: one row per (entity, component of its category).
     n_comp = raw.shape[1]
@@ -89,7 +98,7 @@ def build_results(
         "rate": ind.rate, "score": score, "share": ind.share, "points": ind.share * score * comp_w / 100.0,
         "status": pl.Series(ind.status.tolist(), dtype=pl.String), "veto": ind.veto,
     })  # fmt: skip
-    d = rat.detail.sort(["entity", "component", "group", "item"])
+    d = rat.detail  # in (category, component, entity, group, item) order already
     d_e = d.get_column("entity").to_numpy()
     d_j = d.get_column("component").to_numpy()
     group_codes = [g.code for g in scheme.rater_groups]
@@ -106,5 +115,5 @@ def build_results(
     return Results(
         engine_version=version, score_decimals=scheme.score_decimals, entities=entities,
         components=components, indicators=indicators, raters=raters, adjustments=adjustments,
-        decisions=tuple(grades.decision.tolist()),
+        decisions={str(ents.ids[e]): grades.decisions[e] for e in sorted(grades.decisions)},
     )  # fmt: skip

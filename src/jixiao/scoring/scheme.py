@@ -288,7 +288,9 @@ def _components(where: str, subject: str, raw: Any, groups: set[str]) -> tuple[C
         allowed = SOURCES if subject == "official" else ("indicators", "ratings")
         source = P.choice(cw, comp, "source", allowed, "indicators")
         weight = P.non_negative(cw, comp, "weight")
-        by_layer = P.weight_map(cw, comp, "layer_weights", positive_total=False) if subject == "official" else {}
+        by_layer = (
+            P.weight_map(cw, comp, "layer_weights", positive_total=False) if subject == "official" else {}
+        )
         if set(by_layer) - set(LAYERS):
             raise SchemeError(cw, f"layer_weights keys must be among {list(LAYERS)}")
         weights = {layer: by_layer.get(layer, weight) for layer in layers}

@@ -105,16 +105,19 @@ class Results:
     """Columnar results of one run, every frame sorted by entity id (then its other keys).
 
     - ``entities``: entity, kind (unit/official), category, layer, unit, total, rank,
-      category_size, grade (null = 不确定等次, no grade), decided_by (reason code), decision
-      (canonical JSON of the deciding rule's params), flags (list of codes).
+      category_size, weighted, total_deduction, total_bonus, debt_factor, grade (null =
+      不确定等次, no grade), decided_by (reason code), graded_count (n of the quota), places (of
+      the quota level that decided, -1 otherwise), flag_last_place, flag_last_place_twice,
+      flag_top_twice.
     - ``components``: entity, component, weight, raw, adjustment, score (0–100), points (in total).
     - ``indicators``: entity, indicator, component, rule, value, label, target, last_year, rate,
       score (100 × rate), share (of the component), points (in the total), status
       (ok/missing/falsified), veto.
-    - ``raters``: entity, component, group, item, ratings, kept, mean, status (used/withheld).
+    - ``raters``: entity, component, group, item, ratings, kept, mean, status (used/withheld);
+      ordered by (category, component) in scheme order, then entity, group, item.
     - ``adjustments``: entity, kind, level, indicator, points, source, reason.
-    - ``decisions``: per entity row, the deciding rule's params and the constraints that applied
-      (JSON-able dicts; ``None`` only when the entity was not graded at all).
+    - ``decisions``: entity id → the deciding rule's params and the ceilings that applied
+      (JSON-able), only for entities whose grade needs more than ``decided_by`` and ``places``.
     """
 
     engine_version: str
@@ -124,4 +127,4 @@ class Results:
     indicators: pl.DataFrame
     raters: pl.DataFrame
     adjustments: pl.DataFrame
-    decisions: tuple[Mapping[str, Any] | None, ...]  # aligned with ``entities`` rows: the grade's why
+    decisions: Mapping[str, Mapping[str, Any]]  # entity id → params of its grade decision (sparse)

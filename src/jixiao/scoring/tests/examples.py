@@ -136,7 +136,9 @@ def cycle(
     """Build a CycleInput from plain rows: units (id, category), officials (id, unit, layer, category)."""
     return CycleInput(
         scheme=parse_scheme(scheme),
-        units=Units(np.array([u[0] for u in units], dtype=np.str_), np.array([u[1] for u in units], dtype=np.str_)),
+        units=Units(
+            np.array([u[0] for u in units], dtype=np.str_), np.array([u[1] for u in units], dtype=np.str_)
+        ),
         officials=Officials(*(np.array([o[i] for o in officials], dtype=np.str_) for i in range(4))),
         facts=Facts(
             indicator_results=frame(list(results), INDICATOR_RESULT_COLUMNS),

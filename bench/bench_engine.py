@@ -1,0 +1,267 @@
+"""Benchmark the scoring engine against the reference on synthetic data.
+
+Run: ``uv run python bench/bench_engine.py [--scale province|prefecture] [--seed N]``.
+
+Synthesises in memory a province (10,000 units, 100,000 officials, ~10 million individual
+ratings, ~500,000 indicator results, ~50,000 adjustments) or a prefecture (1%), times
+``jixiao.scoring.engine.compute``, times the plain-Python reference on a 1% slice and scales it
+to the same rows, and prints the ratio and the peak RSS. Timings are printed, never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from jixiao.scoring.engine import compute
+from jixiao.scoring.reference import reference_compute
+from jixiao.scoring.scheme import parse_scheme
+from jixiao.scoring.types import CycleInput, Facts, Officials, Units
+
+UNIT_CATEGORIES = 8
+LEAVES_PER_CATEGORY = 40
+OFFICIALS_PER_UNIT = 10
+RULES: list[dict[str, Any]] = [
+    {"type": "completion", "params": {"cap": 1.2, "floor": 0.3}},
+    {"type": "steps", "params": {"steps": [[90, 1.0], [75, 0.8], [60, 0.6]], "below": 0.2}},
+    {"type": "threshold_deduction", "params": {"threshold": 80, "per_unit": 0.02}},
+    {"type": "bonus_deduction", "params": {"base": 1.0, "per_unit": -0.1, "cap": 0.5}},
+    {"type": "rank_points", "params": {"points": [60, 57, 54, 51, 48], "floor": 40}},
+    {"type": "best_proportion", "params": {}},
+    {"type": "yoy_improvement", "params": {"base": 0.6, "per_point": 0.04}},
+    {"type": "vs_average", "params": {"tiers": [[1.1, 1.0], [1.0, 0.9], [0.9, 0.75]], "below": 0.5}},
+]
+GROUPS = [
+    {"code": "org", "min_ballots": 1},
+    {"code": "superior", "min_ballots": 2},
+    {"code": "peer", "trim_share": 0.05, "trim_min_count": 5, "min_ballots": 3},
+    {"code": "public", "trim_share": 0.05, "trim_min_count": 20, "min_ballots": 30},
+    {"code": "third", "min_ballots": 1},
+    {"code": "media", "min_ballots": 1},
+]
+ITEMS = ["de", "neng", "qin", "ji", "lian"]
+
+
+def province_scheme() -> dict[str, Any]:
+    """Return a scheme with 8 unit categories (4-level trees) and 3 official categories."""
+    cats: list[dict[str, Any]] = []
+    for c in range(UNIT_CATEGORIES):
+        code = f"C{c}"
+        nodes: list[dict[str, Any]] = []
+        for a in range(4):  # level 1
+            nodes.append({"code": f"{code}.{a}", "parent": None, "weight": 10 + a})
+            for b in range(2):  # level 2
+                nodes.append({"code": f"{code}.{a}.{b}", "parent": f"{code}.{a}", "weight": 1 + b})
+                for k in range(5):  # level 3 leaves (level 4 for k == 4)
+                    leaf = len([n for n in nodes if "rule" in n])
+                    parent = f"{code}.{a}.{b}"
+                    if k == 4:
+                        nodes.append({"code": f"{code}.{a}.{b}.x", "parent": parent, "weight": 2})
+                        parent = f"{code}.{a}.{b}.x"
+                    nodes.append({
+                        "code": f"{code}.{a}.{b}.{k}", "parent": parent, "weight": 1 + k % 3,
+                        "component": ["routine", "annual", "annual", "building"][a],
+                        "rule": RULES[leaf % len(RULES)],
+                    })  # fmt: skip
+        cats.append({
+            "code": code, "subject": "unit",
+            "components": [
+                {"code": "routine", "source": "indicators", "weight": 20},
+                {"code": "annual", "source": "indicators", "weight": 45},
+                {"code": "building", "source": "indicators", "weight": 20},
+                {"code": "public", "source": "ratings", "weight": 15,
+                 "groups": {"public": 35, "third": 15, "media": 5}},
+            ],
+            "indicators": nodes, "tie_break": ["annual"],
+            "adjustments": {"deduction_component": "annual", "bonus_cap": 3},
+            "grading": {
+                "levels": [{"label": "优秀", "ratio": 0.15}, {"label": "良好", "ratio": None},
+                           {"label": "一般", "ratio": 0.05}],
+                "hard_rules": [{"type": "last_place_twice"}],
+                "sanctions": [{"level": "accountable", "effect": "forced", "grade": "一般"}],
+            },
+        })  # fmt: skip
+    for code in ("heads", "members", "others"):
+        cats.append({
+            "code": code, "subject": "official",
+            "components": [
+                {"code": "team", "source": "team", "weight": 50, "layer_weights": {"head": 70}},
+                {"code": "portfolio", "source": "indicators", "weight": 30, "layer_weights": {"head": 0}},
+                {"code": "quality", "source": "ratings", "weight": 20, "layer_weights": {"head": 30},
+                 "groups": {"org": 20, "superior": 30, "peer": 50}},
+            ],
+            "indicators": [{"code": f"{code}.P", "parent": None, "weight": 1, "component": "portfolio",
+                            "rule": {"type": "completion", "params": {"target": 100}}}],
+            "grading": {
+                "levels": [{"label": "优秀", "ratio": 0.15}, {"label": "称职", "ratio": None},
+                           {"label": "基本称职", "ratio": 0.04, "by_rank": False},
+                           {"label": "不称职", "ratio": 0.01, "by_rank": False}],
+                "hard_rules": [
+                    {"type": "bottom_share", "share": 0.05, "grade": "基本称职"},
+                    {"type": "bottom_share", "share": 0.02, "grade": "基本称职", "component": "quality"},
+                    {"type": "target_below", "threshold": 0.6, "grade": "基本称职"},
+                    {"type": "vote_share", "labels": ["基本称职", "不称职"], "more_than": "1/3", "grade": "基本称职"},
+                ],
+                "sanctions": [{"level": "admonish", "effect": "ceiling", "grade": "称职"},
+                              {"level": "demerit", "effect": "no_grade"},
+                              {"level": "removal", "effect": "forced", "grade": "不称职"}],
+                "team_caps": {"优秀": {"member_share": 0.3}, "良好": {"member_share": 0.2, "head_ceiling": "称职"},
+                              "一般": {"member_share": 0.15, "head_ceiling": "基本称职"}},
+            },
+        })  # fmt: skip
+    return {"score_decimals": 2, "rater_groups": GROUPS, "categories": cats}
+
+
+@dataclass(frozen=True)
+class Sizes:
+    units: int
+    public_per_unit: int
+    raters_per_official: tuple[int, int, int]  # org, superior, peer ballots (× 5 items)
+    adjustments: int
+
+
+SCALES = {
+    "province": Sizes(10_000, 300, (1, 2, 11), 50_000),
+    "prefecture": Sizes(100, 300, (1, 2, 11), 500),
+}
+
+
+def _take(values: list[str], idx: np.ndarray[Any, Any]) -> pl.Series:
+    return pl.Series(values, dtype=pl.String).gather(pl.Series(idx.astype(np.int64)))
+
+
+def synthesise(sizes: Sizes, seed: int) -> CycleInput:
+    """Return a random but realistic cycle of the given size."""
+    rng = np.random.default_rng(seed)
+    scheme = parse_scheme(province_scheme())
+    n_u = sizes.units
+    unit_ids = [f"U{i:06d}" for i in range(n_u)]
+    unit_cat = rng.integers(0, UNIT_CATEGORIES, n_u)
+    n_o = n_u * OFFICIALS_PER_UNIT
+    off_ids = [f"O{i:07d}" for i in range(n_o)]
+    off_unit = np.repeat(np.arange(n_u), OFFICIALS_PER_UNIT)
+    slot = np.tile(np.arange(OFFICIALS_PER_UNIT), n_u)
+    layer = np.where(slot == 0, 0, np.where(slot < 5, 1, 2))
+    layers = np.array(["head", "member", "other"])[layer]
+    off_cat = np.array(["heads", "members", "others"])[layer]
+    # Indicator results: every unit reports every leaf of its category; officials their portfolio.
+    leaves = [
+        [n.code for n in scheme.categories[c].nodes if n.rule is not None] for c in range(UNIT_CATEGORIES)
+    ]
+    n_leaf = len(leaves[0])
+    r_ent = np.repeat(np.arange(n_u), n_leaf)
+    r_leaf_local = np.tile(np.arange(n_leaf), n_u)
+    all_leaves = [code for c in leaves for code in c]
+    r_leaf = unit_cat[r_ent] * n_leaf + r_leaf_local
+    n_r = r_ent.size
+    results = pl.DataFrame(
+        {
+            "entity": pl.concat([_take(unit_ids, r_ent), pl.Series(off_ids)]),
+            "indicator": pl.concat(
+                [_take(all_leaves, r_leaf), _take(["heads.P", "members.P", "others.P"], layer)]
+            ),
+            "value": np.concatenate(
+                [np.round(rng.uniform(40, 120, n_r), 1), np.round(rng.uniform(50, 110, n_o), 1)]
+            ),
+            "target": np.concatenate([np.full(n_r, 100.0), np.full(n_o, np.nan)]),
+            "last_year": np.concatenate([np.round(rng.uniform(40, 110, n_r), 1), np.full(n_o, np.nan)]),
+        }
+    ).with_columns(pl.col("target").fill_nan(None), pl.col("last_year").fill_nan(None))
+    # Ratings: public/third/media for units, org/superior/peer × 5 items for officials.
+    pub = np.repeat(np.arange(n_u), sizes.public_per_unit)
+    org, sup, peer = sizes.raters_per_official
+    per_off = (org + sup + peer) * len(ITEMS)
+    off_rows = np.repeat(np.arange(n_o), per_off)
+    group_pattern = np.repeat(np.array([0] * org + [1] * sup + [2] * peer), len(ITEMS))
+    item_pattern = np.tile(np.arange(len(ITEMS)), org + sup + peer)
+    unit_group = rng.choice(np.array([3, 4, 5]), size=pub.size, p=[0.9, 0.05, 0.05])
+    ratings = pl.DataFrame({
+        "entity": pl.concat([_take(unit_ids, pub), _take(off_ids, off_rows)]),
+        "group": _take([g["code"] for g in GROUPS], np.concatenate([unit_group, np.tile(group_pattern, n_o)])),
+        "item": _take(["overall", *ITEMS], np.concatenate([np.zeros(pub.size, np.int64), np.tile(item_pattern, n_o) + 1])),
+        "score": np.concatenate([
+            rng.choice(np.array([100.0, 80.0, 60.0, 30.0, 0.0]), pub.size, p=[0.5, 0.3, 0.12, 0.05, 0.03]),
+            np.round(rng.normal(85, 6, off_rows.size).clip(0, 100), 1),
+        ]),
+    })  # fmt: skip
+    n_votes = n_o
+    votes = pl.DataFrame({
+        "entity": _take(off_ids, np.repeat(np.arange(n_votes), 4)),
+        "label": _take(["优秀", "称职", "基本称职", "不称职"], np.tile(np.arange(4), n_votes)),
+        "count": rng.poisson(np.tile(np.array([8.0, 10.0, 1.5, 0.5]), n_votes)),
+    })  # fmt: skip
+    n_a = sizes.adjustments
+    a_kind = rng.choice(np.array(["deduction", "bonus", "debt", "veto_excellent", "sanction", "no_grade"]), n_a,
+                        p=[0.6, 0.25, 0.05, 0.04, 0.05, 0.01])  # fmt: skip
+    a_unit_side = np.isin(a_kind, ["deduction", "bonus", "debt"])
+    a_ent = np.where(a_unit_side, rng.integers(0, n_u, n_a), n_u + rng.integers(0, n_o, n_a))
+    all_ids = unit_ids + off_ids
+    adjustments = pl.DataFrame({
+        "entity": _take(all_ids, a_ent), "kind": a_kind,
+        "points": np.where(a_unit_side, np.round(rng.uniform(0, 2, n_a), 1), np.nan),
+        "level": np.where(a_kind == "sanction", rng.choice(np.array(["admonish", "demerit", "removal"]), n_a), None),
+        "source": np.full(n_a, "督查"), "reason": np.full(n_a, "synthetic"),
+    }).with_columns(pl.col("points").fill_nan(None))  # fmt: skip
+    previous = pl.DataFrame({
+        "entity": unit_ids, "rank": rng.integers(1, 1 + n_u // UNIT_CATEGORIES, n_u),
+        "category_size": np.full(n_u, n_u // UNIT_CATEGORIES),
+    })  # fmt: skip
+    return CycleInput(
+        scheme=scheme,
+        units=Units(np.array(unit_ids), np.array([f"C{c}" for c in unit_cat])),
+        officials=Officials(np.array(off_ids), np.array(unit_ids)[off_unit], layers, off_cat),
+        facts=Facts(results, ratings, votes, adjustments, previous),
+    )
+
+
+def _rows(inp: CycleInput) -> int:
+    f = inp.facts
+    return f.indicator_results.height + f.ratings.height + f.votes.height + f.adjustments.height
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", choices=sorted(SCALES), default="province")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args(argv)
+    sizes = SCALES[args.scale]
+    t0 = time.perf_counter()
+    big = synthesise(sizes, args.seed)
+    f = big.facts
+    print(f"synthesised {args.scale}: {big.units.id.size:,} units, {big.officials.id.size:,} officials, "
+          f"{f.ratings.height:,} ratings, {f.indicator_results.height:,} indicator results, "
+          f"{f.adjustments.height:,} adjustments, {f.votes.height:,} vote rows "
+          f"in {time.perf_counter() - t0:.1f} s")  # fmt: skip
+    times = []
+    for _ in range(args.repeat):
+        t0 = time.perf_counter()
+        compute(big)
+        times.append(time.perf_counter() - t0)
+    engine_s = min(times)
+    print(f"engine: best {engine_s:.2f} s of {args.repeat} ({', '.join(f'{t:.2f}' for t in times)})")
+    small_sizes = Sizes(max(sizes.units // 100, 16), sizes.public_per_unit, sizes.raters_per_official,
+                        max(sizes.adjustments // 100, 10))  # fmt: skip
+    small = synthesise(small_sizes, args.seed)
+    t0 = time.perf_counter()
+    reference_compute(small)
+    ref_small = time.perf_counter() - t0
+    ref_scaled = ref_small * _rows(big) / _rows(small)
+    print(
+        f"reference: {ref_small:.2f} s on {_rows(small):,} rows → {ref_scaled:.0f} s scaled to {_rows(big):,} rows"
+    )
+    print(f"ratio: engine is {ref_scaled / engine_s:.0f}× the reference")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024  # KiB on Linux
+    print(f"peak RSS: {peak:.2f} GiB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
