@@ -206,7 +206,7 @@ def synthesise(sizes: Sizes, seed: int) -> CycleInput:
     adjustments = pl.DataFrame({
         "entity": _take(all_ids, a_ent), "kind": a_kind,
         "points": np.where(a_unit_side, np.round(rng.uniform(0, 2, n_a), 1), np.nan),
-        "level": np.where(a_kind == "sanction", rng.choice(np.array(["admonish", "demerit", "removal"]), n_a), None),
+        "level": pl.Series(np.where(a_kind == "sanction", rng.choice(np.array(["admonish", "demerit", "removal"]), n_a), "")).replace("", None),
         "source": np.full(n_a, "督查"), "reason": np.full(n_a, "synthetic"),
     }).with_columns(pl.col("points").fill_nan(None))  # fmt: skip
     previous = pl.DataFrame({
