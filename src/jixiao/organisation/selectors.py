@@ -52,7 +52,10 @@ def unit_list(*, user: User, filters: RegistryFilters) -> QuerySet[Unit]:
         units = units.filter(region_id=region)
     if (zone := _pk(filters.zone)) is not None:
         units = units.filter(function_zone_id=zone)
-    return units.annotate(official_count=Count("officials", distinct=True))
+    # An aggregate drops Meta.ordering; pages must be stable, so order explicitly.
+    return units.annotate(official_count=Count("officials", distinct=True)).order_by(
+        "category__order", "code"
+    )
 
 
 def official_list(*, user: User, filters: RegistryFilters) -> QuerySet[Official]:
