@@ -37,6 +37,11 @@ PREFECTURE_NAMES: Final = (
 # Invented county names come from two syllable lists (first × second), never real data.
 COUNTY_FIRST: Final = "清凤龙云白青金玉翠丹桃梅松柳石紫永安宁长兴德福昌嘉鹤麻花茶"
 COUNTY_SECOND: Final = "溪岭江川源阳山水峰泉湖坪河林塘潭冈浦原城"
+# Pairs that are well-known real places or plain words are left out.
+COUNTY_EXCLUDED: Final = frozenset(
+    {"长城", "长江", "长河", "安阳", "德阳", "松江", "龙泉", "永安", "安宁", "石林", "丹江", "金山", "青山", "白山",
+     "云山", "凤阳", "昌江", "清河", "桃源", "兴山", "福泉", "龙江", "宁江", "宁阳", "永川", "长阳", "昌源", "麻江"}
+)  # fmt: skip
 
 # Prefecture departments by category (94 in all). A name starting with 市 becomes 〈县名〉… at county level.
 DEPARTMENTS: Final[dict[str, tuple[str, ...]]] = {

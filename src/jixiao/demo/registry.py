@@ -155,7 +155,12 @@ def run(ctx: Context) -> None:
     if not single:
         province_id = next(region_pks)
         regions.append(Region(id=province_id, code="R00", name=catalog.PROVINCE_NAME))
-    combos = [a + b for a in catalog.COUNTY_FIRST for b in catalog.COUNTY_SECOND if a != b]
+    combos = [
+        a + b
+        for a in catalog.COUNTY_FIRST
+        for b in catalog.COUNTY_SECOND
+        if a != b and a + b not in catalog.COUNTY_EXCLUDED
+    ]
     county_names = iter(rng.sample(combos, n_counties))
     # Plan units: (code, name, short, category, kind, region_id, zone code)
     plans: list[tuple[str, str, str, str, str, int, str]] = []
@@ -268,6 +273,9 @@ def _unit_posts(rng: random.Random, index: int, unit: UnitRow, members: int, oth
     def add(title: str, official_title: str, layer: str, portfolio: str) -> None:
         start = FIRST_START + timedelta(days=rng.randrange(span))
         rank = rng.choice(ranks[layer])
+        rank = (
+            official_title if official_title in catalog.SENIOR_RANK_POSTS else rank
+        )  # a rank held as a post
         posts.append(_Post(index, _unique(title, used), official_title, layer, portfolio, rank, start))
 
     portfolios = rng.sample(catalog.PORTFOLIOS, len(catalog.PORTFOLIOS))
