@@ -12,7 +12,7 @@ from jixiao.accounts.audit import audit_record
 from jixiao.accounts.models import AuditAction
 from jixiao.accounts.permissions import request_user
 from jixiao.facts.selectors import current_cycle
-from jixiao.results import exports, selectors
+from jixiao.results import exports, labels, selectors
 from jixiao.results.models import EntityResult, ResultSubject, ScoringRun
 
 
@@ -78,7 +78,17 @@ def breakdown(request: HttpRequest, pk: int) -> HttpResponse:
     if result.subject == ResultSubject.OFFICIAL and result.official_id != user.official_id:
         # An official's explanation is personal data: reading it is audited.
         audit_record(actor=user, action=AuditAction.VIEW_SENSITIVE, obj=result)
-    return render(request, "results/breakdown.html", {"result": result, "x": result.explanation})
+    x = result.explanation
+    return render(
+        request,
+        "results/breakdown.html",
+        {
+            "result": result,
+            "x": x,
+            "decision_label": labels.decision_label(x.get("grade", {}).get("decision", {}).get("code", "")),
+            "flag_labels": [labels.FLAGS.get(f, f) for f in result.flags],
+        },
+    )
 
 
 @login_required
