@@ -88,8 +88,12 @@ class RegistryState:
 
 @dataclass
 class ParsedWorkbook:
+    """The sheets that could be read, the errors so far, and the sheets whose headers were
+    wrong (references into those are not checked, so one bad header is one error)."""
+
     sheets: dict[SheetKey, ParsedSheet]
     errors: list[RowError]
+    unreadable: set[SheetKey] = field(default_factory=set)
 
 
 # --------------------------------------------------------------------------------------------
@@ -221,6 +225,7 @@ def parse_workbook(raw: dict[str, RawSheet]) -> ParsedWorkbook:
     """
     errors: list[RowError] = []
     sheets: dict[SheetKey, ParsedSheet] = {}
+    unreadable: set[SheetKey] = set()
     known = "、".join(s.name for s in SHEETS)
     for name, sheet in raw.items():
         if name == NOTES_SHEET:
@@ -235,7 +240,9 @@ def parse_workbook(raw: dict[str, RawSheet]) -> ParsedWorkbook:
                 )
             continue
         parsed = _parse_sheet(spec, sheet, errors)
-        if parsed is not None:
+        if parsed is None:
+            unreadable.add(spec.sheet)
+        else:
             sheets[spec.sheet] = parsed
     if not sheets and not errors:
         errors.append(
@@ -243,7 +250,7 @@ def parse_workbook(raw: dict[str, RawSheet]) -> ParsedWorkbook:
                 "", None, "", _("文件中没有可导入的工作表，可导入的工作表为：%(names)s") % {"names": known}
             )
         )
-    return ParsedWorkbook(sheets, errors)
+    return ParsedWorkbook(sheets, errors, unreadable)
 
 
 def _parse_sheet(spec: SheetSpec, sheet: RawSheet, errors: list[RowError]) -> ParsedSheet | None:
@@ -344,7 +351,7 @@ def check_references(parsed: ParsedWorkbook, state: RegistryState) -> None:
     }
     for sheet in parsed.sheets.values():
         for column in sheet.spec.columns:
-            if column.ref is None:
+            if column.ref is None or column.ref in parsed.unreadable:
                 continue
             codes = known[column.ref]
             target = SHEETS_BY_KEY[column.ref].name
@@ -362,7 +369,7 @@ def check_references(parsed: ParsedWorkbook, state: RegistryState) -> None:
             )
     if SheetKey.REGION in parsed.sheets:
         _check_region_cycles(parsed.sheets[SheetKey.REGION], state, parsed.errors)
-    if SheetKey.TENURE in parsed.sheets:
+    if SheetKey.TENURE in parsed.sheets and not parsed.unreadable & {SheetKey.UNIT, SheetKey.POSITION}:
         _check_tenures(parsed.sheets[SheetKey.TENURE], parsed, state, parsed.errors)
 
 
