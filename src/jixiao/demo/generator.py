@@ -53,6 +53,11 @@ def database_is_empty(using: str = "default") -> bool:
 
 def reset_database(using: str = "default") -> None:
     """Empty every table (Django's ``flush``): generated data, users and the audit log."""
+    connection = connections[using]
+    if connection.in_atomic_block:
+        # PostgreSQL refuses to TRUNCATE a table with deferred foreign-key checks still pending
+        # in this transaction; run them now.
+        connection.check_constraints()
     call_command("flush", interactive=False, database=using, verbosity=0)
 
 
