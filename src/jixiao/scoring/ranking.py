@@ -1,6 +1,6 @@
 """Ranking within each category, with a deterministic tie-break.
 
-Order: higher total (rounded to the scheme's ``score_decimals``), then each of the category's
+Order: higher total (rounded to the scheme's ``score_decimals``, see ``round_scores``), then each of the category's
 ``tie_break`` components (rounded the same way, higher first), then entity id ascending
 (code-point order). Ranks run 1…n with no shared places.
 """
@@ -17,9 +17,17 @@ I64 = NDArray[np.int64]
 F64 = NDArray[np.float64]
 
 
+SNAP_DECIMALS = 9  # floating-point noise (~1e-13) is absorbed before rounding to what is published
+
+
 def round_scores(values: F64, decimals: int) -> F64:
-    """Round to ``decimals`` places as published (NumPy's round-half-even on the scaled value)."""
-    return np.asarray(np.round(values, decimals), dtype=np.float64)
+    """Round as published: snap to 9 decimals, then round half-even to ``decimals`` places.
+
+    The snap makes two computations of the same mathematical value that differ in the last bit
+    (different summation order) round the same way even when the value sits on a rounding edge.
+    """
+    snapped = np.round(values, SNAP_DECIMALS)
+    return np.asarray(np.round(snapped, decimals), dtype=np.float64)
 
 
 def rank_within_categories(scheme: Scheme, ents: EntityTable, total: F64, components: F64) -> tuple[I64, I64]:

@@ -136,6 +136,11 @@ def _rate(p: R.RuleParams, row: Row, group: list[Row], where: str) -> tuple[floa
     return (p.triggered_rate, True) if value != 0 else (1.0, False)
 
 
+def _round(x: float, decimals: int) -> float:
+    """Snap to 9 decimals, then round half-even to ``decimals`` (as published; see ranking.py)."""
+    return float(np.round(np.round(x, 9), decimals))
+
+
 def _step(x: float, steps: tuple[tuple[float, float], ...], below: float) -> float:
     for minimum, rate in steps:  # sorted by minimum, highest first
         if x >= minimum:
@@ -251,7 +256,7 @@ def reference_compute(inp: CycleInput) -> RefResults:
             if pol.bonus_component is None:
                 total += bonus
             factor = max(1.0 - (pol.debt_rate_per_point if pol.debt_enabled else 0.0) * debt, 0.0)
-            ent.total = float(np.round(max(total, 0.0) * factor, scheme.score_decimals))
+            ent.total = _round(max(total, 0.0) * factor, scheme.score_decimals)
     _rank(scheme, ents)
     grade_reference(scheme, ents, inp, rates, veto, adj)
     return RefResults(ents, rates, veto)
@@ -328,7 +333,7 @@ def _rank(scheme: Scheme, ents: dict[str, RefEntity]) -> None:
         members = [e for e in ents.values() if e.category == cat.code]
 
         def key(e: RefEntity, cat: Category = cat) -> tuple[Any, ...]:
-            tie = [-float(np.round(e.components[c], scheme.score_decimals)) for c in cat.tie_break]
+            tie = [-_round(e.components[c], scheme.score_decimals) for c in cat.tie_break]
             return (-e.total, *tie, e.id)
 
         members.sort(key=key)

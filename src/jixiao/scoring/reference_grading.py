@@ -6,9 +6,8 @@ from collections import defaultdict
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from jixiao.scoring.errors import FactsError
+from jixiao.scoring.reference import _round
 from jixiao.scoring.scheme import Scheme
 
 if TYPE_CHECKING:
@@ -103,9 +102,7 @@ def grade_reference(
                 ordered = list(members)
                 if rule.component is not None:
                     comp = rule.component
-                    ordered.sort(
-                        key=lambda e: (-float(np.round(e.components[comp], scheme.score_decimals)), e.id)
-                    )
+                    ordered.sort(key=lambda e: (-_round(e.components[comp], scheme.score_decimals), e.id))
                 for e in ordered[n_all - count :] if count else []:
                     force(e, level, code)
             elif rule.type == "target_below":

@@ -1,0 +1,182 @@
+"""The cycle bundle: a self-contained, JSON-able dict of one cycle's scheme, entities and facts.
+
+Format (docs/bundle.schema.json is the JSON Schema)::
+
+    {"format": "jixiao.cycle-bundle", "version": 1,
+     "cycle": {...free metadata: code, name, year...},
+     "scheme": {...see scheme.py / docs/scoring.md...},
+     "units": {"id": [...], "category": [...]},
+     "officials": {"id": [...], "unit": [...], "layer": [...], "category": [...]},
+     "facts": {"indicator_results": {column: [...]}, "ratings": {...}, "votes": {...},
+               "adjustments": {...}, "previous": {...}}}
+
+Tables are columnar (one list per column, equal lengths) so that ten million ratings stay compact.
+``canonical_json`` (sorted keys, no spaces, UTF-8, no NaN) and ``digest`` (SHA-256 of it) make a
+bundle and a results dict tamper-evident; ``results_to_dict`` is deterministic, so the same bundle
+always gives byte-identical results JSON and digest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from jixiao.scoring.engine import compute
+from jixiao.scoring.errors import BundleError, ScoringError
+from jixiao.scoring.explain import explain
+from jixiao.scoring.scheme import Scheme, parse_scheme
+from jixiao.scoring.types import (
+    ADJUSTMENT_COLUMNS,
+    INDICATOR_RESULT_COLUMNS,
+    PREVIOUS_COLUMNS,
+    RATING_COLUMNS,
+    VOTE_COLUMNS,
+    CycleInput,
+    Facts,
+    Officials,
+    Results,
+    Units,
+)
+
+FORMAT = "jixiao.cycle-bundle"
+RESULTS_FORMAT = "jixiao.cycle-results"
+VERSION = 1
+FACT_TABLES: dict[str, dict[str, pl.DataType]] = {
+    "indicator_results": INDICATOR_RESULT_COLUMNS, "ratings": RATING_COLUMNS, "votes": VOTE_COLUMNS,
+    "adjustments": ADJUSTMENT_COLUMNS, "previous": PREVIOUS_COLUMNS,
+}  # fmt: skip
+
+
+def _table(
+    where: str, raw: Any, columns: Mapping[str, pl.DataType], required: tuple[str, ...]
+) -> pl.DataFrame:
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, Mapping):
+        raise BundleError(where, "must be an object of columns (lists)")
+    unknown = sorted(set(raw) - set(columns))
+    if unknown:
+        raise BundleError(where, f"unknown column(s) {unknown}; allowed: {sorted(columns)}")
+    lengths = {len(v) if isinstance(v, list) else -1 for v in raw.values()}
+    if -1 in lengths or len(lengths) > 1:
+        raise BundleError(where, "every column must be a list, all of the same length")
+    if raw and (missing := [c for c in required if c not in raw]):
+        raise BundleError(where, f"missing column(s) {missing}")
+    try:
+        return pl.DataFrame({c: pl.Series(c, raw[c], dtype=t) for c, t in columns.items() if c in raw},
+                            schema={c: t for c, t in columns.items() if c in raw} or None)  # fmt: skip
+    except (TypeError, pl.exceptions.PolarsError) as exc:
+        raise BundleError(where, f"column of the wrong type: {exc}") from None
+
+
+def _strings(where: str, raw: Mapping[str, Any], name: str) -> np.ndarray[Any, np.dtype[np.str_]]:
+    values = raw.get(name, [])
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        raise BundleError(f"{where}.{name}", "must be a list of strings")
+    return np.array(values, dtype=np.str_)
+
+
+def load_bundle(bundle: Mapping[str, Any]) -> CycleInput:
+    """Validate a bundle dict (already parsed from JSON) and return the typed engine input."""
+    if not isinstance(bundle, Mapping) or bundle.get("format") != FORMAT:
+        raise BundleError("bundle", f"'format' must be {FORMAT!r}")
+    if bundle.get("version") != VERSION:
+        raise BundleError(
+            "bundle", f"unsupported version {bundle.get('version')!r}; this engine reads {VERSION}"
+        )
+    unknown = sorted(set(bundle) - {"format", "version", "cycle", "scheme", "units", "officials", "facts"})
+    if unknown:
+        raise BundleError("bundle", f"unknown key(s) {unknown}")
+    scheme = parse_scheme(bundle.get("scheme", {}))
+    units, officials = bundle.get("units", {}), bundle.get("officials", {})
+    if not isinstance(units, Mapping) or not isinstance(officials, Mapping):
+        raise BundleError("bundle", "'units' and 'officials' must be objects of columns")
+    facts_raw = bundle.get("facts", {})
+    if not isinstance(facts_raw, Mapping) or set(facts_raw) - set(FACT_TABLES):
+        raise BundleError("facts", f"must be an object with tables among {sorted(FACT_TABLES)}")
+    required = {"indicator_results": ("entity", "indicator"), "ratings": ("entity", "group", "item", "score"),
+                "votes": ("entity", "label", "count"), "adjustments": ("entity", "kind"), "previous": ("entity",)}  # fmt: skip
+    tables = {name: _table(f"facts.{name}", facts_raw.get(name), cols, required[name])
+              for name, cols in FACT_TABLES.items()}  # fmt: skip
+    return CycleInput(
+        scheme=scheme,
+        units=Units(_strings("units", units, "id"), _strings("units", units, "category")),
+        officials=Officials(
+            *(_strings("officials", officials, c) for c in ("id", "unit", "layer", "category"))
+        ),
+        facts=Facts(**tables),
+    )
+
+
+def _clean(value: Any) -> Any:
+    """Make a value canonical-JSON safe: NaN/inf → None, numpy scalars → Python."""
+    if isinstance(value, float | np.floating):
+        f = float(value)
+        return f if math.isfinite(f) else None
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, Mapping):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    return value
+
+
+def _columns(frame: pl.DataFrame) -> dict[str, list[Any]]:
+    return {name: _clean(frame.get_column(name).to_list()) for name in frame.columns}
+
+
+def results_to_dict(results: Results, scheme: Scheme, explanations: bool = True) -> dict[str, Any]:
+    """Return the results as a JSON-able dict (columnar tables, optional per-entity explanations)."""
+    out: dict[str, Any] = {
+        "format": RESULTS_FORMAT, "version": VERSION, "engine_version": results.engine_version,
+        "score_decimals": results.score_decimals,
+        "entities": _columns(results.entities), "components": _columns(results.components),
+        "indicators": _columns(results.indicators), "raters": _columns(results.raters),
+        "adjustments": _columns(results.adjustments), "decisions": _clean(dict(results.decisions)),
+    }  # fmt: skip
+    if explanations:
+        out["explanations"] = {
+            e: _clean(explain(results, scheme, e)) for e in results.entities.get_column("entity").to_list()
+        }
+    return out
+
+
+def canonical_json(value: Any) -> bytes:
+    """Return the canonical UTF-8 JSON of ``value``: sorted keys, no spaces, no NaN."""
+    try:
+        text = json.dumps(
+            _clean(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+        )
+    except (TypeError, ValueError) as exc:
+        raise BundleError("canonical_json", f"value is not JSON-able: {exc}") from None
+    return text.encode("utf-8")
+
+
+def digest(value: Any) -> str:
+    """Return the hex SHA-256 of ``canonical_json(value)``."""
+    return hashlib.sha256(canonical_json(value)).hexdigest()
+
+
+def compute_bundle(bundle: Mapping[str, Any], explanations: bool = True) -> dict[str, Any]:
+    """Load, compute and serialise: bundle dict → results dict (with the digests of both)."""
+    inp = load_bundle(bundle)
+    results = compute(inp)
+    out = results_to_dict(results, inp.scheme, explanations)
+    out["bundle_digest"] = digest(bundle)
+    out["results_digest"] = digest({k: v for k, v in out.items() if k != "bundle_digest"})
+    return out
+
+
+__all__ = [
+    "FORMAT", "VERSION", "BundleError", "ScoringError", "canonical_json", "compute_bundle", "digest",
+    "load_bundle", "results_to_dict",
+]  # fmt: skip
