@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import gc
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from typing import IO, Any
@@ -66,9 +68,29 @@ class ImportResult:
         return sum(c.updated for c in self.counts)
 
 
+@contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector. An import allocates millions of short tuples and
+    lists, none in cycles; each allocation burst triggered full collections that walked them all
+    (measured: parse+validate of 200,000 rows 4.3–5.5 s with it, 2.8–3.9 s without). Process-wide,
+    so the previous state is restored; reference counting still frees memory meanwhile."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def registry_import(*, actor: User | None, source: str | IO[bytes], filename: str = "") -> ImportResult:
     """Import a registry workbook. Returns the counts written, or every error found (and then
     writes nothing). Successful imports leave one IMPORT entry in the audit log."""
+    with _cyclic_gc_paused():
+        return _import(actor=actor, source=source, filename=filename)
+
+
+def _import(*, actor: User | None, source: str | IO[bytes], filename: str) -> ImportResult:
     try:
         raw = read_workbook(source)
     except UnreadableWorkbook:

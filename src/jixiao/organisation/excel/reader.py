@@ -8,6 +8,7 @@ downstream looks at raw calamine values.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import IO, Any
@@ -57,10 +58,6 @@ def normalise_column(values: tuple[Any, ...] | list[Any]) -> list[Any]:
     return [None if v is None else _cell(v) for v in values]
 
 
-def _is_blank(row: list[Any]) -> bool:
-    return all(v == "" or v is None or (type(v) is str and not v.strip()) for v in row)
-
-
 def read_workbook(source: str | IO[bytes], only: set[str] | None = None) -> dict[str, RawSheet]:
     """Return every sheet (or those named in ``only``) as a :class:`RawSheet`, keyed by name.
 
@@ -92,17 +89,15 @@ def _to_raw(name: str, rows: list[list[Any]]) -> RawSheet:
     headers = [str(h) if h is not None else "" for h in header_cells]
     while headers and headers[-1] == "":
         headers.pop()
-    width = max(len(headers), 1)
-    data: list[list[Any]] = []
-    numbers: list[int] = []
-    for index, row in enumerate(rows[1:], start=HEADER_ROW + 1):
-        if row.count("") == len(row) or _is_blank(row):
-            continue
-        if len(row) < width:
-            row = [*row, *([""] * (width - len(row)))]
-        data.append(row[:width] if len(row) > width else row)
-        numbers.append(index)
-    if not data:
-        return RawSheet(name, headers, [], [[] for _ in range(width)])
-    columns = [normalise_column(col) for col in zip(*data, strict=True)]
+    width = len(headers)
+    body = rows[1:]
+    # A row is blank when every cell is ''. any() runs in C and settles almost every row; only
+    # rows whose cells are all falsy (0, False, '') need the exact count.
+    keep = [i for i, row in enumerate(body) if any(row) or row.count("") != len(row)]
+    data = body if len(keep) == len(body) else [body[i] for i in keep]
+    numbers = [i + HEADER_ROW + 1 for i in keep]
+    # calamine pads every row to the sheet's width, so zip loses nothing; cells beyond the last
+    # header are ignored and missing columns read as empty.
+    columns = [normalise_column(col) for col in itertools.islice(zip(*data, strict=False), width)]
+    columns.extend([None] * len(numbers) for _ in range(width - len(columns)))
     return RawSheet(name, headers, numbers, columns)
