@@ -62,7 +62,7 @@ def test_unknown_sanction_level_fails_naming_the_entity() -> None:
 
 
 def test_unknown_entity_in_adjustments_fails() -> None:
-    with pytest.raises(FactsError, match="adjustments.entity"):
+    with pytest.raises(FactsError, match=r"adjustments\.entity"):
         _run([{"entity": "U99", "kind": "deduction", "points": 1.0}])
 
 
