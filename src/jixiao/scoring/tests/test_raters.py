@@ -6,6 +6,8 @@ from typing import Any
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from jixiao.scoring.engine import compute
 from jixiao.scoring.tests.examples import county_category, cycle, scheme_dict
@@ -50,3 +52,29 @@ def test_group_under_its_minimum_ballots_is_withheld_not_zero() -> None:
 def test_scores_with_many_decimals_take_the_exact_fallback_path() -> None:
     ratings = _public([("org", 1 / 3), ("org", 2 / 3)])
     assert _public_score(ratings) == pytest.approx(0.5, abs=1e-15)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.dictionaries(st.sampled_from(["org", "superior", "peer", "public", "third", "media"]),
+                    st.lists(st.integers(0, 100).map(float), min_size=1, max_size=4), min_size=1),
+    st.dictionaries(st.sampled_from(["org", "superior", "peer", "public", "third", "media"]),
+                    st.integers(1, 40), min_size=6),
+)  # fmt: skip
+def test_group_weights_renormalise_exactly_over_the_groups_that_rated(
+    scores: dict[str, list[float]], weights: dict[str, int]
+) -> None:
+    category = county_category()
+    category["components"][3]["groups"] = weights
+    scheme = scheme_dict(category)
+    for group in scheme["rater_groups"]:
+        group.update(min_ballots=1, trim_share=0)
+    ratings = [
+        {"entity": "U00", "group": g, "item": "overall", "score": s} for g, ss in scores.items() for s in ss
+    ]
+    results = compute(cycle(scheme, [("U00", "county")], ratings=ratings))
+    got = results.components.filter(pl.col("component") == "public")["score"].item()
+    expected = sum(weights[g] * sum(ss) / len(ss) for g, ss in scores.items()) / sum(
+        weights[g] for g in scores
+    )
+    assert got == pytest.approx(expected, abs=1e-9)
