@@ -41,6 +41,8 @@ INSTALLED_APPS = [
     "jixiao.schemes",
     "jixiao.facts",
     "jixiao.results",
+    "jixiao.evaluations",
+    "jixiao.surveys",
     "jixiao.web",
 ]
 

@@ -12,5 +12,7 @@ urlpatterns = [
     path("schemes/", include("jixiao.schemes.urls")),
     path("facts/", include("jixiao.facts.urls")),
     path("results/", include("jixiao.results.urls")),
+    path("evaluations/", include("jixiao.evaluations.urls")),
+    path("surveys/", include("jixiao.surveys.urls")),
     path("", include("jixiao.web.urls")),
 ]
