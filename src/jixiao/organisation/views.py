@@ -15,7 +15,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models, transaction
+from django.db import models
 from django.db.models import ProtectedError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -23,10 +23,10 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 
 from jixiao.accounts.audit import snapshot
-from jixiao.accounts.models import Role, User
+from jixiao.accounts.models import Role
 from jixiao.accounts.permissions import office_required, request_user
 from jixiao.accounts.services import instance_create, instance_delete, instance_update
-from jixiao.organisation import selectors
+from jixiao.organisation import selectors, services
 from jixiao.organisation.forms import (
     AppointForm,
     CategoryForm,
@@ -433,23 +433,6 @@ def position_delete(request: HttpRequest, pk: int) -> HttpResponse:
     return _delete(request, instance=position, success_url=url, cancel_url=url)
 
 
-@transaction.atomic
-def _tenure_appoint(*, actor: User, position: Position, official: Official, start: date) -> Tenure:
-    """End the post's open tenure (the predecessor's) on ``start`` and open the successor's.
-
-    Two audited writes that must succeed together. It belongs in an organisation services module;
-    it lives here until that module exists (this view's owner does not own one).
-    """
-    current = Tenure.objects.select_for_update().filter(position=position, end__isnull=True).first()
-    if current is not None:
-        if start < current.start:
-            raise ValidationError(_("新任职开始日期不能早于前任的任职开始日期"))
-        before = snapshot(current)
-        current.end = start
-        instance_update(actor=actor, instance=current, before=before)
-    return instance_create(actor=actor, instance=Tenure(position=position, official=official, start=start))
-
-
 @office_only
 def tenure_appoint(request: HttpRequest, position_pk: int) -> HttpResponse:
     position = get_object_or_404(Position.objects.select_related("unit"), pk=position_pk)
@@ -459,7 +442,7 @@ def tenure_appoint(request: HttpRequest, position_pk: int) -> HttpResponse:
     if request.method == "POST":
         if form.is_valid():
             try:
-                _tenure_appoint(
+                services.tenure_appoint(
                     actor=request_user(request),
                     position=position,
                     official=form.cleaned_data["official"],
