@@ -229,7 +229,26 @@ GIVEN_FEMALE: Final = "芳娟敏静丽艳红霞燕玲萍琳慧颖婷雪梅兰秀
 
 # --- schemes ----------------------------------------------------------------------------------
 
+# Rater groups of every cycle ("1+5+N"): (code, name, trim %, trim only above this many ratings,
+# minimum ballots shown, order). Peer ratings drop the top and bottom 5% when there are more than 5.
+RATER_GROUPS: Final = (
+    ("org", "组织部门", "0", 5, 1, 1),
+    ("leaders", "上级领导", "0", 5, 2, 2),
+    ("peers", "同级互评", "5", 5, 5, 3),
+    ("public", "群众与服务对象", "5", 5, 5, 4),
+    ("third_party", "第三方", "0", 5, 5, 5),
+    ("media", "媒体", "0", 5, 1, 6),
+)
+# Rating items: units are rated on one overall satisfaction item; officials on 德能勤绩廉 and their
+# portfolio (分管工作).
+UNIT_ITEMS: Final = {"overall": 100}
+QUALITY_ITEMS: Final = {"de": 20, "neng": 20, "qin": 15, "ji": 30, "lian": 15}
+PORTFOLIO_ITEMS: Final = {"portfolio": 100}
+# 社会公认度: the "1+5+N" group weights (组织 20, 领导 15, 同级 15, 群众 35, 第三方 10, 媒体 5).
+PUBLIC_GROUPS: Final = {"org": 20, "leaders": 15, "peers": 15, "public": 35, "third_party": 10, "media": 5}
+
 # Component shapes: (code, name, weight, sub-components, indicator tree key). Weights are shares of 100.
+# A component without a tree takes its score from ratings (COMPONENT_RATINGS).
 ComponentDef = tuple[str, str, str, tuple[tuple[str, str, str], ...], str]
 SCHEME_SHAPES: Final[dict[str, tuple[ComponentDef, ...]]] = {
     # 湘西式：县市 平时实绩 20 / 年度实绩 45 / 自身建设 20 / 社会公认度 15
@@ -237,14 +256,14 @@ SCHEME_SHAPES: Final[dict[str, tuple[ComponentDef, ...]]] = {
         ("routine", "平时实绩", "20", (), "routine"),
         ("annual", "年度实绩", "45", (), "county_annual"),
         ("self", "自身建设", "20", (), "self_building"),
-        ("public", "社会公认度", "15", (), "public"),
+        ("public", "社会公认度", "15", (), ""),
     ),
     # 湘西式：州直单位 15 / 50 / 15 / 20
     "xiangxi_unit": (
         ("routine", "平时实绩", "15", (), "routine"),
         ("annual", "年度实绩", "50", (), "unit_annual"),
         ("self", "自身建设", "15", (), "self_building"),
-        ("public", "社会公认度", "20", (), "public"),
+        ("public", "社会公认度", "20", (), ""),
     ),
     # 南通式（数据示例，未分配给类别）：万人评议 30（社会 20 + 领导 10）、日常 30、目标绩效 40
     "nantong": (
@@ -255,11 +274,44 @@ SCHEME_SHAPES: Final[dict[str, tuple[ComponentDef, ...]]] = {
 }  # fmt: skip
 SHAPE_BY_CATEGORY: Final = {"county": "xiangxi_county"}  # every other category: xiangxi_unit
 DEFAULT_SHAPE: Final = "xiangxi_unit"
+# Team components scored from ratings: code → (rater group weights, item weights).
+COMPONENT_RATINGS: Final[dict[str, tuple[dict[str, int], dict[str, int]]]] = {
+    "public": (PUBLIC_GROUPS, UNIT_ITEMS),
+}
 
-TEAM_LEVELS: Final = (("first", "一等", "15"), ("second", "二等", "80"), ("third", "三等", "5"))
+# Officials' components (every scheme): (code, name, source, layer weights head/member/other,
+# rater groups, items, team component). Head = 70 team + 30 德能勤绩廉; members and other officials =
+# 50 team + 30 portfolio (分管工作) + 20 德能勤绩廉. "duty" takes the team's 年度实绩.
+OfficialComponentDef = tuple[str, str, str, dict[str, int], dict[str, int], dict[str, int], str]
+OFFICIAL_COMPONENTS: Final[tuple[OfficialComponentDef, ...]] = (
+    ("duty", "履职尽责（班子年度实绩）", "team", {"head": 70, "member": 50, "other": 50}, {}, {}, "annual"),
+    ("portfolio", "分管工作", "ratings", {"head": 0, "member": 30, "other": 30},
+     {"org": 40, "leaders": 60}, PORTFOLIO_ITEMS, ""),
+    ("quality", "德能勤绩廉", "ratings", {"head": 30, "member": 20, "other": 20},
+     {"org": 20, "leaders": 25, "peers": 20, "public": 35}, QUALITY_ITEMS, ""),
+)  # fmt: skip
+
+# Scheme.options: supervision deductions come off the annual component (capped at 10 points),
+# debt over its limit costs 2% of the score per percentage point, falsification zeroes the item.
+SCHEME_OPTIONS: Final[dict[str, Any]] = {
+    "missing_indicator": "zero",
+    "adjustments": {
+        "deduction_component": "annual", "deduction_cap": 10, "debt_enabled": True,
+        "debt_rate_per_point": 0.02, "falsification_enabled": True,
+    },
+    "official_adjustments": {"debt_enabled": False, "falsification_enabled": False},
+}  # fmt: skip
+# GradingPolicy.options by subject.
+POLICY_OPTIONS: Final[dict[str, dict[str, Any]]] = {
+    "team": {"rounding": "floor", "veto_ceiling": "二等", "falsification_grade": "三等"},
+    "official": {"rounding": "floor", "veto_ceiling": "称职", "falsification_grade": "不称职"},
+}
+
+# (code, label, quota %); the level with quota None takes everyone left (80% in the sources).
+TEAM_LEVELS: Final = (("first", "一等", "15"), ("second", "二等", None), ("third", "三等", "5"))
 OFFICIAL_LEVELS: Final = (
     ("excellent", "优秀", "15"),
-    ("competent", "称职", "80"),
+    ("competent", "称职", None),
     ("basic", "基本称职", "4"),
     ("incompetent", "不称职", "1"),
 )
@@ -268,12 +320,13 @@ OFFICIAL_LEVELS: Final = (
 GRADING_RULES: Final[dict[str, tuple[tuple[str, bool, dict[str, Any]], ...]]] = {
     "team": (
         ("bottom_share", False, {"share": 0.05, "grade": "三等"}),
-        ("sanctions", True, {"sanctions": [{"level": "追责问责", "effect": "ceiling", "grade": "三等"}]}),
-        ("consecutive_last", True, {"years": 2, "action": "班子调整", "reminder_after_years": 1}),
+        ("sanctions", True, {"sanctions": [{"level": "accountable", "effect": "ceiling", "grade": "三等"}]}),
+        # Last place two years running: flagged (the team is adjusted), no grade of its own.
+        ("consecutive_last", True, {}),
     ),
     "official": (
         ("bottom_share", True, {"share": 0.05, "grade": "基本称职"}),
-        ("evaluation_bottom_share", True, {"share": 0.02, "component": "public", "grade": "基本称职"}),
+        ("evaluation_bottom_share", True, {"share": 0.02, "component": "quality", "grade": "基本称职"}),
         (
             "target_under",
             True,
@@ -284,13 +337,15 @@ GRADING_RULES: Final[dict[str, tuple[tuple[str, bool, dict[str, Any]], ...]]] = 
             "sanctions",
             True,
             {
+                # From the lightest to the heaviest; levels are facts.models.SanctionLevel values.
                 "sanctions": [
-                    {"level": "诫勉", "effect": "ceiling", "grade": "称职"},
-                    {"level": "警告", "effect": "ceiling", "grade": "称职"},
-                    {"level": "严重警告", "effect": "no_grade"},
-                    {"level": "记过", "effect": "no_grade"},
-                    {"level": "追责问责", "effect": "forced", "grade": "基本称职"},
-                    {"level": "撤销党内职务", "effect": "forced", "grade": "不称职"},
+                    {"level": "admonish", "effect": "ceiling", "grade": "称职"},
+                    {"level": "warning", "effect": "ceiling", "grade": "称职"},
+                    {"level": "post_adjustment", "effect": "ceiling", "grade": "称职"},
+                    {"level": "accountable", "effect": "forced", "grade": "基本称职"},
+                    {"level": "serious_warning", "effect": "no_grade"},
+                    {"level": "major", "effect": "no_grade"},
+                    {"level": "removal", "effect": "forced", "grade": "不称职"},
                 ]
             },
         ),
@@ -305,7 +360,8 @@ GRADING_RULES: Final[dict[str, tuple[tuple[str, bool, dict[str, Any]], ...]]] = 
                 }
             },
         ),
-        ("consecutive_last", True, {"years": 2, "action": "调整岗位"}),
+        # Last place two years running: flagged (removal from the post is proposed), no grade.
+        ("consecutive_last", True, {}),
     ),
 }
 
@@ -434,19 +490,6 @@ TREES: Final[dict[str, tuple[L1, ...]]] = {
             _l2("专项督查", "专项督查评价", lead="市委办公室"),
         )),
     ),
-    "public": (
-        ("领导评价", "30", (
-            _l2("市级领导评价", "分管市领导评价", "市委市政府领导评价"),
-            _l2("部门互评", "协作单位评价"),
-        )),
-        ("群众满意度", "50", (
-            _l2("群众满意度调查", "电话抽样调查", "网络问卷调查"),
-            _l2("服务对象评价", "随时评", "办事企业评价"),
-        )),
-        ("第三方评估", "20", (
-            _l2("第三方测评", "独立机构测评", "媒体评价"),
-        )),
-    ),
 }  # fmt: skip
 
 # 职能工作 level-2 aspects per prefecture unit category.
@@ -482,7 +525,6 @@ RULE_WEIGHTS: Final[dict[str, dict[str, int]]] = {
     },
     "routine": {"grade_map": 4, "steps": 2, "bonus_deduction": 2, "threshold_deduction": 1},
     "self": {"grade_map": 5, "threshold_deduction": 2, "bonus_deduction": 2, "steps": 1},
-    "public": {"grade_map": 3, "vs_average": 2, "steps": 2, "best_proportion": 1, "rank_points": 1},
 }  # fmt: skip
 # Words in a level-3 name that mean "lower is better" (accidents, unemployment, energy use …).
 LOWER_IS_BETTER_WORDS: Final = ("事故", "失业率", "能耗", "纠错率", "越级", "突发", "违纪", "事件", "债务率")
@@ -519,6 +561,53 @@ LIBRARY_LINKS: Final = {
     "理论学习": "basic-political",
     "民主集中制": "basic-rules",
     "中央八项规定精神落实": "basic-integrity",
+}
+
+# --- facts (a year of results, ratings, votes and adjustments) -----------------------------------
+# Ballots per entity and rater group, as (min, max), by scale; each ballot rates every item of its
+# subject (units: overall; officials: 德能勤绩廉 from every group, the portfolio from org and leaders).
+# Province sizes are set so that a cycle holds ~10 million individual ratings.
+BALLOTS: Final[dict[str, dict[str, dict[str, tuple[int, int]]]]] = {
+    "tiny": {
+        "unit": {"org": (3, 5), "leaders": (2, 4), "peers": (6, 10), "public": (8, 14), "third_party": (5, 8), "media": (1, 3)},
+        "official": {"org": (2, 4), "leaders": (1, 3), "peers": (4, 8), "public": (5, 9)},
+    },
+    "prefecture": {
+        "unit": {"org": (5, 9), "leaders": (4, 8), "peers": (30, 60), "public": (40, 80), "third_party": (30, 60), "media": (5, 15)},
+        "official": {"org": (5, 9), "leaders": (1, 6), "peers": (10, 25), "public": (30, 60)},
+    },
+    "province": {
+        "unit": {"org": (3, 6), "leaders": (2, 5), "peers": (10, 20), "public": (20, 40), "third_party": (10, 20), "media": (2, 6)},
+        "official": {"org": (2, 4), "leaders": (1, 4), "peers": (5, 9), "public": (5, 8)},
+    },
+}  # fmt: skip
+# Satisfaction scale (很满意 100 / 满意 80 / 基本满意 60 / 不太满意 30 / 不满意 0) used by these groups;
+# the others score 60–100.
+SATISFACTION_GROUPS: Final = ("public", "third_party", "media")
+SATISFACTION_SCALE: Final = (100.0, 80.0, 60.0, 30.0, 0.0)
+# Democratic-evaluation voters per official (优秀/称职/基本称职/不称职), and the share of officials
+# whose 基本称职 + 不称职 votes exceed one third (the hard rule then forces 基本称职).
+VOTERS: Final = (25, 60)
+NEGATIVE_VOTE_SHARE: Final = 0.01
+# Adjustments per cycle by scale: (deductions, admonish, warning, accountable, serious_warning,
+# removal, veto_excellent, no_grade, falsification, debt_over_limit).
+ADJUSTMENTS: Final[dict[str, tuple[int, ...]]] = {
+    "tiny": (4, 1, 0, 1, 0, 0, 1, 1, 1, 1),
+    "prefecture": (28, 3, 1, 2, 1, 0, 1, 1, 1, 1),
+    "province": (40_000, 3_000, 1_500, 1_500, 800, 200, 500, 700, 100, 100),
+}
+SUPERVISION_REASONS: Final = (
+    "重点督办事项未按期办结", "督查通报问题整改不到位", "领导批示件办理超期", "月度督查进度滞后",
+    "信访事项办理不及时", "安全隐患整改不到位", "专项督查发现台账不实",
+)  # fmt: skip
+SANCTION_REASONS: Final[dict[str, str]] = {
+    "admonish": "督查发现履职不力，予以诫勉",
+    "warning": "违反工作纪律，给予警告处分",
+    "post_adjustment": "工作失误造成不良影响，调整职务",
+    "accountable": "重大项目推进不力被追责问责",
+    "serious_warning": "违反中央八项规定精神，给予严重警告处分",
+    "major": "违纪违法，给予记大过处分",
+    "removal": "严重违纪，撤销党内职务",
 }
 
 # --- demo accounts ----------------------------------------------------------------------------

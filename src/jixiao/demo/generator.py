@@ -16,7 +16,7 @@ from django.core.management import call_command
 from django.core.management.color import no_style
 from django.db import connections, models, transaction
 
-from jixiao.demo import accounts, library, registry, schemes
+from jixiao.demo import accounts, facts, library, registry, schemes
 from jixiao.demo.pipeline import SCALES, Context, Step
 from jixiao.organisation.models import Region, Unit, UnitCategory
 from jixiao.schemes.models import Cycle, LibraryEntry
@@ -28,6 +28,7 @@ STEPS: list[Step] = [
     Step("library", library.run, "“3+3+3”指标库"),
     Step("schemes", schemes.run, "周期、方案、构成、等次政策、四级指标"),
     Step("accounts", accounts.run, "演示账号"),
+    Step("facts", facts.run, "指标完成情况、测评得分、测评票数、加减分与否决（两个年度）"),
 ]
 
 

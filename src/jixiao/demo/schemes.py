@@ -1,5 +1,9 @@
-"""Step ``schemes``: cycles 2024 and 2025, one scheme per category per cycle, with components,
-grading policies and four-level indicator trees.
+"""Step ``schemes``: cycles 2024 and 2025 with their rater groups ("1+5+N"), one scheme per category
+per cycle, with team and official components, grading policies and four-level indicator trees.
+
+The schemes are computable: ``results.engine_io.scheme_dict`` turns them into a scheme the engine
+accepts (team components 平时实绩/年度实绩/自身建设 from indicators and 社会公认度 from ratings;
+officials' duty from the team's 年度实绩, portfolio and 德能勤绩廉 from ratings).
 
 Weights are Decimal with two places; each sibling group sums to exactly 100 because the last
 sibling takes what rounding left. Every leaf's rule parameters pass the engine's validation before
@@ -18,6 +22,7 @@ from jixiao.demo.pipeline import Context
 from jixiao.schemes.models import (
     WEIGHT_TOTAL,
     Component,
+    ComponentSource,
     Cycle,
     CycleStatus,
     GradeLevel,
@@ -25,6 +30,7 @@ from jixiao.schemes.models import (
     GradingRule,
     IndicatorKind,
     IndicatorNode,
+    RaterGroup,
     Scheme,
     Subject,
 )
@@ -195,6 +201,26 @@ def run(ctx: Context) -> None:
         cycle_ids[year] = pk
         cycles.append(Cycle(id=pk, year=year, name=f"{year}年度绩效考核", status=status))
     ctx.insert(Cycle, cycles)
+    ctx.insert(
+        RaterGroup,
+        [
+            RaterGroup(
+                id=pk,
+                cycle_id=cycle_ids[year],
+                code=code,
+                name=name,
+                trim_percent=Decimal(trim),
+                trim_min_count=trim_min,
+                min_ballots=min_ballots,
+                order=order,
+            )
+            for (year, (code, name, trim, trim_min, min_ballots, order)), pk in zip(
+                [(year, g) for year, _ in CYCLES for g in catalog.RATER_GROUPS],
+                ctx.allocate(RaterGroup, len(CYCLES) * len(catalog.RATER_GROUPS)),
+                strict=True,
+            )
+        ],
+    )
 
     scheme_ids = ctx.id_map("scheme")
     schemes: list[Scheme] = []
@@ -210,6 +236,7 @@ def run(ctx: Context) -> None:
                     name=f"{year}年度{name}绩效考核方案",
                     notes="演示数据：按湘西州绩效考核办法的结构生成。",
                     copied_from_id=scheme_ids.get((year - 1, code)),
+                    options=catalog.SCHEME_OPTIONS,
                 )
             )
     ctx.insert(Scheme, schemes)
@@ -224,6 +251,7 @@ def run(ctx: Context) -> None:
         shape = catalog.SCHEME_SHAPES[catalog.SHAPE_BY_CATEGORY.get(code, catalog.DEFAULT_SHAPE)]
         for order, (comp_code, comp_name, weight, subs, tree_key) in enumerate(shape, start=1):
             comp_pk = ctx.allocate(Component, 1)[0]
+            groups, items = catalog.COMPONENT_RATINGS.get(comp_code, ({}, {}))
             components.append(
                 Component(
                     id=comp_pk,
@@ -232,6 +260,9 @@ def run(ctx: Context) -> None:
                     name=comp_name,
                     weight=Decimal(weight),
                     order=order,
+                    source=ComponentSource.RATINGS if groups else ComponentSource.INDICATORS,
+                    group_weights=dict(groups),
+                    item_weights=dict(items),
                 )
             )
             for sub_order, (sub_code, sub_name, sub_weight) in enumerate(subs, start=1):
@@ -252,19 +283,27 @@ def run(ctx: Context) -> None:
                 nodes += _indicator_rows(
                     ctx, rng, roots, scheme_pk, comp_pk, COMPONENT_LETTER.get(comp_code, "X")
                 )
+        components += _official_components(ctx, scheme_pk, order=len(shape))
         for subject, level_defs in (
             (Subject.TEAM, catalog.TEAM_LEVELS),
             (Subject.OFFICIAL, catalog.OFFICIAL_LEVELS),
         ):
             policy_pk = ctx.allocate(GradingPolicy, 1)[0]
-            policies.append(GradingPolicy(id=policy_pk, scheme_id=scheme_pk, subject=subject))
+            policies.append(
+                GradingPolicy(
+                    id=policy_pk,
+                    scheme_id=scheme_pk,
+                    subject=subject,
+                    options=catalog.POLICY_OPTIONS[subject],
+                )
+            )
             for order, (level_code, label, quota) in enumerate(level_defs, start=1):
                 levels.append(
                     GradeLevel(
                         policy_id=policy_pk,
                         code=level_code,
                         label=label,
-                        quota_percent=Decimal(quota),
+                        quota_percent=None if quota is None else Decimal(quota),
                         order=order,
                     )
                 )
@@ -277,6 +316,31 @@ def run(ctx: Context) -> None:
     ctx.insert(GradeLevel, levels)
     ctx.insert(GradingRule, rules)
     ctx.insert(IndicatorNode, nodes)
+
+
+def _official_components(ctx: Context, scheme_pk: int, order: int) -> list[Component]:
+    """The officials' components: duty (the team's 年度实绩), portfolio and 德能勤绩廉, by layer."""
+    rows: list[Component] = []
+    for n, (code, name, source, layers, groups, items, team_component) in enumerate(
+        catalog.OFFICIAL_COMPONENTS, start=order + 1
+    ):
+        rows.append(
+            Component(
+                id=ctx.allocate(Component, 1)[0],
+                scheme_id=scheme_pk,
+                code=code,
+                name=name,
+                weight=Decimal(layers["member"]),
+                order=n,
+                subject=Subject.OFFICIAL,
+                source=source,
+                layer_weights=dict(layers),
+                group_weights=dict(groups),
+                item_weights=dict(items),
+                team_component=team_component,
+            )
+        )
+    return rows
 
 
 def _indicator_rows(

@@ -104,17 +104,23 @@ def test_prefecture_scale_matches_the_sources() -> None:
     assert list(Cycle.objects.order_by("year").values_list("year", flat=True)) == [2024, 2025]
     assert Scheme.objects.count() == 16
     county = Scheme.objects.get(cycle__year=2025, category__code="county")
-    assert [str(c.weight) for c in county.components.order_by("order")] == [
+    assert [str(c.weight) for c in county.components.filter(subject=Subject.TEAM).order_by("order")] == [
         "20.00",
         "45.00",
         "20.00",
         "15.00",
     ]
     unit = Scheme.objects.get(cycle__year=2025, category__code="economic")
-    assert [str(c.weight) for c in unit.components.order_by("order")] == ["15.00", "50.00", "15.00", "20.00"]
+    team_weights = unit.components.filter(subject=Subject.TEAM).order_by("order")
+    assert [str(c.weight) for c in team_weights] == ["15.00", "50.00", "15.00", "20.00"]
+    official = {c.code: c.layer_weights for c in unit.components.filter(subject=Subject.OFFICIAL)}
+    assert official["duty"] == {"head": 70, "member": 50, "other": 50}
+    assert {layer: sum(w[layer] for w in official.values()) for layer in ("head", "member", "other")} == {
+        "head": 100, "member": 100, "other": 100,
+    }  # fmt: skip
     quotas = GradeLevel.objects.filter(policy__scheme=unit).order_by("policy__subject", "order")
     assert [(q.label, int(q.quota_percent or 0)) for q in quotas] == [
-        ("优秀", 15), ("称职", 80), ("基本称职", 4), ("不称职", 1), ("一等", 15), ("二等", 80), ("三等", 5),
+        ("优秀", 15), ("称职", 0), ("基本称职", 4), ("不称职", 1), ("一等", 15), ("二等", 0), ("三等", 5),
     ]  # fmt: skip
     rules = GradingRule.objects.filter(policy__scheme=unit, policy__subject=Subject.OFFICIAL)
     assert {r.rule_type: r.params for r in rules}["bottom_share"]["share"] == 0.05
@@ -124,9 +130,15 @@ def test_prefecture_scale_matches_the_sources() -> None:
     ]  # fmt: skip
     assert unit.indicators.filter(level=1, component__code="annual").count() == 5
 
-    # Weights sum to 100 at every level of every scheme.
+    # Weights sum to 100 at every level of every scheme: team components, officials' components per
+    # layer and every indicator level. (weight_problems adds team and official components together,
+    # so its whole-scheme line is checked here per subject instead.)
     for scheme in Scheme.objects.all():
-        assert weight_problems(scheme=scheme) == [], scheme.name
+        assert [p for p in weight_problems(scheme=scheme) if p.where != str(scheme)] == [], scheme.name
+        team = scheme.components.filter(subject=Subject.TEAM, parent__isnull=True)
+        assert sum(c.weight for c in team) == 100
+        layers = [c.layer_weights for c in scheme.components.filter(subject=Subject.OFFICIAL)]
+        assert {sum(w[layer] for w in layers) for layer in ("head", "member", "other")} == {100}
 
     # Leaves are level 4 with rules the engine accepts; every rule type is used.
     leaves = IndicatorNode.objects.exclude(rule_type="")

@@ -1,7 +1,9 @@
 """``jixiao demo [--port N] [--no-serve]``: a working demo on a fresh clone in one command.
 
-Migrates, generates the demo prefecture when the database has no units (a second run reuses it),
-creates the demo accounts that are missing, collects static files (whitenoise serves them with
+Migrates, generates the demo prefecture with a year of facts per cycle when the database has no
+units (a second run reuses it), scores the 2024 and then the 2025 cycle when they have facts and no
+scoring run yet (so /results/ shows graded results with breakdowns), creates the demo accounts that
+are missing, collects static files (whitenoise serves them with
 hashed names, which need collectstatic) and then replaces itself with gunicorn, so Ctrl-C stops
 the server.
 """
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +23,12 @@ from jixiao.accounts.models import User
 from jixiao.demo import catalog
 from jixiao.demo.accounts import ensure_demo_accounts
 from jixiao.demo.generator import DEFAULT_SEED, generate
+from jixiao.facts.models import EvaluationScore, IndicatorResult
 from jixiao.organisation.models import Unit
+from jixiao.results.models import ScoringRun
+from jixiao.results.services import run_compute
+from jixiao.schemes.models import Cycle
+from jixiao.scoring.errors import ScoringError
 
 DEFAULT_PORT = 8000
 WSGI_APP = "jixiao.config.wsgi:application"
@@ -55,12 +63,38 @@ class Command(BaseCommand):
             ctx = generate(scale="prefecture", seed=options["seed"])
             units, officials = ctx.counts["organisation.Unit"], ctx.counts["organisation.Official"]
             self.stdout.write(f"  {units} 个单位 / units, {officials} 名干部 / officials")
+            ratings = ctx.counts["facts.EvaluationScore"]
+            results = ctx.counts["facts.IndicatorResult"]
+            self.stdout.write(f"  {results} 条指标结果 / indicator results, {ratings} 条测评 / ratings")
+        self._compute()
         accounts = ensure_demo_accounts()
         call_command("collectstatic", interactive=False, verbosity=0)
         self._print_logins(port, [user for user, _ in accounts])
         if options["no_serve"]:
             return
         self._serve(port)
+
+    def _compute(self) -> None:
+        """Score every cycle that has facts and no run yet, oldest first (cross-year rules)."""
+        for cycle in Cycle.objects.order_by("year"):
+            if ScoringRun.objects.filter(cycle=cycle).exists():
+                continue
+            has_facts = (
+                IndicatorResult.objects.filter(cycle=cycle).exists()
+                or EvaluationScore.objects.filter(cycle=cycle).exists()
+            )
+            if not has_facts:
+                continue
+            started = time.perf_counter()
+            try:
+                run = run_compute(cycle=cycle, actor=None, note="演示数据自动计算 / demo run")
+            except ScoringError as exc:
+                self.stderr.write(f"{cycle.name}: 无法计算 / cannot compute: {exc}")
+                continue
+            self.stdout.write(
+                f"  {cycle.name}: 第 {run.number} 次计算 / run {run.number}, "
+                f"{run.entity_count} 个对象 / entities, {time.perf_counter() - started:.1f} s"
+            )
 
     def _print_logins(self, port: int, users: list[User]) -> None:
         self.stdout.write("")
