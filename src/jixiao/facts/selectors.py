@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Q, QuerySet
+from collections.abc import Mapping
+from typing import Any
+
+from django.db.models import Count, ExpressionWrapper, F, FloatField, Q, QuerySet, Sum
+from django.db.models.functions import Cast
 
 from jixiao.accounts.models import Role, User
 from jixiao.accounts.permissions import scope_to_units
-from jixiao.facts.models import Adjustment, IndicatorResult
+from jixiao.facts.models import Adjustment, EvaluationScore, IndicatorResult, VoteCount
 from jixiao.organisation.models import Unit
 from jixiao.schemes.models import Cycle, IndicatorNode
 
@@ -54,3 +58,52 @@ def adjustments_for(*, user: User, cycle: Cycle) -> QuerySet[Adjustment]:
 
 def visible_units(*, user: User) -> QuerySet[Unit]:
     return scope_to_units(user, Unit.objects.all(), unit_path="")
+
+
+def evaluation_score_summary(
+    *, user: User, cycle: Cycle, rater_group: str = "", entity_type: str = ""
+) -> QuerySet[Any, Mapping[str, Any]]:
+    """Scores of ``cycle`` grouped per entity, rater group and item: rows, ballots and the
+    ballot-weighted mean (a row may aggregate many ballots). Scoped like :func:`adjustments_for`:
+    a liaison sees their unit and its officials."""
+    qs = EvaluationScore.objects.filter(cycle=cycle)
+    if not user.sees_all_units:
+        if user.unit_id is None:
+            qs = qs.none()
+        else:
+            qs = qs.filter(Q(unit_id=user.unit_id) | Q(official__unit_id=user.unit_id))
+    if rater_group:
+        qs = qs.filter(rater_group=rater_group)
+    if entity_type == "unit":
+        qs = qs.filter(unit__isnull=False)
+    elif entity_type == "official":
+        qs = qs.filter(official__isnull=False)
+    weighted = ExpressionWrapper(F("score") * F("ballots"), output_field=FloatField())
+    return (
+        qs.values(
+            "unit_id",
+            "unit__code",
+            "unit__name",
+            "official_id",
+            "official__code",
+            "official__name",
+            "official__unit__name",
+            "rater_group",
+            "item",
+        )
+        .annotate(rows=Count("id"), ballot_total=Sum("ballots"), weighted_total=Sum(weighted))
+        .annotate(
+            mean=ExpressionWrapper(
+                F("weighted_total") / Cast(F("ballot_total"), FloatField()), output_field=FloatField()
+            )
+        )
+        .order_by("unit__code", "official__code", "rater_group", "item")
+    )
+
+
+def vote_counts_for(*, user: User, cycle: Cycle) -> QuerySet[VoteCount]:
+    """Vote counts of ``cycle`` the user may see: officials of their unit, or all."""
+    qs = VoteCount.objects.filter(cycle=cycle).select_related("official__unit")
+    if not user.sees_all_units:
+        qs = qs.filter(official__unit_id=user.unit_id) if user.unit_id is not None else qs.none()
+    return qs.order_by("official__unit__code", "official__code")

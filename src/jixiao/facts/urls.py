@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from jixiao.facts import views
+from jixiao.facts import views, views_excel
 
 app_name = "facts"
 urlpatterns = [
@@ -11,4 +11,9 @@ urlpatterns = [
     path("adjustments/", views.adjustment_list, name="adjustment_list"),
     path("adjustments/new/", views.adjustment_create, name="adjustment_create"),
     path("adjustments/<int:pk>/delete/", views.adjustment_delete, name="adjustment_delete"),
+    path("scores/", views_excel.score_list, name="score_list"),
+    path("votes/", views_excel.vote_list, name="vote_list"),
+    # <kind> is results, scores, votes or adjustments (FactKind).
+    path("import/<slug:kind>/", views_excel.import_view, name="import"),
+    path("import/<slug:kind>/template/", views_excel.template_view, name="import_template"),
 ]

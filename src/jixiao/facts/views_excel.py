@@ -1,0 +1,161 @@
+"""Excel import pages for the engine's facts, template downloads, and the score and vote lists."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Mapping
+from typing import IO, Any, cast
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods
+
+from jixiao.accounts.permissions import request_user
+from jixiao.facts import selectors
+from jixiao.facts.excel import (
+    SHEETS,
+    SHEETS_BY_KIND,
+    XLSX_CONTENT_TYPE,
+    FactKind,
+    facts_import,
+    may_import,
+    write_template,
+)
+from jixiao.facts.models import EvaluationScore, VoteCount
+from jixiao.schemes.models import Cycle, RaterGroup
+from jixiao.web.paging import paginate
+
+# Beyond this an upload is refused before it is read (200,000 score rows are about 8 MB).
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+# The result page lists at most this many errors; the console command prints them all.
+MAX_ERRORS_SHOWN = 2_000
+
+
+def _kind(value: str) -> FactKind:
+    try:
+        return FactKind(value)
+    except ValueError:
+        raise Http404 from None
+
+
+class FactsUploadForm(forms.Form):
+    cycle = forms.ModelChoiceField(
+        label=gettext_lazy("考核周期"), queryset=Cycle.objects.all(), to_field_name="year", empty_label=None
+    )
+    file = forms.FileField(
+        label=gettext_lazy("Excel 文件（.xlsx）"),
+        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.xlsm," + XLSX_CONTENT_TYPE}),
+    )
+
+    def clean_file(self) -> object:
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_UPLOAD_BYTES:
+            raise forms.ValidationError(
+                _("文件过大（上限 %(mb)s MB）") % {"mb": MAX_UPLOAD_BYTES // (1024 * 1024)}
+            )
+        return upload
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def import_view(request: HttpRequest, kind: str) -> HttpResponse:
+    """GET: cycle chooser and upload form. POST: import, then the counts or every error."""
+    fact_kind = _kind(kind)
+    user = request_user(request)
+    if not may_import(user, fact_kind):
+        raise PermissionDenied
+    spec = SHEETS_BY_KIND[fact_kind]
+    current = selectors.current_cycle(request.GET.get("year"))
+    form = FactsUploadForm(
+        request.POST or None, request.FILES or None, initial={"cycle": current.year if current else None}
+    )
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        cycle = form.cleaned_data["cycle"]
+        result = facts_import(
+            actor=user, cycle=cycle, kind=fact_kind, source=cast(IO[bytes], upload), filename=upload.name
+        )
+        return render(
+            request,
+            "facts/import_result.html",
+            {
+                "spec": spec,
+                "cycle": cycle,
+                "result": result,
+                "filename": upload.name,
+                "errors_shown": result.errors[:MAX_ERRORS_SHOWN],
+                "errors_hidden": max(0, len(result.errors) - MAX_ERRORS_SHOWN),
+            },
+            status=200 if result.ok else 422,
+        )
+    others = [s for s in SHEETS if s.kind is not fact_kind and may_import(user, s.kind)]
+    return render(request, "facts/import.html", {"form": form, "spec": spec, "others": others})
+
+
+@login_required
+@require_GET
+def template_view(request: HttpRequest, kind: str) -> FileResponse:
+    """The blank template of one kind: headers, an example row and the notes sheet."""
+    spec = SHEETS_BY_KIND[_kind(kind)]
+    handle = tempfile.TemporaryFile()  # noqa: SIM115  # FileResponse closes (and so deletes) it
+    write_template(handle, spec.kind)
+    handle.seek(0)
+    return FileResponse(
+        handle,
+        as_attachment=True,
+        filename=_("%(sheet)s导入模板.xlsx") % {"sheet": spec.name},
+        content_type=XLSX_CONTENT_TYPE,
+    )
+
+
+@login_required
+@require_GET
+def score_list(request: HttpRequest) -> HttpResponse:
+    """Evaluation scores aggregated per entity, rater group and item."""
+    user = request_user(request)
+    cycle = selectors.current_cycle(request.GET.get("year"))
+    group = request.GET.get("group", "")
+    entity = request.GET.get("entity", "")
+    rows: QuerySet[Any, Mapping[str, Any]]
+    if cycle is None:
+        rows = EvaluationScore.objects.none().values()
+        groups: list[tuple[str, str]] = []
+    else:
+        rows = selectors.evaluation_score_summary(
+            user=user, cycle=cycle, rater_group=group, entity_type=entity
+        )
+        groups = list(RaterGroup.objects.filter(cycle=cycle).values_list("code", "name"))
+    return render(
+        request,
+        "facts/score_list.html",
+        {
+            "cycle": cycle,
+            "page": paginate(request, rows, per_page=50),
+            "groups": groups,
+            "can_import": may_import(user, FactKind.SCORES),
+        },
+    )
+
+
+@login_required
+@require_GET
+def vote_list(request: HttpRequest) -> HttpResponse:
+    """Vote counts (优秀/称职/基本称职/不称职) per official."""
+    user = request_user(request)
+    cycle = selectors.current_cycle(request.GET.get("year"))
+    items = selectors.vote_counts_for(user=user, cycle=cycle) if cycle else VoteCount.objects.none()
+    return render(
+        request,
+        "facts/vote_list.html",
+        {
+            "cycle": cycle,
+            "page": paginate(request, items, per_page=50),
+            "can_import": may_import(user, FactKind.VOTES),
+        },
+    )
