@@ -90,11 +90,17 @@ class ComponentSource(models.TextChoices):
 class RaterGroup(models.Model):
     """A rater group (评价主体, "1+5+N") of a cycle: trimming and the minimum ballots shown."""
 
-    cycle = models.ForeignKey(Cycle, verbose_name=_("周期"), on_delete=models.CASCADE, related_name="rater_groups")
+    cycle = models.ForeignKey(
+        Cycle, verbose_name=_("周期"), on_delete=models.CASCADE, related_name="rater_groups"
+    )
     code = models.SlugField(_("代码"), max_length=32)
     name = models.CharField(_("名称"), max_length=64)
     trim_percent = models.DecimalField(
-        _("去掉最高最低比例(%)"), max_digits=5, decimal_places=2, default=Decimal("0"), validators=_weight_validators
+        _("去掉最高最低比例(%)"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("0"),
+        validators=_weight_validators,
     )
     trim_min_count = models.PositiveIntegerField(_("超过此人数才去除"), default=5)
     min_ballots = models.PositiveIntegerField(_("最少票数"), default=1)
@@ -136,10 +142,10 @@ class Component(models.Model):
         _("得分来源"), max_length=12, choices=ComponentSource.choices, default=ComponentSource.INDICATORS
     )
     layer_weights: models.JSONField[dict[str, float]] = models.JSONField(
-        _("分层权重"), default=dict, blank=True, help_text=_("干部构成：如 {\"head\": 70, \"member\": 50}")
+        _("分层权重"), default=dict, blank=True, help_text=_('干部构成：如 {"head": 70, "member": 50}')
     )
     group_weights: models.JSONField[dict[str, float]] = models.JSONField(
-        _("评价主体权重"), default=dict, blank=True, help_text=_("测评构成：如 {\"public\": 35, \"peers\": 15}")
+        _("评价主体权重"), default=dict, blank=True, help_text=_('测评构成：如 {"public": 35, "peers": 15}')
     )
     item_weights: models.JSONField[dict[str, float]] = models.JSONField(
         _("测评项目权重"), default=dict, blank=True, help_text=_("为空时各项目等权")
