@@ -1,0 +1,333 @@
+"""The rater's side: open a ballot with a code, submit it once, and the shuffled flush.
+
+Anonymity rests on three things here (docs/threat-model-ballots.md):
+
+1. ``ballot_submit`` marks the code used and writes the ballot to the *buffer* (PendingBallot) in
+   one transaction: atomic, so a code gives exactly one ballot. The buffer row has a random id,
+   the content and the event — no code, no hash, no time.
+2. ``ballots_flush`` moves at least ``flush_batch`` buffered ballots at a time, in a shuffled
+   order, under fresh random ids, in a transaction of its own, and deletes them from the buffer.
+   A permanent ballot therefore never shares a transaction (PostgreSQL ``xmin``) with a code row,
+   and its position (``ctid``) says only which batch it arrived in.
+3. Closing the event seals every code row in one transaction (evaluations.closing), which
+   overwrites the per-code transaction ids that would tell the batch a code was used in.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from jixiao.evaluations.codes import code_hash, looks_like_code
+from jixiao.evaluations.models import (
+    Ballot,
+    BallotAnswer,
+    BallotCode,
+    BallotOpinion,
+    BallotVote,
+    EvaluationEvent,
+    EventGroup,
+    EventRatee,
+    EventStatus,
+    PendingBallot,
+    Vote,
+)
+
+OPINION_MAX = 500
+UNKNOWN = "u"  # the posted value of a 不了解 answer
+
+
+class BallotError(Exception):
+    """A ballot that cannot be opened or stored; ``str(error)`` is the message for the rater."""
+
+    status = 400
+
+
+class CodeInvalid(BallotError):
+    status = 404
+
+
+class CodeUsed(BallotError):
+    status = 409
+
+
+class EventNotOpen(BallotError):
+    status = 410
+
+
+class IncompleteBallot(BallotError):
+    status = 422
+
+    def __init__(self, message: str, missing: list[str]) -> None:
+        super().__init__(message)
+        self.missing = missing
+
+
+# --- the form a rater sees ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScalePoint:
+    index: int
+    label: str
+    points: float
+
+
+@dataclass(frozen=True)
+class ItemSpec:
+    code: str
+    label: str
+    hint: str
+
+
+@dataclass(frozen=True)
+class RateeSpec:
+    pk: int
+    name: str
+    subtitle: str
+    items: tuple[ItemSpec, ...]
+    scale: tuple[ScalePoint, ...]
+    unknown_label: str
+    has_vote: bool
+    has_opinion: bool
+
+
+@dataclass(frozen=True)
+class BallotLayout:
+    """What one rater group's ballot asks: every ratee the group rates, with its form."""
+
+    event_id: int
+    event_name: str
+    group_id: int
+    group_name: str
+    ratees: tuple[RateeSpec, ...]
+
+
+def ballot_layout(group_id: int) -> BallotLayout:
+    """Return the ballot layout of the event group ``group_id`` (three queries)."""
+    group = EventGroup.objects.select_related("event", "rater_group").get(pk=group_id)
+    ratees = (
+        EventRatee.objects.filter(groups=group)
+        .select_related("unit", "official__unit", "form")
+        .prefetch_related("form__items")
+        .order_by("order", "pk")
+    )
+    specs = []
+    for ratee in ratees:
+        form = ratee.form
+        if ratee.official is not None:
+            name = ratee.official.name
+            subtitle = (
+                f"{ratee.official.unit.short_name or ratee.official.unit.name} {ratee.official.title}".strip()
+            )
+        else:
+            assert ratee.unit is not None
+            name = _("%(unit)s领导班子") % {"unit": ratee.unit.short_name or ratee.unit.name}
+            subtitle = ""
+        specs.append(
+            RateeSpec(
+                pk=ratee.pk,
+                name=name,
+                subtitle=subtitle,
+                items=tuple(ItemSpec(i.code, i.label, i.hint) for i in form.items.all()),
+                scale=tuple(
+                    ScalePoint(n, str(p["label"]), float(p["points"])) for n, p in enumerate(form.scale)
+                ),
+                unknown_label=form.unknown_label,
+                has_vote=form.has_vote and ratee.official_id is not None,
+                has_opinion=form.has_opinion,
+            )
+        )
+    return BallotLayout(
+        event_id=group.event_id,
+        event_name=group.event.name,
+        group_id=group.pk,
+        group_name=group.rater_group.name,
+        ratees=tuple(specs),
+    )
+
+
+# --- parsing a posted ballot ------------------------------------------------------------------
+
+
+@dataclass
+class BallotContent:
+    """A complete ballot: (ratee, item, choice, points) answers, votes and opinions."""
+
+    group_id: int
+    answers: list[tuple[int, str, int | None, float | None]] = field(default_factory=list)
+    votes: list[tuple[int, str]] = field(default_factory=list)
+    opinions: list[tuple[int, str]] = field(default_factory=list)
+
+    def payload(self) -> dict[str, Any]:
+        return {"g": self.group_id, "a": self.answers, "v": self.votes, "o": self.opinions}
+
+    @classmethod
+    def from_payload(cls, payload: Mapping[str, Any]) -> BallotContent:
+        return cls(
+            group_id=int(payload["g"]),
+            answers=[(int(r), str(i), c, p) for r, i, c, p in payload["a"]],
+            votes=[(int(r), str(v)) for r, v in payload["v"]],
+            opinions=[(int(r), str(t)) for r, t in payload["o"]],
+        )
+
+
+def answer_field(ratee: int, item: str) -> str:
+    return f"a-{ratee}-{item}"
+
+
+def vote_field(ratee: int) -> str:
+    return f"v-{ratee}"
+
+
+def opinion_field(ratee: int) -> str:
+    return f"o-{ratee}"
+
+
+def ballot_parse(layout: BallotLayout, data: Mapping[str, str]) -> BallotContent:
+    """Return the ballot posted in ``data``; raise IncompleteBallot naming every unanswered question."""
+    content = BallotContent(group_id=layout.group_id)
+    missing: list[str] = []
+    vote_values = set(Vote.values) | {UNKNOWN}
+    for ratee in layout.ratees:
+        for item in ratee.items:
+            raw = data.get(answer_field(ratee.pk, item.code), "")
+            if raw == UNKNOWN and ratee.unknown_label:
+                content.answers.append((ratee.pk, item.code, None, None))
+            elif raw.isdigit() and int(raw) < len(ratee.scale):
+                point = ratee.scale[int(raw)]
+                content.answers.append((ratee.pk, item.code, point.index, point.points))
+            else:
+                missing.append(f"{ratee.name}·{item.label}")
+        if ratee.has_vote:
+            vote = data.get(vote_field(ratee.pk), "")
+            if vote not in vote_values or (vote == UNKNOWN and not ratee.unknown_label):
+                missing.append(f"{ratee.name}·{_('总体评价')}")
+            else:
+                content.votes.append((ratee.pk, "" if vote == UNKNOWN else vote))
+        if ratee.has_opinion:
+            text = data.get(opinion_field(ratee.pk), "").strip()[:OPINION_MAX]
+            if text:
+                content.opinions.append((ratee.pk, text))
+    if missing:
+        raise IncompleteBallot(
+            _("还有 %(n)d 项未填写，测评票未提交：%(what)s")
+            % {"n": len(missing), "what": "、".join(missing[:8])}
+            + ("…" if len(missing) > 8 else ""),
+            missing,
+        )
+    return content
+
+
+# --- codes -----------------------------------------------------------------------------------
+
+
+def _event_state_message(event: EvaluationEvent) -> str | None:
+    if event.status == EventStatus.DRAFT:
+        return _("本次测评尚未开始，请稍后再试。")
+    if event.status != EventStatus.OPEN or timezone.now() >= event.closes_at:
+        return _("本次测评已经结束，测评码已失效。")
+    return None
+
+
+def code_check(code: str) -> BallotCode:
+    """Return the code's row (with event and group) if it may vote now; raise a BallotError otherwise."""
+    if not looks_like_code(code):
+        raise CodeInvalid(_("测评码无效，请核对后重新输入或重新扫描二维码。"))
+    row = BallotCode.objects.select_related("event").filter(code_hash=code_hash(code)).first()
+    if row is None:
+        raise CodeInvalid(_("测评码无效，请核对后重新输入或重新扫描二维码。"))
+    message = _event_state_message(row.event)
+    if message:
+        raise EventNotOpen(message)
+    if row.used:
+        raise CodeUsed(_("该测评码已经使用过，测评票已提交，不能重复提交。"))
+    return row
+
+
+def _event_state_shared(event_id: int) -> tuple[str, datetime]:
+    """Read the event's status under a shared row lock, held until the transaction ends.
+
+    Closing takes FOR UPDATE on the same row, so it waits for every submit in flight and every
+    later submit sees the new status: nothing is added to an event once it starts closing.
+    SQLite serialises writing transactions (IMMEDIATE), which gives the same guarantee.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT 1 FROM {EvaluationEvent._meta.db_table} WHERE id = %s FOR SHARE", [event_id]
+            )
+    status, closes_at = EvaluationEvent.objects.values_list("status", "closes_at").get(pk=event_id)
+    return str(status), closes_at
+
+
+def ballot_submit(*, code: str, data: Mapping[str, str]) -> None:
+    """Store one complete ballot for ``code`` and use the code up; raise a BallotError otherwise.
+
+    Nothing is stored when the ballot is incomplete, the code is unknown or used, or the event is
+    not open. Exactly one of any number of concurrent submits of one code succeeds: the code row
+    is updated with ``WHERE used = false`` and the loser sees 0 rows.
+    """
+    row = code_check(code)
+    content = ballot_parse(ballot_layout(row.group_id), data)
+    with transaction.atomic():
+        status, closes_at = _event_state_shared(row.event_id)
+        if status != EventStatus.OPEN or timezone.now() >= closes_at:
+            raise EventNotOpen(_("本次测评已经结束，测评码已失效。"))
+        if BallotCode.objects.filter(pk=row.pk, used=False, sealed=False).update(used=True) != 1:
+            raise CodeUsed(_("该测评码已经使用过，测评票已提交，不能重复提交。"))
+        PendingBallot.objects.create(event_id=row.event_id, payload=content.payload())
+    # A different transaction from the one above: see the module docstring.
+    if PendingBallot.objects.filter(event_id=row.event_id).count() >= row.event.flush_batch:
+        ballots_flush(event_id=row.event_id)
+
+
+def ballots_flush(*, event_id: int, force: bool = False) -> int:
+    """Move buffered ballots of ``event_id`` into the ballot tables in shuffled order; return how many.
+
+    Without ``force`` nothing moves unless at least the event's ``flush_batch`` ballots can be
+    moved together, so a batch is never smaller than that (the last one at closing excepted).
+    Concurrent flushes skip each other's rows (SKIP LOCKED) instead of waiting; a forced flush
+    waits, so after it returns the buffer is empty.
+    """
+    batch, status = EvaluationEvent.objects.values_list("flush_batch", "status").get(pk=event_id)
+    if status == EventStatus.CLOSED:
+        return 0  # a closed event's buffer is empty and stays so: submits are refused
+    with transaction.atomic():
+        pending_qs = PendingBallot.objects.filter(event_id=event_id)
+        if connection.features.has_select_for_update:
+            skip = not force and connection.features.has_select_for_update_skip_locked
+            pending_qs = pending_qs.select_for_update(skip_locked=skip)
+        pending = list(pending_qs.values_list("id", "payload"))
+        if not pending or (len(pending) < batch and not force):
+            return 0
+        random.SystemRandom().shuffle(pending)
+        ballots: list[Ballot] = []
+        answers: list[BallotAnswer] = []
+        votes: list[BallotVote] = []
+        opinions: list[BallotOpinion] = []
+        for _pending_id, payload in pending:
+            content = BallotContent.from_payload(payload)
+            # A fresh id: the buffer's id must not survive into the permanent table.
+            ballot = Ballot(id=uuid.uuid4(), event_id=event_id, group_id=content.group_id)
+            ballots.append(ballot)
+            answers.extend(
+                BallotAnswer(ballot=ballot, ratee_id=r, item=i, choice=c, points=p)
+                for r, i, c, p in content.answers
+            )
+            votes.extend(BallotVote(ballot=ballot, ratee_id=r, vote=v) for r, v in content.votes)
+            opinions.extend(BallotOpinion(ballot=ballot, ratee_id=r, text=t) for r, t in content.opinions)
+        Ballot.objects.bulk_create(ballots)
+        BallotAnswer.objects.bulk_create(answers, batch_size=5000)
+        BallotVote.objects.bulk_create(votes, batch_size=5000)
+        BallotOpinion.objects.bulk_create(opinions, batch_size=5000)
+        PendingBallot.objects.filter(id__in=[p[0] for p in pending]).delete()
+    return len(pending)
