@@ -1,0 +1,138 @@
+"""Light anti-abuse for the public pages: token buckets per address and per device cookie, and
+the signed random device cookie itself.
+
+The buckets live in each worker's memory: no query and no lock contention on the submit path. With
+N gunicorn workers a client can reach at most N × the limit, which is fine for "light" protection
+(the database's unique constraint, not the buckets, is what makes duplicates impossible). Limits are
+settings, because a service hall behind one NAT address needs a generous per-address limit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+from typing import Final
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+
+DEVICE_COOKIE: Final = "jx_dev"
+DEVICE_SALT: Final = "jixiao.surveys.device"
+DEVICE_MAX_AGE: Final = 2 * 365 * 24 * 3600
+# (burst, refill per minute). Setting names: JIXIAO_SURVEY_LIMIT_PER_ADDRESS / _PER_DEVICE.
+DEFAULT_ADDRESS_LIMIT: Final = (120, 60.0)
+DEFAULT_DEVICE_LIMIT: Final = (6, 2.0)
+# Forget idle keys once a worker holds this many, so memory stays bounded under a spray of addresses.
+MAX_KEYS: Final = 50_000
+
+
+@dataclass
+class _Bucket:
+    tokens: float
+    at: float
+
+
+class TokenBucket:
+    """``burst`` requests at once, refilled at ``per_minute``; :meth:`allow` spends one token."""
+
+    def __init__(self, burst: int, per_minute: float) -> None:
+        self.burst = float(burst)
+        self.rate = per_minute / 60.0
+        self._buckets: dict[str, _Bucket] = {}
+        self._lock = (
+            threading.Lock()
+        )  # runserver and gthread workers are threaded; sync workers never contend
+
+    def allow(self, key: str, now: float | None = None) -> bool:
+        """Return True and spend a token when ``key`` has one left, else False."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            bucket = self._buckets.get(key)
+            if bucket is None:
+                if len(self._buckets) >= MAX_KEYS:
+                    self._evict(now)
+                self._buckets[key] = _Bucket(self.burst - 1.0, now)
+                return True
+            bucket.tokens = min(self.burst, bucket.tokens + (now - bucket.at) * self.rate)
+            bucket.at = now
+            if bucket.tokens >= 1.0:
+                bucket.tokens -= 1.0
+                return True
+            return False
+
+    def _evict(self, now: float) -> None:
+        full_after = self.burst / self.rate if self.rate > 0 else float("inf")
+        stale = [k for k, b in self._buckets.items() if now - b.at >= full_after]
+        for key in stale or list(self._buckets)[: MAX_KEYS // 2]:
+            del self._buckets[key]
+
+    def reset(self) -> None:
+        with self._lock:
+            self._buckets.clear()
+
+
+def _limit(name: str, default: tuple[int, float]) -> tuple[int, float]:
+    value = getattr(settings, name, default)
+    burst, per_minute = value
+    return int(burst), float(per_minute)
+
+
+class Limiters:
+    """The per-worker buckets, built lazily from settings (tests reset them)."""
+
+    _address: TokenBucket | None = None
+    _device: TokenBucket | None = None
+
+    @classmethod
+    def address(cls) -> TokenBucket:
+        if cls._address is None:
+            cls._address = TokenBucket(*_limit("JIXIAO_SURVEY_LIMIT_PER_ADDRESS", DEFAULT_ADDRESS_LIMIT))
+        return cls._address
+
+    @classmethod
+    def device(cls) -> TokenBucket:
+        if cls._device is None:
+            cls._device = TokenBucket(*_limit("JIXIAO_SURVEY_LIMIT_PER_DEVICE", DEFAULT_DEVICE_LIMIT))
+        return cls._device
+
+    @classmethod
+    def reset(cls) -> None:
+        cls._address = None
+        cls._device = None
+
+
+def client_address(request: HttpRequest) -> str:
+    # Behind a reverse proxy, the proxy must set REMOTE_ADDR (gunicorn --forwarded-allow-ips);
+    # trusting X-Forwarded-For here would let anyone pick their own bucket.
+    return str(request.META.get("REMOTE_ADDR") or "unknown")
+
+
+def device_id(request: HttpRequest) -> str | None:
+    """Return the verified device id from the signed cookie, or None (no cookie or forged)."""
+    value = request.get_signed_cookie(DEVICE_COOKIE, default=None, salt=DEVICE_SALT)
+    return value if isinstance(value, str) and value else None
+
+
+def device_digest(device: str) -> str:
+    """Return the 24-character digest stored with an answer (never the cookie value itself)."""
+    return hashlib.sha256(device.encode()).hexdigest()[:24]
+
+
+def ensure_device_cookie(request: HttpRequest, response: HttpResponse) -> str:
+    """Return the request's device id, setting a new signed random cookie when it has none."""
+    device = device_id(request)
+    if device is None:
+        device = secrets.token_urlsafe(16)
+        response.set_signed_cookie(
+            DEVICE_COOKIE,
+            device,
+            salt=DEVICE_SALT,
+            max_age=DEVICE_MAX_AGE,
+            httponly=True,
+            samesite="Lax",
+            secure=bool(getattr(settings, "SESSION_COOKIE_SECURE", False)),
+        )
+    return device

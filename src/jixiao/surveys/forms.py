@@ -1,0 +1,188 @@
+"""Forms of the staff pages. Scales, tags and questions are edited as short text lines."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from jixiao.organisation.models import Official, Unit
+from jixiao.schemes.models import Cycle
+from jixiao.surveys.models import DEFAULT_SCALE, DEFAULT_SURVEY_TAGS, EventChannel, RatingPolicy, Survey
+from jixiao.surveys.scale import parse_questions, parse_scale_text, parse_tags, questions_text, scale_text
+from jixiao.surveys.services import SurveyData
+
+DEFAULT_QUESTIONS = "overall|您对本单位的服务总体是否满意？"
+
+
+class SurveyForm(forms.Form):
+    cycle = forms.ModelChoiceField(label=_("考核周期"), queryset=Cycle.objects.all())
+    title = forms.CharField(label=_("标题"), max_length=120)
+    intro = forms.CharField(label=_("说明"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    questions = forms.CharField(
+        label=_("题目"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        initial=DEFAULT_QUESTIONS,
+        help_text=_("每行一题：项目代码|题目。项目代码即计入测评得分的评价项目，如 overall"),
+    )
+    scale = forms.CharField(
+        label=_("量表"),
+        widget=forms.Textarea(attrs={"rows": 6}),
+        initial=scale_text(DEFAULT_SCALE),
+        help_text=_("每行一个选项：选项=分值（0–100）；分值留空表示不计分，如“不了解=”"),
+    )
+    tags = forms.CharField(
+        label=_("标签"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        initial="\n".join(DEFAULT_SURVEY_TAGS),
+    )
+    allow_opinion = forms.BooleanField(label=_("允许填写意见建议"), required=False, initial=True)
+    rater_group = forms.SlugField(label=_("计入评价主体代码"), initial="public", max_length=32)
+    dedupe_hours = forms.IntegerField(
+        label=_("重复提交判定时段(小时)"), min_value=0, max_value=24 * 366, initial=24
+    )
+    is_open = forms.BooleanField(label=_("开放填写"), required=False, initial=True)
+
+    def __init__(
+        self, *args: Any, survey: Survey | None = None, with_units: bool = False, **kwargs: Any
+    ) -> None:
+        if survey is not None:
+            kwargs.setdefault(
+                "initial",
+                {
+                    "cycle": survey.cycle_id,
+                    "title": survey.title,
+                    "intro": survey.intro,
+                    "questions": questions_text(list(survey.questions.values_list("item", "text"))),
+                    "scale": scale_text(survey.scale),
+                    "tags": "\n".join(survey.tags),
+                    "allow_opinion": survey.allow_opinion,
+                    "rater_group": survey.rater_group,
+                    "dedupe_hours": survey.dedupe_hours,
+                    "is_open": survey.is_open,
+                },
+            )
+        super().__init__(*args, **kwargs)
+        if with_units:
+            self.fields["units"] = forms.ModelMultipleChoiceField(
+                label=_("为这些单位生成链接和二维码"),
+                queryset=Unit.objects.filter(is_active=True).order_by("code"),
+                required=False,
+                widget=forms.SelectMultiple(attrs={"size": 10}),
+            )
+
+    def clean_scale(self) -> list[dict[str, Any]]:
+        return parse_scale_text(self.cleaned_data["scale"])
+
+    def clean_tags(self) -> list[str]:
+        return parse_tags(self.cleaned_data.get("tags", ""))
+
+    def clean_questions(self) -> list[tuple[str, str]]:
+        return parse_questions(self.cleaned_data["questions"])
+
+    def data_object(self) -> SurveyData:
+        c = self.cleaned_data
+        return SurveyData(
+            cycle=c["cycle"],
+            title=c["title"],
+            intro=c["intro"],
+            scale=c["scale"],
+            tags=c["tags"],
+            questions=c["questions"],
+            allow_opinion=c["allow_opinion"],
+            rater_group=c["rater_group"],
+            dedupe_hours=c["dedupe_hours"],
+            is_open=c["is_open"],
+        )
+
+
+class TargetForm(forms.Form):
+    unit = forms.ModelChoiceField(
+        label=_("单位"), queryset=Unit.objects.filter(is_active=True).order_by("code")
+    )
+    official = forms.ModelChoiceField(
+        label=_("干部（可选）"), queryset=Official.objects.filter(is_active=True), required=False
+    )
+    service_point = forms.CharField(label=_("服务点（可选）"), max_length=100, required=False)
+
+
+class EventForm(forms.Form):
+    unit = forms.ModelChoiceField(
+        label=_("单位"), queryset=Unit.objects.filter(is_active=True).order_by("code")
+    )
+    official_code = forms.CharField(label=_("干部工号（可选）"), max_length=32, required=False)
+    service = forms.CharField(label=_("服务事项"), max_length=120)
+    channel = forms.ChoiceField(label=_("发送渠道"), choices=EventChannel.choices, initial=EventChannel.SMS)
+    contact = forms.CharField(
+        label=_("手机号或微信 openid"),
+        max_length=64,
+        required=False,
+        help_text=_("仅用于发送评价链接，加密暂存，发送后立即删除"),
+    )
+
+    def __init__(self, *args: Any, unit_id: int | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if unit_id is not None:
+            field = self.fields["unit"]
+            assert isinstance(field, forms.ModelChoiceField)
+            field.queryset = Unit.objects.filter(pk=unit_id)
+            field.initial = unit_id
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        code = (data.get("official_code") or "").strip()
+        data["official"] = None
+        if code and data.get("unit") is not None:
+            official = Official.objects.filter(code=code, unit=data["unit"]).first()
+            if official is None:
+                raise ValidationError(_("本单位没有工号为“%(c)s”的干部") % {"c": code})
+            data["official"] = official
+        return data
+
+
+class TokenForm(forms.Form):
+    name = forms.CharField(label=_("名称（如：政务服务系统）"), max_length=100)
+    unit = forms.ModelChoiceField(
+        label=_("单位"), queryset=Unit.objects.filter(is_active=True).order_by("code")
+    )
+
+
+class PolicyForm(forms.ModelForm[RatingPolicy]):
+    tags_text = forms.CharField(label=_("评价标签"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+    class Meta:
+        model = RatingPolicy
+        fields = [
+            "link_valid_days",
+            "monitor_threshold",
+            "monitor_window_days",
+            "count_survey_answers",
+            "rater_group",
+            "unit_item",
+            "official_item",
+        ]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["tags_text"].initial = "\n".join(self.instance.tags)
+
+    def clean_tags_text(self) -> list[str]:
+        return parse_tags(self.cleaned_data.get("tags_text", ""))
+
+    def values(self) -> dict[str, Any]:
+        values = {name: self.cleaned_data[name] for name in self.Meta.fields}
+        values["tags"] = self.cleaned_data["tags_text"]
+        return values
+
+
+class ThirdPartyForm(forms.Form):
+    cycle = forms.ModelChoiceField(label=_("考核周期"), queryset=Cycle.objects.all())
+    rater_group = forms.SlugField(label=_("评价主体代码"), initial="third_party", max_length=32)
+    file = forms.FileField(label=_("第三方测评结果（.xlsx）"))
+
+
+class PushForm(forms.Form):
+    cycle = forms.ModelChoiceField(label=_("考核周期"), queryset=Cycle.objects.all())

@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from jixiao.surveys.antiabuse import Limiters
+from jixiao.surveys.submit import forget_snapshots
+
+
+@pytest.fixture(autouse=True)
+def _fresh_worker_state() -> Iterator[None]:
+    """Each test starts with empty rate-limit buckets and no cached survey links, as a new worker."""
+    Limiters.reset()
+    forget_snapshots()
+    yield
+    Limiters.reset()
+    forget_snapshots()
