@@ -13,8 +13,9 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from jixiao.accounts.models import Role, User
+from jixiao.organisation.models import UnitCategory
 from jixiao.results.models import EntityResult, ScoringRun
-from jixiao.schemes.models import Cycle
+from jixiao.schemes.models import Component, Cycle, Subject
 
 
 def runs(*, cycle: Cycle | None = None) -> QuerySet[ScoringRun]:
@@ -50,6 +51,23 @@ def categories(*, run: ScoringRun, subject: str) -> list[str]:
         .values_list("category", flat=True)
         .distinct()
         .order_by("category")
+    )
+
+
+def category_names(*, codes: list[str]) -> dict[str, str]:
+    """Engine category codes (``dept`` or ``dept:official``) → the category's Chinese name."""
+    names = dict(UnitCategory.objects.values_list("code", "name"))
+    return {code: names.get(code.split(":")[0], code) for code in codes}
+
+
+def component_names(*, run: ScoringRun, category: str) -> dict[str, str]:
+    """Component codes of the scheme behind an engine category → their names."""
+    code, _, suffix = category.partition(":")
+    subject = Subject.OFFICIAL if suffix else Subject.TEAM
+    return dict(
+        Component.objects.filter(
+            scheme__cycle_id=run.cycle_id, scheme__category__code=code, subject=subject
+        ).values_list("code", "name")
     )
 
 

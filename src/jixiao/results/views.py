@@ -54,16 +54,17 @@ def ranking(request: HttpRequest) -> HttpResponse:
     previous = selectors.previous_by_entity(run=run, subject=subject)
     table = [(r, previous.get((r.official_id or 0) if subject == "official" else r.unit_id)) for r in rows]
     component_codes = list(rows[0].components) if rows else []
+    names = selectors.component_names(run=run, category=category)
     return render(
         request,
         "results/ranking.html",
         {
             "run": run,
             "subject": subject,
-            "categories": categories,
+            "categories": list(selectors.category_names(codes=categories).items()),
             "category": category,
+            "components": [(c, names.get(c, c)) for c in component_codes],
             "table": table,
-            "component_codes": component_codes,
             "subjects": ResultSubject.choices,
         },
     )
