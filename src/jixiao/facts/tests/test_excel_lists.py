@@ -1,0 +1,91 @@
+"""The evaluation score and vote count lists: aggregated, paginated, scoped to the user's unit."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from jixiao.accounts.models import Role
+from jixiao.facts.models import EvaluationScore, VoteCount
+from jixiao.facts.tests.test_excel_setup import World, build_world
+from jixiao.organisation.tests.factories import OfficialFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world() -> World:
+    w = build_world()
+    rows = [
+        EvaluationScore(cycle=w.cycle, unit=w.ua1, rater_group="public", item="overall", score=90, ballots=3),
+        EvaluationScore(cycle=w.cycle, unit=w.ua1, rater_group="public", item="overall", score=80, ballots=1),
+        EvaluationScore(cycle=w.cycle, official=w.g1, rater_group="peers", item="overall", score=70),
+        EvaluationScore(cycle=w.cycle, unit=w.ub1, rater_group="public", item="overall", score=60),
+        EvaluationScore(cycle=w.cycle, official=w.g2, rater_group="public", item="overall", score=50),
+    ]
+    EvaluationScore.objects.bulk_create(rows)
+    VoteCount.objects.create(cycle=w.cycle, official=w.g1, excellent=9, competent=1)
+    VoteCount.objects.create(cycle=w.cycle, official=w.g2, excellent=2, competent=8)
+    return w
+
+
+def test_scores_are_aggregated_per_entity_group_and_item_with_a_ballot_weighted_mean(
+    client: Client, world: World
+) -> None:
+    client.force_login(world.office)
+    page = client.get(reverse("facts:score_list")).context["page"]
+    ua1 = next(r for r in page if r["unit_id"] == world.ua1.pk)
+    assert (ua1["rows"], ua1["ballot_total"]) == (2, 4)
+    assert ua1["mean"] == pytest.approx((90 * 3 + 80) / 4)
+    assert page.paginator.count == 4
+
+
+def test_a_liaison_sees_only_the_scores_of_their_unit_and_its_officials(client: Client, world: World) -> None:
+    client.force_login(UserFactory(role=Role.LIAISON, unit=world.ua1))
+    response = client.get(reverse("facts:score_list"))
+    entities = {(r["unit_id"], r["official_id"]) for r in response.context["page"]}
+    assert entities == {(world.ua1.pk, None), (None, world.g1.pk)}
+    assert "G2" not in response.content.decode()
+
+
+def test_the_score_list_filters_by_rater_group_and_entity_type(client: Client, world: World) -> None:
+    client.force_login(world.office)
+    page = client.get(reverse("facts:score_list"), {"group": "peers"}).context["page"]
+    assert [r["official_id"] for r in page] == [world.g1.pk]
+    page = client.get(reverse("facts:score_list"), {"entity": "unit"}).context["page"]
+    assert {r["unit_id"] for r in page} == {world.ua1.pk, world.ub1.pk}
+
+
+def test_a_liaison_sees_only_the_vote_counts_of_their_units_officials(client: Client, world: World) -> None:
+    client.force_login(UserFactory(role=Role.LIAISON, unit=world.ub1))
+    page = client.get(reverse("facts:vote_list")).context["page"]
+    assert [v.official for v in page] == [world.g2]
+
+
+def test_a_user_without_a_unit_sees_no_scores_or_votes(client: Client, world: World) -> None:
+    client.force_login(UserFactory(role=Role.LIAISON, unit=None))
+    assert client.get(reverse("facts:score_list")).context["page"].paginator.count == 0
+    assert client.get(reverse("facts:vote_list")).context["page"].paginator.count == 0
+
+
+def test_the_vote_list_runs_a_fixed_number_of_queries(client: Client, world: World) -> None:
+    client.force_login(world.office)
+    with CaptureQueriesContext(connection) as few:
+        client.get(reverse("facts:vote_list"))
+    VoteCount.objects.bulk_create(
+        VoteCount(cycle=world.cycle, official=OfficialFactory(), excellent=1) for _ in range(20)
+    )
+    with CaptureQueriesContext(connection) as many:
+        client.get(reverse("facts:vote_list"))
+    assert len(many) == len(few)
+
+
+def test_the_import_button_shows_only_to_those_who_may_import(client: Client, world: World) -> None:
+    url = reverse("facts:import", args=["scores"])
+    client.force_login(world.office)
+    assert url in client.get(reverse("facts:score_list")).content.decode()
+    client.force_login(UserFactory(role=Role.AUDITOR))
+    assert url not in client.get(reverse("facts:score_list")).content.decode()
