@@ -12,7 +12,7 @@ from typing import Literal
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
-from ninja import NinjaAPI, Schema
+from ninja import NinjaAPI, Schema, Status
 from ninja.errors import HttpError
 from ninja.security import HttpBearer
 
@@ -86,7 +86,7 @@ def _token(request: HttpRequest) -> ServiceToken:
     response={201: EventOut, 200: EventOut, 403: ErrorOut, 422: ErrorOut},
     summary="登记一次服务事件并发送评价链接",
 )
-def post_event(request: HttpRequest, payload: EventIn) -> tuple[int, EventOut | ErrorOut]:
+def post_event(request: HttpRequest, payload: EventIn) -> Status[EventOut | ErrorOut]:
     """Record a service event of the token's unit. With ``external_ref`` the call is idempotent:
     posting the same reference again returns the existing event (200, ``duplicate: true``). The link
     is returned only for ``channel: none`` (shown to the citizen on the spot); otherwise it goes only
@@ -94,14 +94,14 @@ def post_event(request: HttpRequest, payload: EventIn) -> tuple[int, EventOut | 
     token = _token(request)
     unit: Unit = token.unit
     if payload.unit_code and payload.unit_code != unit.code:
-        return 403, ErrorOut(detail="token is not valid for this unit")
+        return Status(403, ErrorOut(detail="token is not valid for this unit"))
     official = None
     if payload.official_code:
         official = Official.objects.filter(code=payload.official_code).first()
         if official is None:
-            return 422, ErrorOut(detail="unknown official_code")
+            return Status(422, ErrorOut(detail="unknown official_code"))
         if official.unit_id != unit.pk:
-            return 403, ErrorOut(detail="official does not belong to the token's unit")
+            return Status(403, ErrorOut(detail="official does not belong to the token's unit"))
     try:
         recorded = ratetime.event_record(
             unit=unit,
@@ -114,13 +114,13 @@ def post_event(request: HttpRequest, payload: EventIn) -> tuple[int, EventOut | 
             service_token=token,
         )
     except ValidationError as exc:
-        return 422, ErrorOut(detail="; ".join(exc.messages))
+        return Status(422, ErrorOut(detail="; ".join(exc.messages)))
     link = recorded.link if payload.channel == EventChannel.NONE.value else None
-    return (200 if recorded.duplicate else 201), _out(recorded.event, duplicate=recorded.duplicate, link=link)
+    return Status(200 if recorded.duplicate else 201, _out(recorded.event, duplicate=recorded.duplicate, link=link))
 
 
 @api.get("/v1/events/{event_id}", response={200: EventOut, 404: ErrorOut}, summary="查询服务事件的评价状态")
-def get_event(request: HttpRequest, event_id: int) -> tuple[int, EventOut | ErrorOut]:
+def get_event(request: HttpRequest, event_id: int) -> Status[EventOut | ErrorOut]:
     """Whether the event was rated and until when its link is valid (own unit's events only)."""
     token = _token(request)
     event = (
@@ -129,5 +129,5 @@ def get_event(request: HttpRequest, event_id: int) -> tuple[int, EventOut | Erro
         .first()
     )
     if event is None:
-        return 404, ErrorOut(detail="not found")
-    return 200, _out(event, duplicate=False, link=None)
+        return Status(404, ErrorOut(detail="not found"))
+    return Status(200, _out(event, duplicate=False, link=None))
