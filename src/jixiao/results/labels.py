@@ -38,3 +38,25 @@ def decision_label(code: str) -> StrOrPromise:
             return DECISIONS[code]
         code = code.rpartition(".")[0]
     return _("未知")
+
+
+# Rating items with conventional codes; a scheme may use others, which are shown as they are.
+ITEMS: dict[str, StrOrPromise] = {
+    "de": _("德"),
+    "neng": _("能"),
+    "qin": _("勤"),
+    "ji": _("绩"),
+    "lian": _("廉"),
+    "overall": _("总体评价"),
+    "satisfaction": _("满意度"),
+}
+
+STATUSES: dict[str, StrOrPromise] = {
+    "used": _("采用"),
+    "withheld": _("票数不足，不予计入"),
+    "ok": _("正常"),
+    "missing": _("未填报"),
+    "falsified": _("弄虚作假，该项零分"),
+}
+
+TIE_BREAK: dict[str, StrOrPromise] = {"total": _("总分"), "id": _("编号")}

@@ -15,7 +15,7 @@ from django.db.models import Q, QuerySet
 from jixiao.accounts.models import Role, User
 from jixiao.organisation.models import UnitCategory
 from jixiao.results.models import EntityResult, ScoringRun
-from jixiao.schemes.models import Component, Cycle, Subject
+from jixiao.schemes.models import Component, Cycle, RaterGroup, Subject
 
 
 def runs(*, cycle: Cycle | None = None) -> QuerySet[ScoringRun]:
@@ -69,6 +69,10 @@ def component_names(*, run: ScoringRun, category: str) -> dict[str, str]:
             scheme__cycle_id=run.cycle_id, scheme__category__code=code, subject=subject
         ).values_list("code", "name")
     )
+
+
+def rater_group_names(*, run: ScoringRun) -> dict[str, str]:
+    return dict(RaterGroup.objects.filter(cycle_id=run.cycle_id).values_list("code", "name"))
 
 
 def ranking(*, run: ScoringRun, subject: str, category: str) -> QuerySet[EntityResult]:

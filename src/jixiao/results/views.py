@@ -88,6 +88,13 @@ def breakdown(request: HttpRequest, pk: int) -> HttpResponse:
             "x": x,
             "decision_label": labels.decision_label(x.get("grade", {}).get("decision", {}).get("code", "")),
             "flag_labels": [labels.FLAGS.get(f, f) for f in result.flags],
+            "names": {
+                **{k: str(v) for k, v in labels.ITEMS.items()},
+                **{k: str(v) for k, v in labels.STATUSES.items()},
+                **{k: str(v) for k, v in labels.TIE_BREAK.items()},
+                **selectors.rater_group_names(run=result.run),
+                **selectors.component_names(run=result.run, category=result.category),
+            },
         },
     )
 

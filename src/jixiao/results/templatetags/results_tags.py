@@ -18,3 +18,9 @@ def flag_label(code: str) -> StrOrPromise:
 @register.filter
 def decision_label(code: str) -> StrOrPromise:
     return labels.decision_label(code)
+
+
+@register.filter
+def label_in(code: str, table: dict[str, str]) -> str:
+    """``{{ code|label_in:names }}``: the name of ``code`` in ``table``, or the code itself."""
+    return str(table.get(code, code))
