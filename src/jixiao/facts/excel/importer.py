@@ -17,13 +17,14 @@ from jixiao.accounts.audit import audit_record
 from jixiao.accounts.models import AuditAction, AuditLog, Role, User
 from jixiao.facts.excel import kinds
 from jixiao.facts.excel.cells import parse_sheet
-from jixiao.facts.excel.specs import NOTES_SHEET, SHEETS_BY_KIND, FactKind, FactSheet
+from jixiao.facts.excel.specs import NOTES_SHEET, SHEETS, SHEETS_BY_KIND, FactKind, FactSheet
 from jixiao.organisation.excel import ImportResult, SheetCounts
 from jixiao.organisation.excel.importer import _cyclic_gc_paused
 from jixiao.organisation.excel.reader import RawSheet, UnreadableWorkbook, read_workbook
 from jixiao.organisation.excel.validate import RowError
 from jixiao.schemes.models import Cycle
 
+_KIND_OF_SHEET = {s.name: s for s in SHEETS}
 # Observations are inserted, so importing the same file twice would count every score twice.
 INSERT_KINDS = frozenset({FactKind.SCORES, FactKind.ADJUSTMENTS})
 
@@ -80,6 +81,8 @@ def facts_import(
     """
     if actor is not None and not may_import(actor, kind):
         raise PermissionDenied
+    # Borrowed from the registry import (private there): 100,000s of short-lived row tuples set
+    # off full cyclic collections; its docstring has the measurement.
     with _cyclic_gc_paused():
         return _import(actor=actor, cycle=cycle, kind=kind, source=source, filename=filename)
 
@@ -171,6 +174,16 @@ def _choose_sheet(spec: FactSheet, data: bytes) -> RawSheet | RowError:
     if spec.name in sheets:
         return sheets[spec.name]
     others = [name for name in sheets if name.strip() != NOTES_SHEET]
+    for name in others:
+        if (kind := _KIND_OF_SHEET.get(name.strip())) is not None:
+            # Another kind's template: its columns would all read as unknown, which helps nobody.
+            return RowError(
+                name,
+                None,
+                "",
+                _("这是“%(other)s”的文件，请在“%(other)s”的导入页面导入，或使用“%(sheet)s”的模板")
+                % {"other": kind.name, "sheet": spec.name},
+            )
     if len(others) == 1:
         return read_workbook(io.BytesIO(data), only={others[0]})[others[0]]
     return RowError(

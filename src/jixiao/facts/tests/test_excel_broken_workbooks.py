@@ -249,6 +249,13 @@ def test_a_workbook_without_the_kinds_sheet_names_the_sheets_it_has(world: World
     assert "测评票数" in result.errors[0].message and "甲" in result.errors[0].message
 
 
+def test_another_kinds_file_is_named_as_such(world: World) -> None:
+    result = run(world, FactKind.SCORES, votes_file(GOOD_VOTE))
+    assert where(result) == [(V, None, "")]
+    assert "测评票数" in result.errors[0].message
+    assert nothing_written()
+
+
 def test_a_sheet_with_headers_and_no_rows_is_an_error(world: World) -> None:
     result = run(world, FactKind.VOTES, votes_file())
     assert len(result.errors) == 1
