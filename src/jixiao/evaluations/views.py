@@ -124,7 +124,7 @@ def ballot_open(request: HttpRequest) -> HttpResponse:
     except ballots.BallotError as error:
         return _problem(request, error)
     layout = ballots.ballot_layout(row.group_id)
-    context = {"layout": layout, "code": code, "rows": _ballot_rows(layout, {}, set())}
+    context = {"layout": layout, "code": code, "rows": _ballot_rows(layout, {}, set()), "error": ""}
     return _private(render(request, "evaluations/ballot_form.html", context))
 
 
