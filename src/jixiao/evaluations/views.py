@@ -170,9 +170,7 @@ def event_list(request: HttpRequest) -> HttpResponse:
 @write_required
 def event_create(request: HttpRequest) -> HttpResponse:
     user = request_user(request)
-    form = EventForm(
-        request.POST or None, initial={"closes_at": timezone.localtime() + timedelta(days=7)}
-    )
+    form = EventForm(request.POST or None, initial={"closes_at": timezone.localtime() + timedelta(days=7)})
     if request.method == "POST" and form.is_valid():
         try:
             event = services.event_create(actor=user, **form.cleaned_data)

@@ -48,9 +48,13 @@ def make_world(*, flush_batch: int = 3, min_ballots: int = 1) -> World:
         actor=office, event=event, expected={rg.pk: 10 for rg in RaterGroup.objects.filter(cycle=cycle)}
     )
     forms = services.default_forms_ensure()
-    services.event_set_ratees(actor=office, event=event, units=[unit], kinds=list(FormKind.values), forms=forms)
+    services.event_set_ratees(
+        actor=office, event=event, units=[unit], kinds=list(FormKind.values), forms=forms
+    )
     event = services.event_open(actor=office, event=event)
-    groups = {g.rater_group.code: g for g in EventGroup.objects.filter(event=event).select_related("rater_group")}
+    groups = {
+        g.rater_group.code: g for g in EventGroup.objects.filter(event=event).select_related("rater_group")
+    }
     return World(office, cycle, unit, head, members, event, groups["peers"], groups["staff"])
 
 
@@ -59,7 +63,9 @@ def world(db: None) -> World:
     return make_world()
 
 
-def full_ballot(group: EventGroup, *, choice: str = "0", vote: str = "competent", opinion: str = "") -> dict[str, str]:
+def full_ballot(
+    group: EventGroup, *, choice: str = "0", vote: str = "competent", opinion: str = ""
+) -> dict[str, str]:
     """Answer every question of ``group``'s ballot with the same ``choice`` and ``vote``."""
     layout = ballots.ballot_layout(group.pk)
     data: dict[str, str] = {}

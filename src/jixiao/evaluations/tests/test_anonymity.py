@@ -70,7 +70,9 @@ class _Records(logging.Handler):
         self.lines.append(logging.Formatter("%(name)s %(levelname)s %(message)s %(args)s").format(record))
         request: Any = getattr(record, "request", None)
         if request is not None:  # what an access log or an error mail would show
-            self.lines.append(f"{request.method} {request.get_full_path()} {request.META.get('HTTP_REFERER', '')}")
+            self.lines.append(
+                f"{request.method} {request.get_full_path()} {request.META.get('HTTP_REFERER', '')}"
+            )
 
 
 @pytest.mark.django_db
@@ -78,7 +80,10 @@ def test_no_table_sql_statement_log_line_or_audit_entry_carries_a_code(world: Wo
     codes = issue(world, world.peers, 4)
     handler = _Records()
     # django.request does not propagate (settings.LOGGING): listen to it and the others directly.
-    loggers = [logging.getLogger(n) for n in ("", "django", "django.request", "django.security", "django.db.backends", "jixiao")]
+    loggers = [
+        logging.getLogger(n)
+        for n in ("", "django", "django.request", "django.security", "django.db.backends", "jixiao")
+    ]
     old_levels = [lg.level for lg in loggers]
     for lg in loggers:
         lg.addHandler(handler)
@@ -97,7 +102,10 @@ def test_no_table_sql_statement_log_line_or_audit_entry_carries_a_code(world: Wo
                 assert response.status_code == 302
                 again = client.post(reverse("evaluations:ballot_submit"), data)  # a reused code
                 assert again.status_code == 409
-                paths += [r.request["PATH_INFO"] + "?" + r.request.get("QUERY_STRING", "") for r in (response, again)]
+                paths += [
+                    r.request["PATH_INFO"] + "?" + r.request.get("QUERY_STRING", "")
+                    for r in (response, again)
+                ]
             event_close(actor=world.office, event=world.event)
     finally:
         for lg, level in zip(loggers, old_levels, strict=True):

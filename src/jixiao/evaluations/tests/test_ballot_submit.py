@@ -92,7 +92,9 @@ def test_a_closing_event_refuses_ballots_inside_the_locking_transaction(world: W
 
 def test_unknown_answers_are_kept_without_points(world: World) -> None:
     [code] = issue(world, world.peers, 1)
-    ballots.ballot_submit(code=code, data=full_ballot(world.peers, choice=ballots.UNKNOWN, vote=ballots.UNKNOWN))
+    ballots.ballot_submit(
+        code=code, data=full_ballot(world.peers, choice=ballots.UNKNOWN, vote=ballots.UNKNOWN)
+    )
     ballots.ballots_flush(event_id=world.event.pk, force=True)
     assert BallotAnswer.objects.count() > 0
     assert set(BallotAnswer.objects.values_list("points", "choice")) == {(None, None)}
@@ -102,6 +104,6 @@ def test_the_ballot_lists_every_ratee_of_the_group_with_its_form(world: World) -
     layout = ballots.ballot_layout(world.peers.pk)
     assert [r.name for r in layout.ratees] == ["财政局领导班子", "张局长", "副局长1", "副局长2"]
     team, head = layout.ratees[0], layout.ratees[1]
-    assert not team.has_vote and [i.code for i in team.items][0] == "overall"
+    assert not team.has_vote and team.items[0].code == "overall"
     assert head.has_vote and [i.label for i in head.items] == ["德", "能", "勤", "绩", "廉"]
     assert [(p.label, p.points) for p in head.scale] == [("好", 95), ("较好", 85), ("一般", 75), ("较差", 65)]

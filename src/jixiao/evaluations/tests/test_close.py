@@ -16,7 +16,9 @@ pytestmark = pytest.mark.django_db
 def _vote(world: World, codes: list[str], group: str, choice: str, vote: str) -> None:
     g = world.peers if group == "peers" else world.staff
     for code in codes:
-        ballots.ballot_submit(code=code, data=full_ballot(g, choice=choice, vote=vote, opinion="希望加强调研"))
+        ballots.ballot_submit(
+            code=code, data=full_ballot(g, choice=choice, vote=vote, opinion="希望加强调研")
+        )
 
 
 def test_closing_tallies_means_with_unknown_excluded_and_counts_votes(world: World) -> None:
@@ -31,7 +33,13 @@ def test_closing_tallies_means_with_unknown_excluded_and_counts_votes(world: Wor
     assert (line.rated, line.unknown) == (3, 1)
     assert line.mean == pytest.approx((95 + 95 + 75) / 3)
     votes = VoteTally.objects.get(event=event, ratee=head, group=world.peers)
-    assert (votes.excellent, votes.competent, votes.basic, votes.incompetent, votes.unknown) == (2, 0, 1, 0, 1)
+    assert (votes.excellent, votes.competent, votes.basic, votes.incompetent, votes.unknown) == (
+        2,
+        0,
+        1,
+        0,
+        1,
+    )
 
 
 def test_closing_writes_one_fact_per_rated_answer_and_the_vote_counts(world: World) -> None:
@@ -50,9 +58,15 @@ def test_closing_writes_one_fact_per_rated_answer_and_the_vote_counts(world: Wor
     assert head.source == f"evaluation:{world.event.pk}"
 
 
-@pytest.mark.parametrize(("mode", "expected"), [(VotesMode.REPLACE, (0, 2, 0, 0)), (VotesMode.ADD, (5, 7, 0, 0))])
-def test_existing_vote_counts_are_replaced_or_added_to(world: World, mode: str, expected: tuple[int, ...]) -> None:
-    VoteCount.objects.create(cycle=world.cycle, official=world.head, excellent=5, competent=5, source="民主测评")
+@pytest.mark.parametrize(
+    ("mode", "expected"), [(VotesMode.REPLACE, (0, 2, 0, 0)), (VotesMode.ADD, (5, 7, 0, 0))]
+)
+def test_existing_vote_counts_are_replaced_or_added_to(
+    world: World, mode: str, expected: tuple[int, ...]
+) -> None:
+    VoteCount.objects.create(
+        cycle=world.cycle, official=world.head, excellent=5, competent=5, source="民主测评"
+    )
     world.event.votes_mode = mode
     world.event.save()
     _vote(world, issue(world, world.peers, 2), "peers", "0", "competent")
@@ -73,7 +87,9 @@ def test_an_event_cannot_be_closed_twice(world: World) -> None:
 def test_the_tally_digest_is_in_the_audit_log_and_reproducible(world: World) -> None:
     _vote(world, issue(world, world.peers, 3), "peers", "1", "competent")
     event = event_close(actor=world.office, event=world.event)
-    entry = AuditLog.objects.filter(object_type="evaluations.evaluationevent", object_id=str(event.pk)).first()
+    entry = AuditLog.objects.filter(
+        object_type="evaluations.evaluationevent", object_id=str(event.pk)
+    ).first()
     assert entry is not None and entry.changes["tally_sha256"] == event.tally_digest
     assert len(event.tally_digest) == 64 and tally_digest(event) == event.tally_digest
     TallyLine.objects.filter(event=event).update(mean=90)  # tampering shows

@@ -35,7 +35,9 @@ def _scheme(world: World) -> None:
         source=ComponentSource.RATINGS, group_weights={"peers": 100},
     )  # fmt: skip
     policy = GradingPolicy.objects.create(scheme=scheme, subject=Subject.OFFICIAL)
-    for order, (label, quota) in enumerate([("优秀", "15"), ("称职", None), ("基本称职", "4"), ("不称职", "1")], 1):
+    for order, (label, quota) in enumerate(
+        [("优秀", "15"), ("称职", None), ("基本称职", "4"), ("不称职", "1")], 1
+    ):
         GradeLevel.objects.create(
             policy=policy, code=f"l{order}", label=label, order=order,
             quota_percent=None if quota is None else Decimal(quota),
@@ -62,7 +64,9 @@ def test_closing_an_event_with_over_a_third_negative_votes_makes_the_head_basica
     codes = issue(world, world.peers, 6)
     for n, code in enumerate(codes):  # 3 × 基本称职 of 6 votes: one half > one third
         vote = "basic" if n < 3 else "competent"
-        ballots.ballot_submit(code=code, data=full_ballot(world.peers, choice="2" if n < 3 else "1", vote=vote))
+        ballots.ballot_submit(
+            code=code, data=full_ballot(world.peers, choice="2" if n < 3 else "1", vote=vote)
+        )
     event_close(actor=world.office, event=world.event)
 
     after = EntityResult.objects.get(run=run_compute(cycle=world.cycle, actor=None), official=world.head)

@@ -48,7 +48,9 @@ def test_office_creates_an_event_sets_ratees_groups_and_opens_it(client: Client,
          "votes_mode": "replace"},
     )  # fmt: skip
     event = EvaluationEvent.objects.get(name="班子测评")
-    assert response.status_code == 302 and response["Location"] == reverse("evaluations:event_edit", args=[event.pk])
+    assert response.status_code == 302 and response["Location"] == reverse(
+        "evaluations:event_edit", args=[event.pk]
+    )
     assert event.groups.count() == 2  # every rater group of the cycle, to start with
     edit = reverse("evaluations:event_edit", args=[event.pk])
     assert client.get(edit).status_code == 200
@@ -123,7 +125,7 @@ def test_the_ballot_pages_walk_a_rater_from_the_link_to_the_thanks(client: Clien
     incomplete.pop(next(k for k in data if k.startswith("v-")))
     refused = client.post(reverse("evaluations:ballot_submit"), incomplete)
     assert refused.status_code == 422 and "未填写" in refused.content.decode()
-    assert 'checked' in refused.content.decode()  # the rater's answers are kept
+    assert "checked" in refused.content.decode()  # the rater's answers are kept
     done = client.post(reverse("evaluations:ballot_submit"), data)
     assert done.status_code == 302 and done["Location"] == reverse("evaluations:ballot_thanks")
     assert "提交成功" in client.get(done["Location"]).content.decode()
@@ -155,7 +157,11 @@ def test_office_edits_a_ballot_form_scale_as_data(office: Client, world: World) 
     )  # fmt: skip
     assert response.status_code == 302
     form.refresh_from_db()
-    assert form.scale == [{"label": "优秀", "points": 100}, {"label": "良好", "points": 80}, {"label": "一般", "points": 60}]
+    assert form.scale == [
+        {"label": "优秀", "points": 100},
+        {"label": "良好", "points": 80},
+        {"label": "一般", "points": 60},
+    ]
     assert [i.code for i in form.items.all()] == ["de", "ji"]
     bad = office.post(
         reverse("evaluations:form_edit", args=[form.pk]),
