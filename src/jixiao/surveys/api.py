@@ -116,7 +116,9 @@ def post_event(request: HttpRequest, payload: EventIn) -> Status[EventOut | Erro
     except ValidationError as exc:
         return Status(422, ErrorOut(detail="; ".join(exc.messages)))
     link = recorded.link if payload.channel == EventChannel.NONE.value else None
-    return Status(200 if recorded.duplicate else 201, _out(recorded.event, duplicate=recorded.duplicate, link=link))
+    return Status(
+        200 if recorded.duplicate else 201, _out(recorded.event, duplicate=recorded.duplicate, link=link)
+    )
 
 
 @api.get("/v1/events/{event_id}", response={200: EventOut, 404: ErrorOut}, summary="查询服务事件的评价状态")

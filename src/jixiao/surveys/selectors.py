@@ -23,7 +23,12 @@ def may_read_inbox(user: User) -> bool:
 def visible_surveys(user: User) -> QuerySet[Survey]:
     """Surveys the user may see: all for roles that see every unit, else those with a link of
     their unit."""
-    surveys = Survey.objects.select_related("cycle").annotate(target_count=Count("targets", distinct=True))
+    # An aggregate drops Meta.ordering (GROUP BY), so the order is explicit.
+    surveys = (
+        Survey.objects.select_related("cycle")
+        .annotate(target_count=Count("targets", distinct=True))
+        .order_by("-created_at", "-id")
+    )
     if user.sees_all_units:
         return surveys
     if user.unit_id is None:

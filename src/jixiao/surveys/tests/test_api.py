@@ -41,10 +41,20 @@ def test_a_revoked_token_gets_401_and_revocation_is_audited(issued: tuple[Servic
     assert AuditLog.objects.filter(object_type="surveys.servicetoken").count() == 2
 
 
-def test_a_valid_token_records_an_event_of_its_unit_and_queues_the_sms(issued: tuple[ServiceToken, str]) -> None:
+def test_a_valid_token_records_an_event_of_its_unit_and_queues_the_sms(
+    issued: tuple[ServiceToken, str],
+) -> None:
     token, raw = issued
     official = OfficialFactory(unit=token.unit)
-    response = _post(raw, {"service": "不动产登记", "official_code": official.code, "contact": "13912345678", "external_ref": "A1"})
+    response = _post(
+        raw,
+        {
+            "service": "不动产登记",
+            "official_code": official.code,
+            "contact": "13912345678",
+            "external_ref": "A1",
+        },
+    )
     assert response.status_code == 201, response.content  # type: ignore[attr-defined]
     data = response.json()  # type: ignore[attr-defined]
     assert data["unit_code"] == token.unit.code and data["official_code"] == official.code
@@ -60,7 +70,7 @@ def test_a_valid_token_records_an_event_of_its_unit_and_queues_the_sms(issued: t
 
 
 def test_only_the_token_hash_is_stored_and_creation_is_audited(issued: tuple[ServiceToken, str]) -> None:
-    token, raw = issued
+    _token, raw = issued
     assert raw not in repr(list(ServiceToken.objects.values()))
     log = AuditLog.objects.get(object_type="surveys.servicetoken")
     assert raw not in repr(log.changes)
@@ -92,7 +102,9 @@ def test_the_event_status_is_readable_by_its_own_unit_only(issued: tuple[Service
     event_id = _post(raw, {"service": "x", "channel": "none"}).json()["id"]  # type: ignore[attr-defined]
     auth = {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
     assert Client().get(f"{URL}/{event_id}", **auth).json()["rated"] is False
-    _t2, other_raw = services.service_token_create(actor=UserFactory(role=Role.OFFICE), name="b", unit=UnitFactory())
+    _t2, other_raw = services.service_token_create(
+        actor=UserFactory(role=Role.OFFICE), name="b", unit=UnitFactory()
+    )
     assert Client().get(f"{URL}/{event_id}", HTTP_AUTHORIZATION=f"Bearer {other_raw}").status_code == 404
 
 

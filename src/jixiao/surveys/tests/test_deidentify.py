@@ -2,12 +2,26 @@ from __future__ import annotations
 
 import pytest
 
-from jixiao.surveys.deidentify import EMAIL_PLACEHOLDER, ID_PLACEHOLDER, MAX_OPINION_CHARS, PHONE_PLACEHOLDER, deidentify
+from jixiao.surveys.deidentify import (
+    EMAIL_PLACEHOLDER,
+    ID_PLACEHOLDER,
+    MAX_OPINION_CHARS,
+    PHONE_PLACEHOLDER,
+    deidentify,
+)
 
 
 @pytest.mark.parametrize(
     "phone",
-    ["13812345678", "+8613812345678", "86 138 1234 5678", "138-1234-5678", "０１３８１２３４５６７８"[1:], "0731-84567890", "(010)12345678"],
+    [
+        "13812345678",
+        "+8613812345678",
+        "86 138 1234 5678",
+        "138-1234-5678",
+        "０１３８１２３４５６７８"[1:],
+        "0731-84567890",
+        "(010)12345678",
+    ],
 )
 def test_phone_numbers_are_replaced(phone: str) -> None:
     out = deidentify(f"请联系我{phone}谢谢")

@@ -20,7 +20,10 @@ WHEN = datetime(2025, 6, 1, 12, tzinfo=UTC)
 
 def _answers(target: object, *points: dict[str, int]) -> None:
     SurveyResponse.objects.bulk_create(
-        [SurveyResponse(survey_id=target.survey_id, target=target, points=p, bucket=i, created_at=WHEN) for i, p in enumerate(points)]  # type: ignore[attr-defined]
+        [
+            SurveyResponse(survey_id=target.survey_id, target=target, points=p, bucket=i, created_at=WHEN)
+            for i, p in enumerate(points)
+        ]  # type: ignore[attr-defined]
     )
 
 
@@ -28,7 +31,9 @@ def test_each_answer_becomes_one_fact_row_with_one_ballot_and_rerunning_replaces
     target = survey_with_questions(cycle__year=2025)
     RaterGroupFactory(cycle=target.survey.cycle, code="public")
     _answers(target, {"overall": 100, "attitude": 80}, {"overall": 30})
-    SurveyResponse.objects.create(survey=target.survey, target=target, points={"overall": 0}, is_valid=False, bucket=9, created_at=WHEN)
+    SurveyResponse.objects.create(
+        survey=target.survey, target=target, points={"overall": 0}, is_valid=False, bucket=9, created_at=WHEN
+    )
     assert engine.survey_push_to_facts(survey=target.survey) == 3
     rows = EvaluationScore.objects.filter(source=f"survey:{target.survey_id}")
     assert sorted(rows.values_list("item", "score", "ballots", "rater_group", "unit_id", "official_id")) == [
@@ -56,7 +61,14 @@ def test_a_link_for_an_official_lands_on_the_official_only() -> None:
 def test_other_sources_are_left_alone() -> None:
     target = survey_with_questions()
     RaterGroupFactory(cycle=target.survey.cycle, code="public")
-    EvaluationScore.objects.create(cycle=target.survey.cycle, unit=target.unit, rater_group="public", item="overall", score=50, source="manual")
+    EvaluationScore.objects.create(
+        cycle=target.survey.cycle,
+        unit=target.unit,
+        rater_group="public",
+        item="overall",
+        score=50,
+        source="manual",
+    )
     _answers(target, {"overall": 80})
     engine.survey_push_to_facts(survey=target.survey)
     engine.survey_push_to_facts(survey=target.survey)
@@ -80,7 +92,9 @@ def test_ratings_of_the_cycle_year_land_as_ten_times_the_score_on_the_policy_ite
         [(None, 9, WHEN), (official, 7, WHEN), (None, 3, datetime(2024, 12, 31, 15, 59, tzinfo=UTC))]
     ):
         unit = official.unit
-        event = ServiceEvent.objects.create(unit=unit, official=who, service="s", occurred_at=when, token_hash=f"h{i}", expires_at=when)
+        event = ServiceEvent.objects.create(
+            unit=unit, official=who, service="s", occurred_at=when, token_hash=f"h{i}", expires_at=when
+        )
         ServiceRating.objects.create(event=event, unit=unit, official=who, score=score, created_at=when)
     report = engine.cycle_push_to_facts(cycle=cycle)
     assert report.rating_rows == 2  # 2024-12-31 15:59 UTC is still 2024 in Asia/Shanghai

@@ -22,9 +22,16 @@ def _ratings(unit: object, n: int, official: object = None, days_ago: int = 1, v
     when = timezone.now() - timedelta(days=days_ago)
     for _ in range(n):
         event = ServiceEvent.objects.create(
-            unit=unit, official=official, service="s", occurred_at=when, token_hash=f"{ServiceEvent.objects.count()}-{id(object())}", expires_at=when
+            unit=unit,
+            official=official,
+            service="s",
+            occurred_at=when,
+            token_hash=f"{ServiceEvent.objects.count()}-{id(object())}",
+            expires_at=when,
         )
-        ServiceRating.objects.create(event=event, unit=unit, official=official, score=8, created_at=when, is_valid=valid)
+        ServiceRating.objects.create(
+            event=event, unit=unit, official=official, score=8, created_at=when, is_valid=valid
+        )
 
 
 def _flagged() -> set[tuple[str, int]]:
@@ -62,7 +69,16 @@ def test_threshold_and_window_are_data() -> None:
 def test_survey_answers_count_for_the_unit() -> None:
     target = TargetFactory()
     SurveyResponse.objects.bulk_create(
-        [SurveyResponse(survey=target.survey, target=target, points={"overall": 80}, bucket=i, created_at=timezone.now()) for i in range(30)]
+        [
+            SurveyResponse(
+                survey=target.survey,
+                target=target,
+                points={"overall": 80},
+                bucket=i,
+                created_at=timezone.now(),
+            )
+            for i in range(30)
+        ]
     )
     assert ("unit", target.unit_id) not in _flagged()
 

@@ -19,11 +19,15 @@ PHONE = "13812345678"
 
 
 def _queue(channel: str = EventChannel.SMS, contact: str = PHONE) -> ServiceEvent:
-    return ratetime.event_record(unit=UnitFactory(), official=None, service="户籍办理", channel=channel, contact=contact).event
+    return ratetime.event_record(
+        unit=UnitFactory(), official=None, service="户籍办理", channel=channel, contact=contact
+    ).event
 
 
 def _all_text() -> str:
-    rows = list(OutboxMessage.objects.values_list("sealed", "last_error")) + list(ServiceEvent.objects.values_list("service", "external_ref"))
+    rows = list(OutboxMessage.objects.values_list("sealed", "last_error")) + list(
+        ServiceEvent.objects.values_list("service", "external_ref")
+    )
     return repr(rows)
 
 
@@ -55,7 +59,9 @@ def test_a_failing_gateway_is_retried_then_the_contact_is_erased() -> None:
     for _ in range(ratetime.MAX_SEND_ATTEMPTS):
         assert ratetime.outbox_deliver(sender=FailingSender()).failed == 1
     message = OutboxMessage.objects.get()
-    assert message.status == OutboxStatus.FAILED and message.sealed == "" and "unreachable" in message.last_error
+    assert (
+        message.status == OutboxStatus.FAILED and message.sealed == "" and "unreachable" in message.last_error
+    )
 
 
 def test_an_unsent_message_is_erased_when_its_link_expires() -> None:

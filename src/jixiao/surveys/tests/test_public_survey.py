@@ -43,7 +43,12 @@ def test_an_answer_is_stored_as_points_on_the_scale_with_tags_and_a_deidentified
     _visit(client, target)
     response = client.post(
         _url(target),
-        {"q_overall": "0", "q_attitude": "3", "tag": ["态度热情", "不存在的标签"], "opinion": "很好，电话13812345678"},
+        {
+            "q_overall": "0",
+            "q_attitude": "3",
+            "tag": ["态度热情", "不存在的标签"],
+            "opinion": "很好，电话13812345678",
+        },
     )
     assert response.status_code == 302
     assert response["Location"] == reverse("surveys:public_thanks", args=[target.token])
@@ -55,7 +60,13 @@ def test_an_answer_is_stored_as_points_on_the_scale_with_tags_and_a_deidentified
 
 
 def test_an_uncounted_option_is_left_out_of_the_points() -> None:
-    target = survey_with_questions(scale=[{"label": "满意", "points": 100}, {"label": "不满意", "points": 0}, {"label": "不了解", "points": None}])
+    target = survey_with_questions(
+        scale=[
+            {"label": "满意", "points": 100},
+            {"label": "不满意", "points": 0},
+            {"label": "不了解", "points": None},
+        ]
+    )
     response = Client().post(_url(target), {"q_overall": "2", "q_attitude": "1"})
     assert response.status_code == 302
     assert SurveyResponse.objects.get().points == {"attitude": 0}
@@ -129,7 +140,9 @@ def test_too_many_submissions_from_one_device_get_a_friendly_429_page() -> None:
 @override_settings(JIXIAO_SURVEY_LIMIT_PER_ADDRESS=(3, 0.0))
 def test_too_many_submissions_from_one_address_get_the_same_friendly_page() -> None:
     target = survey_with_questions(dedupe_hours=0)
-    statuses = [Client().post(_url(target), {"q_overall": "0", "q_attitude": "0"}).status_code for _ in range(4)]
+    statuses = [
+        Client().post(_url(target), {"q_overall": "0", "q_attitude": "0"}).status_code for _ in range(4)
+    ]
     assert statuses == [302, 302, 302, 429]
     assert SurveyResponse.objects.count() == 3
 

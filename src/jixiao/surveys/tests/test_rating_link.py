@@ -17,7 +17,12 @@ pytestmark = pytest.mark.django_db
 
 def _event(**kwargs: object) -> ratetime.RecordedEvent:
     official = OfficialFactory()
-    defaults: dict[str, object] = {"unit": official.unit, "official": official, "service": "营业执照办理", "channel": EventChannel.NONE}
+    defaults: dict[str, object] = {
+        "unit": official.unit,
+        "official": official,
+        "service": "营业执照办理",
+        "channel": EventChannel.NONE,
+    }
     return ratetime.event_record(**{**defaults, **kwargs})  # type: ignore[arg-type]
 
 
@@ -31,7 +36,10 @@ def test_the_link_rates_once_and_then_says_it_was_used() -> None:
     client = Client(enforce_csrf_checks=True)
     page = client.get(_path(recorded.link))
     assert page.status_code == 200 and "请为本次服务打分" in page.content.decode()
-    done = client.post(_path(recorded.link), {"score": "9", "tag": ["高效", "乱写的标签"], "opinion": "身份证430102198001011234"})
+    done = client.post(
+        _path(recorded.link),
+        {"score": "9", "tag": ["高效", "乱写的标签"], "opinion": "身份证430102198001011234"},
+    )
     assert "感谢您的评价" in done.content.decode()
     rating = ServiceRating.objects.get()
     assert (rating.score, rating.tags, rating.official_id) == (9, ["高效"], recorded.event.official_id)
@@ -47,10 +55,15 @@ def test_the_link_expires_after_seven_days() -> None:
     assert event.expires_at - event.created_at >= timedelta(days=7) - timedelta(seconds=5)
     token = recorded.link.rstrip("/").rsplit("/", 1)[1]  # type: ignore[union-attr]
     later = timezone.now() + timedelta(days=7, seconds=1)
-    assert ratetime.rating_submit(token=token, score=5, tags=[], opinion="", now=later) == ratetime.LinkStatus.EXPIRED
+    assert (
+        ratetime.rating_submit(token=token, score=5, tags=[], opinion="", now=later)
+        == ratetime.LinkStatus.EXPIRED
+    )
     ServiceEvent.objects.filter(pk=event.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
     page = Client().get(_path(recorded.link))  # type: ignore[arg-type]
-    assert page.status_code == 200 and "链接已过期" in page.content.decode() and "7 天" in page.content.decode()
+    assert (
+        page.status_code == 200 and "链接已过期" in page.content.decode() and "7 天" in page.content.decode()
+    )
     assert not ServiceRating.objects.exists()
 
 

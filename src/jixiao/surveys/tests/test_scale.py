@@ -51,7 +51,10 @@ def test_validate_scale_refuses_booleans_as_points() -> None:
 
 
 def test_questions_need_an_item_code_of_lowercase_letters() -> None:
-    assert parse_questions("overall|总体满意度\nspeed｜办事效率") == [("overall", "总体满意度"), ("speed", "办事效率")]
+    assert parse_questions("overall|总体满意度\nspeed｜办事效率") == [
+        ("overall", "总体满意度"),
+        ("speed", "办事效率"),
+    ]
     with pytest.raises(ValidationError):
         parse_questions("Overall|总体")
     with pytest.raises(ValidationError):

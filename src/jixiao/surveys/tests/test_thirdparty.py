@@ -34,14 +34,22 @@ def workbook(rows: list[list[object]], header: list[str] = HEADER, sheet: str = 
 def setting() -> dict[str, object]:
     cycle = CycleFactory(year=2025)
     RaterGroupFactory(cycle=cycle, code="third_party")
-    return {"cycle": cycle, "units": [UnitFactory(code="A01"), UnitFactory(code="A02")], "office": UserFactory(role=Role.OFFICE)}
+    return {
+        "cycle": cycle,
+        "units": [UnitFactory(code="A01"), UnitFactory(code="A02")],
+        "office": UserFactory(role=Role.OFFICE),
+    }
 
 
 def _run(setting: dict[str, object], content: bytes, **kwargs: object) -> object:
-    return third_party_import(actor=setting["office"], cycle=setting["cycle"], content=content, filename="firm.xlsx", **kwargs)  # type: ignore[arg-type]
+    return third_party_import(
+        actor=setting["office"], cycle=setting["cycle"], content=content, filename="firm.xlsx", **kwargs
+    )  # type: ignore[arg-type]
 
 
-def test_a_good_file_lands_as_facts_with_sample_size_as_ballots_and_a_digest_source(setting: dict[str, object]) -> None:
+def test_a_good_file_lands_as_facts_with_sample_size_as_ballots_and_a_digest_source(
+    setting: dict[str, object],
+) -> None:
     content = workbook([["A01", "overall", 420, 86.5], ["A02", "overall", 380, 91]])
     outcome = _run(setting, content)
     assert outcome.errors == []  # type: ignore[attr-defined]
@@ -57,7 +65,9 @@ def test_a_good_file_lands_as_facts_with_sample_size_as_ballots_and_a_digest_sou
     assert EvaluationScore.objects.count() == 2
 
 
-def test_every_bad_cell_is_reported_with_sheet_row_and_column_and_nothing_is_written(setting: dict[str, object]) -> None:
+def test_every_bad_cell_is_reported_with_sheet_row_and_column_and_nothing_is_written(
+    setting: dict[str, object],
+) -> None:
     content = workbook(
         [
             ["A01", "overall", 420, 86.5],
