@@ -36,9 +36,13 @@ from jixiao.schemes.models import RaterGroup
 
 
 def _private(response: HttpResponse) -> HttpResponse:
-    """Ballot pages hold a code: never cache them, never send a Referer from them."""
+    """Ballot pages hold a code: never cache them, never send a Referer to another site.
+
+    Not ``no-referrer``: with it browsers post forms with ``Origin: null``, which Django's CSRF
+    check rightly refuses. A Referer never carries the fragment anyway.
+    """
     response["Cache-Control"] = "no-store"
-    response["Referrer-Policy"] = "no-referrer"
+    response["Referrer-Policy"] = "same-origin"
     return response
 
 

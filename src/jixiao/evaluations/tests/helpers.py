@@ -1,11 +1,10 @@
-"""A small open evaluation event: one unit's team, its head and two members, two rater groups."""
+"""Test helpers: a small open evaluation event: one unit's team, its head and two members, two rater groups."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
 
-import pytest
 from django.utils import timezone
 
 from jixiao.accounts.models import Role, User
@@ -56,11 +55,6 @@ def make_world(*, flush_batch: int = 3, min_ballots: int = 1) -> World:
         g.rater_group.code: g for g in EventGroup.objects.filter(event=event).select_related("rater_group")
     }
     return World(office, cycle, unit, head, members, event, groups["peers"], groups["staff"])
-
-
-@pytest.fixture
-def world(db: None) -> World:
-    return make_world()
 
 
 def full_ballot(

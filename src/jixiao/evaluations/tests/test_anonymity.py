@@ -24,7 +24,7 @@ from jixiao.evaluations.models import (
     BallotVote,
     PendingBallot,
 )
-from jixiao.evaluations.tests.conftest import World, full_ballot, issue, make_world
+from jixiao.evaluations.tests.helpers import World, full_ballot, issue, make_world
 
 BALLOT_MODELS: list[type[models.Model]] = [PendingBallot, Ballot, BallotAnswer, BallotVote, BallotOpinion]
 pg_only = pytest.mark.skipif(
@@ -137,7 +137,7 @@ def test_no_table_sql_statement_log_line_or_audit_entry_carries_a_code(world: Wo
 
 
 @pytest.mark.django_db
-def test_ballot_pages_are_not_cached_and_send_no_referrer(world: World) -> None:
+def test_ballot_pages_are_not_cached_and_send_no_referrer_to_other_sites(world: World) -> None:
     [code] = issue(world, world.peers, 1)
     client = Client()
     for response in (
@@ -145,7 +145,7 @@ def test_ballot_pages_are_not_cached_and_send_no_referrer(world: World) -> None:
         client.post(reverse("evaluations:ballot_open"), {"code": code}),
     ):
         assert "no-store" in response["Cache-Control"]
-        assert response["Referrer-Policy"] == "no-referrer"
+        assert response["Referrer-Policy"] == "same-origin"
     page = client.post(reverse("evaluations:ballot_open"), {"code": code}).content.decode()
     # The code is only in the hidden field posted back, never in a link or a form action.
     assert page.count(code) == 1 and f'name="code" value="{code}"' in page

@@ -8,7 +8,7 @@ from django.utils import timezone
 from jixiao.evaluations import ballots
 from jixiao.evaluations.closing import event_close
 from jixiao.evaluations.models import Ballot, BallotAnswer, BallotCode, EventStatus, PendingBallot
-from jixiao.evaluations.tests.conftest import World, full_ballot, issue
+from jixiao.evaluations.tests.helpers import World, full_ballot, issue
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,7 @@ from django.core.management import call_command
 
 from jixiao.evaluations import ballots
 from jixiao.evaluations.models import Ballot, BallotAnswer, BallotVote, PendingBallot
-from jixiao.evaluations.tests.conftest import World, full_ballot, issue
+from jixiao.evaluations.tests.helpers import World, full_ballot, issue
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,7 @@ from jixiao.accounts.models import AuditLog
 from jixiao.evaluations import ballots
 from jixiao.evaluations.closing import event_close, tally_digest
 from jixiao.evaluations.models import EventStatus, TallyLine, VotesMode, VoteTally
-from jixiao.evaluations.tests.conftest import World, full_ballot, issue
+from jixiao.evaluations.tests.helpers import World, full_ballot, issue
 from jixiao.facts.models import EvaluationScore, VoteCount
 
 pytestmark = pytest.mark.django_db

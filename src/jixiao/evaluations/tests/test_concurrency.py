@@ -8,7 +8,7 @@ from django.db import connection, connections
 from jixiao.evaluations import ballots
 from jixiao.evaluations.closing import event_close
 from jixiao.evaluations.models import Ballot, BallotCode, PendingBallot
-from jixiao.evaluations.tests.conftest import full_ballot, issue, make_world
+from jixiao.evaluations.tests.helpers import full_ballot, issue, make_world
 
 THREADS = 8
 

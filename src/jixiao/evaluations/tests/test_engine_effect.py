@@ -8,7 +8,7 @@ import pytest
 
 from jixiao.evaluations import ballots
 from jixiao.evaluations.closing import event_close
-from jixiao.evaluations.tests.conftest import World, full_ballot, issue
+from jixiao.evaluations.tests.helpers import World, full_ballot, issue
 from jixiao.facts.models import IndicatorResult
 from jixiao.organisation.models import Layer
 from jixiao.organisation.tests.factories import OfficialFactory, UnitFactory

@@ -8,7 +8,7 @@ from jixiao.accounts.models import AuditAction, AuditLog, Role
 from jixiao.evaluations import ballots
 from jixiao.evaluations.closing import event_close
 from jixiao.evaluations.models import BallotCode, BallotForm, EvaluationEvent, EventRatee, EventStatus
-from jixiao.evaluations.tests.conftest import World, full_ballot, issue, make_world
+from jixiao.evaluations.tests.helpers import World, full_ballot, issue, make_world
 from jixiao.organisation.tests.factories import UserFactory
 from jixiao.schemes.models import RaterGroup
 
