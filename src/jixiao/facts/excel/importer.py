@@ -19,7 +19,7 @@ from jixiao.facts.excel import kinds
 from jixiao.facts.excel.cells import parse_sheet
 from jixiao.facts.excel.specs import NOTES_SHEET, SHEETS, SHEETS_BY_KIND, FactKind, FactSheet
 from jixiao.organisation.excel import ImportResult, SheetCounts
-from jixiao.organisation.excel.importer import _cyclic_gc_paused
+from jixiao.organisation.excel.importer import cyclic_gc_paused
 from jixiao.organisation.excel.reader import RawSheet, UnreadableWorkbook, read_workbook
 from jixiao.organisation.excel.validate import RowError
 from jixiao.schemes.models import Cycle
@@ -83,7 +83,7 @@ def facts_import(
         raise PermissionDenied
     # Borrowed from the registry import (private there): 100,000s of short-lived row tuples set
     # off full cyclic collections; its docstring has the measurement.
-    with _cyclic_gc_paused():
+    with cyclic_gc_paused():
         return _import(actor=actor, cycle=cycle, kind=kind, source=source, filename=filename)
 
 

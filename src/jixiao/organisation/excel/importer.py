@@ -69,7 +69,7 @@ class ImportResult:
 
 
 @contextmanager
-def _cyclic_gc_paused() -> Iterator[None]:
+def cyclic_gc_paused() -> Iterator[None]:
     """Pause the cyclic garbage collector. An import allocates millions of short tuples and
     lists, none in cycles; each allocation burst triggered full collections that walked them all
     (measured: parse+validate of 200,000 rows 4.3–5.5 s with it, 2.8–3.9 s without). Process-wide,
@@ -86,7 +86,7 @@ def _cyclic_gc_paused() -> Iterator[None]:
 def registry_import(*, actor: User | None, source: str | IO[bytes], filename: str = "") -> ImportResult:
     """Import a registry workbook. Returns the counts written, or every error found (and then
     writes nothing). Successful imports leave one IMPORT entry in the audit log."""
-    with _cyclic_gc_paused():
+    with cyclic_gc_paused():
         return _import(actor=actor, source=source, filename=filename)
 
 
