@@ -143,9 +143,19 @@ class SurveyResponse(models.Model):
     (questions answered 不了解 are absent). ``device`` is a hash of the signed device cookie and
     ``bucket`` the dedupe window index: the unique constraint makes a duplicate impossible."""
 
-    survey = models.ForeignKey(Survey, verbose_name=_("调查"), on_delete=models.CASCADE, related_name="+")
+    # The hot insert path: no database FK checks (each takes a KEY SHARE lock on the one survey and
+    # link row every concurrent insert shares) and no separate FK indexes (the two indexes below
+    # start with these columns). Django's ORM still cascades deletes of surveys and links.
+    survey = models.ForeignKey(
+        Survey, verbose_name=_("调查"), on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
     target = models.ForeignKey(
-        SurveyTarget, verbose_name=_("调查点"), on_delete=models.CASCADE, related_name="+"
+        SurveyTarget,
+        verbose_name=_("调查点"),
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
     )
     points: models.JSONField[dict[str, int]] = models.JSONField(_("得分"))
     tags: models.JSONField[list[str]] = models.JSONField(_("标签"), default=list, blank=True)
