@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
 from io import StringIO
 from typing import Any
 
@@ -14,20 +15,61 @@ from django.urls import reverse
 from jixiao.accounts.models import Role, User
 from jixiao.demo import catalog
 from jixiao.demo.accounts import DEMO_ACCOUNTS
+from jixiao.facts.models import Adjustment, EvaluationScore, IndicatorResult, VoteCount
 from jixiao.organisation.models import Official, Unit
-from jixiao.schemes.models import IndicatorNode, Scheme
+from jixiao.results.models import EntityResult, ScoringRun
+from jixiao.schemes.models import GradeLevel, IndicatorNode, Scheme
+from jixiao.scoring.grading import quota
 
 pytestmark = pytest.mark.django_db
 
 
-def _counts() -> tuple[int, int, int, int, int]:
+def _counts() -> tuple[int, ...]:
     return (
         Unit.objects.count(),
         Official.objects.count(),
         Scheme.objects.count(),
         IndicatorNode.objects.count(),
         User.objects.count(),
+        EvaluationScore.objects.count(),
+        ScoringRun.objects.count(),
     )
+
+
+def _assert_graded_by_the_rules(run: ScoringRun) -> None:
+    """Quotas hold in every category; the vote rule and a veto of excellence visibly decide grades."""
+    results = list(EntityResult.objects.filter(run=run))
+    assert len(results) == run.entity_count == 102 + Official.objects.filter(is_active=True).count()
+    top = {
+        level.policy.scheme.category.code + ("" if level.policy.subject == "team" else ":official"): level
+        for level in GradeLevel.objects.filter(policy__scheme__cycle=run.cycle, order=1).select_related(
+            "policy__scheme__category"
+        )
+    }
+    by_category: dict[str, list[EntityResult]] = {}
+    for result in results:
+        by_category.setdefault(result.category, []).append(result)
+    assert len(by_category) == 16
+    for category, members in by_category.items():
+        graded = [r for r in members if r.grade]
+        level = top[category]
+        places = quota(Fraction(str(level.quota_percent)) / 100, len(graded), "floor")
+        assert sum(r.grade == level.label for r in graded) <= places, category
+    decisions = [r.explanation["grade"]["decision"] for r in results]
+    assert any(d["code"] == "forced.hard_rule.vote_share" for d in decisions)
+    capped = [
+        r
+        for r in results
+        if r.subject == "unit"
+        and r.rank == 1
+        and r.grade == "二等"
+        and any(
+            c["code"] == "ceiling.veto" for c in r.explanation["grade"]["decision"].get("constraints", [])
+        )
+    ]
+    assert capped, "a leading unit kept out of 一等 by a veto of excellence"
+    official = next(r for r in results if r.subject == "official" and r.official.layer == "member")  # type: ignore[union-attr]
+    assert {c["component"] for c in official.explanation["components"]} == {"duty", "portfolio", "quality"}
 
 
 def test_generate_prints_counts_and_refuses_a_non_empty_database() -> None:
@@ -59,6 +101,14 @@ def test_demo_without_serving_is_idempotent_and_the_logins_work() -> None:
 
     assert _counts() == counts
     assert counts[0] == 102
+    # A year of facts per cycle, scored 2024 then 2025.
+    assert ScoringRun.objects.count() == 2
+    assert 20_000 < IndicatorResult.objects.count() < 40_000
+    assert 500_000 < EvaluationScore.objects.count() < 2_000_000
+    assert VoteCount.objects.count() == 2 * Official.objects.filter(is_active=True).count()
+    assert 40 < Adjustment.objects.count() < 120
+    for run in ScoringRun.objects.order_by("cycle__year"):
+        _assert_graded_by_the_rules(run)
     text = out.getvalue()
     assert catalog.DEMO_PASSWORD in text and "http://127.0.0.1:8000/" in text
     for account in DEMO_ACCOUNTS:

@@ -1,0 +1,259 @@
+"""Benchmark scoring a demo cycle from PostgreSQL: extraction, engine, result write, end to end.
+
+Run: ``uv run python bench/bench_compute.py [--scale province] [--database postgres://…/jixiao_bench]``.
+
+Creates a throwaway database (dropped at the end unless ``--keep``), migrates it and generates the
+demo world with a year of facts per cycle (``jixiao generate``, in a subprocess so that its memory
+does not count here), then for the latest cycle measures and prints:
+
+- input extraction: ``engine_io.scheme_dict`` / ``load_entities`` / ``load_facts`` (COPY → Polars);
+- the engine: ``jixiao.scoring.engine.compute`` on the ``CycleInput`` (best of ``--repeat``);
+- ``results.services.run_compute`` piece by piece (bundle lists, digests, explanations, row
+  building, the ``EntityResult`` bulk insert) and end to end — at province scale the per-entity
+  explanations are timed on a sample and extrapolated unless ``--full-explanations``;
+- peak RSS (``resource.getrusage``) after the engine and at the end;
+- the plain-Python reference (``jixiao.scoring.reference.reference_compute``) on a 1% slice of the
+  units (with their officials and facts), scaled to the full rows, as a ratio to the engine.
+
+Timings are printed, never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+from urllib.parse import urlparse, urlunparse
+
+T = TypeVar("T")
+DEFAULT_DATABASE = "postgres://postgres@127.0.0.1:5432/jixiao_bench"
+EXPLAIN_SAMPLE = 500
+
+
+def _rss_gib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024  # KiB on Linux
+
+
+def _timed(label: str, fn: Callable[[], T]) -> tuple[T, float]:
+    started = time.perf_counter()
+    value = fn()
+    seconds = time.perf_counter() - started
+    print(f"  {label:44} {seconds:8.2f} s")
+    return value, seconds
+
+
+def _admin_url(url: str) -> tuple[str, str]:
+    parts = urlparse(url)
+    name = parts.path.lstrip("/")
+    if not name or parts.scheme not in ("postgres", "postgresql"):
+        raise SystemExit(f"--database must be a PostgreSQL URL with a database name, got {url!r}")
+    return urlunparse(parts._replace(path="/postgres")), name
+
+
+def _recreate(url: str, drop_only: bool = False) -> None:
+    import psycopg
+    from psycopg import sql
+
+    admin, name = _admin_url(url)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        if not drop_only:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def _generate(scale: str, seed: int, env: dict[str, str]) -> None:
+    cli = [sys.executable, "-m", "jixiao.cli"]
+    subprocess.run([*cli, "migrate", "-v0"], env=env, check=True)
+    started = time.perf_counter()
+    out = subprocess.run(
+        [*cli, "generate", "--scale", scale, "--seed", str(seed)],
+        env=env, check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    total = time.perf_counter() - started
+    for line in out.stdout.splitlines():
+        print(f"    {line.strip()}")
+    print(f"  generation with facts (subprocess, wall)     {total:8.2f} s")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--scale", choices=("tiny", "prefecture", "province"), default="province")
+    parser.add_argument("--database", default=DEFAULT_DATABASE)
+    parser.add_argument("--seed", type=int, default=2025)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--keep", action="store_true", help="keep the database (and reuse it next time)")
+    parser.add_argument("--reuse", action="store_true", help="use the database as it is (no generation)")
+    parser.add_argument("--full-explanations", action="store_true", help="time run_compute as it is")
+    args = parser.parse_args(argv)
+
+    env = {**os.environ, "DATABASE_URL": args.database, "DJANGO_SETTINGS_MODULE": "jixiao.config.settings"}
+    os.environ.update({k: env[k] for k in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE")})
+    print(f"database {args.database} · scale {args.scale} · seed {args.seed}")
+    if not args.reuse:
+        _recreate(args.database)
+        _generate(args.scale, args.seed, env)
+    try:
+        _measure(args)
+    finally:
+        if not args.keep and not args.reuse:
+            from django.db import connections
+
+            connections.close_all()
+            _recreate(args.database, drop_only=True)
+    return 0
+
+
+def _measure(args: argparse.Namespace) -> None:
+    import django
+
+    django.setup()
+    from jixiao.results import engine_io
+    from jixiao.schemes.models import Cycle
+    from jixiao.scoring.engine import compute
+    from jixiao.scoring.scheme import parse_scheme
+    from jixiao.scoring.types import CycleInput
+
+    cycle = Cycle.objects.order_by("-year").first()
+    if cycle is None:
+        raise SystemExit("no cycle in the database")
+    print(f"cycle {cycle.year}")
+    print("input extraction (engine_io):")
+    scheme_raw, t_scheme = _timed("scheme_dict", lambda: engine_io.scheme_dict(cycle))
+    (units, officials), t_ent = _timed("load_entities", lambda: engine_io.load_entities(cycle, scheme_raw))
+    previous, t_prev = _timed("previous_results", lambda: engine_io.previous_results(cycle))
+    facts, t_facts = _timed("load_facts (COPY → Polars)", lambda: engine_io.load_facts(cycle, previous))
+    scheme, t_parse = _timed("parse_scheme", lambda: parse_scheme(scheme_raw))
+    extraction = t_scheme + t_ent + t_prev + t_facts + t_parse
+    f = facts
+    rows = f.indicator_results.height + f.ratings.height + f.votes.height + f.adjustments.height
+    print(
+        f"  = extraction {extraction:.2f} s: {units.id.size:,} units, {officials.id.size:,} officials, "
+        f"{f.ratings.height:,} ratings, {f.indicator_results.height:,} indicator results, "
+        f"{f.votes.height:,} vote rows, {f.adjustments.height:,} adjustments"
+    )
+    inp = CycleInput(scheme, units, officials, facts)
+    print("engine (jixiao.scoring.engine.compute):")
+    times = []
+    results = None
+    for i in range(args.repeat):
+        results, seconds = _timed(f"compute #{i + 1}", lambda: compute(inp))
+        times.append(seconds)
+    engine_s = min(times)
+    assert results is not None
+    print(f"  = engine best {engine_s:.2f} s; peak RSS so far {_rss_gib():.2f} GiB")
+
+    print("reference (plain Python) on a 1% slice:")
+    from jixiao.scoring.reference import reference_compute
+
+    small = _slice(inp, 100)
+    sf = small.facts
+    small_rows = sf.indicator_results.height + sf.ratings.height + sf.votes.height + sf.adjustments.height
+    _, ref_small = _timed(
+        f"reference_compute ({small.units.id.size} units)", lambda: reference_compute(small)
+    )
+    ref_scaled = ref_small * rows / max(small_rows, 1)
+    print(
+        f"  = {ref_small:.2f} s on {small_rows:,} rows → {ref_scaled:.0f} s scaled to {rows:,} rows; "
+        f"engine is {ref_scaled / engine_s:.0f}× the reference"
+    )
+
+    print("run_compute, piece by piece (results/services.py):")
+    _run_compute_pieces(cycle, args.full_explanations)
+    print(f"peak RSS: {_rss_gib():.2f} GiB")
+
+
+def _slice(inp: Any, every: int) -> Any:
+    """Every ``every``-th unit with its officials and their facts."""
+    import numpy as np
+    import polars as pl
+
+    from jixiao.scoring.types import CycleInput, Facts, Officials, Units
+
+    keep_units = inp.units.id[::every]
+    unit_mask = np.isin(inp.officials.unit, keep_units)
+    officials = Officials(
+        *(getattr(inp.officials, c)[unit_mask] for c in ("id", "unit", "layer", "category"))
+    )
+    units = Units(keep_units, inp.units.category[::every])
+    ids = pl.Series(np.concatenate([keep_units, officials.id]).tolist(), dtype=pl.String)
+    f = inp.facts
+
+    def only(frame: pl.DataFrame) -> pl.DataFrame:
+        return frame.filter(pl.col("entity").is_in(ids.implode())) if frame.height else frame
+
+    facts = Facts(
+        only(f.indicator_results), only(f.ratings), only(f.votes), only(f.adjustments), only(f.previous)
+    )
+    return CycleInput(inp.scheme, units, officials, facts)
+
+
+def _run_compute_pieces(cycle: Any, full_explanations: bool) -> None:
+    from django.db import transaction
+
+    from jixiao.results import services
+    from jixiao.results.models import EntityResult, ScoringRun
+    from jixiao.scoring.bundle import digest, load_bundle, results_to_dict
+    from jixiao.scoring.engine import compute
+    from jixiao.scoring.explain import explain
+
+    bundle, t_bundle = _timed("cycle_bundle (frames → Python lists)", lambda: services.cycle_bundle(cycle))
+    inp, t_load = _timed("load_bundle (lists → frames)", lambda: load_bundle(bundle))
+    res, t_engine = _timed("compute", lambda: compute(inp))
+    scheme = inp.scheme
+    out, t_dict = _timed("results_to_dict (no explanations)", lambda: results_to_dict(res, scheme, False))
+    entities: list[str] = out["entities"]["entity"]
+    from jixiao.scoring import explain as explain_module
+
+    expl: dict[str, Any] | None = None
+    t_explain = 0.0
+    if full_explanations or hasattr(explain_module, "explain_all_with"):
+        # A vectorised explanation path exists (or every entity was asked for): time it whole.
+        try:
+            with_expl, t_both = _timed(
+                "results_to_dict (with explanations)", lambda: results_to_dict(res, scheme, True)
+            )
+            expl, t_explain = with_expl["explanations"], max(t_both - t_dict, 0.0)
+            print(f"  {'  → explanations alone':44} {t_explain:8.2f} s")
+        except Exception as exc:  # a work-in-progress explanation path must not stop the benchmark
+            print(f"  explanations with results_to_dict failed: {exc!r}; sampling instead")
+    if expl is None:
+        sample = entities[:: max(len(entities) // EXPLAIN_SAMPLE, 1)]
+        expl, t_sample = _timed(
+            f"explanations ({len(sample)} sampled)", lambda: {e: explain(res, scheme, e) for e in sample}
+        )
+        t_explain = t_sample * len(entities) / max(len(sample), 1)
+        print(f"  {'  → extrapolated to every entity':44} {t_explain:8.2f} s")
+    out["explanations"] = expl
+    _, t_in_digest = _timed("digest(bundle) (canonical JSON, SHA-256)", lambda: digest(bundle))
+    _, t_out_digest = _timed("digest(results)", lambda: digest(out))
+    names = services._indicator_names(bundle)
+    with transaction.atomic():
+        run = ScoringRun.objects.create(cycle=cycle, number=10_000, engine_version="bench", note="bench")
+        rows, t_rows = _timed(
+            "EntityResult rows (_result_rows)", lambda: services._result_rows(run, out, names)
+        )
+        if len(expl) < len(entities):
+            # Rows of unsampled entities lack their explanation JSON: give them a sampled one, so
+            # the insert writes as many bytes as the real run would.
+            filler = next(iter(expl.values()))
+            for row in rows:
+                if not row.explanation:
+                    row.explanation = filler
+        _, t_write = _timed(
+            "EntityResult bulk_create",
+            lambda: EntityResult.objects.bulk_create(rows, batch_size=services.WRITE_BATCH),
+        )
+        transaction.set_rollback(True)
+    pieces = t_bundle + t_load + t_engine + t_dict + t_explain + t_in_digest + t_out_digest + t_rows + t_write
+    print(f"  = run_compute estimated from the pieces       {pieces:8.2f} s")
+    if len(expl) == len(entities):
+        _timed("run_compute end to end", lambda: services.run_compute(cycle=cycle, actor=None))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
