@@ -147,7 +147,12 @@ class SurveyResponse(models.Model):
     # link row every concurrent insert shares) and no separate FK indexes (the two indexes below
     # start with these columns). Django's ORM still cascades deletes of surveys and links.
     survey = models.ForeignKey(
-        Survey, verbose_name=_("调查"), on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+        Survey,
+        verbose_name=_("调查"),
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
     )
     target = models.ForeignKey(
         SurveyTarget,
