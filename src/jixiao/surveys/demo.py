@@ -66,7 +66,7 @@ def demo_survey_year(
         cycle=cycle, code="public", defaults={"name": "群众与服务对象", "order": 4}
     )
     units = list(Unit.objects.filter(is_active=True).order_by("code").values_list("pk", "name"))
-    start, _end = cycle_bounds(cycle)
+    start, end = cycle_bounds(cycle)
     if not units:
         return DemoSurveyReport(0, 0, 0, 0, cycle_push_to_facts(cycle=cycle))
     surveys = Survey.objects.bulk_create(
@@ -151,7 +151,8 @@ def demo_survey_year(
     for event in created:
         if rng.random() >= 0.8:
             continue
-        at = event.occurred_at + timedelta(hours=float(rng.uniform(0.5, 48)))
+        # Rated within two days, but inside the cycle's year so every rating reaches the facts.
+        at = min(event.occurred_at + timedelta(hours=float(rng.uniform(0.5, 48))), end - timedelta(seconds=1))
         score = int(np.clip(np.round(rng.normal(8.3, 1.6)), 1, 10))
         event.rated_at = at
         rated.append(event)
