@@ -5,12 +5,16 @@ Run: ``uv run python bench/bench_engine.py [--scale province|prefecture] [--seed
 Synthesises in memory a province (10,000 units, 100,000 officials, ~10 million individual
 ratings, ~500,000 indicator results, ~50,000 adjustments) or a prefecture (1%), times
 ``jixiao.scoring.engine.compute``, times the plain-Python reference on a 1% slice and scales it
-to the same rows, and prints the ratio and the peak RSS. Timings are printed, never asserted.
+to the same rows, and prints the ratio and the peak RSS. Then it times the serialisation that
+``compute_bundle`` does: ``digest`` of the cycle bundle (the facts as JSON lists) and
+``results_to_dict(explanations=True)`` + ``canonical_json`` + SHA-256 of the results (skip with
+``--no-serialise``). Timings are printed, never asserted.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import resource
 import sys
 import time
@@ -20,6 +24,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from jixiao.scoring.bundle import FORMAT, VERSION, canonical_json, digest, results_to_dict
 from jixiao.scoring.engine import compute
 from jixiao.scoring.reference import reference_compute
 from jixiao.scoring.scheme import parse_scheme
@@ -221,6 +226,54 @@ def synthesise(sizes: Sizes, seed: int) -> CycleInput:
     )
 
 
+def bundle_of(inp: CycleInput) -> dict[str, Any]:
+    """Return the cycle bundle (columnar lists, as ``results.services.cycle_bundle`` builds it)."""
+    f = inp.facts
+    tables = {"indicator_results": f.indicator_results, "ratings": f.ratings, "votes": f.votes,
+              "adjustments": f.adjustments, "previous": f.previous}  # fmt: skip
+    return {
+        "format": FORMAT, "version": VERSION, "cycle": {"code": "bench"}, "scheme": province_scheme(),
+        "units": {"id": inp.units.id.tolist(), "category": inp.units.category.tolist()},
+        "officials": {c: getattr(inp.officials, c).tolist() for c in ("id", "unit", "layer", "category")},
+        "facts": {name: {c: t.get_column(c).to_list() for c in t.columns} for name, t in tables.items()},
+    }  # fmt: skip
+
+
+def _clock() -> tuple[float, float]:
+    return time.perf_counter(), time.process_time()
+
+
+def _since(start: tuple[float, float]) -> str:
+    wall, cpu = _clock()
+    return f"{wall - start[0]:.2f} s ({cpu - start[1]:.2f} s CPU)"
+
+
+def serialise(inp: CycleInput) -> None:
+    """Time what compute_bundle does after compute: the bundle digest and the results JSON.
+
+    CPU time is printed too: on a shared machine it is the steadier number.
+    """
+    t0 = time.perf_counter()
+    bundle = bundle_of(inp)
+    print(f"bundle as lists: {time.perf_counter() - t0:.1f} s")
+    c0 = _clock()
+    bundle_digest = digest(bundle)
+    print(f"digest(bundle): {_since(c0)} ({bundle_digest[:12]})")
+    del bundle
+    results = compute(inp)
+    c0 = _clock()
+    out = results_to_dict(results, inp.scheme, explanations=True)
+    print(f"results_to_dict(explanations=True): {_since(c0)} for {len(out['explanations']):,} entities")
+    c1 = _clock()
+    text = canonical_json(out)
+    print(f"canonical_json(results): {_since(c1)} ({len(text) / 2**20:,.0f} MiB)")
+    c2 = _clock()
+    results_digest = hashlib.sha256(text).hexdigest()
+    print(
+        f"sha256: {_since(c2)}; results_to_dict + canonical_json + sha256: {_since(c0)} ({results_digest[:12]})"
+    )
+
+
 def _rows(inp: CycleInput) -> int:
     f = inp.facts
     return f.indicator_results.height + f.ratings.height + f.votes.height + f.adjustments.height
@@ -231,6 +284,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", choices=sorted(SCALES), default="province")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--no-serialise", action="store_true", help="skip the digest and results JSON timings"
+    )
+    parser.add_argument("--no-reference", action="store_true", help="skip the reference timing")
     args = parser.parse_args(argv)
     sizes = SCALES[args.scale]
     t0 = time.perf_counter()
@@ -247,9 +304,20 @@ def main(argv: list[str] | None = None) -> int:
         times.append(time.perf_counter() - t0)
     engine_s = min(times)
     print(f"engine: best {engine_s:.2f} s of {args.repeat} ({', '.join(f'{t:.2f}' for t in times)})")
+    if not args.no_reference:
+        reference(big, sizes, args.seed, engine_s)
+    if not args.no_serialise:
+        serialise(big)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024  # KiB on Linux
+    print(f"peak RSS: {peak:.2f} GiB")
+    return 0
+
+
+def reference(big: CycleInput, sizes: Sizes, seed: int, engine_s: float) -> None:
+    """Time the reference on a 1% slice, scale it to the rows of ``big`` and print the ratio."""
     small_sizes = Sizes(max(sizes.units // 100, 16), sizes.public_per_unit, sizes.raters_per_official,
                         max(sizes.adjustments // 100, 10))  # fmt: skip
-    small = synthesise(small_sizes, args.seed)
+    small = synthesise(small_sizes, seed)
     t0 = time.perf_counter()
     reference_compute(small)
     ref_small = time.perf_counter() - t0
@@ -258,9 +326,6 @@ def main(argv: list[str] | None = None) -> int:
         f"reference: {ref_small:.2f} s on {_rows(small):,} rows → {ref_scaled:.0f} s scaled to {_rows(big):,} rows"
     )
     print(f"ratio: engine is {ref_scaled / engine_s:.0f}× the reference")
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024  # KiB on Linux
-    print(f"peak RSS: {peak:.2f} GiB")
-    return 0
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ always gives byte-identical results JSON and digest.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import math
 from collections.abc import Mapping
@@ -29,7 +30,7 @@ import polars as pl
 
 from jixiao.scoring.engine import compute
 from jixiao.scoring.errors import BundleError, ScoringError
-from jixiao.scoring.explain import explain
+from jixiao.scoring.explain import explain_all_with, finite, gc_paused
 from jixiao.scoring.scheme import Scheme, parse_scheme
 from jixiao.scoring.types import (
     ADJUSTMENT_COLUMNS,
@@ -114,8 +115,67 @@ def load_bundle(bundle: Mapping[str, Any]) -> CycleInput:
     )
 
 
+_PLAIN = frozenset({str, int, bool, type(None)})  # JSON scalars that never need cleaning
+_NUMBERS = frozenset({float, int, bool, type(None)})
+
+
+def _finite(x: float) -> bool:
+    return x - x == 0.0  # False for NaN and ±inf; math.isfinite without the call
+
+
+def _clean_list(value: list[Any]) -> list[Any]:
+    types = set(map(type, value))  # one C-speed pass decides the common homogeneous cases
+    if types <= _PLAIN:
+        return value
+    if types <= _NUMBERS:
+        try:
+            # A finite sum proves every float finite (NaN and inf propagate); zeros and None are
+            # filtered out. On overflow fall through to the element-wise check.
+            if float not in types or math.isfinite(sum(filter(None, value))):
+                return value
+        except OverflowError:
+            pass
+        return [x if type(x) is not float or _finite(x) else None for x in value]
+    out: list[Any] | None = None
+    for i, v in enumerate(value):
+        c = _clean(v)
+        if out is None:
+            if c is v:
+                continue
+            out = value[:i]
+        out.append(c)
+    return value if out is None else out
+
+
+def _clean_dict(value: dict[Any, Any]) -> dict[str, Any]:
+    out: dict[str, Any] | None = None
+    for i, (k, v) in enumerate(value.items()):
+        t = type(v)  # scalars inline: explanations hold millions of small dicts
+        plain = t is str or t is int or t is bool or v is None or (t is float and _finite(v))
+        c = v if plain else _clean(v)
+        if out is None:
+            if c is v and type(k) is str:
+                continue
+            out = {kk: vv for kk, vv in itertools.islice(value.items(), i)}  # clean so far
+        out[str(k)] = c
+    return value if out is None else out
+
+
 def _clean(value: Any) -> Any:
-    """Make a value canonical-JSON safe: NaN/inf → None, numpy scalars → Python."""
+    """Make a value canonical-JSON safe: NaN/inf → None, numpy scalars → Python, keys → str.
+
+    Parts that are already canonical (dicts with str keys, lists) are returned as they are, not
+    copied: a province bundle holds 10 M ratings and a results dict millions of rows.
+    """
+    t = type(value)
+    if t is str or t is int or t is bool or value is None:
+        return value
+    if t is float:
+        return value if _finite(value) else None
+    if t is list:
+        return _clean_list(value)
+    if t is dict:
+        return _clean_dict(value)
     if isinstance(value, float | np.floating):
         f = float(value)
         return f if math.isfinite(f) else None
@@ -124,14 +184,14 @@ def _clean(value: Any) -> Any:
     if isinstance(value, np.bool_):
         return bool(value)
     if isinstance(value, Mapping):
-        return {str(k): _clean(v) for k, v in value.items()}
+        return _clean_dict(dict(value)) if not isinstance(value, dict) else _clean_dict(value)
     if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
+        return _clean_list(list(value))
     return value
 
 
 def _columns(frame: pl.DataFrame) -> dict[str, list[Any]]:
-    return {name: _clean(frame.get_column(name).to_list()) for name in frame.columns}
+    return {s.name: s.to_list() for s in finite(frame).iter_columns()}
 
 
 def results_to_dict(results: Results, scheme: Scheme, explanations: bool = True) -> dict[str, Any]:
@@ -144,21 +204,22 @@ def results_to_dict(results: Results, scheme: Scheme, explanations: bool = True)
         "adjustments": _columns(results.adjustments), "decisions": _clean(dict(results.decisions)),
     }  # fmt: skip
     if explanations:
-        out["explanations"] = {
-            e: _clean(explain(results, scheme, e)) for e in results.entities.get_column("entity").to_list()
-        }
+        out["explanations"] = explain_all_with(results, scheme, _clean, columns=out)
     return out
+
+
+def _dumps(value: Any) -> bytes:
+    try:
+        text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise BundleError("canonical_json", f"value is not JSON-able: {exc}") from None
+    return text.encode("utf-8")
 
 
 def canonical_json(value: Any) -> bytes:
     """Return the canonical UTF-8 JSON of ``value``: sorted keys, no spaces, no NaN."""
-    try:
-        text = json.dumps(
-            _clean(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-        )
-    except (TypeError, ValueError) as exc:
-        raise BundleError("canonical_json", f"value is not JSON-able: {exc}") from None
-    return text.encode("utf-8")
+    with gc_paused():  # json.dumps(sort_keys=True) allocates an item list per dict
+        return _dumps(_clean(value))
 
 
 def digest(value: Any) -> str:
@@ -168,11 +229,17 @@ def digest(value: Any) -> str:
 
 def compute_bundle(bundle: Mapping[str, Any], explanations: bool = True) -> dict[str, Any]:
     """Load, compute and serialise: bundle dict → results dict (with the digests of both)."""
-    inp = load_bundle(bundle)
-    results = compute(inp)
-    out = results_to_dict(results, inp.scheme, explanations)
-    out["bundle_digest"] = digest(bundle)
-    out["results_digest"] = digest({k: v for k, v in out.items() if k != "bundle_digest"})
+    with gc_paused():
+        inp = load_bundle(bundle)
+        results = compute(inp)
+        out = results_to_dict(results, inp.scheme, explanations)
+        out["bundle_digest"] = digest(bundle)
+        body = _clean({k: v for k, v in out.items() if k not in ("bundle_digest", "explanations")})
+        if explanations:
+            # Built clean by results_to_dict (tests hold _clean(explanations) is explanations):
+            # skip the walk over its millions of rows.
+            body["explanations"] = out["explanations"]
+        out["results_digest"] = hashlib.sha256(_dumps(body)).hexdigest()
     return out
 
 
