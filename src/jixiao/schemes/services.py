@@ -159,10 +159,13 @@ def scheme_copy(*, actor: User, source: Scheme, cycle: Cycle) -> Scheme:
         category_id=source.category_id,
         name=source.name.replace(str(source.cycle.year), str(cycle.year)),
         notes=source.notes,
+        options=source.options,
         copied_from=source,
     )
     component_map: dict[int, Component] = {}
-    for comp in source.components.order_by("parent_id", "order", "id"):
+    # Top-level components first (NULL parents sort first on SQLite but last on PostgreSQL).
+    components = sorted(source.components.all(), key=lambda c: (c.parent_id is not None, c.order, c.pk))
+    for comp in components:
         component_map[comp.pk] = Component.objects.create(
             scheme=copy,
             parent=component_map[comp.parent_id] if comp.parent_id else None,
@@ -170,9 +173,15 @@ def scheme_copy(*, actor: User, source: Scheme, cycle: Cycle) -> Scheme:
             name=comp.name,
             weight=comp.weight,
             order=comp.order,
+            subject=comp.subject,
+            source=comp.source,
+            layer_weights=comp.layer_weights,
+            group_weights=comp.group_weights,
+            item_weights=comp.item_weights,
+            team_component=comp.team_component,
         )
     for policy in source.grading_policies.all():
-        new_policy = GradingPolicy.objects.create(scheme=copy, subject=policy.subject)
+        new_policy = GradingPolicy.objects.create(scheme=copy, subject=policy.subject, options=policy.options)
         GradeLevel.objects.bulk_create(
             GradeLevel(
                 policy=new_policy,
