@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    "ninja",  # serves the OpenAPI docs page's assets locally (no CDN on an intranet)
     "axes",
     "jixiao.accounts",
     "jixiao.organisation",
@@ -158,6 +159,12 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 DATA_UPLOAD_MAX_MEMORY_SIZE = 50 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 50 * 1024 * 1024
+
+# Rate-any-time links and public surveys (docs/surveys.md).
+JIXIAO_RATING_SENDER = env_str("JIXIAO_RATING_SENDER", "jixiao.surveys.senders.LogSender")
+JIXIAO_PUBLIC_BASE_URL = env_str("JIXIAO_PUBLIC_BASE_URL", "")
+JIXIAO_SURVEY_LIMIT_PER_ADDRESS = (env_int("JIXIAO_SURVEY_BURST_PER_ADDRESS", 120), 60)
+JIXIAO_SURVEY_LIMIT_PER_DEVICE = (env_int("JIXIAO_SURVEY_BURST_PER_DEVICE", 6), 2)
 
 # A 500 must never be silent: with DEBUG off Django logs nothing unless django.request has a handler.
 LOGGING: dict[str, Any] = {

@@ -14,5 +14,6 @@ urlpatterns = [
     path("results/", include("jixiao.results.urls")),
     path("evaluations/", include("jixiao.evaluations.urls")),
     path("surveys/", include("jixiao.surveys.urls")),
+    path("api/", include("jixiao.surveys.api_urls")),
     path("", include("jixiao.web.urls")),
 ]

@@ -61,7 +61,7 @@ def token_hash(token: str) -> str:
 
 
 def public_base_url() -> str:
-    return str(getattr(settings, BASE_URL_SETTING, DEFAULT_BASE_URL)).rstrip("/")
+    return str(getattr(settings, BASE_URL_SETTING, "") or DEFAULT_BASE_URL).rstrip("/")
 
 
 def rating_link(token: str, base_url: str | None = None) -> str:
