@@ -91,8 +91,13 @@ def build_entities(scheme: Scheme, units: Units, officials: Officials) -> Entity
 def encode_raw(series: pl.Series, categories: Sequence[str], where: str) -> NDArray[np.unsignedinteger[Any]]:
     """Return the index of every value in ``categories`` as the narrowest unsigned integers.
 
-    Unknown or null values raise FactsError naming ``where``.
+    Unknown or null values raise FactsError naming ``where``. A ``pl.Enum`` column (pre-encoded
+    keys, as an adapter may pass them) is read by its physical codes: free when its categories are
+    ``categories`` in order, else one lookup per category and a gather; its unused categories
+    need not be known.
     """
+    if isinstance(series.dtype, pl.Enum):
+        return _encode_enum(series, categories, where)
     s = series if series.dtype == pl.String else series.cast(pl.String)
     if s.null_count():
         raise FactsError(where, "must not be null")
@@ -102,6 +107,23 @@ def encode_raw(series: pl.Series, categories: Sequence[str], where: str) -> NDAr
         unknown = sorted(set(s.unique().to_list()) - set(categories))[:5]
         raise FactsError(where, f"unknown value(s) {unknown}") from None
     return np.asarray(codes)
+
+
+def _encode_enum(
+    series: pl.Series, categories: Sequence[str], where: str
+) -> NDArray[np.unsignedinteger[Any]]:
+    if series.null_count():
+        raise FactsError(where, "must not be null")
+    physical = np.asarray(series.to_physical().to_numpy())
+    known = series.dtype.categories if isinstance(series.dtype, pl.Enum) else pl.Series(dtype=pl.String)
+    if known.len() == len(categories) and known.equals(pl.Series(list(categories), dtype=pl.String)):
+        return physical
+    lookup = known.cast(pl.Enum(list(categories)), strict=False).to_physical().cast(pl.Int64).fill_null(-1)
+    codes: NDArray[np.int64] = np.asarray(lookup.to_numpy())[physical]
+    if codes.size and codes.min() < 0:
+        unknown = sorted(set(known.gather(pl.Series(np.unique(physical[codes < 0]))).to_list()))[:5]
+        raise FactsError(where, f"unknown value(s) {unknown}")
+    return codes.astype(np.uint32)
 
 
 def encode(series: pl.Series, categories: Sequence[str], where: str) -> I64:

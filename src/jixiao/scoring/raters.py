@@ -87,8 +87,10 @@ def item_means(scheme: Scheme, ents: EntityTable, frame: pl.DataFrame) -> ItemMe
     where = "ratings"
     require(frame, ["entity", "group", "item", "score"], where)
     groups = scheme.rater_groups
-    items_series = frame.get_column("item").cast(pl.String)
-    items = tuple(sorted(x for x in items_series.unique().to_list() if x is not None))
+    items_series = frame.get_column("item")
+    if not isinstance(items_series.dtype, pl.Enum):
+        items_series = items_series.cast(pl.String)
+    items = tuple(sorted(x for x in items_series.unique().cast(pl.String).to_list() if x is not None))
     score = floats(frame, "score", where)
     if not np.all(np.isfinite(score)) or np.any(score < 0):
         raise FactsError(f"{where}.score", "scores must be finite and ≥ 0")

@@ -49,7 +49,7 @@ def build_results(
     ]
     entities = pl.DataFrame({
         "entity": ids,
-        "kind": np.where(ents.kind == UNIT, "unit", "official"),
+        "kind": _take(["unit", "official"], (ents.kind != UNIT).astype(np.int64)),
         "category": _take(cat_codes, ents.category),
         "layer": _where(ents.layer != NO_LAYER, _take(list(LAYERS), np.maximum(ents.layer, 0))),
         "unit": _where(ents.team >= 0, _take(ids, np.maximum(ents.team, 0))),
@@ -108,7 +108,7 @@ def build_results(
         "group": _take(group_codes, d.get_column("group").to_numpy()),
         "item": _take(list(means.items), d.get_column("item").to_numpy()),
         "ratings": d.get_column("ratings"), "kept": d.get_column("kept"), "mean": d.get_column("mean"),
-        "status": pl.Series(np.where(d.get_column("shown").to_numpy(), "used", "withheld"), dtype=pl.String),
+        "status": _take(["withheld", "used"], d.get_column("shown").to_numpy().astype(np.int64)),
     })  # fmt: skip
     a = adj.detail
     adjustments = a.with_columns(entity=_take(ids, a.get_column("entity").to_numpy()))

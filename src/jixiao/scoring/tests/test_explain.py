@@ -1,20 +1,27 @@
-"""explain_all equals per-entity explain; the fast canonical cleaning equals the plain one."""
+"""explain_all equals per-entity explain; fast cleaning equals the plain one; Enum keys equal strings."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
+import random
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+import polars as pl
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from jixiao.scoring.bundle import _clean, canonical_json, compute_bundle, digest, load_bundle, results_to_dict
 from jixiao.scoring.engine import compute
+from jixiao.scoring.errors import FactsError
 from jixiao.scoring.explain import explain, explain_all
+from jixiao.scoring.frames import encode
 from jixiao.scoring.tests.strategies import bundles
+from jixiao.scoring.types import Facts
 
 FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -106,3 +113,45 @@ VALUES = st.recursive(
 @given(VALUES)
 def test_clean_equals_the_plain_deep_copy(value: Any) -> None:
     _same(_clean(value), _plain_clean(value))
+
+
+KEY_COLUMNS = {
+    "indicator_results": ("entity", "indicator"), "ratings": ("entity", "group", "item"),
+    "votes": ("entity", "label"), "adjustments": ("entity", "kind"), "previous": ("entity",),
+}  # fmt: skip
+
+
+@FAST
+@given(bundles(), st.randoms(use_true_random=False), st.booleans())
+def test_pre_encoded_enum_keys_give_the_same_results_as_strings(
+    bundle: dict[str, Any], rnd: random.Random, exact: bool
+) -> None:
+    inp = load_bundle(bundle)
+    ids = sorted([*inp.units.id.tolist(), *inp.officials.id.tolist()])
+    tables = {}
+    for name, keys in KEY_COLUMNS.items():
+        frame = getattr(inp.facts, name)
+        cast = []
+        for key in keys:
+            if key not in frame.columns or frame.get_column(key).null_count():
+                continue
+            used = sorted(set(frame.get_column(key).to_list()))
+            cats = ids if key == "entity" and exact else [*used, "zz-unused"]
+            if not (key == "entity" and exact):
+                rnd.shuffle(cats)
+            cast.append(pl.col(key).cast(pl.Enum(cats)))
+        tables[name] = frame.with_columns(cast)
+    enum_inp = dataclasses.replace(inp, facts=Facts(**tables))
+    a, b = compute(inp), compute(enum_inp)
+    for name in ("entities", "components", "indicators", "raters", "adjustments"):
+        assert getattr(a, name).equals(getattr(b, name)), name
+    assert a.decisions == b.decisions
+
+
+def test_an_enum_key_with_an_unknown_value_in_use_is_refused_naming_it() -> None:
+    frame = pl.DataFrame({"entity": ["U1", "X9", "U1"]}).with_columns(
+        pl.col("entity").cast(pl.Enum(["X9", "U1"]))
+    )
+    with pytest.raises(FactsError, match=r"ratings\.entity: unknown value\(s\) \['X9'\]"):
+        encode(frame.get_column("entity"), ["U1", "U2"], "ratings.entity")
+    assert encode(frame.get_column("entity").head(1), ["U1", "U2"], "x").tolist() == [0]  # unused X9 is fine
