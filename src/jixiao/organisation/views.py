@@ -16,7 +16,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
-from django.db.models import ProtectedError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -25,7 +24,7 @@ from django.utils.translation import gettext as _
 from jixiao.accounts.audit import snapshot
 from jixiao.accounts.models import Role
 from jixiao.accounts.permissions import office_required, request_user
-from jixiao.accounts.services import instance_create, instance_delete, instance_update
+from jixiao.accounts.services import instance_update
 from jixiao.organisation import selectors, services
 from jixiao.organisation.forms import (
     AppointForm,
@@ -49,6 +48,7 @@ from jixiao.organisation.models import (
     Unit,
     UnitCategory,
 )
+from jixiao.web import crud
 from jixiao.web.paging import paginate
 
 M = TypeVar("M", bound=models.Model)
@@ -83,43 +83,35 @@ def _save_form(
     prepare: Callable[[M], None] | None = None,
 ) -> HttpResponse:
     """Show a ModelForm; on a valid POST create or update ``instance`` (audited) and redirect."""
-    is_new = instance.pk is None
-    before = {} if is_new else snapshot(instance)
-    if request.method == "POST":
-        form = form_class(request.POST, instance=instance)
-        if form.is_valid():
-            obj = form.save(commit=False)
-            if prepare is not None:
-                prepare(obj)
-            try:
-                if is_new:
-                    instance_create(actor=request_user(request), instance=obj)
-                else:
-                    instance_update(actor=request_user(request), instance=obj, before=before)
-            except ValidationError as exc:
-                form.add_error(None, exc)
-            else:
-                messages.success(request, _("已保存：%(obj)s") % {"obj": obj})
-                return redirect(success_url)
-        messages.error(request, _("保存失败，请更正下列错误"))
-    else:
-        form = form_class(instance=instance)
-    return render(request, "organisation/form.html", {"form": form, "title": title, "cancel_url": cancel_url})
+    before = None if instance.pk is None else snapshot(instance)
+    form = (
+        form_class(request.POST, instance=instance)
+        if request.method == "POST"
+        else form_class(instance=instance)
+    )
+    if prepare is not None and request.method == "POST" and form.is_valid():
+        prepare(form.instance)
+    return crud.save_model_form(
+        request,
+        form=form,
+        before=before,
+        template="organisation/form.html",
+        context={"title": title, "cancel_url": cancel_url},
+        success_url=success_url,
+    )
 
 
 def _delete(
     request: HttpRequest, *, instance: models.Model, success_url: str, cancel_url: str
 ) -> HttpResponse:
     """Confirm (GET) and delete (POST) ``instance``; refuse when other records still need it."""
-    if request.method == "POST":
-        try:
-            instance_delete(actor=request_user(request), instance=instance)
-        except ProtectedError:
-            messages.error(request, _("“%(obj)s”仍被其他记录引用，不能删除") % {"obj": instance})
-            return redirect(cancel_url)
-        messages.success(request, _("已删除：%(obj)s") % {"obj": instance})
-        return redirect(success_url)
-    return render(request, "organisation/confirm_delete.html", {"object": instance, "cancel_url": cancel_url})
+    return crud.confirm_delete(
+        request,
+        instance=instance,
+        template="organisation/confirm_delete.html",
+        success_url=success_url,
+        cancel_url=cancel_url,
+    )
 
 
 # --- lists and details -------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Prefetch, ProtectedError, Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -31,7 +31,7 @@ from django_htmx.http import reswap, retarget
 from jixiao.accounts.audit import snapshot
 from jixiao.accounts.models import User
 from jixiao.accounts.permissions import office_required, request_user
-from jixiao.accounts.services import instance_create, instance_delete, instance_update
+from jixiao.accounts.services import instance_update
 from jixiao.schemes import services, tree_services
 from jixiao.schemes.forms import (
     ComponentForm,
@@ -59,6 +59,7 @@ from jixiao.schemes.models import (
 )
 from jixiao.schemes.rule_types import INDICATOR_RULES
 from jixiao.schemes.selectors import ComponentTree, TreeNode, indicator_forest, weight_problems
+from jixiao.web import crud
 
 M = TypeVar("M", bound=models.Model)
 View = Callable[..., HttpResponse]
@@ -100,35 +101,26 @@ def _save_form(
     cancel_url: str,
 ) -> HttpResponse:
     """Validate a bound (POST) or show an unbound ModelForm; save via the audited services."""
-    if request.method == "POST":
-        if form.is_valid():
-            obj = form.save(commit=False)
-            try:
-                if before is None:
-                    instance_create(actor=request_user(request), instance=obj)
-                else:
-                    instance_update(actor=request_user(request), instance=obj, before=before)
-            except ValidationError as exc:
-                form.add_error(None, exc)
-            else:
-                messages.success(request, _("已保存：%(obj)s") % {"obj": obj})
-                return redirect(success_url)
-        messages.error(request, _("保存失败，请更正下列错误"))
-    return render(request, "schemes/form.html", {"form": form, "title": title, "cancel_url": cancel_url})
+    return crud.save_model_form(
+        request,
+        form=form,
+        before=before,
+        template="schemes/form.html",
+        context={"title": title, "cancel_url": cancel_url},
+        success_url=success_url,
+    )
 
 
 def _delete(
     request: HttpRequest, *, instance: models.Model, success_url: str, cancel_url: str
 ) -> HttpResponse:
-    if request.method == "POST":
-        try:
-            instance_delete(actor=request_user(request), instance=instance)
-        except ProtectedError:
-            messages.error(request, _("“%(obj)s”仍被其他记录引用，不能删除") % {"obj": instance})
-            return redirect(cancel_url)
-        messages.success(request, _("已删除：%(obj)s") % {"obj": instance})
-        return redirect(success_url)
-    return render(request, "schemes/confirm_delete.html", {"object": instance, "cancel_url": cancel_url})
+    return crud.confirm_delete(
+        request,
+        instance=instance,
+        template="schemes/confirm_delete.html",
+        success_url=success_url,
+        cancel_url=cancel_url,
+    )
 
 
 # --- cycles ------------------------------------------------------------------------------------

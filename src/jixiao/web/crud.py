@@ -1,0 +1,72 @@
+"""The two audited form flows every configuration page shares: save a ModelForm, confirm a delete.
+
+Writes go through accounts.services (validated, audited, atomic); these helpers only carry the
+request/response plumbing so each app's views stay one call.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import ProtectedError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from jixiao.accounts.permissions import request_user
+from jixiao.accounts.services import instance_create, instance_delete, instance_update
+
+M = TypeVar("M", bound=models.Model)
+
+
+def save_model_form(
+    request: HttpRequest,
+    *,
+    form: forms.ModelForm[M],
+    before: dict[str, Any] | None,
+    template: str,
+    context: dict[str, Any],
+    success_url: str,
+) -> HttpResponse:
+    """Render ``form``; on a valid POST create (``before is None``) or update its instance,
+    audited, and redirect; on errors redisplay with messages and save nothing."""
+    if request.method == "POST":
+        if form.is_valid():
+            obj = form.save(commit=False)
+            try:
+                if before is None:
+                    instance_create(actor=request_user(request), instance=obj)
+                else:
+                    instance_update(actor=request_user(request), instance=obj, before=before)
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(request, _("已保存：%(obj)s") % {"obj": obj})
+                return redirect(success_url)
+        messages.error(request, _("保存失败，请更正下列错误"))
+    return render(request, template, {"form": form, **context})
+
+
+def confirm_delete(
+    request: HttpRequest,
+    *,
+    instance: models.Model,
+    template: str,
+    success_url: str,
+    cancel_url: str,
+    context: dict[str, Any] | None = None,
+) -> HttpResponse:
+    """Confirm (GET) and delete (POST) ``instance``, audited; refuse when other records need it."""
+    if request.method == "POST":
+        try:
+            instance_delete(actor=request_user(request), instance=instance)
+        except ProtectedError:
+            messages.error(request, _("“%(obj)s”仍被其他记录引用，不能删除") % {"obj": instance})
+            return redirect(cancel_url)
+        messages.success(request, _("已删除：%(obj)s") % {"obj": instance})
+        return redirect(success_url)
+    return render(request, template, {"object": instance, "cancel_url": cancel_url, **(context or {})})
