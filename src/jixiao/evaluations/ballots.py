@@ -111,8 +111,19 @@ class BallotLayout:
     ratees: tuple[RateeSpec, ...]
 
 
-def ballot_layout(group_id: int) -> BallotLayout:
-    """Return the ballot layout of the event group ``group_id`` (three queries)."""
+# Layouts of open events, per process: a layout cannot change once its event is open (ratees,
+# groups and the forms in use are frozen), and building it is most of a ballot request's queries.
+_LAYOUTS: dict[tuple[uuid.UUID, int], BallotLayout] = {}
+_LAYOUT_CACHE_MAX = 2000
+
+
+def ballot_layout(group_id: int, *, event_key: uuid.UUID | None = None) -> BallotLayout:
+    """Return the ballot layout of the event group ``group_id``.
+
+    With ``event_key`` (the event's random key) the layout is cached while the event is open.
+    """
+    if event_key is not None and (cached := _LAYOUTS.get((event_key, group_id))) is not None:
+        return cached
     group = EventGroup.objects.select_related("event", "rater_group").get(pk=group_id)
     ratees = (
         EventRatee.objects.filter(groups=group)
@@ -146,13 +157,18 @@ def ballot_layout(group_id: int) -> BallotLayout:
                 has_opinion=form.has_opinion,
             )
         )
-    return BallotLayout(
+    layout = BallotLayout(
         event_id=group.event_id,
         event_name=group.event.name,
         group_id=group.pk,
         group_name=group.rater_group.name,
         ratees=tuple(specs),
     )
+    if event_key is not None and group.event.key == event_key and group.event.status != EventStatus.DRAFT:
+        if len(_LAYOUTS) >= _LAYOUT_CACHE_MAX:
+            _LAYOUTS.clear()
+        _LAYOUTS[(event_key, group_id)] = layout
+    return layout
 
 
 # --- parsing a posted ballot ------------------------------------------------------------------
@@ -277,7 +293,7 @@ def ballot_submit(*, code: str, data: Mapping[str, str]) -> None:
     is updated with ``WHERE used = false`` and the loser sees 0 rows.
     """
     row = code_check(code)
-    content = ballot_parse(ballot_layout(row.group_id), data)
+    content = ballot_parse(ballot_layout(row.group_id, event_key=row.event.key), data)
     with transaction.atomic():
         status, closes_at = _event_state_shared(row.event_id)
         if status != EventStatus.OPEN or timezone.now() >= closes_at:

@@ -10,14 +10,16 @@ Closing runs in three transactions so that each guarantee has its own:
    facts.EvaluationScore (one row per rated answer, ``ballots = 1``, 不了解 excluded) and
    facts.VoteCount, seal every code, record the tally's SHA-256 in the audit log, status CLOSED.
 
-Everything heavy is set-based SQL (INSERT … SELECT), so ten million ballot items close in
-seconds (bench/bench_close_event.py).
+Everything heavy is set-based SQL (INSERT … SELECT) over a whole *set* of events at once
+(:func:`events_close`; :func:`event_close` is a set of one), so a province's ten million ballot
+items close in one statement per table (bench/bench_close_event.py).
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Sequence
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
@@ -55,87 +57,112 @@ def _t(model: type[object]) -> str:
     return model._meta.db_table  # type: ignore[attr-defined,no-any-return]
 
 
-def _begin_closing(actor: User | None, event_id: int) -> EvaluationEvent:
+def _in(ids: Sequence[int]) -> str:
+    """``IN (…)`` of integer ids: formatted, not bound (SQLite caps bound parameters)."""
+    return "(" + ",".join(str(int(i)) for i in ids) + ")"
+
+
+def _begin_closing(actor: User | None, ids: list[int]) -> None:
     with transaction.atomic():
-        event = EvaluationEvent.objects.select_for_update().get(pk=event_id)
-        if event.status == EventStatus.CLOSED:
+        events = list(EvaluationEvent.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
+        if len(events) != len(ids):
+            raise ValidationError(_("测评活动不存在"))
+        if (
+            any(e.status == EventStatus.CLOSED for e in events)
+            or TallyLine.objects.filter(event_id__in=ids).exists()
+        ):
             raise ValidationError(_("测评活动已经结束，不能重复计票"))
-        if EvaluationScore.objects.filter(cycle_id=event.cycle_id, source=event.source).exists():
-            raise ValidationError(_("考核数据中已有本活动的测评得分，不能重复计票"))
-        if event.status != EventStatus.CLOSING:
-            audit_record(
-                actor=actor,
-                action=AuditAction.UPDATE,
-                obj=event,
-                changes={"status": [event.status, "closing"]},
-            )
-            event.status = EventStatus.CLOSING
-            event.save(update_fields=["status"])
-        return event
+        for event in events:
+            if event.status != EventStatus.CLOSING:
+                audit_record(
+                    actor=actor,
+                    action=AuditAction.UPDATE,
+                    obj=event,
+                    changes={"status": [event.status, "closing"]},
+                )
+        EvaluationEvent.objects.filter(pk__in=ids).update(status=EventStatus.CLOSING)
 
 
-def _tally_sql(event: EvaluationEvent) -> None:
+def _tally_sql(ids: list[int]) -> None:
     answer, ballot = _t(BallotAnswer), _t(Ballot)
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {_t(TallyLine)} (event_id, ratee_id, group_id, item, rated, unknown, mean) "
             f"SELECT b.event_id, a.ratee_id, b.group_id, a.item, COUNT(a.points), COUNT(*) - COUNT(a.points), "
-            f"AVG(a.points) FROM {answer} a JOIN {ballot} b ON b.id = a.ballot_id WHERE b.event_id = %s "
-            f"GROUP BY b.event_id, a.ratee_id, b.group_id, a.item",
-            [event.pk],
+            f"AVG(a.points) FROM {answer} a JOIN {ballot} b ON b.id = a.ballot_id WHERE b.event_id IN {_in(ids)} "
+            f"GROUP BY b.event_id, a.ratee_id, b.group_id, a.item"
         )
         sums = ", ".join(f"SUM(CASE WHEN v.vote = '{f}' THEN 1 ELSE 0 END)" for f in VOTE_FIELDS)
         cursor.execute(
             f"INSERT INTO {_t(VoteTally)} (event_id, ratee_id, group_id, {', '.join(VOTE_FIELDS)}, unknown) "
             f"SELECT b.event_id, v.ratee_id, b.group_id, {sums}, SUM(CASE WHEN v.vote = '' THEN 1 ELSE 0 END) "
-            f"FROM {_t(BallotVote)} v JOIN {ballot} b ON b.id = v.ballot_id WHERE b.event_id = %s "
-            f"GROUP BY b.event_id, v.ratee_id, b.group_id",
-            [event.pk],
+            f"FROM {_t(BallotVote)} v JOIN {ballot} b ON b.id = v.ballot_id WHERE b.event_id IN {_in(ids)} "
+            f"GROUP BY b.event_id, v.ratee_id, b.group_id"
         )
 
 
-def _facts_sql(event: EvaluationEvent) -> int:
-    """Insert one EvaluationScore per rated answer; return how many.
+def _facts_sql(ids: list[int], *, compact: bool) -> int:
+    """Insert the events' rated answers into facts.EvaluationScore; return how many rows.
 
-    Sorted by (ratee, group, item, score) so that the facts table's sequential ids say nothing
-    about which answers came from the same ballot or in which order ballots arrived.
+    Default: one row per rated answer (``ballots = 1``). ``compact``: one row per (ratee, group,
+    item, score) with ``ballots`` = how many raters gave that score — the same multiset of
+    individual ratings (the engine expands ``ballots`` into that many copies, so trimming and
+    the k rule see exactly the same ratings), in a handful of rows per item instead of one per
+    rater: at province scale every inserted row costs deferred foreign-key checks at COMMIT.
+    Rows are sorted by (event, ratee, group, item, score), so the facts table's sequential ids
+    say nothing about which answers came from the same ballot or in which order ballots arrived.
     """
+    score, ballots, group_by = "a.points", "1", ""
+    if compact:
+        score, ballots = "a.points", "COUNT(*)"
+        group_by = "GROUP BY b.event_id, e.cycle_id, e.id, r.unit_id, r.official_id, a.ratee_id, rg.code, a.item, a.points "
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute("SET LOCAL work_mem = '256MB'")
         cursor.execute(
             f"INSERT INTO {_t(EvaluationScore)} "
             f"(cycle_id, unit_id, official_id, rater_group, item, score, ballots, source) "
-            f"SELECT %s, r.unit_id, r.official_id, rg.code, a.item, a.points, 1, %s "
+            f"SELECT e.cycle_id, r.unit_id, r.official_id, rg.code, a.item, {score}, {ballots}, "
+            f"'evaluation:' || CAST(e.id AS TEXT) "
             f"FROM {_t(BallotAnswer)} a JOIN {_t(Ballot)} b ON b.id = a.ballot_id "
+            f"JOIN {_t(EvaluationEvent)} e ON e.id = b.event_id "
             f"JOIN {_t(EventRatee)} r ON r.id = a.ratee_id JOIN {_t(EventGroup)} g ON g.id = b.group_id "
             f"JOIN {_t(RaterGroup)} rg ON rg.id = g.rater_group_id "
-            f"WHERE b.event_id = %s AND a.points IS NOT NULL "
-            f"ORDER BY a.ratee_id, rg.code, a.item, a.points",
-            [event.cycle_id, event.source, event.pk],
+            f"WHERE b.event_id IN {_in(ids)} AND a.points IS NOT NULL "
+            f"{group_by}ORDER BY b.event_id, a.ratee_id, rg.code, a.item, a.points"
         )
         return int(cursor.rowcount)
 
 
-def _votes_to_facts(event: EvaluationEvent) -> int:
-    """Write each rated official's vote totals to facts.VoteCount (replace or add); return how many."""
-    totals: dict[int, dict[str, int]] = {}
-    rows = VoteTally.objects.filter(event=event, ratee__official__isnull=False).values_list(
-        "ratee__official_id", *VOTE_FIELDS
+def _votes_to_facts(events: list[EvaluationEvent]) -> int:
+    """Write each rated official's vote totals to facts.VoteCount (replace or add); return how many.
+
+    Events are applied in id order, so two events of one set rating the same official combine as
+    if closed one after the other.
+    """
+    totals: dict[tuple[int, int], dict[str, int]] = {}
+    rows = VoteTally.objects.filter(event__in=events, ratee__official__isnull=False).values_list(
+        "event_id", "ratee__official_id", *VOTE_FIELDS
     )
-    for official_id, *counts in rows:
-        entry = totals.setdefault(official_id, dict.fromkeys(VOTE_FIELDS, 0))
+    for event_id, official_id, *counts in rows:
+        entry = totals.setdefault((event_id, official_id), dict.fromkeys(VOTE_FIELDS, 0))
         for name, n in zip(VOTE_FIELDS, counts, strict=True):
             entry[name] += n
+    by_event = {e.pk: e for e in events}
+    cycles = {e.cycle_id for e in events}
+    officials = {o for _e, o in totals}
     existing = {
-        v.official_id: v for v in VoteCount.objects.filter(cycle_id=event.cycle_id, official_id__in=totals)
+        (v.cycle_id, v.official_id): v
+        for v in VoteCount.objects.filter(cycle_id__in=cycles, official_id__in=officials)
     }
-    create, update = [], []
-    for official_id, counts in totals.items():
-        row = existing.get(official_id)
+    created: dict[tuple[int, int], VoteCount] = {}
+    for (event_id, official_id), counts in sorted(totals.items()):
+        event = by_event[event_id]
+        key = (event.cycle_id, official_id)
+        row = existing.get(key) or created.get(key)
         if row is None:
-            create.append(
-                VoteCount(cycle_id=event.cycle_id, official_id=official_id, source=event.source, **counts)
+            created[key] = VoteCount(
+                cycle_id=event.cycle_id, official_id=official_id, source=event.source, **counts
             )
             continue
         if event.votes_mode == VotesMode.ADD:
@@ -147,36 +174,46 @@ def _votes_to_facts(event: EvaluationEvent) -> int:
             for name, n in counts.items():
                 setattr(row, name, n)
             row.source = event.source
-        update.append(row)
-    VoteCount.objects.bulk_create(create, batch_size=5000)
-    VoteCount.objects.bulk_update(update, [*VOTE_FIELDS, "source"], batch_size=5000)
-    return len(create) + len(update)
+    VoteCount.objects.bulk_create(created.values(), batch_size=5000)
+    VoteCount.objects.bulk_update(existing.values(), [*VOTE_FIELDS, "source"], batch_size=5000)
+    return len(created) + len(existing)
+
+
+def tally_digests(ids: Sequence[int]) -> dict[int, str]:
+    """Return the SHA-256 of each event's closed tally in a canonical text form.
+
+    Per event: one line per tally line ``T|ratee|group|item|rated|unknown|mean`` (mean to 6
+    decimals), then per vote tally ``V|ratee|group|excellent|competent|basic|incompetent|unknown``,
+    then per opinion ``O|ratee|text`` — each ending in a newline, sorted by ids (opinions by text).
+    """
+    digests = {int(i): hashlib.sha256() for i in ids}
+    lines = TallyLine.objects.filter(event_id__in=ids).order_by("event_id", "ratee_id", "group_id", "item")
+    for event, ratee, group, item, rated, unknown, mean in lines.values_list(
+        "event_id", "ratee_id", "group_id", "item", "rated", "unknown", "mean"
+    ).iterator(chunk_size=20_000):
+        shown = "" if mean is None else f"{mean:.6f}"
+        digests[event].update(f"T|{ratee}|{group}|{item}|{rated}|{unknown}|{shown}\n".encode())
+    votes = VoteTally.objects.filter(event_id__in=ids).order_by("event_id", "ratee_id", "group_id")
+    for event, *row in votes.values_list(
+        "event_id", "ratee_id", "group_id", *VOTE_FIELDS, "unknown"
+    ).iterator(chunk_size=20_000):
+        digests[event].update(("V|" + "|".join(str(x) for x in row) + "\n").encode())
+    opinions = BallotOpinion.objects.filter(ballot__event_id__in=ids).order_by(
+        "ballot__event_id", "ratee_id", "text"
+    )
+    for event, ratee, text in opinions.values_list("ballot__event_id", "ratee_id", "text").iterator(
+        chunk_size=20_000
+    ):
+        digests[event].update(f"O|{ratee}|{text}\n".encode())
+    return {event: h.hexdigest() for event, h in digests.items()}
 
 
 def tally_digest(event: EvaluationEvent) -> str:
-    """Return the SHA-256 of the event's closed tally in a canonical text form.
-
-    One line per tally line ``T|ratee|group|item|rated|unknown|mean`` (mean to 6 decimals), per
-    vote tally ``V|ratee|group|excellent|competent|basic|incompetent|unknown`` and per opinion
-    ``O|ratee|text`` (sorted by text), each ending in a newline, in that order, sorted by ids.
-    """
-    digest = hashlib.sha256()
-    lines = TallyLine.objects.filter(event=event).order_by("ratee_id", "group_id", "item")
-    for ratee, group, item, rated, unknown, mean in lines.values_list(
-        "ratee_id", "group_id", "item", "rated", "unknown", "mean"
-    ).iterator(chunk_size=20_000):
-        shown = "" if mean is None else f"{mean:.6f}"
-        digest.update(f"T|{ratee}|{group}|{item}|{rated}|{unknown}|{shown}\n".encode())
-    votes = VoteTally.objects.filter(event=event).order_by("ratee_id", "group_id")
-    for row in votes.values_list("ratee_id", "group_id", *VOTE_FIELDS, "unknown").iterator(chunk_size=20_000):
-        digest.update(("V|" + "|".join(str(x) for x in row) + "\n").encode())
-    opinions = BallotOpinion.objects.filter(ballot__event=event).order_by("ratee_id", "text")
-    for ratee, text in opinions.values_list("ratee_id", "text").iterator(chunk_size=20_000):
-        digest.update(f"O|{ratee}|{text}\n".encode())
-    return digest.hexdigest()
+    """Return the SHA-256 of ``event``'s closed tally (see :func:`tally_digests`)."""
+    return tally_digests([event.pk])[event.pk]
 
 
-def _vacuum_after_close() -> None:
+def vacuum_after_close() -> None:
     """Best effort: drop the dead row versions that still carry per-code transaction ids."""
     if connection.vendor != "postgresql" or connection.in_atomic_block:
         return
@@ -187,50 +224,74 @@ def _vacuum_after_close() -> None:
         logger.warning("VACUUM after closing an evaluation event failed", exc_info=True)
 
 
-def event_close(*, actor: User | None, event: EvaluationEvent) -> EvaluationEvent:
-    """Close ``event``: no ballot can be added or changed afterwards. Return the closed event.
+def events_close(
+    *, actor: User | None, events: Sequence[EvaluationEvent], vacuum: bool = True, compact_facts: bool = False
+) -> list[EvaluationEvent]:
+    """Close every event of ``events`` together; return them closed, in id order.
 
-    Raises ValidationError when the event is already closed or its facts already exist, and
-    PermissionDenied for anyone but the office.
+    ``compact_facts`` writes identical ratings as one fact row with ``ballots`` = their number
+    (see :func:`_facts_sql`); the default is one row per rated answer.
+
+    No ballot can be added or changed afterwards. Raises ValidationError when one of them is
+    already closed or tallied (then none is closed), and PermissionDenied for anyone but the office.
     """
     if actor is not None and not (actor.is_office and actor.can_write):
         raise PermissionDenied
-    event = _begin_closing(actor, event.pk)
-    ballots_flush(event_id=event.pk, force=True)
+    ids = sorted({e.pk for e in events})
+    if not ids:
+        return []
+    _begin_closing(actor, ids)
+    for event_id in (
+        PendingBallot.objects.filter(event_id__in=ids).values_list("event_id", flat=True).distinct()
+    ):
+        ballots_flush(event_id=event_id, force=True)
     with transaction.atomic():
-        event = EvaluationEvent.objects.select_for_update().get(pk=event.pk)
-        if event.status != EventStatus.CLOSING:
+        locked = list(EvaluationEvent.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
+        if any(e.status != EventStatus.CLOSING for e in locked):
             raise ValidationError(_("测评活动已经结束，不能重复计票"))
-        if PendingBallot.objects.filter(event=event).exists():
+        if PendingBallot.objects.filter(event_id__in=ids).exists():
             raise RuntimeError("the ballot buffer is not empty after the closing flush")
-        _tally_sql(event)
-        facts = _facts_sql(event)
-        officials = _votes_to_facts(event)
-        # One transaction id for every code row of the event: the ids of the transactions that
+        _tally_sql(ids)
+        facts = _facts_sql(ids, compact=compact_facts)
+        _votes_to_facts(locked)
+        # One transaction id for every code row of these events: the ids of the transactions that
         # used each code (and so the flush batch each ballot went into) are no longer readable.
-        BallotCode.objects.filter(event=event).update(sealed=True)
-        digest = tally_digest(event)
-        event.status = EventStatus.CLOSED
-        event.tally_digest = digest
-        event.save(update_fields=["status", "tally_digest"])
-        by_group = dict(
-            Ballot.objects.filter(event=event)
-            .values("group__rater_group__code")
+        BallotCode.objects.filter(event_id__in=ids).update(sealed=True)
+        digests = tally_digests(ids)
+        for event in locked:
+            event.status = EventStatus.CLOSED
+            event.tally_digest = digests[event.pk]
+        EvaluationEvent.objects.bulk_update(locked, ["status", "tally_digest"], batch_size=1000)
+        counts: dict[int, dict[str, int]] = {}
+        for event_id, code, n in (
+            Ballot.objects.filter(event_id__in=ids)
+            .values("event_id", "group__rater_group__code")
             .annotate(n=Count("id"))
-            .values_list("group__rater_group__code", "n")
-        )
-        audit_record(
-            actor=actor,
-            action=AuditAction.UPDATE,
-            obj=event,
-            changes={
-                "status": ["closing", "closed"],
-                "tally_sha256": digest,
-                "ballots": by_group,
-                "evaluation_scores": facts,
-                "vote_counts": officials,
-                "source": event.source,
-            },
-        )
-    _vacuum_after_close()
-    return event
+            .values_list("event_id", "group__rater_group__code", "n")
+        ):
+            counts.setdefault(event_id, {})[code] = n
+        for event in locked:
+            audit_record(
+                actor=actor,
+                action=AuditAction.UPDATE,
+                obj=event,
+                changes={
+                    "status": ["closing", "closed"],
+                    "tally_sha256": event.tally_digest,
+                    "ballots": counts.get(event.pk, {}),
+                    "source": event.source,
+                    **(
+                        {"evaluation_scores_in_set": facts, "events_in_set": len(ids)}
+                        if len(ids) > 1
+                        else {"evaluation_scores": facts}
+                    ),
+                },
+            )
+    if vacuum:
+        vacuum_after_close()
+    return locked
+
+
+def event_close(*, actor: User | None, event: EvaluationEvent, vacuum: bool = True) -> EvaluationEvent:
+    """Close ``event`` (see :func:`events_close`); return it closed."""
+    return events_close(actor=actor, events=[event], vacuum=vacuum)[0]

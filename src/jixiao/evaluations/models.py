@@ -128,6 +128,8 @@ class EvaluationEvent(models.Model):
         related_name="+",
     )
     tally_digest = models.CharField(_("计票摘要(SHA-256)"), max_length=64, blank=True)
+    # Random, never reused (unlike a primary key after a rollback): keys per-process caches.
+    key = models.UUIDField(default=uuid.uuid4, editable=False, unique=True)
 
     class Meta:
         verbose_name = _("测评活动")

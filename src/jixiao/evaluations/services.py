@@ -61,6 +61,7 @@ _DEFAULT_FORMS: dict[str, tuple[str, list[tuple[str, str, str]], bool]] = {
     FormKind.MEMBER: ("班子成员民主测评表", QUALITY_ITEMS, True),
     FormKind.OTHER: ("其他干部民主测评表", QUALITY_ITEMS, True),
 }
+_EVENT_FIELDS = ["cycle_id", "name", "status", "closes_at", "flush_batch", "votes_mode"]
 LAYER_FORM_KIND = {Layer.HEAD: FormKind.HEAD, Layer.MEMBER: FormKind.MEMBER, Layer.OTHER: FormKind.OTHER}
 
 
@@ -122,6 +123,9 @@ def ballot_form_save(
 ) -> BallotForm:
     """Create or update ``form`` with its scale and items; audited. Return the form."""
     _require_office(actor)
+    if form.pk and EventRatee.objects.filter(form=form).exclude(event__status=EventStatus.DRAFT).exists():
+        # Ballots were (or are being) cast against this scale and these items.
+        raise ValidationError(_("该测评表已用于已开始的测评活动，不能修改；请新建测评表"))
     before = snapshot(form) if form.pk else {}
     form.scale = scale
     form.full_clean()
@@ -188,7 +192,7 @@ def event_create(
         event.flush_batch = flush_batch
     event.full_clean()
     event.save()
-    audit_record(actor=actor, action=AuditAction.CREATE, obj=event, changes=snapshot(event))
+    audit_record(actor=actor, action=AuditAction.CREATE, obj=event, changes=snapshot(event, _EVENT_FIELDS))
     return event
 
 
@@ -206,7 +210,7 @@ def event_update(
     _require_office(actor)
     event = EvaluationEvent.objects.select_for_update().get(pk=event.pk)
     _require_status(event, EventStatus.DRAFT, EventStatus.OPEN)
-    before = snapshot(event)
+    before = snapshot(event, _EVENT_FIELDS)
     event.name, event.closes_at, event.flush_batch, event.votes_mode = (
         name,
         closes_at,
@@ -215,7 +219,7 @@ def event_update(
     )
     event.full_clean()
     event.save()
-    changes = diff(before, snapshot(event))
+    changes = diff(before, snapshot(event, _EVENT_FIELDS))
     if changes:
         audit_record(actor=actor, action=AuditAction.UPDATE, obj=event, changes=changes)
     return event

@@ -8,6 +8,7 @@ Django's error reports.
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -16,8 +17,10 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
@@ -33,6 +36,11 @@ from jixiao.evaluations.models import BallotForm, EvaluationEvent, EventGroup, E
 from jixiao.schemes.models import RaterGroup
 
 # --- the public ballot -----------------------------------------------------------------------
+
+# Rendered blank ballots of open events, per process, keyed by (event key, group id); see
+# ballots.ballot_layout for why they cannot go stale.
+_CARDS: dict[tuple[uuid.UUID, int], SafeString] = {}
+_CARDS_MAX = 500
 
 
 def _private(response: HttpResponse) -> HttpResponse:
@@ -127,8 +135,18 @@ def ballot_open(request: HttpRequest) -> HttpResponse:
         row = ballots.code_check(code)
     except ballots.BallotError as error:
         return _problem(request, error)
-    layout = ballots.ballot_layout(row.group_id)
-    context = {"layout": layout, "code": code, "rows": _ballot_rows(layout, {}, set()), "error": ""}
+    layout = ballots.ballot_layout(row.group_id, event_key=row.event.key)
+    cache_key = (row.event.key, row.group_id)
+    cards = _CARDS.get(cache_key)
+    if cards is None:
+        # The blank cards are the same for every rater of the group: render them once.
+        cards = mark_safe(
+            render_to_string("evaluations/_ballot_cards.html", {"rows": _ballot_rows(layout, {}, set())})
+        )
+        if len(_CARDS) >= _CARDS_MAX:
+            _CARDS.clear()
+        _CARDS[cache_key] = cards
+    context = {"layout": layout, "code": code, "cards": cards, "error": ""}
     return _private(render(request, "evaluations/ballot_form.html", context))
 
 
@@ -142,7 +160,7 @@ def ballot_submit(request: HttpRequest) -> HttpResponse:
         ballots.ballot_submit(code=code, data=request.POST.dict())
     except ballots.IncompleteBallot as error:
         row = ballots.code_check(code)
-        layout = ballots.ballot_layout(row.group_id)
+        layout = ballots.ballot_layout(row.group_id, event_key=row.event.key)
         context = {
             "layout": layout,
             "code": code,

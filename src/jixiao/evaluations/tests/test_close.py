@@ -99,3 +99,23 @@ def test_the_tally_digest_is_in_the_audit_log_and_reproducible(world: World) -> 
 def test_closing_with_an_empty_buffer_and_no_ballots_still_freezes_the_event(world: World) -> None:
     event = event_close(actor=world.office, event=world.event)
     assert event.status == EventStatus.CLOSED and not TallyLine.objects.exists()
+
+
+def test_compact_facts_carry_exactly_the_same_ratings_as_one_row_per_answer(world: World) -> None:
+    from collections import Counter
+
+    from jixiao.evaluations.closing import events_close
+
+    codes = issue(world, world.peers, 5)
+    for n, code in enumerate(codes):
+        ballots.ballot_submit(code=code, data=full_ballot(world.peers, choice=str(n % 3), vote="competent"))
+    events_close(actor=world.office, events=[world.event], compact_facts=True)
+    rows = EvaluationScore.objects.filter(source=world.event.source)
+    expanded: Counter[tuple[object, ...]] = Counter()
+    for official, unit, item, score, n in rows.values_list(
+        "official_id", "unit_id", "item", "score", "ballots"
+    ):
+        expanded[(official, unit, item, score)] += n
+    assert rows.count() == 20 * 3  # 20 (ratee, item) pairs × 3 distinct scores
+    assert sum(expanded.values()) == 5 * 20
+    assert expanded[(world.head.pk, None, "de", 95.0)] == 2  # ballots 0 and 3 chose 好

@@ -148,23 +148,21 @@ def test_a_closed_event_cannot_be_edited(office: Client, world: World) -> None:
     assert response.status_code == 302
 
 
-def test_office_edits_a_ballot_form_scale_as_data(office: Client, world: World) -> None:
-    form = BallotForm.objects.get(kind="member")
-    response = office.post(
-        reverse("evaluations:form_edit", args=[form.pk]),
-        {"name": form.name, "kind": "member", "unknown_label": "不了解", "has_vote": "on", "is_active": "on",
-         "scale_text": "优秀=100, 良好=80, 一般=60", "items_text": "de 德\nji 绩 工作实绩"},
-    )  # fmt: skip
-    assert response.status_code == 302
-    form.refresh_from_db()
+def test_office_edits_a_ballot_form_scale_as_data_unless_an_open_event_uses_it(
+    office: Client, world: World
+) -> None:
+    in_use = BallotForm.objects.get(kind="member")
+    post = {"name": "新班子成员测评表", "kind": "member", "unknown_label": "不了解", "has_vote": "on",
+            "is_active": "on", "scale_text": "优秀=100, 良好=80, 一般=60", "items_text": "de 德\nji 绩 工作实绩"}  # fmt: skip
+    refused = office.post(reverse("evaluations:form_edit", args=[in_use.pk]), post)
+    assert refused.status_code == 200 and "不能修改" in refused.content.decode()
+    assert office.post(reverse("evaluations:form_create"), post).status_code == 302
+    form = BallotForm.objects.get(name="新班子成员测评表")
     assert form.scale == [
         {"label": "优秀", "points": 100},
         {"label": "良好", "points": 80},
         {"label": "一般", "points": 60},
     ]
     assert [i.code for i in form.items.all()] == ["de", "ji"]
-    bad = office.post(
-        reverse("evaluations:form_edit", args=[form.pk]),
-        {"name": "x", "kind": "member", "scale_text": "好", "items_text": "de 德"},
-    )
+    bad = office.post(reverse("evaluations:form_edit", args=[form.pk]), {**post, "scale_text": "好"})
     assert bad.status_code == 200 and "评价档次格式" in bad.content.decode()
