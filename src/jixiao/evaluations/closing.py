@@ -83,20 +83,41 @@ def _begin_closing(actor: User | None, ids: list[int]) -> None:
         EvaluationEvent.objects.filter(pk__in=ids).update(status=EventStatus.CLOSING)
 
 
+_AGG = "evaluations_close_agg"
+
+
+def _aggregate_sql(ids: list[int]) -> None:
+    """One pass over the answers: a temporary table of (event, ratee, group, item, points, n).
+
+    Both the tally and the compact facts are read from it, so ten million answers are scanned
+    and joined once (``points`` null = 不了解).
+    """
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL work_mem = '256MB'")
+        cursor.execute(f"DROP TABLE IF EXISTS {_AGG}")
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {_AGG} AS "
+            f"SELECT b.event_id, a.ratee_id, b.group_id, a.item, a.points, COUNT(*) AS n "
+            f"FROM {_t(BallotAnswer)} a JOIN {_t(Ballot)} b ON b.id = a.ballot_id WHERE b.event_id IN {_in(ids)} "
+            f"GROUP BY b.event_id, a.ratee_id, b.group_id, a.item, a.points"
+        )
+
+
 def _tally_sql(ids: list[int]) -> None:
-    answer, ballot = _t(BallotAnswer), _t(Ballot)
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {_t(TallyLine)} (event_id, ratee_id, group_id, item, rated, unknown, mean) "
-            f"SELECT b.event_id, a.ratee_id, b.group_id, a.item, COUNT(a.points), COUNT(*) - COUNT(a.points), "
-            f"AVG(a.points) FROM {answer} a JOIN {ballot} b ON b.id = a.ballot_id WHERE b.event_id IN {_in(ids)} "
-            f"GROUP BY b.event_id, a.ratee_id, b.group_id, a.item"
+            f"SELECT event_id, ratee_id, group_id, item, "
+            f"SUM(CASE WHEN points IS NULL THEN 0 ELSE n END), SUM(CASE WHEN points IS NULL THEN n ELSE 0 END), "
+            f"SUM(points * n) / NULLIF(SUM(CASE WHEN points IS NULL THEN 0 ELSE n END), 0) "
+            f"FROM {_AGG} GROUP BY event_id, ratee_id, group_id, item"
         )
         sums = ", ".join(f"SUM(CASE WHEN v.vote = '{f}' THEN 1 ELSE 0 END)" for f in VOTE_FIELDS)
         cursor.execute(
             f"INSERT INTO {_t(VoteTally)} (event_id, ratee_id, group_id, {', '.join(VOTE_FIELDS)}, unknown) "
             f"SELECT b.event_id, v.ratee_id, b.group_id, {sums}, SUM(CASE WHEN v.vote = '' THEN 1 ELSE 0 END) "
-            f"FROM {_t(BallotVote)} v JOIN {ballot} b ON b.id = v.ballot_id WHERE b.event_id IN {_in(ids)} "
+            f"FROM {_t(BallotVote)} v JOIN {_t(Ballot)} b ON b.id = v.ballot_id WHERE b.event_id IN {_in(ids)} "
             f"GROUP BY b.event_id, v.ratee_id, b.group_id"
         )
 
@@ -112,24 +133,27 @@ def _facts_sql(ids: list[int], *, compact: bool) -> int:
     Rows are sorted by (event, ratee, group, item, score), so the facts table's sequential ids
     say nothing about which answers came from the same ballot or in which order ballots arrived.
     """
-    score, ballots, group_by = "a.points", "1", ""
     if compact:
-        score, ballots = "a.points", "COUNT(*)"
-        group_by = "GROUP BY b.event_id, e.cycle_id, e.id, r.unit_id, r.official_id, a.ratee_id, rg.code, a.item, a.points "
+        source_sql = f"{_AGG} a"
+        ballots = "a.n"
+    else:
+        source_sql = f"{_t(BallotAnswer)} a JOIN {_t(Ballot)} b ON b.id = a.ballot_id"
+        ballots = "1"
+    event_col = "a.event_id" if compact else "b.event_id"
+    group_col = "a.group_id" if compact else "b.group_id"
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute("SET LOCAL work_mem = '256MB'")
         cursor.execute(
             f"INSERT INTO {_t(EvaluationScore)} "
             f"(cycle_id, unit_id, official_id, rater_group, item, score, ballots, source) "
-            f"SELECT e.cycle_id, r.unit_id, r.official_id, rg.code, a.item, {score}, {ballots}, "
+            f"SELECT e.cycle_id, r.unit_id, r.official_id, rg.code, a.item, a.points, {ballots}, "
             f"'evaluation:' || CAST(e.id AS TEXT) "
-            f"FROM {_t(BallotAnswer)} a JOIN {_t(Ballot)} b ON b.id = a.ballot_id "
-            f"JOIN {_t(EvaluationEvent)} e ON e.id = b.event_id "
-            f"JOIN {_t(EventRatee)} r ON r.id = a.ratee_id JOIN {_t(EventGroup)} g ON g.id = b.group_id "
+            f"FROM {source_sql} JOIN {_t(EvaluationEvent)} e ON e.id = {event_col} "
+            f"JOIN {_t(EventRatee)} r ON r.id = a.ratee_id JOIN {_t(EventGroup)} g ON g.id = {group_col} "
             f"JOIN {_t(RaterGroup)} rg ON rg.id = g.rater_group_id "
-            f"WHERE b.event_id IN {_in(ids)} AND a.points IS NOT NULL "
-            f"{group_by}ORDER BY b.event_id, a.ratee_id, rg.code, a.item, a.points"
+            f"WHERE {event_col} IN {_in(ids)} AND a.points IS NOT NULL "
+            f"ORDER BY {event_col}, a.ratee_id, rg.code, a.item, a.points"
         )
         return int(cursor.rowcount)
 
@@ -251,8 +275,11 @@ def events_close(
             raise ValidationError(_("测评活动已经结束，不能重复计票"))
         if PendingBallot.objects.filter(event_id__in=ids).exists():
             raise RuntimeError("the ballot buffer is not empty after the closing flush")
+        _aggregate_sql(ids)
         _tally_sql(ids)
         facts = _facts_sql(ids, compact=compact_facts)
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {_AGG}")
         _votes_to_facts(locked)
         # One transaction id for every code row of these events: the ids of the transactions that
         # used each code (and so the flush batch each ballot went into) are no longer readable.

@@ -10,11 +10,15 @@ from __future__ import annotations
 import random
 from datetime import timedelta
 
+from django.core.management.color import no_style
+from django.db import connection
 from django.utils import timezone
 
+from jixiao.accounts.models import AuditLog
 from jixiao.evaluations import ballots, services
 from jixiao.evaluations.closing import event_close
 from jixiao.evaluations.models import EvaluationEvent, EventGroup, FormKind, Vote
+from jixiao.facts.models import EvaluationScore, VoteCount
 from jixiao.organisation.models import Layer, Official, Unit
 from jixiao.schemes.models import Cycle, RaterGroup
 
@@ -64,12 +68,22 @@ def _answers(layout: ballots.BallotLayout, rng: random.Random, strength: dict[in
     return data
 
 
+def _sequences_past_explicit_ids() -> None:
+    """The demo pipeline writes facts with explicit ids and resets sequences only at its end;
+    closing inserts through the sequences, so move them past the existing rows first."""
+    statements = connection.ops.sequence_reset_sql(no_style(), [EvaluationScore, VoteCount, AuditLog])
+    with connection.cursor() as cursor:
+        for sql in statements:
+            cursor.execute(sql)
+
+
 def demo_closed_event(cycle: Cycle, rng: random.Random) -> EvaluationEvent:
     """Create, fill in (~40 ballots) and close one evaluation event in ``cycle``; return it.
 
     Rates the teams, heads and members of a few units by the cycle's rater groups named in
     DEMO_GROUP_BALLOTS (those that exist). Votes are added to the officials' existing counts.
     """
+    _sequences_past_explicit_ids()
     forms = services.default_forms_ensure()
     units = _units(cycle, rng)
     event = services.event_create(
