@@ -65,8 +65,15 @@ def test_an_unknown_cycle_or_file_is_an_error(world: World, tmp_path: Path) -> N
         call_command("import_facts", str(tmp_path / "missing.xlsx"), cycle=2025, kind="votes")
 
 
-def test_the_console_script_spells_the_command_with_a_dash(world: World, tmp_path: Path) -> None:
+def test_the_console_script_spells_the_command_with_a_dash(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.db import connections
+
     from jixiao.cli import main
+
+    # run_from_argv closes every connection when the command ends, the test's own included.
+    monkeypatch.setattr(connections, "close_all", lambda: None)
 
     path = save(tmp_path, votes_file(["G1", 1, 0, 0, 0]))
     main(["jixiao", "import-facts", "--cycle", "2025", "--kind", "votes", path])
