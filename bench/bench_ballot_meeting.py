@@ -197,10 +197,12 @@ def main() -> None:
         Rater(port).request("GET", "/evaluations/b/")
 
         # Baseline in the same run (the load generator shares the cores): GETs of the tiny start page.
-        base_raters = [Rater(port) for _ in range(args.threads)]
+        base_local = threading.local()
 
-        def start_page(n: int) -> int:
-            return base_raters[n % args.threads].request("GET", "/evaluations/b/")[0]
+        def start_page(_n: int) -> int:
+            if not hasattr(base_local, "rater"):
+                base_local.rater = Rater(port)
+            return int(base_local.rater.request("GET", "/evaluations/b/")[0])
 
         t_base = time.perf_counter()
         with ThreadPoolExecutor(max_workers=args.threads) as pool:
