@@ -350,11 +350,28 @@ def previous_results(cycle: Cycle) -> pl.DataFrame:
     )
 
 
+def _only_assessed(facts: Facts, units: Units, officials: Officials) -> Facts:
+    """Drop facts about entities this cycle does not assess (an inactive unit, a category without a
+    scheme): they cannot change any result, and the engine refuses unknown entities."""
+    known = pl.Series("entity", [*units.id.tolist(), *officials.id.tolist()], dtype=pl.String())
+
+    def keep(frame: pl.DataFrame) -> pl.DataFrame:
+        return frame.filter(pl.col("entity").is_in(known.implode())) if frame.height else frame
+
+    return Facts(
+        indicator_results=keep(facts.indicator_results),
+        ratings=keep(facts.ratings),
+        votes=keep(facts.votes),
+        adjustments=keep(facts.adjustments),
+        previous=keep(facts.previous),
+    )
+
+
 def load_cycle_input(cycle: Cycle) -> tuple[dict[str, Any], Units, Officials, Facts]:
     """Return the scheme dict, the entities and the facts of ``cycle``."""
     scheme = scheme_dict(cycle)
     units, officials = load_entities(cycle, scheme)
-    facts = load_facts(cycle, previous_results(cycle))
+    facts = _only_assessed(load_facts(cycle, previous_results(cycle)), units, officials)
     return scheme, units, officials, facts
 
 

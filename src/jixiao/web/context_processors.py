@@ -21,6 +21,7 @@ _NAV: list[tuple[str, Any, bool]] = [
     ("facts:indicator_list", _("指标录入"), False),
     ("facts:adjustment_list", _("加减分"), False),
     ("results:ranking", _("考核结果"), False),
+    ("evaluations:event_list", _("民主测评"), True),
     ("surveys:survey_list", _("群众评价"), False),
     ("accounts:audit_log", _("审计日志"), True),
 ]

@@ -158,3 +158,12 @@ def test_results_export_is_a_real_workbook_and_is_audited(cycle_with_facts: dict
     rows = load_workbook(io.BytesIO(response.content)).get_sheet_by_index(0).to_python()
     assert len(rows) == 1 + 23
     assert AuditLog.objects.filter(action=AuditAction.EXPORT, object_type="results.scoringrun").exists()
+
+
+def test_facts_about_a_unit_that_is_not_assessed_are_ignored(cycle_with_facts: dict) -> None:
+    cycle = cycle_with_facts["cycle"]
+    outsider = UnitFactory(is_active=False, category=cycle_with_facts["units"][0].category)
+    EvaluationScore.objects.create(cycle=cycle, unit=outsider, rater_group="public", item="overall", score=10)
+    run = run_compute(cycle=cycle, actor=None)
+    assert not EntityResult.objects.filter(run=run, unit=outsider).exists()
+    assert run.entity_count == 23
