@@ -11,7 +11,9 @@ does not count here), then for the latest cycle measures and prints:
 - ``results.services.run_compute`` piece by piece (bundle lists, digests, explanations, row
   building, the ``EntityResult`` bulk insert) and end to end — at province scale the per-entity
   explanations are timed on a sample and extrapolated unless ``--full-explanations``;
-- peak RSS (``resource.getrusage``) after the engine and at the end;
+- peak RSS (``resource.getrusage``) after the engine and after the pieces; ``run_compute`` end to
+  end runs in a child process with its own peak RSS, its address space capped (``--end-to-end-memory``,
+  default 12 GiB) so that a province run fails with MemoryError instead of waking the OOM killer;
 - the plain-Python reference (``jixiao.scoring.reference.reference_compute``) on a 1% slice of the
   units (with their officials and facts), scaled to the full rows, as a ratio to the engine.
 
@@ -88,7 +90,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--keep", action="store_true", help="keep the database (and reuse it next time)")
     parser.add_argument("--reuse", action="store_true", help="use the database as it is (no generation)")
-    parser.add_argument("--full-explanations", action="store_true", help="time run_compute as it is")
+    parser.add_argument("--full-explanations", action="store_true", help="explain every entity")
+    parser.add_argument("--no-end-to-end", action="store_true", help="skip run_compute end to end")
+    parser.add_argument(
+        "--end-to-end-memory", type=int, default=12, help="GiB of address space for run_compute (default 12)"
+    )
     args = parser.parse_args(argv)
 
     env = {**os.environ, "DATABASE_URL": args.database, "DJANGO_SETTINGS_MODULE": "jixiao.config.settings"}
@@ -163,8 +169,10 @@ def _measure(args: argparse.Namespace) -> None:
     )
 
     print("run_compute, piece by piece (results/services.py):")
-    _run_compute_pieces(cycle, args.full_explanations)
-    print(f"peak RSS: {_rss_gib():.2f} GiB")
+    complete = _run_compute_pieces(cycle, args.full_explanations)
+    print(f"peak RSS of the measurements above: {_rss_gib():.2f} GiB")
+    if complete and not args.no_end_to_end:
+        _end_to_end(args.end_to_end_memory)
 
 
 def _slice(inp: Any, every: int) -> Any:
@@ -192,7 +200,7 @@ def _slice(inp: Any, every: int) -> Any:
     return CycleInput(inp.scheme, units, officials, facts)
 
 
-def _run_compute_pieces(cycle: Any, full_explanations: bool) -> None:
+def _run_compute_pieces(cycle: Any, full_explanations: bool) -> bool:
     from django.db import transaction
 
     from jixiao.results import services
@@ -251,8 +259,32 @@ def _run_compute_pieces(cycle: Any, full_explanations: bool) -> None:
         transaction.set_rollback(True)
     pieces = t_bundle + t_load + t_engine + t_dict + t_explain + t_in_digest + t_out_digest + t_rows + t_write
     print(f"  = run_compute estimated from the pieces       {pieces:8.2f} s")
-    if len(expl) == len(entities):
-        _timed("run_compute end to end", lambda: services.run_compute(cycle=cycle, actor=None))
+    return len(expl) == len(entities)
+
+
+E2E = """
+import resource, sys, time
+resource.setrlimit(resource.RLIMIT_AS, (int(sys.argv[1]) << 30, int(sys.argv[1]) << 30))
+import django
+django.setup()
+from jixiao.results.services import run_compute
+from jixiao.schemes.models import Cycle
+started = time.perf_counter()
+try:
+    run = run_compute(cycle=Cycle.objects.order_by("-year").first(), actor=None, note="bench")
+    outcome = f"{run.entity_count:,} entities"
+except MemoryError:
+    outcome = f"MemoryError at the {sys.argv[1]} GiB address-space limit"
+seconds = time.perf_counter() - started
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024
+print(f"  {'run_compute end to end (subprocess)':44} {seconds:8.2f} s; {outcome}; peak RSS {peak:.2f} GiB")
+"""
+
+
+def _end_to_end(memory_gib: int) -> None:
+    """run_compute in a child process, capped in address space so that it cannot take the machine."""
+    env = {**os.environ}
+    subprocess.run([sys.executable, "-c", E2E, str(memory_gib)], env=env, check=False)
 
 
 if __name__ == "__main__":
