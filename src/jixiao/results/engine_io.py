@@ -190,9 +190,11 @@ def scheme_dict(cycle: Cycle) -> dict[str, Any]:
                 else [],
                 "grading": _grading_dict(policies.get(subject)),
             }
+            # Officials' categories have their own components, so their tie-break is separate.
+            prefix = "" if subject == Subject.TEAM else "official_"
             for key in ("missing_indicator", "tie_break"):
-                if key in options:
-                    category[key] = options[key]
+                if prefix + key in options:
+                    category[key] = options[prefix + key]
             adjustments = options.get("adjustments" if subject == Subject.TEAM else "official_adjustments")
             if adjustments:
                 category["adjustments"] = adjustments

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from jixiao.schemes.models import WEIGHT_TOTAL, Component, IndicatorNode, Scheme
+from jixiao.organisation.models import Layer
+from jixiao.schemes.models import WEIGHT_TOTAL, Component, IndicatorNode, Scheme, Subject
 
 
 @dataclass
@@ -63,13 +64,19 @@ def indicator_forest(*, scheme: Scheme) -> list[ComponentTree]:
 
 
 def weight_problems(*, scheme: Scheme) -> list[WeightProblem]:
-    """Return every level whose weights do not sum to 100: components, sub-components,
+    """Return every level whose weights do not sum to 100: the team's components, the officials'
+    components for each layer (a component's layer weight, else its weight), sub-components,
     each component's level-1 indicators, and each node's children."""
     problems: list[WeightProblem] = []
     comps = list(scheme.components.all())
-    top = [c for c in comps if c.parent_id is None]
+    top = [c for c in comps if c.parent_id is None and c.subject == Subject.TEAM]
     if top and sum((c.weight for c in top), Decimal("0")) != WEIGHT_TOTAL:
         problems.append(WeightProblem(str(scheme), sum((c.weight for c in top), Decimal("0"))))
+    officials = [c for c in comps if c.parent_id is None and c.subject == Subject.OFFICIAL]
+    for layer, label in Layer.choices if officials else []:
+        total = sum((Decimal(str(c.layer_weights.get(layer, c.weight))) for c in officials), Decimal("0"))
+        if total != WEIGHT_TOTAL:
+            problems.append(WeightProblem(f"{scheme} · {label}", total))
     for parent in comps:
         kids = [c for c in comps if c.parent_id == parent.pk]
         if kids and sum((c.weight for c in kids), Decimal("0")) != WEIGHT_TOTAL:

@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from jixiao.schemes.models import Component, Subject
+from jixiao.schemes.selectors import weight_problems
+from jixiao.schemes.tests.factories import SchemeFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_team_and_official_components_are_checked_separately_and_officials_per_layer() -> None:
+    scheme = SchemeFactory()
+    Component.objects.create(scheme=scheme, code="annual", name="年度实绩", weight=Decimal("100"))
+    Component.objects.create(
+        scheme=scheme, code="duty", name="履职", weight=Decimal("50"), subject=Subject.OFFICIAL,
+        layer_weights={"head": 70},
+    )  # fmt: skip
+    Component.objects.create(
+        scheme=scheme, code="quality", name="德能勤绩廉", weight=Decimal("50"), subject=Subject.OFFICIAL,
+        layer_weights={"head": 30},
+    )  # fmt: skip
+    assert weight_problems(scheme=scheme) == []
+
+
+def test_an_official_layer_whose_weights_miss_100_is_reported() -> None:
+    scheme = SchemeFactory()
+    Component.objects.create(
+        scheme=scheme, code="duty", name="履职", weight=Decimal("50"), subject=Subject.OFFICIAL,
+        layer_weights={"head": 60},
+    )  # fmt: skip
+    Component.objects.create(
+        scheme=scheme, code="quality", name="德", weight=Decimal("50"), subject=Subject.OFFICIAL
+    )
+    problems = weight_problems(scheme=scheme)
+    assert [p.total for p in problems] == [Decimal("110")]
+    assert "班子正职" in problems[0].where
