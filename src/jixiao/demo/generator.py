@@ -16,7 +16,7 @@ from django.core.management import call_command
 from django.core.management.color import no_style
 from django.db import connections, models, transaction
 
-from jixiao.demo import accounts, facts, library, registry, schemes
+from jixiao.demo import accounts, facts, library, opinion, registry, schemes
 from jixiao.demo.pipeline import SCALES, Context, Step
 from jixiao.organisation.models import Region, Unit, UnitCategory
 from jixiao.schemes.models import Cycle, LibraryEntry
@@ -29,6 +29,8 @@ STEPS: list[Step] = [
     Step("schemes", schemes.run, "周期、方案、构成、等次政策、四级指标"),
     Step("accounts", accounts.run, "演示账号"),
     Step("facts", facts.run, "指标完成情况、测评得分、测评票数、加减分与否决（两个年度）"),
+    Step("evaluations", opinion.run_evaluations, "已结束的民主测评（匿名测评票）"),
+    Step("surveys", opinion.run_surveys, "群众满意度调查与随时评（一年的回答）"),
 ]
 
 
