@@ -32,6 +32,7 @@ from jixiao.schemes.models import (
     Scheme,
     Subject,
 )
+from jixiao.scoring.bundle import cycle_input as _cycle_input
 from jixiao.scoring.types import (
     ADJUSTMENT_COLUMNS,
     INDICATOR_RESULT_COLUMNS,
@@ -377,4 +378,10 @@ def load_cycle_input(cycle: Cycle) -> tuple[dict[str, Any], Units, Officials, Fa
     return scheme, units, officials, facts
 
 
-__all__ = ["CycleInput", "load_cycle_input", "parse_key", "scheme_dict"]
+def cycle_input(scheme: dict[str, Any], units: Units, officials: Officials, facts: Facts) -> CycleInput:
+    """Return the engine input (``parse_scheme`` + facts in their full declared dtypes), exactly
+    what ``load_bundle`` gives for the exported bundle of the same cycle."""
+    return _cycle_input(scheme, units, officials, facts)
+
+
+__all__ = ["CycleInput", "cycle_input", "load_cycle_input", "parse_key", "scheme_dict"]

@@ -11,9 +11,11 @@ Format (docs/bundle.schema.json is the JSON Schema)::
                "adjustments": {...}, "previous": {...}}}
 
 Tables are columnar (one list per column, equal lengths) so that ten million ratings stay compact.
-``canonical_json`` (sorted keys, no spaces, UTF-8, no NaN) and ``digest`` (SHA-256 of it) make a
-bundle and a results dict tamper-evident; ``results_to_dict`` is deterministic, so the same bundle
-always gives byte-identical results JSON and digest.
+``canonical_json`` (sorted keys, no spaces, UTF-8, no NaN) and ``digest`` (SHA-256 of it) serve
+small dicts; a run's ``bundle_digest`` and ``results_digest`` are the columnar digests of
+``digests.py`` over the typed input and results, so the database path (frames, no JSON) and an
+exported bundle give the same digests. ``results_to_dict`` is deterministic, so the same bundle
+always gives byte-identical results JSON.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from jixiao.scoring.digests import DIGEST_SCHEME, canonical_facts, input_digest, results_digest
 from jixiao.scoring.engine import compute
 from jixiao.scoring.errors import BundleError, ScoringError
 from jixiao.scoring.explain import explain_all_with, finite, gc_paused
@@ -48,6 +51,7 @@ from jixiao.scoring.types import (
 FORMAT = "jixiao.cycle-bundle"
 RESULTS_FORMAT = "jixiao.cycle-results"
 VERSION = 1
+RESULTS_VERSION = 2  # 2: bundle_digest / results_digest are columnar (digests.py), named by "digest"
 FACT_TABLES: dict[str, dict[str, pl.DataType]] = {
     "indicator_results": INDICATOR_RESULT_COLUMNS, "ratings": RATING_COLUMNS, "votes": VOTE_COLUMNS,
     "adjustments": ADJUSTMENT_COLUMNS, "previous": PREVIOUS_COLUMNS,
@@ -105,14 +109,25 @@ def load_bundle(bundle: Mapping[str, Any]) -> CycleInput:
                 "votes": ("entity", "label", "count"), "adjustments": ("entity", "kind"), "previous": ("entity",)}  # fmt: skip
     tables = {name: _table(f"facts.{name}", facts_raw.get(name), cols, required[name])
               for name, cols in FACT_TABLES.items()}  # fmt: skip
-    return CycleInput(
-        scheme=scheme,
-        units=Units(_strings("units", units, "id"), _strings("units", units, "category")),
-        officials=Officials(
-            *(_strings("officials", officials, c) for c in ("id", "unit", "layer", "category"))
-        ),
-        facts=Facts(**tables),
+    return cycle_input(
+        scheme,
+        Units(_strings("units", units, "id"), _strings("units", units, "category")),
+        Officials(*(_strings("officials", officials, c) for c in ("id", "unit", "layer", "category"))),
+        Facts(**tables),
     )
+
+
+def cycle_input(
+    scheme: Scheme | Mapping[str, Any], units: Units, officials: Officials, facts: Facts
+) -> CycleInput:
+    """Return the engine input from a scheme (parsed or its dict), entities and fact frames.
+
+    Every fact table is brought to its full declared columns and dtypes with canonical floats
+    (``digests.full_frame``: NaN/±inf → null, -0.0 → 0.0), so that frames read from the database
+    and frames loaded from an exported bundle are identical, column for column.
+    """
+    parsed = scheme if isinstance(scheme, Scheme) else parse_scheme(scheme)
+    return CycleInput(scheme=parsed, units=units, officials=officials, facts=canonical_facts(facts))
 
 
 _PLAIN = frozenset({str, int, bool, type(None)})  # JSON scalars that never need cleaning
@@ -197,7 +212,7 @@ def _columns(frame: pl.DataFrame) -> dict[str, list[Any]]:
 def results_to_dict(results: Results, scheme: Scheme, explanations: bool = True) -> dict[str, Any]:
     """Return the results as a JSON-able dict (columnar tables, optional per-entity explanations)."""
     out: dict[str, Any] = {
-        "format": RESULTS_FORMAT, "version": VERSION, "engine_version": results.engine_version,
+        "format": RESULTS_FORMAT, "version": RESULTS_VERSION, "engine_version": results.engine_version,
         "score_decimals": results.score_decimals,
         "entities": _columns(results.entities), "components": _columns(results.components),
         "indicators": _columns(results.indicators), "raters": _columns(results.raters),
@@ -227,23 +242,36 @@ def digest(value: Any) -> str:
     return hashlib.sha256(canonical_json(value)).hexdigest()
 
 
+def bundle_digest(bundle: Mapping[str, Any]) -> str:
+    """Return the input digest of a bundle dict (``digests.input_digest`` of ``load_bundle``)."""
+    cycle = bundle.get("cycle") or {}
+    if not isinstance(cycle, Mapping):
+        raise BundleError("cycle", "must be an object")
+    return input_digest(load_bundle(bundle), bundle.get("scheme", {}), cycle)
+
+
 def compute_bundle(bundle: Mapping[str, Any], explanations: bool = True) -> dict[str, Any]:
-    """Load, compute and serialise: bundle dict → results dict (with the digests of both)."""
+    """Load, compute and serialise: bundle dict → results dict (with the digests of both).
+
+    ``bundle_digest`` is ``digests.input_digest`` of the loaded input (with the bundle's scheme
+    dict and ``cycle`` metadata), ``results_digest`` is ``digests.results_digest``; ``digest``
+    names the scheme (``DIGEST_SCHEME``).
+    """
     with gc_paused():
         inp = load_bundle(bundle)
+        cycle = bundle.get("cycle") or {}
+        if not isinstance(cycle, Mapping):
+            raise BundleError("cycle", "must be an object")
         results = compute(inp)
         out = results_to_dict(results, inp.scheme, explanations)
-        out["bundle_digest"] = digest(bundle)
-        body = _clean({k: v for k, v in out.items() if k not in ("bundle_digest", "explanations")})
-        if explanations:
-            # Built clean by results_to_dict (tests hold _clean(explanations) is explanations):
-            # skip the walk over its millions of rows.
-            body["explanations"] = out["explanations"]
-        out["results_digest"] = hashlib.sha256(_dumps(body)).hexdigest()
+        out["bundle_digest"] = input_digest(inp, bundle.get("scheme", {}), cycle)
+        out["results_digest"] = results_digest(results)
+        out["digest"] = DIGEST_SCHEME
     return out
 
 
 __all__ = [
-    "FORMAT", "VERSION", "BundleError", "ScoringError", "canonical_json", "compute_bundle", "digest",
-    "load_bundle", "results_to_dict",
+    "FORMAT", "RESULTS_VERSION", "VERSION", "BundleError", "ScoringError", "bundle_digest", "canonical_json",
+    "compute_bundle",
+    "cycle_input", "digest", "input_digest", "load_bundle", "results_digest", "results_to_dict",
 ]  # fmt: skip

@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from jixiao.accounts.audit import audit_record
 from jixiao.accounts.models import AuditAction
-from jixiao.scoring.bundle import canonical_json, digest
+from jixiao.scoring.bundle import bundle_digest, canonical_json
 
 
 class Command(BaseCommand):
@@ -34,4 +34,5 @@ class Command(BaseCommand):
             obj=cycle,
             changes={"format": "cycle-bundle", "file": str(options["out"])},
         )
-        self.stdout.write(f"bundle_digest {digest(bundle)} → {options['out']}")
+        # The run's input digest: columnar over the typed input (docs/scoring.md, "Digests").
+        self.stdout.write(f"bundle_digest {bundle_digest(bundle)} → {options['out']}")

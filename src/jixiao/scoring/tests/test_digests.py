@@ -1,0 +1,225 @@
+"""Columnar digests of the typed input and results (digests.py, docs/scoring.md "Digests")."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import struct
+from typing import Any
+
+import polars as pl
+import pytest
+
+from jixiao.scoring.bundle import (
+    bundle_digest,
+    canonical_json,
+    compute_bundle,
+    cycle_input,
+    load_bundle,
+    results_to_dict,
+)
+from jixiao.scoring.digests import DIGEST_SCHEME, input_digest, results_digest
+from jixiao.scoring.engine import compute
+from jixiao.scoring.tests.test_bundle import _bundle
+from jixiao.scoring.types import Facts
+
+
+def _rich() -> dict[str, Any]:
+    bundle = _bundle()
+    facts = bundle["facts"]
+    facts["ratings"] = {
+        "entity": ["O1", "O1", "O1", "O1", "O1"],
+        "group": ["org", "peer", "org", "peer", "org"],
+        "item": ["de", "de", "de", "de", "de"],
+        "score": [95.0, 85.0, 90.5, 85.0, -0.0],
+    }
+    facts["indicator_results"]["label"] = [None, "好"]
+    facts["indicator_results"]["target"] = [100.0, None]
+    facts["votes"] = {"entity": ["O1", "O1"], "label": ["优秀", "称职"], "count": [3, 2]}
+    return bundle
+
+
+def _digest(bundle: dict[str, Any]) -> str:
+    return bundle_digest(bundle)
+
+
+def _shuffled(bundle: dict[str, Any], order: list[int], table: str) -> dict[str, Any]:
+    out = copy.deepcopy(bundle)
+    cols = out["facts"][table]
+    out["facts"][table] = {c: [v[i] for i in order] for c, v in cols.items()}
+    return out
+
+
+def test_input_digest_is_stable_under_row_shuffles_of_every_table() -> None:
+    bundle = _rich()
+    base = _digest(bundle)
+    assert _digest(_shuffled(bundle, [3, 0, 4, 2, 1], "ratings")) == base
+    assert _digest(_shuffled(bundle, [1, 0], "indicator_results")) == base
+    assert _digest(_shuffled(bundle, [1, 0], "votes")) == base
+    units = copy.deepcopy(bundle)
+    units["units"] = {c: v[::-1] for c, v in units["units"].items()}
+    assert _digest(units) == base
+    # And so are the results: the engine does not depend on row order either.
+    a, b = compute_bundle(bundle, False), compute_bundle(_shuffled(bundle, [4, 3, 2, 1, 0], "ratings"), False)
+    assert (a["bundle_digest"], a["results_digest"]) == (b["bundle_digest"], b["results_digest"])
+    assert a["digest"] == DIGEST_SCHEME
+
+
+@pytest.mark.parametrize(
+    ("where", "change"),
+    [
+        ("score", lambda b: b["facts"]["ratings"]["score"].__setitem__(0, 95.00000000000001)),
+        ("item", lambda b: b["facts"]["ratings"]["item"].__setitem__(1, "neng")),
+        ("label null → text", lambda b: b["facts"]["indicator_results"]["label"].__setitem__(0, "")),
+        ("target null → 0", lambda b: b["facts"]["indicator_results"]["target"].__setitem__(1, 0.0)),
+        ("count", lambda b: b["facts"]["votes"]["count"].__setitem__(1, 1)),
+        ("a row more", lambda b: [v.append(v[0]) for v in b["facts"]["votes"].values()]),
+        ("official layer", lambda b: b["officials"]["layer"].__setitem__(0, "member")),
+        ("scheme", lambda b: b["scheme"].__setitem__("score_decimals", 3)),
+        ("cycle metadata", lambda b: b["cycle"].__setitem__("name", "2025年度考核（复核）")),
+        ("string boundary", lambda b: b["facts"]["adjustments"].update(source=["督"], reason=["查逾期"])),
+    ],
+)
+def test_input_digest_changes_when_any_value_changes(where: str, change: Any) -> None:
+    bundle = _rich()
+    changed = copy.deepcopy(bundle)
+    change(changed)
+    assert _digest(changed) != _digest(bundle), where
+
+
+def test_json_round_trip_gives_the_same_input_and_results_digests() -> None:
+    bundle = _rich()
+    again = json.loads(canonical_json(bundle))
+    assert bundle_digest(again) == bundle_digest(bundle)
+    out = compute_bundle(bundle)
+    back = compute_bundle(json.loads(canonical_json(bundle)))
+    assert (back["bundle_digest"], back["results_digest"]) == (out["bundle_digest"], out["results_digest"])
+    assert canonical_json(back) == canonical_json(out)
+
+
+def test_frames_from_another_source_digest_like_the_loaded_bundle() -> None:
+    """The database path: frames with other dtypes, row order and missing columns, same values."""
+    bundle = _rich()
+    loaded = load_bundle(bundle)
+    f = loaded.facts
+    facts = Facts(
+        indicator_results=f.indicator_results.reverse(),
+        ratings=f.ratings.with_columns(pl.col("entity").cast(pl.Categorical)).sample(
+            fraction=1.0, shuffle=True, seed=1
+        ),
+        votes=f.votes.with_columns(pl.col("count").cast(pl.Int32)),
+        adjustments=f.adjustments.select("entity", "kind", "points", "source", "reason"),
+        previous=pl.DataFrame(),
+    )
+    other = cycle_input(bundle["scheme"], loaded.units, loaded.officials, facts)
+    assert other.facts.ratings.schema == loaded.facts.ratings.schema
+    assert input_digest(other, bundle["scheme"], bundle["cycle"]) == bundle_digest(bundle)
+    assert results_digest(compute(other)) == results_digest(compute(loaded))
+
+
+def test_nan_and_inf_are_null_and_negative_zero_is_zero() -> None:
+    """JSON cannot carry NaN or ±inf (canonical JSON writes null) and the engine reads a null float
+    as missing, so NaN, ±inf and null are one value to the digest; -0.0 sorts equal to 0.0 and is
+    hashed as 0.0, so that row order cannot matter."""
+    bundle = _rich()
+    base = _digest(bundle)
+    for bad in (float("nan"), float("inf"), float("-inf")):
+        odd = copy.deepcopy(bundle)
+        odd["facts"]["indicator_results"]["target"][1] = bad
+        assert _digest(odd) == base
+        assert json.loads(canonical_json(odd))["facts"]["indicator_results"]["target"][1] is None
+    zero = copy.deepcopy(bundle)
+    zero["facts"]["ratings"]["score"][4] = 0.0
+    assert _digest(zero) == base
+    nan_score = copy.deepcopy(bundle)
+    nan_score["facts"]["ratings"]["score"][4] = None
+    assert _digest(nan_score) != base  # null is not 0.0: the validity bytes differ
+    loaded = load_bundle(bundle)
+    assert loaded.facts.ratings["score"].to_list()[-1] == 0.0
+    assert str(loaded.facts.ratings["score"].to_list()[-1]) == "0.0"
+
+
+def test_results_digest_covers_frames_and_decisions_not_explanations() -> None:
+    bundle = _rich()
+    inp = load_bundle(bundle)
+    results = compute(inp)
+    base = results_digest(results)
+    totals = results.entities.with_columns(pl.col("total") + 0.01)
+    assert results_digest(type(results)(**{**results.__dict__, "entities": totals})) != base
+    decided = {**results.decisions, "U1": {"x": 1}}
+    assert results_digest(type(results)(**{**results.__dict__, "decisions": decided})) != base
+    # The digest is of the results, whatever is added to their JSON for people.
+    assert results_to_dict(results, inp.scheme, True)["explanations"]
+    assert results_digest(compute(inp)) == base
+
+
+def test_the_documented_byte_stream_for_a_tiny_input() -> None:
+    """Reimplements docs/scoring.md "Digests" for a bundle with one unit and one rating."""
+    from jixiao.scoring.tests.examples import county_category, official_category, scheme_dict
+
+    scheme = scheme_dict(county_category(), official_category())
+    bundle = {
+        "format": "jixiao.cycle-bundle", "version": 1, "cycle": {"year": 2025}, "scheme": scheme,
+        "units": {"id": ["U1"], "category": ["county"]},
+        "officials": {"id": [], "unit": [], "layer": [], "category": []},
+        "facts": {"votes": {"entity": ["U1"], "label": ["优秀"], "count": [2]}},
+    }  # fmt: skip
+    sha = hashlib.sha256()
+
+    def u64(n: int) -> None:
+        sha.update(struct.pack("<Q", n))
+
+    def blob(data: bytes) -> None:
+        u64(len(data))
+        sha.update(data)
+
+    def column(name: str, tag: str, valid: list[int], values: bytes | list[str | None]) -> None:
+        blob(name.encode())
+        blob(tag.encode())
+        blob(bytes(valid))
+        if tag == "str":
+            assert isinstance(values, list)
+            blob(b"".join(struct.pack("<Q", len((v or "").encode())) for v in values))
+            blob("".join(v or "" for v in values).encode())
+        else:
+            assert isinstance(values, bytes)
+            blob(values)
+
+    def table(name: str, columns: list[tuple[str, str]], rows: int) -> None:
+        blob(name.encode())
+        u64(len(columns))
+        u64(rows)
+
+    blob(b"jixiao.cycle-input")
+    blob(DIGEST_SCHEME.encode())
+    blob(canonical_json({"cycle": {"year": 2025}, "scheme": scheme}))
+    table("units", [("id", "str"), ("category", "str")], 1)
+    column("id", "str", [1], ["U1"])
+    column("category", "str", [1], ["county"])
+    table("officials", [("id", "str")] * 4, 0)
+    for name in ("id", "unit", "layer", "category"):
+        column(name, "str", [], [])
+    empty = {
+        "indicator_results": [("entity", "str"), ("indicator", "str"), ("value", "f64"), ("label", "str"),
+                              ("target", "f64"), ("last_year", "f64")],
+        "ratings": [("entity", "str"), ("group", "str"), ("item", "str"), ("score", "f64")],
+    }  # fmt: skip
+    for name, cols in empty.items():
+        table(name, cols, 0)
+        for col, tag in cols:
+            column(col, tag, [], [] if tag == "str" else b"")
+    table("votes", [("entity", "str"), ("label", "str"), ("count", "i64")], 1)
+    column("entity", "str", [1], ["U1"])
+    column("label", "str", [1], ["优秀"])
+    column("count", "i64", [1], struct.pack("<q", 2))
+    later = {
+        "adjustments": [("entity", "str"), ("kind", "str"), ("points", "f64"), ("level", "str"),
+                        ("indicator", "str"), ("source", "str"), ("reason", "str")],
+        "previous": [("entity", "str"), ("rank", "i64"), ("category_size", "i64"), ("grade", "str")],
+    }  # fmt: skip
+    for name, cols in later.items():
+        table(name, cols, 0)
+        for col, tag in cols:
+            column(col, tag, [], [] if tag == "str" else b"")
+    assert bundle_digest(bundle) == sha.hexdigest()
