@@ -8,9 +8,9 @@ does not count here), then for the latest cycle measures and prints:
 
 - input extraction: ``engine_io.scheme_dict`` / ``load_entities`` / ``load_facts`` (COPY → Polars);
 - the engine: ``jixiao.scoring.engine.compute`` on the ``CycleInput`` (best of ``--repeat``);
-- ``results.services.run_compute`` piece by piece (bundle lists, digests, explanations, row
-  building, the ``EntityResult`` bulk insert) and end to end — at province scale the per-entity
-  explanations are timed on a sample and extrapolated unless ``--full-explanations``;
+- ``results.services.run_compute`` piece by piece (extraction, ``cycle_input``, the engine, the
+  columnar input and results digests, the chunked explanations, the ``EntityResult`` write — COPY
+  on PostgreSQL — rolled back) and end to end;
 - peak RSS (``resource.getrusage``) after the engine and after the pieces; ``run_compute`` end to
   end runs in a child process with its own peak RSS, its address space capped (``--end-to-end-memory``,
   default 12 GiB) so that a province run fails with MemoryError instead of waking the OOM killer;
@@ -90,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--keep", action="store_true", help="keep the database (and reuse it next time)")
     parser.add_argument("--reuse", action="store_true", help="use the database as it is (no generation)")
-    parser.add_argument("--full-explanations", action="store_true", help="explain every entity")
+    parser.add_argument("--full-explanations", action="store_true", help="(kept for scripts; always on)")
     parser.add_argument("--no-end-to-end", action="store_true", help="skip run_compute end to end")
     parser.add_argument(
         "--end-to-end-memory", type=int, default=12, help="GiB of address space for run_compute (default 12)"
@@ -201,65 +201,45 @@ def _slice(inp: Any, every: int) -> Any:
 
 
 def _run_compute_pieces(cycle: Any, full_explanations: bool) -> bool:
+    """Time ``run_compute``'s steps one by one (the write is rolled back)."""
     from django.db import transaction
 
-    from jixiao.results import services
-    from jixiao.results.models import EntityResult, ScoringRun
-    from jixiao.scoring.bundle import digest, load_bundle, results_to_dict
+    from jixiao.results import engine_io, services
+    from jixiao.results.models import ScoringRun
+    from jixiao.scoring.digests import input_digest, results_digest
     from jixiao.scoring.engine import compute
-    from jixiao.scoring.explain import explain
 
-    bundle, t_bundle = _timed("cycle_bundle (frames → Python lists)", lambda: services.cycle_bundle(cycle))
-    inp, t_load = _timed("load_bundle (lists → frames)", lambda: load_bundle(bundle))
+    del full_explanations  # every entity is explained: the chunked path is linear
+    loaded, t_load = _timed(
+        "extraction: load_cycle_input (COPY → Polars)", lambda: engine_io.load_cycle_input(cycle)
+    )
+    scheme_raw = loaded[0]
+    inp, t_input = _timed("cycle_input (parse_scheme, full dtypes)", lambda: engine_io.cycle_input(*loaded))
+    loaded = ()  # the facts now live in inp only
     res, t_engine = _timed("compute", lambda: compute(inp))
-    scheme = inp.scheme
-    out, t_dict = _timed("results_to_dict (no explanations)", lambda: results_to_dict(res, scheme, False))
-    entities: list[str] = out["entities"]["entity"]
-    from jixiao.scoring import explain as explain_module
+    meta = services.cycle_meta(cycle)
+    _, t_in = _timed("input_digest (columnar, sorted tables)", lambda: input_digest(inp, scheme_raw, meta))
+    _, t_out = _timed("results_digest (columnar)", lambda: results_digest(res))
+    names = services._indicator_names(scheme_raw)
 
-    expl: dict[str, Any] | None = None
-    t_explain = 0.0
-    if full_explanations or hasattr(explain_module, "explain_all_with"):
-        # A vectorised explanation path exists (or every entity was asked for): time it whole.
-        try:
-            with_expl, t_both = _timed(
-                "results_to_dict (with explanations)", lambda: results_to_dict(res, scheme, True)
-            )
-            expl, t_explain = with_expl["explanations"], max(t_both - t_dict, 0.0)
-            print(f"  {'  → explanations alone':44} {t_explain:8.2f} s")
-        except Exception as exc:  # a work-in-progress explanation path must not stop the benchmark
-            print(f"  explanations with results_to_dict failed: {exc!r}; sampling instead")
-    if expl is None:
-        sample = entities[:: max(len(entities) // EXPLAIN_SAMPLE, 1)]
-        expl, t_sample = _timed(
-            f"explanations ({len(sample)} sampled)", lambda: {e: explain(res, scheme, e) for e in sample}
-        )
-        t_explain = t_sample * len(entities) / max(len(sample), 1)
-        print(f"  {'  → extrapolated to every entity':44} {t_explain:8.2f} s")
-    out["explanations"] = expl
-    _, t_in_digest = _timed("digest(bundle) (canonical JSON, SHA-256)", lambda: digest(bundle))
-    _, t_out_digest = _timed("digest(results)", lambda: digest(out))
-    names = services._indicator_names(bundle)
+    def explain_only() -> int:
+        return sum(len(rows) for rows in services.entity_rows(res, inp.scheme, names))
+
+    n, t_explain = _timed("explanations (entity_rows, chunked)", explain_only)
+    print(f"  {'  peak RSS so far':44} {_rss_gib():8.2f} GiB")
     with transaction.atomic():
         run = ScoringRun.objects.create(cycle=cycle, number=10_000, engine_version="bench", note="bench")
-        rows, t_rows = _timed(
-            "EntityResult rows (_result_rows)", lambda: services._result_rows(run, out, names)
-        )
-        if len(expl) < len(entities):
-            # Rows of unsampled entities lack their explanation JSON: give them a sampled one, so
-            # the insert writes as many bytes as the real run would.
-            filler = next(iter(expl.values()))
-            for row in rows:
-                if not row.explanation:
-                    row.explanation = filler
-        _, t_write = _timed(
-            "EntityResult bulk_create",
-            lambda: EntityResult.objects.bulk_create(rows, batch_size=services.WRITE_BATCH),
+        written, t_both = _timed(
+            "explanations + write (COPY / bulk_create)",
+            lambda: services.write_rows(run, services.entity_rows(res, inp.scheme, names)),
         )
         transaction.set_rollback(True)
-    pieces = t_bundle + t_load + t_engine + t_dict + t_explain + t_in_digest + t_out_digest + t_rows + t_write
-    print(f"  = run_compute estimated from the pieces       {pieces:8.2f} s")
-    return len(expl) == len(entities)
+    assert written == n
+    t_write = max(t_both - t_explain, 0.0)
+    print(f"  {'  → write alone':44} {t_write:8.2f} s ({written:,} rows)")
+    serial = t_load + t_input + t_engine + t_in + t_out + t_both
+    print(f"  = run_compute from the pieces (digest not overlapped) {serial:8.2f} s")
+    return True
 
 
 E2E = """

@@ -33,7 +33,7 @@ from jixiao.scoring.scheme import Scheme
 from jixiao.scoring.types import Results
 
 WRITE_BATCH = 5_000
-EXPLAIN_CHUNK = 4_000  # entities explained (and written) at a time: bounds the Python objects alive
+EXPLAIN_CHUNK = 2_000  # entities explained (and written) at a time: bounds the Python objects alive
 Row = tuple[str, int, int | None, str, Any, dict[str, Any], Any, str, list[str], dict[str, Any]]
 ROW_FIELDS = ("subject", "unit", "official", "category", "total", "components", "rank", "grade", "flags",
               "explanation")  # fmt: skip

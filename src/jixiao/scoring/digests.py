@@ -136,12 +136,13 @@ def _column(stream: _Stream, name: str, series: pl.Series) -> None:
     stream.blob(str(joined or "").encode("utf-8"))
 
 
-def _table(stream: _Stream, name: str, frame: pl.DataFrame) -> None:
+def _table(stream: _Stream, name: str, frame: pl.DataFrame, order: pl.Series | None = None) -> None:
     stream.text(name)
     stream.count(frame.width)
     stream.count(frame.height)
     for series in frame.iter_columns():
-        _column(stream, series.name, series)
+        # Gathered one column at a time: a sorted copy of 10 M ratings never exists whole.
+        _column(stream, series.name, series if order is None else series.gather(order))
 
 
 def full_frame(frame: pl.DataFrame, columns: Mapping[str, pl.DataType]) -> pl.DataFrame:
@@ -188,15 +189,15 @@ def _dense(series: pl.Series, hint: pl.Series | None) -> tuple[pl.Series, int]:
     return codes, n + 1
 
 
-def _sorted(frame: pl.DataFrame, hints: Mapping[str, pl.Series] | None = None) -> pl.DataFrame:
-    """Return ``frame`` sorted by all its columns in order (nulls last).
+def _order(frame: pl.DataFrame, hints: Mapping[str, pl.Series] | None = None) -> pl.Series | None:
+    """Return the row order that sorts ``frame`` by all its columns in order (nulls last).
 
     Each column becomes its dense rank (``_dense``); the ranks are packed in mixed radix into as
     few uint64 words as fit, and one arg-sort of the words orders the rows: several times faster
     than a multi-column sort of strings. Rows that tie are equal in every column.
     """
     if frame.height < 2:
-        return frame
+        return None
     words: list[pl.Series] = []
     acc: pl.Series | None = None
     radix = 1
@@ -215,7 +216,7 @@ def _sorted(frame: pl.DataFrame, hints: Mapping[str, pl.Series] | None = None) -
     else:
         keys = pl.DataFrame({f"w{i}": w for i, w in enumerate(words)})
         order = keys.with_row_index("_row").sort(keys.columns).get_column("_row")
-    return frame[order]
+    return order
 
 
 def _entities(units: Units, officials: Officials) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -238,10 +239,11 @@ def input_digest(
     units, officials = _entities(inp.units, inp.officials)
     ids = pl.concat([units.get_column("id"), officials.get_column("id")]).sort()
     hints = {"entity": ids} if ids.n_unique() == ids.len() else {}
-    _table(stream, "units", _sorted(units))
-    _table(stream, "officials", _sorted(officials))
+    _table(stream, "units", units, _order(units))
+    _table(stream, "officials", officials, _order(officials))
     for name, columns in FACT_TABLES.items():
-        _table(stream, name, _sorted(full_frame(getattr(inp.facts, name), columns), hints))
+        frame = full_frame(getattr(inp.facts, name), columns)
+        _table(stream, name, frame, _order(frame, hints))
     return stream.hexdigest()
 
 

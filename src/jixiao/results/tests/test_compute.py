@@ -167,3 +167,25 @@ def test_facts_about_a_unit_that_is_not_assessed_are_ignored(cycle_with_facts: d
     run = run_compute(cycle=cycle, actor=None)
     assert not EntityResult.objects.filter(run=run, unit=outsider).exists()
     assert run.entity_count == 23
+
+
+def test_stored_rows_equal_the_bundle_results_with_indicator_names(cycle_with_facts: dict) -> None:
+    """The fast path (frames, chunked explanations, COPY) stores what the bundle path computes."""
+    cycle = cycle_with_facts["cycle"]
+    run = run_compute(cycle=cycle, actor=None)
+    bundle = cycle_bundle(cycle)
+    out = json.loads(canonical_json(compute_bundle(bundle)))
+    names = {n["code"]: n["name"] for c in bundle["scheme"]["categories"] for n in c.get("indicators", [])}
+    stored = {
+        (f"O{r.official_id}" if r.official_id else f"U{r.unit_id}"): r
+        for r in EntityResult.objects.filter(run=run)
+    }
+    assert set(stored) == set(out["explanations"])
+    for entity, expected in out["explanations"].items():
+        for indicator in expected["indicators"]:
+            indicator["name"] = names[indicator["indicator"]]
+        row = stored[entity]
+        assert row.explanation == expected
+        assert row.total == expected["total"] and row.rank == expected["rank"]["rank"]
+        assert row.grade == (expected["grade"]["label"] or "") and row.flags == expected["flags"]
+        assert row.components == {c["component"]: c["score"] for c in expected["components"]}
