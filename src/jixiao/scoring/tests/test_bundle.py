@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from jixiao.scoring.bundle import canonical_json, compute_bundle, digest, load_bundle
+from jixiao.scoring.bundle import bundle_digest, canonical_json, compute_bundle, load_bundle
 from jixiao.scoring.errors import BundleError, SchemeError
 from jixiao.scoring.tests.examples import county_category, official_category, scheme_dict
 
@@ -37,7 +37,7 @@ def test_the_same_bundle_gives_byte_identical_results_json_and_digest() -> None:
     a, b = compute_bundle(_bundle()), compute_bundle(copy.deepcopy(_bundle()))
     assert canonical_json(a) == canonical_json(b)
     assert a["results_digest"] == b["results_digest"]
-    assert a["bundle_digest"] == digest(_bundle())
+    assert a["bundle_digest"] == bundle_digest(_bundle())
 
 
 def test_canonical_json_sorts_keys_keeps_chinese_and_refuses_nan() -> None:
