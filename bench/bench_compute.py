@@ -9,8 +9,10 @@ does not count here), then for the latest cycle measures and prints:
 - input extraction: ``engine_io.scheme_dict`` / ``load_entities`` / ``load_facts`` (COPY → Polars);
 - the engine: ``jixiao.scoring.engine.compute`` on the ``CycleInput`` (best of ``--repeat``);
 - ``results.services.run_compute`` piece by piece (extraction, ``cycle_input``, the engine, the
-  columnar input and results digests, the chunked explanations, the ``EntityResult`` write — COPY
-  on PostgreSQL — rolled back) and end to end;
+  columnar input and results digests, the lean ``EntityResult`` rows and their write — COPY on
+  PostgreSQL — and the ``RunDetail`` Parquet frames, rolled back) and end to end;
+- one breakdown explanation on demand (``selectors.entity_explanation``) after the end-to-end run:
+  the first (loads the run's frames) and cached ones;
 - peak RSS (``resource.getrusage``) after the engine and after the pieces; ``run_compute`` end to
   end runs in a child process with its own peak RSS, its address space capped (``--end-to-end-memory``,
   default 12 GiB) so that a province run fails with MemoryError instead of waking the OOM killer;
@@ -209,7 +211,7 @@ def _run_compute_pieces(cycle: Any, full_explanations: bool) -> bool:
     from jixiao.scoring.digests import input_digest, results_digest
     from jixiao.scoring.engine import compute
 
-    del full_explanations  # every entity is explained: the chunked path is linear
+    del full_explanations  # explanations are built on demand (selectors.entity_explanation)
     loaded, t_load = _timed(
         "extraction: load_cycle_input (COPY → Polars)", lambda: engine_io.load_cycle_input(cycle)
     )
@@ -220,23 +222,28 @@ def _run_compute_pieces(cycle: Any, full_explanations: bool) -> bool:
     meta = services.cycle_meta(cycle)
     _, t_in = _timed("input_digest (columnar, sorted tables)", lambda: input_digest(inp, scheme_raw, meta))
     _, t_out = _timed("results_digest (columnar)", lambda: results_digest(res))
-    names = services._indicator_names(scheme_raw)
 
-    def explain_only() -> int:
-        return sum(len(rows) for rows in services.entity_rows(res, inp.scheme, names))
+    def lean_rows() -> int:
+        return sum(len(rows) for rows in services.entity_rows(res))
 
-    n, t_explain = _timed("explanations (entity_rows, chunked)", explain_only)
+    n, t_rows = _timed("lean EntityResult rows (entity_rows)", lean_rows)
     print(f"  {'  peak RSS so far':44} {_rss_gib():8.2f} GiB")
     with transaction.atomic():
         run = ScoringRun.objects.create(cycle=cycle, number=10_000, engine_version="bench", note="bench")
         written, t_both = _timed(
-            "explanations + write (COPY / bulk_create)",
-            lambda: services.write_rows(run, services.entity_rows(res, inp.scheme, names)),
+            "rows + write (COPY / bulk_create)", lambda: services.write_rows(run, services.entity_rows(res))
         )
+        detail, t_parquet = _timed(
+            "RunDetail: frames → Parquet (zstd)", lambda: services.run_detail(run, res, scheme_raw)
+        )
+        _, t_detail = _timed("RunDetail: save", lambda: detail.save(force_insert=True))
+        size = sum(len(getattr(detail, name)) for name in detail.FRAMES)
+        print(f"  {'  → Parquet bytes':44} {size / 2**20:8.1f} MiB")
         transaction.set_rollback(True)
     assert written == n
-    t_write = max(t_both - t_explain, 0.0)
+    t_write = max(t_both - t_rows, 0.0)
     print(f"  {'  → write alone':44} {t_write:8.2f} s ({written:,} rows)")
+    t_both += t_parquet + t_detail
     serial = t_load + t_input + t_engine + t_in + t_out + t_both
     print(f"  = run_compute from the pieces (digest not overlapped) {serial:8.2f} s")
     return True
@@ -247,9 +254,13 @@ import resource, sys, time
 resource.setrlimit(resource.RLIMIT_AS, (int(sys.argv[1]) << 30, int(sys.argv[1]) << 30))
 import django
 django.setup()
+from django.db import connection
+from jixiao.results.models import EntityResult
+from jixiao.results.selectors import entity_explanation
 from jixiao.results.services import run_compute
 from jixiao.schemes.models import Cycle
 started = time.perf_counter()
+run = None
 try:
     run = run_compute(cycle=Cycle.objects.order_by("-year").first(), actor=None, note="bench")
     outcome = f"{run.entity_count:,} entities"
@@ -258,6 +269,18 @@ except MemoryError:
 seconds = time.perf_counter() - started
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024
 print(f"  {'run_compute end to end (subprocess)':44} {seconds:8.2f} s; {outcome}; peak RSS {peak:.2f} GiB")
+if run is not None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_total_relation_size('results_rundetail')")
+        print(f"  {'results_rundetail on disk (all runs)':44} {cursor.fetchone()[0] / 2**20:8.1f} MiB")
+    rows = EntityResult.objects.filter(run=run, subject="official").select_related("run")
+    for label, result in (("first, loads the frames", rows[0]), ("cached", rows[1]), ("cached", rows[2])):
+        started = time.perf_counter()
+        x = entity_explanation(result)
+        ms = (time.perf_counter() - started) * 1000
+        print(f"  {'breakdown explanation (' + label + ')':44} {ms:8.1f} ms; {len(x['raters'])} rater rows")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024
+    print(f"  {'peak RSS with the frames cached':44} {peak:8.2f} GiB")
 """
 
 

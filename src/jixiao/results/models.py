@@ -49,8 +49,42 @@ class ResultSubject(models.TextChoices):
     OFFICIAL = "official", _("领导干部")
 
 
+class RunDetail(models.Model):
+    """Everything a run's explanations are built from, kept with the run (nothing lost).
+
+    The results frames are Parquet (zstd, written by Polars, sorted by entity, so that one
+    entity's rows are a binary search away); ``decisions`` and ``scheme`` are the grade decisions
+    and the scheme dict that was scored. ``selectors.entity_explanation`` rebuilds an entity's
+    explanation from them on demand.
+    """
+
+    FRAMES = ("entities", "components", "indicators", "raters", "adjustments")
+
+    run = models.OneToOneField(
+        ScoringRun, verbose_name=_("批次"), primary_key=True, on_delete=models.CASCADE, related_name="detail"
+    )
+    entities = models.BinaryField(_("对象结果（Parquet）"))
+    components = models.BinaryField(_("构成得分（Parquet）"))
+    indicators = models.BinaryField(_("指标得分（Parquet）"))
+    raters = models.BinaryField(_("测评得分（Parquet）"))
+    adjustments = models.BinaryField(_("加减分（Parquet）"))
+    decisions: models.JSONField[dict[str, Any]] = models.JSONField(_("等次判定"), default=dict)
+    scheme: models.JSONField[dict[str, Any]] = models.JSONField(_("考核方案"), default=dict)
+
+    class Meta:
+        verbose_name = _("计分明细")
+        verbose_name_plural = _("计分明细")
+
+    def __str__(self) -> str:
+        return str(self.run)
+
+
 class EntityResult(models.Model):
-    """One unit's or official's outcome in a run: total, components, rank, grade, explanation."""
+    """One unit's or official's outcome in a run: total, components, rank, grade, flags.
+
+    The explanation is rebuilt on demand from the run's ``RunDetail`` (``explanation``); runs
+    stored before ``RunDetail`` existed kept it in ``stored_explanation`` (column ``explanation``).
+    """
 
     run = models.ForeignKey(
         ScoringRun, verbose_name=_("批次"), on_delete=models.CASCADE, related_name="results"
@@ -66,7 +100,9 @@ class EntityResult(models.Model):
     rank = models.PositiveIntegerField(_("名次"), null=True)
     grade = models.CharField(_("等次"), max_length=32, blank=True)
     flags: models.JSONField[list[str]] = models.JSONField(_("提示"), default=list)
-    explanation: models.JSONField[dict[str, Any]] = models.JSONField(_("计分说明"), default=dict)
+    stored_explanation: models.JSONField[dict[str, Any]] = models.JSONField(
+        _("计分说明"), default=dict, db_column="explanation"
+    )
 
     class Meta:
         verbose_name = _("考核结果")
@@ -83,3 +119,15 @@ class EntityResult(models.Model):
 
     def __str__(self) -> str:
         return f"{self.official or self.unit} {self.total} #{self.rank} {self.grade}"
+
+    @property
+    def entity_key(self) -> str:
+        """The engine id of the entity (``U<unit pk>`` or ``O<official pk>``)."""
+        return f"O{self.official_id}" if self.official_id is not None else f"U{self.unit_id}"
+
+    @property
+    def explanation(self) -> dict[str, Any]:
+        """The entity's explanation (``selectors.entity_explanation``)."""
+        from jixiao.results.selectors import entity_explanation
+
+        return entity_explanation(self)

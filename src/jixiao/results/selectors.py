@@ -7,15 +7,25 @@ explanation) and their team's.
 
 from __future__ import annotations
 
+import functools
+import io
 from dataclasses import dataclass
 from typing import Any
 
+import polars as pl
 from django.db.models import Q, QuerySet
 
 from jixiao.accounts.models import Role, User
 from jixiao.organisation.models import UnitCategory
-from jixiao.results.models import EntityResult, ScoringRun
+from jixiao.results.models import EntityResult, RunDetail, ScoringRun
+from jixiao.results.services import indicator_names
 from jixiao.schemes.models import Component, Cycle, RaterGroup, Subject
+from jixiao.scoring.bundle import _clean
+from jixiao.scoring.explain import explain
+from jixiao.scoring.scheme import Scheme, parse_scheme
+from jixiao.scoring.types import Results
+
+DETAIL_CACHE_RUNS = 4  # runs whose frames a process keeps (a province run: a few hundred MB)
 
 
 def runs(*, cycle: Cycle | None = None) -> QuerySet[ScoringRun]:
@@ -127,3 +137,63 @@ def compare(*, old: ScoringRun, new: ScoringRun) -> list[Change]:
         if fields:
             changes.append(Change(result, prev, fields))
     return changes
+
+
+@dataclass(frozen=True)
+class _Explainer:
+    results: Results  # every frame sorted by entity
+    scheme: Scheme
+    names: dict[str, str]
+
+
+@functools.lru_cache(maxsize=DETAIL_CACHE_RUNS)
+def _explainer(run_id: int, created_at: str) -> _Explainer | None:
+    """The run's frames, parsed scheme and indicator names, or None for a run without detail.
+
+    Keyed by the run's id and creation time: a run never changes, and an id reused by a database
+    that was rolled back (tests) comes with another time.
+    """
+    detail = RunDetail.objects.select_related("run").filter(run_id=run_id).first()
+    if detail is None:
+        return None
+    frames = {name: pl.read_parquet(io.BytesIO(bytes(getattr(detail, name)))) for name in RunDetail.FRAMES}
+    results = Results(
+        engine_version=detail.run.engine_version,
+        score_decimals=int(detail.run.parameters.get("score_decimals", 0)),
+        decisions=detail.decisions,
+        **frames,
+    )
+    return _Explainer(results, parse_scheme(detail.scheme), indicator_names(detail.scheme))
+
+
+def _rows_of(frame: pl.DataFrame, entity: str) -> pl.DataFrame:
+    """The rows of ``entity`` in a frame sorted by entity (binary search, then a slice)."""
+    column = frame.get_column("entity")
+    start = int(column.search_sorted(entity, side="left"))
+    end = int(column.search_sorted(entity, side="right"))
+    return frame.slice(start, end - start)
+
+
+def entity_explanation(result: EntityResult) -> dict[str, Any]:
+    """The explanation of ``result`` (``jixiao.scoring.explain.explain`` plus indicator names).
+
+    Rebuilt from the run's ``RunDetail`` (frames cached per process for a few runs); a run stored
+    before ``RunDetail`` existed falls back to its stored JSON.
+    """
+    run = result.run
+    explainer = _explainer(run.pk, run.created_at.isoformat())
+    if explainer is None:
+        return dict(result.stored_explanation)
+    entity = result.entity_key
+    full = explainer.results
+    mine = Results(
+        engine_version=full.engine_version,
+        score_decimals=full.score_decimals,
+        decisions=full.decisions,
+        **{name: _rows_of(getattr(full, name), entity) for name in RunDetail.FRAMES},
+    )
+    explanation: dict[str, Any] = dict(_clean(explain(mine, explainer.scheme, entity)))
+    for indicator in explanation["indicators"]:
+        # Names are for people; the digest covers the codes they stand for.
+        indicator["name"] = explainer.names.get(indicator["indicator"], indicator["indicator"])
+    return explanation

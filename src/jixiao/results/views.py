@@ -79,7 +79,7 @@ def breakdown(request: HttpRequest, pk: int) -> HttpResponse:
     if result.subject == ResultSubject.OFFICIAL and result.official_id != user.official_id:
         # An official's explanation is personal data: reading it is audited.
         audit_record(actor=user, action=AuditAction.VIEW_SENSITIVE, obj=result)
-    x = result.explanation
+    x = selectors.entity_explanation(result)
     return render(
         request,
         "results/breakdown.html",

@@ -13,7 +13,8 @@ from jixiao.accounts.models import AuditAction, AuditLog, Role
 from jixiao.facts.models import Adjustment, EvaluationScore, IndicatorResult, VoteCount
 from jixiao.organisation.models import Layer
 from jixiao.organisation.tests.factories import CategoryFactory, OfficialFactory, UnitFactory, UserFactory
-from jixiao.results.models import EntityResult, ScoringRun
+from jixiao.results.models import EntityResult, RunDetail, ScoringRun
+from jixiao.results.selectors import entity_explanation
 from jixiao.results.services import cycle_bundle, run_compute
 from jixiao.schemes.models import (
     Component,
@@ -105,6 +106,11 @@ def test_a_new_run_never_overwrites_an_earlier_one(cycle_with_facts: dict) -> No
     before = EntityResult.objects.get(run=first, unit=cycle_with_facts["units"][-1], subject="unit")
     after = EntityResult.objects.get(run=second, unit=cycle_with_facts["units"][-1], subject="unit")
     assert after.total < before.total
+    # The earlier run keeps its own detail: its explanations still show no deduction.
+    assert first.detail.entities != second.detail.entities
+    assert before.explanation["adjustments"] == []
+    assert [a["kind"] for a in after.explanation["adjustments"]] == ["deduction"]
+    assert before.explanation["total"] == before.total and after.explanation["total"] == after.total
 
 
 def test_exported_bundle_recomputes_the_stored_run_bit_for_bit(
@@ -169,23 +175,69 @@ def test_facts_about_a_unit_that_is_not_assessed_are_ignored(cycle_with_facts: d
     assert run.entity_count == 23
 
 
-def test_stored_rows_equal_the_bundle_results_with_indicator_names(cycle_with_facts: dict) -> None:
-    """The fast path (frames, chunked explanations, COPY) stores what the bundle path computes."""
-    cycle = cycle_with_facts["cycle"]
-    run = run_compute(cycle=cycle, actor=None)
-    bundle = cycle_bundle(cycle)
+def _expected_explanations(cycle: object) -> dict[str, dict]:
+    """The bundle path's explanations (``explain`` of every entity) with the indicator names."""
+    bundle = cycle_bundle(cycle)  # type: ignore[arg-type]
     out = json.loads(canonical_json(compute_bundle(bundle)))
     names = {n["code"]: n["name"] for c in bundle["scheme"]["categories"] for n in c.get("indicators", [])}
-    stored = {
-        (f"O{r.official_id}" if r.official_id else f"U{r.unit_id}"): r
-        for r in EntityResult.objects.filter(run=run)
-    }
-    assert set(stored) == set(out["explanations"])
-    for entity, expected in out["explanations"].items():
+    for expected in out["explanations"].values():
         for indicator in expected["indicators"]:
             indicator["name"] = names[indicator["indicator"]]
+    return out["explanations"]  # type: ignore[no-any-return]
+
+
+def test_stored_rows_equal_the_bundle_results_with_indicator_names(cycle_with_facts: dict) -> None:
+    """The fast path (frames, lean rows by COPY, explanations on demand) gives what the bundle
+    path computes."""
+    cycle = cycle_with_facts["cycle"]
+    run = run_compute(cycle=cycle, actor=None)
+    explanations = _expected_explanations(cycle)
+    stored = {r.entity_key: r for r in EntityResult.objects.filter(run=run).select_related("run")}
+    assert set(stored) == set(explanations)
+    for entity, expected in explanations.items():
         row = stored[entity]
+        assert row.stored_explanation == {}  # not stored any more: rebuilt from the run's detail
+        assert entity_explanation(row) == expected
         assert row.explanation == expected
         assert row.total == expected["total"] and row.rank == expected["rank"]["rank"]
         assert row.grade == (expected["grade"]["label"] or "") and row.flags == expected["flags"]
         assert row.components == {c["component"]: c["score"] for c in expected["components"]}
+
+
+def test_breakdown_page_shows_the_explanation_of_the_bundle_path(
+    cycle_with_facts: dict, client: Client
+) -> None:
+    cycle = cycle_with_facts["cycle"]
+    run = run_compute(cycle=cycle, actor=None)
+    explanations = _expected_explanations(cycle)
+    detail = RunDetail.objects.get(run=run)
+    assert detail.scheme == cycle_bundle(cycle)["scheme"] and detail.decisions
+    client.force_login(UserFactory(role=Role.OFFICE))
+    head = cycle_with_facts["heads"][0]
+    for result in (
+        EntityResult.objects.get(run=run, official=head),
+        EntityResult.objects.get(run=run, subject="unit", unit=cycle_with_facts["units"][-1]),
+    ):
+        response = client.get(reverse("results:breakdown", args=[result.pk]))
+        assert response.status_code == 200
+        assert response.context["x"] == explanations[result.entity_key]
+    assert (
+        "vote_share"
+        in client.get(
+            reverse("results:breakdown", args=[EntityResult.objects.get(run=run, official=head).pk])
+        ).content.decode()
+    )
+
+
+def test_an_old_run_with_stored_explanations_still_renders(cycle_with_facts: dict, client: Client) -> None:
+    """Runs stored before RunDetail kept every explanation in ``EntityResult.explanation``."""
+    run = run_compute(cycle=cycle_with_facts["cycle"], actor=None)
+    result = EntityResult.objects.get(run=run, subject="unit", unit=cycle_with_facts["units"][-1])
+    explanation = _expected_explanations(cycle_with_facts["cycle"])[result.entity_key]
+    RunDetail.objects.filter(run=run).delete()
+    EntityResult.objects.filter(pk=result.pk).update(stored_explanation=explanation)
+    client.force_login(UserFactory(role=Role.OFFICE))
+    response = client.get(reverse("results:breakdown", args=[result.pk]))
+    assert response.status_code == 200
+    assert response.context["x"] == explanation
+    assert explanation["indicators"][0]["name"] in response.content.decode()
