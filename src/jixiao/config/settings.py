@@ -162,6 +162,10 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 50 * 1024 * 1024
 
 # Rate-any-time links and public surveys (docs/surveys.md).
 JIXIAO_RATING_SENDER = env_str("JIXIAO_RATING_SENDER", "jixiao.surveys.senders.LogSender")
+if JIXIAO_RATING_SENDER.endswith(".LogSender") and env_bool("JIXIAO_PRODUCTION", False):
+    raise ConfigError(
+        "JIXIAO_PRODUCTION=1 requires a real JIXIAO_RATING_SENDER (the log sender sends nothing)"
+    )
 JIXIAO_PUBLIC_BASE_URL = env_str("JIXIAO_PUBLIC_BASE_URL", "")
 JIXIAO_SURVEY_LIMIT_PER_ADDRESS = (env_int("JIXIAO_SURVEY_BURST_PER_ADDRESS", 120), 60)
 JIXIAO_SURVEY_LIMIT_PER_DEVICE = (env_int("JIXIAO_SURVEY_BURST_PER_DEVICE", 6), 2)

@@ -57,6 +57,7 @@ def ensure_demo_accounts(
             continue
         unit = _unit(account, using)
         display = account.display_name
+        member: Official | None = None
         if unit is not None and account.as_official:
             member = (
                 Official.objects.using(using)
@@ -74,6 +75,10 @@ def ensure_demo_accounts(
             display_name=display,
             unit_id=unit.pk if unit is not None else None,
         )
+        if account.as_official and member is not None:
+            # The official's own account, so that they can read their own score and explanation.
+            user.official = member
+            user.save(update_fields=["official"])
         out.append((user, True))
     return out
 

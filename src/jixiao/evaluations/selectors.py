@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 
 from jixiao.evaluations.models import (
     Ballot,
@@ -67,7 +67,7 @@ def ratees(event: EvaluationEvent) -> list[EventRatee]:
     return list(
         EventRatee.objects.filter(event=event)
         .select_related("unit", "official__unit", "form")
-        .prefetch_related("groups")
+        .prefetch_related(Prefetch("groups", queryset=EventGroup.objects.select_related("rater_group")))
         .order_by("order", "pk")
     )
 

@@ -104,8 +104,10 @@ def compare(request: HttpRequest) -> HttpResponse:
     user = request_user(request)
     if not selectors.may_see_rankings(user):
         raise PermissionDenied
-    old = get_object_or_404(ScoringRun, pk=request.GET.get("old") or 0)
-    new = get_object_or_404(ScoringRun, pk=request.GET.get("new") or 0)
+    ids = [request.GET.get(key, "") for key in ("old", "new")]
+    if not all(i.isdigit() for i in ids):
+        raise Http404
+    old, new = (get_object_or_404(ScoringRun, pk=int(i)) for i in ids)
     return render(
         request,
         "results/compare.html",

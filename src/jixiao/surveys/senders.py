@@ -31,7 +31,10 @@ class LogSender:
     """Writes the message to the log instead of sending it (development and demos)."""
 
     def send(self, *, channel: str, recipient: str, text: str) -> None:
-        logger.info("rating link via %s to %s: %s", channel, mask(recipient), text)
+        # The link is a bearer token: never write it to the log, only that a message went out.
+        logger.info(
+            "rating link via %s to %s (%d characters, link withheld)", channel, mask(recipient), len(text)
+        )
 
 
 class MemorySender:

@@ -26,7 +26,7 @@ from jixiao.surveys.forms import (
     ThirdPartyForm,
     TokenForm,
 )
-from jixiao.surveys.models import ServiceToken, Survey, SurveyTarget, ThirdPartyImport
+from jixiao.surveys.models import EventChannel, ServiceToken, Survey, SurveyTarget, ThirdPartyImport
 from jixiao.surveys.poster import poster_pdf, public_link, qr_svg
 from jixiao.web.paging import paginate
 
@@ -241,7 +241,8 @@ def event_create(request: HttpRequest) -> HttpResponse:
                 _("已登记服务事件，评价链接 %(d)d 天内有效")
                 % {"d": ratetime.rating_policy().link_valid_days},
             )
-            link = recorded.link
+            # A link sent by SMS/WeChat goes to the citizen only: the rated unit must not hold it.
+            link = recorded.link if form.cleaned_data.get("channel") == EventChannel.NONE else None
             form = EventForm(unit_id=None if user.is_office else user.unit_id)
     return render(request, "surveys/event_form.html", {"form": form, "link": link})
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -166,3 +168,12 @@ def test_office_edits_a_ballot_form_scale_as_data_unless_an_open_event_uses_it(
     assert [i.code for i in form.items.all()] == ["de", "ji"]
     bad = office.post(reverse("evaluations:form_edit", args=[form.pk]), {**post, "scale_text": "好"})
     assert bad.status_code == 200 and "评价档次格式" in bad.content.decode()
+
+
+def test_event_page_does_not_query_per_ratee_or_group(
+    office: Client, world: World, django_assert_max_num_queries: Any
+) -> None:
+    url = reverse("evaluations:event_detail", args=[world.event.pk])
+    office.get(url)  # warm per-process caches
+    with django_assert_max_num_queries(30):
+        assert office.get(url).status_code == 200

@@ -241,3 +241,8 @@ def test_an_old_run_with_stored_explanations_still_renders(cycle_with_facts: dic
     assert response.status_code == 200
     assert response.context["x"] == explanation
     assert explanation["indicators"][0]["name"] in response.content.decode()
+
+
+def test_comparing_runs_with_junk_ids_is_a_404_not_a_500(client: Client) -> None:
+    client.force_login(UserFactory(role=Role.OFFICE))
+    assert client.get(reverse("results:compare"), {"old": "abc", "new": "1"}).status_code == 404

@@ -294,6 +294,22 @@ def test_a_liaison_records_an_event_for_their_own_unit_only(world: dict[str, obj
     assert AuditLog.objects.filter(object_type="surveys.serviceevent").count() == 1
 
 
+def test_a_link_sent_by_sms_is_never_shown_to_the_rated_unit(world: dict[str, object]) -> None:
+    client = _client(world, Role.LIAISON)
+    response = client.post(
+        reverse("surveys:event_create"),
+        {
+            "unit": world["mine"].pk,
+            "service": "办理营业执照",
+            "channel": EventChannel.SMS,
+            "contact": "13812345678",
+        },  # type: ignore[attr-defined]
+    )
+    assert response.status_code == 200
+    assert ServiceEvent.objects.count() == 1
+    assert "/surveys/r/" not in response.content.decode()
+
+
 def test_the_event_list_is_scoped_to_the_liaisons_unit(world: dict[str, object]) -> None:
     for unit in (world["mine"], world["theirs"]):
         ratetime.event_record(unit=unit, official=None, service=f"{unit}服务", channel=EventChannel.NONE)  # type: ignore[arg-type]
