@@ -197,6 +197,21 @@ def event_create(
 
 
 @transaction.atomic
+def event_create_with_cycle_groups(
+    *, actor: User | None, cycle: Cycle, name: str, closes_at: datetime, **options: Any
+) -> EvaluationEvent:
+    """Create a draft event with every rater group of its cycle attached (no expected ballots
+    yet), in one transaction so that an event never exists without its groups."""
+    event = event_create(actor=actor, cycle=cycle, name=name, closes_at=closes_at, **options)
+    event_set_groups(
+        actor=actor,
+        event=event,
+        expected=dict.fromkeys(RaterGroup.objects.filter(cycle=cycle).values_list("pk", flat=True), 0),
+    )
+    return event
+
+
+@transaction.atomic
 def event_update(
     *,
     actor: User | None,

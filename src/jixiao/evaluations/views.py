@@ -195,17 +195,10 @@ def event_create(request: HttpRequest) -> HttpResponse:
     form = EventForm(request.POST or None, initial={"closes_at": timezone.localtime() + timedelta(days=7)})
     if request.method == "POST" and form.is_valid():
         try:
-            event = services.event_create(actor=user, **form.cleaned_data)
+            event = services.event_create_with_cycle_groups(actor=user, **form.cleaned_data)
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            services.event_set_groups(
-                actor=user,
-                event=event,
-                expected={
-                    pk: 0 for pk in RaterGroup.objects.filter(cycle=event.cycle).values_list("pk", flat=True)
-                },
-            )
             messages.success(request, _("已创建测评活动，请选择被测评对象和评价主体"))
             return redirect("evaluations:event_edit", pk=event.pk)
     return render(request, "evaluations/event_form.html", {"form": form})
