@@ -14,6 +14,7 @@ from jixiao.accounts.permissions import request_user
 from jixiao.facts.selectors import current_cycle
 from jixiao.results import exports, labels, selectors
 from jixiao.results.models import EntityResult, ResultSubject, ScoringRun
+from jixiao.schemes.rule_types import INDICATOR_RULES
 
 
 def _run(request: HttpRequest) -> ScoringRun:
@@ -92,6 +93,7 @@ def breakdown(request: HttpRequest, pk: int) -> HttpResponse:
                 **{k: str(v) for k, v in labels.ITEMS.items()},
                 **{k: str(v) for k, v in labels.STATUSES.items()},
                 **{k: str(v) for k, v in labels.TIE_BREAK.items()},
+                **{code: str(spec.label) for code, spec in INDICATOR_RULES.items()},
                 **selectors.rater_group_names(run=result.run),
                 **selectors.component_names(run=result.run, category=result.category),
             },
