@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from typing import TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from django import forms
 from django.contrib import messages
@@ -20,6 +20,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django_stubs_ext import StrOrPromise
 
 from jixiao.accounts.audit import snapshot
 from jixiao.accounts.models import Role
@@ -201,96 +203,64 @@ def _registry_url(section: str) -> str:
     return reverse("organisation:registry") + f"#{section}"
 
 
-@office_only
-def region_create(request: HttpRequest) -> HttpResponse:
-    url = _registry_url("regions")
-    return _save_form(
-        request,
-        form_class=RegionForm,
-        instance=Region(),
-        title=_("新增区域"),
-        success_url=url,
-        cancel_url=url,
-    )
+class _ReferenceViews(NamedTuple):
+    create: Callable[..., HttpResponse]
+    edit: Callable[..., HttpResponse]
+    delete: Callable[..., HttpResponse]
 
 
-@office_only
-def region_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    url = _registry_url("regions")
-    region = get_object_or_404(Region, pk=pk)
-    return _save_form(
-        request, form_class=RegionForm, instance=region, title=_("编辑区域"), success_url=url, cancel_url=url
-    )
+def _reference_views(
+    model: type[models.Model],
+    form_class: type[forms.ModelForm[Any]],
+    section: str,
+    new_title: StrOrPromise,
+    edit_title: StrOrPromise,
+) -> _ReferenceViews:
+    """Create, edit and delete views for a small reference table edited on the registry page
+    (regions, unit categories, function zones): the office only, audited, back to its section."""
+
+    @office_only
+    def create(request: HttpRequest) -> HttpResponse:
+        url = _registry_url(section)
+        return _save_form(
+            request,
+            form_class=form_class,
+            instance=model(),
+            title=str(new_title),
+            success_url=url,
+            cancel_url=url,
+        )
+
+    @office_only
+    def edit(request: HttpRequest, pk: int) -> HttpResponse:
+        url = _registry_url(section)
+        instance = get_object_or_404(model, pk=pk)
+        return _save_form(
+            request,
+            form_class=form_class,
+            instance=instance,
+            title=str(edit_title),
+            success_url=url,
+            cancel_url=url,
+        )
+
+    @office_only
+    def delete(request: HttpRequest, pk: int) -> HttpResponse:
+        url = _registry_url(section)
+        return _delete(request, instance=get_object_or_404(model, pk=pk), success_url=url, cancel_url=url)
+
+    return _ReferenceViews(create, edit, delete)
 
 
-@office_only
-def region_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    url = _registry_url("regions")
-    return _delete(request, instance=get_object_or_404(Region, pk=pk), success_url=url, cancel_url=url)
-
-
-@office_only
-def category_create(request: HttpRequest) -> HttpResponse:
-    url = _registry_url("categories")
-    return _save_form(
-        request,
-        form_class=CategoryForm,
-        instance=UnitCategory(),
-        title=_("新增单位类别"),
-        success_url=url,
-        cancel_url=url,
-    )
-
-
-@office_only
-def category_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    url = _registry_url("categories")
-    return _save_form(
-        request,
-        form_class=CategoryForm,
-        instance=get_object_or_404(UnitCategory, pk=pk),
-        title=_("编辑单位类别"),
-        success_url=url,
-        cancel_url=url,
-    )
-
-
-@office_only
-def category_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    url = _registry_url("categories")
-    return _delete(request, instance=get_object_or_404(UnitCategory, pk=pk), success_url=url, cancel_url=url)
-
-
-@office_only
-def zone_create(request: HttpRequest) -> HttpResponse:
-    url = _registry_url("zones")
-    return _save_form(
-        request,
-        form_class=FunctionZoneForm,
-        instance=FunctionZone(),
-        title=_("新增功能区"),
-        success_url=url,
-        cancel_url=url,
-    )
-
-
-@office_only
-def zone_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    url = _registry_url("zones")
-    return _save_form(
-        request,
-        form_class=FunctionZoneForm,
-        instance=get_object_or_404(FunctionZone, pk=pk),
-        title=_("编辑功能区"),
-        success_url=url,
-        cancel_url=url,
-    )
-
-
-@office_only
-def zone_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    url = _registry_url("zones")
-    return _delete(request, instance=get_object_or_404(FunctionZone, pk=pk), success_url=url, cancel_url=url)
+region_create, region_edit, region_delete = _reference_views(
+    Region, RegionForm, "regions", gettext_lazy("新增区域"), gettext_lazy("编辑区域")
+)
+category_create, category_edit, category_delete = _reference_views(
+    UnitCategory, CategoryForm, "categories", gettext_lazy("新增单位类别"), gettext_lazy("编辑单位类别")
+)
+zone_create, zone_edit, zone_delete = _reference_views(
+    FunctionZone, FunctionZoneForm, "zones", gettext_lazy("新增功能区"), gettext_lazy("编辑功能区")
+)
 
 
 # --- units and teams ---------------------------------------------------------------------------
