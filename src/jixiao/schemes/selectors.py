@@ -44,9 +44,16 @@ class WeightProblem:
 
 
 def indicator_forest(*, scheme: Scheme) -> list[ComponentTree]:
-    """Return the scheme's indicator tree grouped by component, in two queries."""
-    components = list(scheme.components.filter(parent__isnull=True).order_by("order", "id"))
-    nodes = list(scheme.indicators.select_related("lead_unit").order_by("level", "order", "id"))
+    """Return the scheme's indicator tree grouped by component. Reads ``scheme.components.all()``
+    and ``scheme.indicators.all()`` once each, so a caller that prefetched them (a page showing
+    many schemes) pays no query per scheme."""
+    all_components = {c.pk: c for c in scheme.components.all()}
+    components = sorted(
+        (c for c in all_components.values() if c.parent_id is None), key=lambda c: (c.order, c.pk)
+    )
+    prefetched = "indicators" in getattr(scheme, "_prefetched_objects_cache", {})
+    indicators = scheme.indicators.all() if prefetched else scheme.indicators.select_related("lead_unit")
+    nodes = sorted(indicators, key=lambda n: (n.level, n.order, n.pk))
     by_id = {n.pk: TreeNode(n) for n in nodes}
     roots: dict[int, list[TreeNode]] = {}
     for n in nodes:
@@ -55,7 +62,6 @@ def indicator_forest(*, scheme: Scheme) -> list[ComponentTree]:
             roots.setdefault(n.component_id, []).append(tree_node)
         else:
             by_id[n.parent_id].children.append(tree_node)
-    all_components = {c.pk: c for c in scheme.components.all()}
     forest = [ComponentTree(c, roots.pop(c.pk, [])) for c in components]
     # Level-1 indicators may hang off sub-components; show those too.
     for comp_id, comp_roots in roots.items():

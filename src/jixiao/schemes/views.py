@@ -174,9 +174,13 @@ def cycle_detail(request: HttpRequest, pk: int) -> HttpResponse:
     schemes = list(
         _visible_schemes(user)
         .filter(cycle=cycle)
-        .prefetch_related(Prefetch("components", queryset=Component.objects.order_by("order", "id")))
+        .prefetch_related(
+            Prefetch("components", queryset=Component.objects.order_by("order", "id")),
+            Prefetch("indicators", queryset=IndicatorNode.objects.select_related("lead_unit")),
+        )
         .order_by("category__order", "category__code")
     )
+    # The weight check reads the prefetched rows: no query per scheme.
     rows = [{"scheme": s, "problems": weight_problems(scheme=s)} for s in schemes]
     return render(
         request,
