@@ -1,0 +1,219 @@
+"""Every URL of the URLconf, with real object ids: the shared walk of the cross-app page tests.
+
+``routes()`` lists every pattern of ``get_resolver()`` (namespaces and includes flattened).
+``PARAMS`` says where the value of each path parameter comes from: a queryset (its objects'
+primary keys) or a list of plain values. A route with a parameter that ``PARAMS`` does not know
+makes ``urls()`` raise, so a new page cannot slip past the walks: add its parameters here.
+
+``urls(choose=...)`` yields one URL per route; ``choose`` picks the object for each parameter
+(the first by primary key by default; a permission walk picks another role's objects).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Model, QuerySet
+from django.urls import URLPattern, URLResolver, get_resolver
+
+Source = Callable[[], "QuerySet[Any] | Sequence[str]"]
+
+
+@dataclass(frozen=True)
+class Route:
+    """One URL pattern: its route text, its namespaced name and its path parameters."""
+
+    route: str  # e.g. "org/units/<int:pk>/"
+    name: str  # e.g. "organisation:unit_detail"
+    params: tuple[str, ...]
+
+
+class UnknownRoute(LookupError):
+    """A route has a path parameter that ``PARAMS`` does not say how to fill."""
+
+
+def _walk(patterns: Sequence[Any], prefix: str, namespace: str) -> Iterator[Route]:
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            ns = f"{namespace}{p.namespace}:" if p.namespace else namespace
+            yield from _walk(p.url_patterns, prefix + str(p.pattern), ns)
+        elif isinstance(p, URLPattern):
+            converters = getattr(p.pattern, "converters", {})
+            yield Route(prefix + str(p.pattern), f"{namespace}{p.name or ''}", tuple(converters))
+
+
+def routes() -> list[Route]:
+    """Every route of the URLconf, in URLconf order."""
+    return list(_walk(get_resolver().url_patterns, "", ""))
+
+
+def _models() -> dict[str, dict[str, Source]]:
+    # Imported late: Django must be set up before the models are.
+    from jixiao.evaluations.models import BallotForm, EvaluationEvent, EventGroup
+    from jixiao.facts.excel.specs import FactKind
+    from jixiao.facts.models import Adjustment
+    from jixiao.organisation.models import (
+        FunctionZone,
+        Official,
+        Position,
+        Region,
+        Tenure,
+        Unit,
+        UnitCategory,
+    )
+    from jixiao.results.models import EntityResult
+    from jixiao.schemes.models import (
+        Component,
+        Cycle,
+        GradeLevel,
+        GradingPolicy,
+        GradingRule,
+        IndicatorNode,
+        LibraryEntry,
+        Scheme,
+    )
+    from jixiao.surveys.models import ServiceEvent, ServiceToken, Survey, SurveyTarget
+
+    def qs(model: type[Model]) -> Source:
+        return lambda: model._default_manager.order_by("pk")
+
+    def leaves() -> QuerySet[Any]:
+        return IndicatorNode.objects.filter(children__isnull=True).order_by("pk")
+
+    def kinds() -> list[str]:
+        return [k.value for k in FactKind]
+
+    def targets() -> list[str]:
+        return list(SurveyTarget.objects.order_by("pk").values_list("token", flat=True))
+
+    def unknown_rating_link() -> list[str]:
+        # Rating links are stored as hashes only: no real token can be read back.
+        return ["unknown-token"]
+
+    return {
+        "org/units/<int:pk>/": {"pk": qs(Unit)},
+        "org/units/<int:pk>/edit/": {"pk": qs(Unit)},
+        "org/units/<int:pk>/delete/": {"pk": qs(Unit)},
+        "org/units/<int:unit_pk>/team/": {"unit_pk": qs(Unit)},
+        "org/units/<int:unit_pk>/positions/new/": {"unit_pk": qs(Unit)},
+        "org/positions/<int:pk>/edit/": {"pk": qs(Position)},
+        "org/positions/<int:pk>/delete/": {"pk": qs(Position)},
+        "org/positions/<int:position_pk>/appoint/": {"position_pk": qs(Position)},
+        "org/tenures/<int:pk>/end/": {"pk": qs(Tenure)},
+        "org/tenures/<int:pk>/delete/": {"pk": qs(Tenure)},
+        "org/officials/<int:pk>/": {"pk": qs(Official)},
+        "org/officials/<int:pk>/edit/": {"pk": qs(Official)},
+        "org/officials/<int:pk>/delete/": {"pk": qs(Official)},
+        "org/regions/<int:pk>/edit/": {"pk": qs(Region)},
+        "org/regions/<int:pk>/delete/": {"pk": qs(Region)},
+        "org/categories/<int:pk>/edit/": {"pk": qs(UnitCategory)},
+        "org/categories/<int:pk>/delete/": {"pk": qs(UnitCategory)},
+        "org/zones/<int:pk>/edit/": {"pk": qs(FunctionZone)},
+        "org/zones/<int:pk>/delete/": {"pk": qs(FunctionZone)},
+        "schemes/cycles/<int:pk>/": {"pk": qs(Cycle)},
+        "schemes/cycles/<int:pk>/edit/": {"pk": qs(Cycle)},
+        "schemes/cycles/<int:pk>/copy/": {"pk": qs(Cycle)},
+        "schemes/cycles/<int:cycle_pk>/schemes/new/": {"cycle_pk": qs(Cycle)},
+        "schemes/s/<int:pk>/": {"pk": qs(Scheme)},
+        "schemes/s/<int:pk>/edit/": {"pk": qs(Scheme)},
+        "schemes/s/<int:pk>/delete/": {"pk": qs(Scheme)},
+        "schemes/s/<int:pk>/tree/": {"pk": qs(Scheme)},
+        "schemes/s/<int:scheme_pk>/components/new/": {"scheme_pk": qs(Scheme)},
+        "schemes/components/<int:pk>/edit/": {"pk": qs(Component)},
+        "schemes/components/<int:pk>/delete/": {"pk": qs(Component)},
+        "schemes/s/<int:scheme_pk>/policies/new/": {"scheme_pk": qs(Scheme)},
+        "schemes/policies/<int:pk>/delete/": {"pk": qs(GradingPolicy)},
+        "schemes/policies/<int:policy_pk>/levels/new/": {"policy_pk": qs(GradingPolicy)},
+        "schemes/levels/<int:pk>/edit/": {"pk": qs(GradeLevel)},
+        "schemes/levels/<int:pk>/delete/": {"pk": qs(GradeLevel)},
+        "schemes/policies/<int:policy_pk>/rules/new/": {"policy_pk": qs(GradingPolicy)},
+        "schemes/rules/<int:pk>/edit/": {"pk": qs(GradingRule)},
+        "schemes/rules/<int:pk>/toggle/": {"pk": qs(GradingRule)},
+        "schemes/rules/<int:pk>/delete/": {"pk": qs(GradingRule)},
+        "schemes/s/<int:scheme_pk>/indicators/new/": {"scheme_pk": qs(Scheme)},
+        "schemes/s/<int:scheme_pk>/indicators/library/": {"scheme_pk": qs(Scheme)},
+        "schemes/indicators/<int:pk>/edit/": {"pk": qs(IndicatorNode)},
+        "schemes/indicators/<int:pk>/move/": {"pk": qs(IndicatorNode)},
+        "schemes/indicators/<int:pk>/delete/": {"pk": qs(IndicatorNode)},
+        "schemes/library/<int:pk>/edit/": {"pk": qs(LibraryEntry)},
+        "schemes/library/<int:pk>/delete/": {"pk": qs(LibraryEntry)},
+        "facts/indicators/<int:pk>/": {"pk": leaves},
+        "facts/adjustments/<int:pk>/delete/": {"pk": qs(Adjustment)},
+        "facts/import/<slug:kind>/": {"kind": kinds},
+        "facts/import/<slug:kind>/template/": {"kind": kinds},
+        "results/entity/<int:pk>/": {"pk": qs(EntityResult)},
+        "evaluations/<int:pk>/": {"pk": qs(EvaluationEvent)},
+        "evaluations/<int:pk>/edit/": {"pk": qs(EvaluationEvent)},
+        "evaluations/<int:pk>/progress/": {"pk": qs(EvaluationEvent)},
+        "evaluations/<int:pk>/open/": {"pk": qs(EvaluationEvent)},
+        "evaluations/<int:pk>/close/": {"pk": qs(EvaluationEvent)},
+        "evaluations/<int:pk>/groups/<int:group_pk>/codes.pdf": {
+            "pk": qs(EvaluationEvent),
+            "group_pk": qs(EventGroup),
+        },
+        "evaluations/<int:pk>/results/": {"pk": qs(EvaluationEvent)},
+        "evaluations/forms/<int:pk>/": {"pk": qs(BallotForm)},
+        "surveys/s/<slug:token>/": {"token": targets},
+        "surveys/s/<slug:token>/thanks/": {"token": targets},
+        "surveys/r/<slug:token>/": {"token": unknown_rating_link},
+        "surveys/<int:pk>/": {"pk": qs(Survey)},
+        "surveys/<int:pk>/edit/": {"pk": qs(Survey)},
+        "surveys/<int:pk>/targets/add/": {"pk": qs(Survey)},
+        "surveys/targets/<int:pk>/toggle/": {"pk": qs(SurveyTarget)},
+        "surveys/targets/<int:pk>/qr.svg": {"pk": qs(SurveyTarget)},
+        "surveys/targets/<int:pk>/poster.pdf": {"pk": qs(SurveyTarget)},
+        "surveys/tokens/<int:pk>/revoke/": {"pk": qs(ServiceToken)},
+        "api/surveys/v1/events/<event_id>": {"event_id": qs(ServiceEvent)},
+    }
+
+
+def params() -> dict[str, dict[str, Source]]:
+    """Route → parameter → where its values come from (see the module docstring)."""
+    return _models()
+
+
+Chooser = Callable[[Route, str, "QuerySet[Any] | Sequence[str]"], Any]
+
+
+def first(route: Route, param: str, values: QuerySet[Any] | Sequence[str]) -> Any:
+    """The first object (by primary key) or value; None when there is none."""
+    if isinstance(values, QuerySet):
+        obj = values.first()
+        return None if obj is None else obj.pk
+    return values[0] if values else None
+
+
+def urls(choose: Chooser = first) -> Iterator[tuple[Route, str | None]]:
+    """Yield (route, URL) for every route; URL is None when a parameter has no object to use.
+
+    Raises ``UnknownRoute`` for a route with a parameter ``PARAMS`` does not know.
+    """
+    table = params()
+    for r in routes():
+        if not r.params:
+            yield r, "/" + r.route
+            continue
+        sources = table.get(r.route)
+        if sources is None or set(sources) != set(r.params):
+            raise UnknownRoute(f"{r.route} ({r.name}): add its parameters {r.params} to tests/urlwalk.py")
+        values = {p: choose(r, p, sources[p]()) for p in r.params}
+        if any(v is None for v in values.values()):
+            yield r, None
+            continue
+        path = r.route
+        for p, v in values.items():
+            path = _substitute(path, p, str(v))
+        yield r, "/" + path
+
+
+def _substitute(route: str, param: str, value: str) -> str:
+    start = route.index("<")
+    while start >= 0:
+        end = route.index(">", start)
+        name = route[start + 1 : end].split(":")[-1]
+        if name == param:
+            return route[:start] + value + route[end + 1 :]
+        start = route.find("<", end)
+    raise UnknownRoute(f"{route}: no parameter {param}")
