@@ -8,41 +8,58 @@ scheme services, which name the indicator in their error.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 
-from jixiao.organisation.models import Unit
+from jixiao.organisation.models import Unit, UnitCategory
+from jixiao.schemes.config_forms import ComponentForm as ComponentForm
+from jixiao.schemes.config_forms import GradingPolicyForm as GradingPolicyForm
+from jixiao.schemes.config_forms import GradingRuleForm as GradingRuleForm
+from jixiao.schemes.config_forms import SchemeForm as SchemeForm
+from jixiao.schemes.config_forms import number_field
 from jixiao.schemes.models import (
-    Component,
     Cycle,
+    CycleStatus,
     GradeLevel,
-    GradingPolicy,
-    GradingRule,
     IndicatorKind,
     IndicatorNode,
     LibraryEntry,
-    Scheme,
-    Subject,
 )
-from jixiao.schemes.rule_types import INDICATOR_RULES, Param, RuleSpec
+from jixiao.schemes.rule_types import INDICATOR_RULES, Param, RuleSpec, rule_param_problems
+from jixiao.web.widgets import GroupedModelChoiceField, RowColumn, RowsField
 
 _LIST_SPLIT = re.compile(r"[\s,，、;；]+")
-_PAIR_SPLIT = re.compile(r"[\n,，;；]+")
-_LINE_SPLIT = re.compile(r"[\n;；]+")
-_KEY_VALUE = re.compile(r"^\s*(?P<key>[^=:：]+?)\s*[=:：]\s*(?P<value>.+?)\s*$")
 
-
-def _number_or_text(text: str) -> float | str:
-    """A number when the text is one; otherwise the text, so the service reports it by name."""
-    try:
-        return float(text)
-    except ValueError:
-        return text
+# Choice parameters' values, in words.
+CHOICE_LABELS: dict[str, StrOrPromise] = {"value": _("实际值"), "ratio": _("完成率")}
+RATE = _("得分率，1 = 满分")
+# The unit shown beside a number parameter, by (rule, parameter) or by parameter.
+PARAM_UNITS: dict[tuple[str, str] | str, StrOrPromise] = {
+    "target": _("与实际值同单位"),
+    ("completion", "floor"): _("完成率，1 = 100%"),
+    ("completion", "cap"): _("完成率，1 = 100%"),
+    ("best_proportion", "cap"): RATE,
+    ("bonus_deduction", "cap"): RATE,
+    ("rank_points", "floor"): _("分"),
+    "full": _("分"),
+    "threshold": _("与实际值同单位"),
+    "per_unit": _("得分率/单位"),
+    "per_point": _("得分率/百分点"),
+    "below": RATE,
+    "base": RATE,
+    "min_rate": RATE,
+    "max_rate": RATE,
+    "triggered_rate": RATE,
+}
+PAIR_COLUMNS: dict[str, tuple[StrOrPromise, StrOrPromise]] = {
+    "steps": (_("门槛"), _("得分率")),
+    "tiers": (_("与平均值之比"), _("得分率")),
+}
 
 
 def _format_number(value: Any) -> str:
@@ -51,39 +68,27 @@ def _format_number(value: Any) -> str:
     return str(value)
 
 
-def parse_param(param: Param, raw: Any) -> Any:
-    """Turn one submitted input into a parameter value; ``None`` means "not given"."""
+def _float(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def parse_param(param: Param, cleaned: Any) -> Any:
+    """Turn one cleaned input into a parameter value; ``None`` means "not given"."""
     if param.kind == "bool":
-        return True if raw else None
-    text = str(raw or "").strip()
-    if not text:
-        return None
+        return True if cleaned else None
     if param.kind == "number":
-        return _number_or_text(text)
-    if param.kind == "number_list":
-        return [_number_or_text(t) for t in _LIST_SPLIT.split(text) if t]
+        return _float(cleaned)
     if param.kind == "pairs":
-        # One pair per line ("门槛, 得分率"); a malformed line stays as it is for the engine to name.
-        return [
-            [_number_or_text(t) for t in _LIST_SPLIT.split(line.strip()) if t]
-            for line in _LINE_SPLIT.split(text)
-            if line.strip()
-        ]
+        return [[_float(a), _float(b)] for a, b in cleaned] if cleaned else None
     if param.kind == "grade_map":
-        grades: dict[str, float | str] = {}
-        for pair in _PAIR_SPLIT.split(text):
-            if not pair.strip():
-                continue
-            match = _KEY_VALUE.match(pair)
-            if match is None:
-                return text  # not a map: the engine says the parameter must be an object
-            grades[match["key"]] = _number_or_text(match["value"])
-        return grades
-    return text
+        return {label: _float(rate) for label, rate in cleaned} if cleaned else None
+    if param.kind == "number_list":
+        return cleaned or None
+    return cleaned or None
 
 
 def format_param(param: Param, value: Any) -> Any:
-    """Return a stored parameter value as the input's initial text."""
+    """Return a stored parameter value as the input's initial value."""
     if value is None:
         return ""
     if param.kind == "bool":
@@ -91,16 +96,30 @@ def format_param(param: Param, value: Any) -> Any:
     if param.kind == "number_list" and isinstance(value, list):
         return ", ".join(_format_number(v) for v in value)
     if param.kind == "pairs" and isinstance(value, list):
-        return "\n".join(
-            ", ".join(_format_number(v) for v in pair) if isinstance(pair, list | tuple) else str(pair)
-            for pair in value
-        )
+        return [tuple(_format_number(v) for v in pair) for pair in value if isinstance(pair, list | tuple)]
     if param.kind == "grade_map" and isinstance(value, dict):
-        return "\n".join(f"{k}={_format_number(v)}" for k, v in value.items())
+        return [(k, _format_number(v)) for k, v in value.items()]
     return _format_number(value)
 
 
-def _param_field(param: Param) -> forms.Field:
+class NumberListField(forms.CharField):
+    """Numbers separated by commas (名次分数 60, 57, 54); a bad one is named in the message."""
+
+    def to_python(self, value: Any) -> list[float]:  # type: ignore[override]
+        numbers: list[float] = []
+        for token in _LIST_SPLIT.split(str(value or "").strip()):
+            if not token:
+                continue
+            try:
+                numbers.append(float(token))
+            except ValueError:
+                raise forms.ValidationError(
+                    _("“%(label)s”中的“%(token)s”不是数字") % {"label": self.label, "token": token}
+                ) from None
+        return numbers
+
+
+def _param_field(rule: str, param: Param) -> forms.Field:
     label, help_text = param.label, param.help
     if param.kind == "bool":
         return forms.BooleanField(label=label, required=False, help_text=help_text)
@@ -108,25 +127,36 @@ def _param_field(param: Param) -> forms.Field:
         return forms.ChoiceField(
             label=label,
             required=False,
-            choices=[("", "—"), *((c, c) for c in param.choices)],
-            help_text=help_text,
+            choices=[("", "—"), *((c, CHOICE_LABELS.get(c, c)) for c in param.choices)],
         )
-    if param.kind in {"grade_map", "pairs"}:
-        placeholder = "好=1\n较好=0.85" if param.kind == "grade_map" else "100, 1\n80, 0.8"
-        return forms.CharField(
+    if param.kind == "pairs":
+        first, second = PAIR_COLUMNS.get(param.name, (_("门槛"), _("得分率")))
+        return RowsField(
+            (
+                RowColumn("min", first, number_field(first, required=True)),
+                RowColumn("rate", second, number_field(second, required=True), RATE),
+            ),
+            label=label,
+            help_text=_("每行一档；达到门槛即得该档得分率"),
+        )
+    if param.kind == "grade_map":
+        return RowsField(
+            (
+                RowColumn("label", _("等次"), forms.CharField(max_length=32, required=True)),
+                RowColumn("rate", _("得分率"), number_field(_("得分率"), required=True), RATE),
+            ),
+            label=label,
+            help_text=_("每行一个等次，如 好 → 1、较好 → 0.85"),
+        )
+    if param.kind == "number_list":
+        return NumberListField(
             label=label,
             required=False,
-            widget=forms.Textarea(attrs={"rows": 3, "placeholder": placeholder}),
-            help_text=help_text or (_("每行一项：等次=得分率") if param.kind == "grade_map" else ""),
+            widget=forms.TextInput(attrs={"inputmode": "decimal"}),
+            help_text=help_text or _("多个数字用逗号分隔，例如 60, 57, 54"),
         )
-    if param.kind == "number_list" and not help_text:
-        help_text = _("多个数字用逗号分隔，例如 60, 57, 54")
-    return forms.CharField(
-        label=label,
-        required=False,
-        widget=forms.TextInput(attrs={"inputmode": "decimal"}),
-        help_text=help_text,
-    )
+    unit = PARAM_UNITS.get((rule, param.name)) or PARAM_UNITS.get(param.name, "")
+    return number_field(label, unit, help_text=help_text)
 
 
 def param_field_name(rule: str, param: str) -> str:
@@ -155,7 +185,7 @@ class RuleParamsMixin(forms.Form):
         for code, spec in INDICATOR_RULES.items():
             for param in spec.params:
                 name = param_field_name(code, param.name)
-                self.fields[name] = _param_field(param)
+                self.fields[name] = _param_field(code, param)
                 if code == rule_type and param.name in params:
                     self.initial[name] = format_param(param, params[param.name])
 
@@ -195,7 +225,12 @@ class IndicatorForm(RuleParamsMixin):
     weight = forms.DecimalField(label=_("权重"), max_digits=6, decimal_places=2, min_value=0, max_value=100)
     kind = forms.ChoiceField(label=_("类型"), choices=IndicatorKind.choices, initial=IndicatorKind.BASE)
     is_long_term = forms.BooleanField(label=_("潜绩指标（跨年度）"), required=False)
-    lead_unit = forms.ModelChoiceField(label=_("牵头单位"), queryset=Unit.objects.none(), required=False)
+    lead_unit = GroupedModelChoiceField(
+        label=_("牵头单位"),
+        queryset=Unit.objects.none(),
+        required=False,
+        group_by=lambda unit: unit.category.name,
+    )
     target_text = forms.CharField(
         label=_("目标内容"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
@@ -218,8 +253,23 @@ class IndicatorForm(RuleParamsMixin):
         super().__init__(*args, **kwargs)
         lead = self.fields["lead_unit"]
         assert isinstance(lead, forms.ModelChoiceField)
-        lead.queryset = Unit.objects.filter(is_active=True)
+        lead.queryset = (
+            Unit.objects.filter(is_active=True)
+            .select_related("category")
+            .order_by("category__order", "category__code", "code")
+        )
         self._init_rules(node.rule_type if node else "", dict(node.rule_params) if node else {})
+        self._node = node
+
+    def clean(self) -> dict[str, Any] | None:
+        data = super().clean()
+        rule_type = self.selected_rule() if not self.errors else ""
+        if rule_type:
+            # The parameters checked together, the message on the field it names.
+            for param, message in rule_param_problems(rule_type, self.rule_params(), node=self._node):
+                name = param_field_name(rule_type, param)
+                self.add_error(name if name in self.fields else None, message)
+        return data
 
     def node_fields(self) -> dict[str, Any]:
         """The submitted values as :func:`indicator_update` fields."""
@@ -240,7 +290,11 @@ class IndicatorForm(RuleParamsMixin):
 class LibraryPickForm(forms.Form):
     """Add an indicator from the library under a node."""
 
-    entry = forms.ModelChoiceField(label=_("指标库条目"), queryset=LibraryEntry.objects.all())
+    entry = GroupedModelChoiceField(
+        label=_("指标库条目"),
+        queryset=LibraryEntry.objects.order_by("kind", "code"),
+        group_by=lambda entry: entry.get_kind_display(),
+    )
     weight = forms.DecimalField(label=_("权重"), max_digits=6, decimal_places=2, min_value=0, max_value=100)
 
 
@@ -263,95 +317,35 @@ class LibraryEntryForm(forms.ModelForm[LibraryEntry], RuleParamsMixin):
 
 
 class CycleForm(forms.ModelForm[Cycle]):
+    # The status changes only through the explicit, audited actions (开始 / 结束 / 重新开启).
     class Meta:
         model = Cycle
-        fields = ["year", "name", "status"]
+        fields = ["year", "name"]
 
 
-class SchemeForm(forms.ModelForm[Scheme]):
-    class Meta:
-        model = Scheme
-        fields = ["category", "name", "notes", "options"]
-        widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
+class CycleReopenForm(forms.Form):
+    reason = forms.CharField(
+        label=_("重新开启原因"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("记入审计日志，例如：复核发现某县市指标数据录入错误，须更正后重新计分"),
+    )
 
 
-class ComponentForm(forms.ModelForm[Component]):
-    class Meta:
-        model = Component
-        fields = [
-            "parent",
-            "code",
-            "name",
-            "weight",
-            "order",
-            "subject",
-            "source",
-            "layer_weights",
-            "group_weights",
-            "item_weights",
-            "team_component",
-        ]
+class SchemeCopyForm(forms.Form):
+    """Where one scheme is copied: a cycle that is not closed, and a unit category."""
 
-    def __init__(self, *args: Any, scheme: Scheme, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        parent = self.fields["parent"]
-        assert isinstance(parent, forms.ModelChoiceField)
-        candidates = Component.objects.filter(scheme=scheme, parent__isnull=True)
-        if self.instance.pk:
-            candidates = candidates.exclude(pk=self.instance.pk)
-        parent.queryset = candidates
-        parent.help_text = _("留空为一级构成；选择上级则为其子构成，子构成权重合计应为 100")
-
-
-class GradingPolicyForm(forms.ModelForm[GradingPolicy]):
-    class Meta:
-        model = GradingPolicy
-        fields = ["subject", "options"]
-
-    def __init__(self, *args: Any, scheme: Scheme, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        taken = set(scheme.grading_policies.values_list("subject", flat=True))
-        subject = self.fields["subject"]
-        assert isinstance(subject, forms.ChoiceField)
-        subject.choices = [(v, label) for v, label in Subject.choices if v not in taken]
+    cycle = forms.ModelChoiceField(
+        label=_("目标考核周期"),
+        queryset=Cycle.objects.exclude(status=CycleStatus.CLOSED),
+        empty_label=None,
+    )
+    category = forms.ModelChoiceField(
+        label=_("单位类别"), queryset=UnitCategory.objects.order_by("order", "code"), empty_label=None
+    )
 
 
 class GradeLevelForm(forms.ModelForm[GradeLevel]):
     class Meta:
         model = GradeLevel
         fields = ["code", "label", "quota_percent", "order"]
-
-
-class GradingRuleForm(forms.ModelForm[GradingRule]):
-    params_json = forms.CharField(
-        label=_("参数（JSON）"),
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false"}),
-        help_text=_('例如 {"share": 0.05, "grade": "basic"}'),
-    )
-
-    class Meta:
-        model = GradingRule
-        fields = ["rule_type", "enabled"]
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.initial.setdefault(
-            "params_json", json.dumps(self.instance.params or {}, ensure_ascii=False, indent=1)
-        )
-
-    def clean_params_json(self) -> dict[str, Any]:
-        text = self.cleaned_data["params_json"].strip() or "{}"
-        try:
-            value = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise forms.ValidationError(
-                _("JSON 格式错误（第 %(line)s 行）：%(msg)s") % {"line": exc.lineno, "msg": exc.msg}
-            ) from exc
-        if not isinstance(value, dict):
-            raise forms.ValidationError(_("参数必须是 JSON 对象（{…}）"))
-        return value
-
-    def save(self, commit: bool = True) -> GradingRule:
-        self.instance.params = self.cleaned_data["params_json"]
-        return super().save(commit=commit)

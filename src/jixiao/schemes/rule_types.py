@@ -8,7 +8,7 @@ its weight in the tree turns the rate into points.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -153,16 +153,122 @@ assert set(INDICATOR_RULES) == set(RULE_TYPES), "the catalogue must label every 
 
 
 class RuleParamError(ValueError):
-    """A rule's parameters do not fit the engine; the message says which and why."""
+    """A rule's parameters do not fit the engine; the message says which and why.
+
+    ``param`` is the offending parameter's name ("" when the rule as a whole is wrong), so that a
+    form can put the message on that field."""
+
+    def __init__(self, message: str, *, param: str = "") -> None:
+        super().__init__(message)
+        self.param = param
+
+
+# The engine's problem codes (jixiao.scoring.params / rules) in words; %(field)s is the field's label.
+_PROBLEMS: dict[str, StrOrPromise] = {
+    "required": _("“%(field)s”必须填写"),
+    "number": _("“%(field)s”应为数字"),
+    "negative": _("“%(field)s”不能为负数"),
+    "share": _("“%(field)s”应在 0 与 1 之间"),
+    "bool": _("“%(field)s”应为是或否"),
+    "choice": _("“%(field)s”的取值不在可选范围内"),
+    "pair": _("“%(field)s”每行应为“门槛, 得分率”两个数，得分率不能为负"),
+    "list": _("“%(field)s”格式不正确"),
+    "object": _("“%(field)s”格式不正确"),
+    "text": _("“%(field)s”格式不正确"),
+    "all_zero": _("“%(field)s”的得分率不能全为 0"),
+    "unknown": _("不认识的参数“%(field)s”"),
+    "empty": _("“%(field)s”至少要填一项"),
+    "repeated": _("“%(field)s”中有重复的门槛"),
+    "order": _("“%(field)s”的得分率应随门槛单向变化，不能先升后降"),
+    "below": _("“%(field)s”不能高于最低一档的得分率"),
+    "positive": _("“%(field)s”必须大于 0"),
+    "cap_floor": _("“%(field)s”不能低于“%(other)s”"),
+    "min_max": _("“%(field)s”不能高于“%(other)s”"),
+    "floor": _("“%(field)s”不能高于最后一个名次的分数"),
+}
+# The parameter the joint checks compare with, per (rule, problem).
+_OTHER: dict[tuple[str, str], str] = {
+    ("completion", "cap_floor"): "floor",
+    ("bonus_deduction", "min_max"): "max_rate",
+    ("yoy_improvement", "min_max"): "max_rate",
+}
+_ORDER_POINTS = _("“%(field)s”应从第 1 名起逐名不增")
+
+
+def param_label(rule_type: str, param: str) -> str:
+    """The Chinese label of ``rule_type``'s parameter ``param`` (the name itself if unknown)."""
+    spec = INDICATOR_RULES.get(rule_type)
+    for p in spec.params if spec else ():
+        if p.name == param:
+            return str(p.label)
+    return param
+
+
+def _message(rule_type: str, exc: SchemeError) -> str:
+    template = _PROBLEMS.get(exc.problem)
+    if exc.problem == "order" and exc.param == "points":
+        template = _ORDER_POINTS
+    if template is None or not exc.param:
+        return str(_("计分规则参数有误（%(detail)s）") % {"detail": exc.message})
+    other = _OTHER.get((rule_type, exc.problem), "")
+    return str(template) % {
+        "field": param_label(rule_type, exc.param),
+        "other": param_label(rule_type, other),
+    }
 
 
 def validate_rule_params(rule_type: str, params: Mapping[str, Any], *, indicator: str = "") -> dict[str, Any]:
-    """Return ``params`` with empty values dropped if the engine accepts them; raise otherwise."""
+    """Return ``params`` with empty values dropped if the engine accepts them; raise otherwise.
+
+    The engine checks each parameter and the parameters together (a cap below the floor, steps
+    whose rates rise and fall, a minimum above the maximum); the error names the field in Chinese.
+    """
     if rule_type not in INDICATOR_RULES:
         raise RuleParamError(_("未知的计分规则：%(rule)s") % {"rule": rule_type})
     cleaned = {k: v for k, v in params.items() if v not in ("", None)}
     try:
         parse_rule(indicator or "?", {"type": rule_type, "params": cleaned})
     except SchemeError as exc:
-        raise RuleParamError(_("计分规则参数有误（%(detail)s）") % {"detail": exc.message}) from exc
+        raise RuleParamError(_message(rule_type, exc), param=exc.param) from exc
     return cleaned
+
+
+def grade_labels_missing(params: Mapping[str, Any], labels_in_use: Iterable[str]) -> list[str]:
+    """The grade labels entered in the facts that a 定性等次 rule's map does not score, sorted."""
+    mapped = params.get("map")
+    known = set(mapped) if isinstance(mapped, Mapping) else set()
+    return sorted({label for label in labels_in_use if label and label not in known})
+
+
+def grade_map_message(missing: Iterable[str]) -> str:
+    """The message for :func:`grade_labels_missing`, naming the field and the labels."""
+    return str(
+        _("“%(field)s”缺少已录入的等次：%(labels)s")
+        % {"field": param_label("grade_map", "map"), "labels": "、".join(missing)}
+    )
+
+
+def rule_param_problems(
+    rule_type: str, params: Mapping[str, Any], *, node: Any = None, labels_in_use: Iterable[str] = ()
+) -> list[tuple[str, str]]:
+    """Return ``(parameter, message)`` for what is wrong with a rule's parameters, checked one by
+    one and together; with ``node`` (an ``IndicatorNode``) a 定性等次 map must also score every
+    grade already entered for it. Empty when the parameters work."""
+    try:
+        cleaned = validate_rule_params(rule_type, params)
+    except RuleParamError as exc:
+        return [(exc.param, str(exc))]
+    if rule_type != "grade_map":
+        return []
+    labels = list(labels_in_use)
+    if node is not None and node.pk:
+        from jixiao.facts.models import IndicatorResult  # facts depend on schemes, not the reverse
+
+        labels += (
+            IndicatorResult.objects.filter(indicator=node)
+            .exclude(grade="")
+            .values_list("grade", flat=True)
+            .distinct()
+        )
+    missing = grade_labels_missing(cleaned, labels)
+    return [("map", grade_map_message(missing))] if missing else []

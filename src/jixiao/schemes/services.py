@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Max
 from django.utils.translation import gettext as _
 
 from jixiao.accounts.audit import audit_record, snapshot
 from jixiao.accounts.models import AuditAction, User
+from jixiao.accounts.services import instance_create, instance_delete, instance_update
+from jixiao.organisation.models import UnitCategory
+from jixiao.schemes.lifecycle import assert_cycle_editable, cycle_of
 from jixiao.schemes.models import (
     MAX_LEVEL,
     Component,
@@ -24,6 +28,32 @@ from jixiao.schemes.models import (
     Scheme,
 )
 from jixiao.schemes.rule_types import RuleParamError, validate_rule_params
+
+M = TypeVar("M", bound=models.Model)
+
+
+def _assert_editable(instance: models.Model) -> None:
+    cycle_id = cycle_of(instance)
+    if cycle_id is not None:
+        assert_cycle_editable(cycle_id)
+
+
+@transaction.atomic
+def scheme_part_save(*, actor: User, instance: M, before: Mapping[str, Any] | None) -> M:
+    """Create (``before`` is None) or update a scheme-side row (scheme, component, grading policy,
+    grade level, grading rule, rater group, the cycle itself), audited; return it. Raises
+    CycleLocked when its cycle is closed."""
+    _assert_editable(instance)
+    if before is None:
+        return instance_create(actor=actor, instance=instance)
+    return instance_update(actor=actor, instance=instance, before=before)
+
+
+@transaction.atomic
+def scheme_part_delete(*, actor: User, instance: models.Model) -> None:
+    """Delete a scheme-side row, audited. Raises CycleLocked when its cycle is closed."""
+    _assert_editable(instance)
+    instance_delete(actor=actor, instance=instance)
 
 
 def rule_params_clean(*, rule_type: str, params: dict[str, Any], where: str) -> dict[str, Any]:
@@ -51,6 +81,7 @@ def indicator_add_child(
     library_entry: LibraryEntry | None = None,
 ) -> IndicatorNode:
     """Append a node under ``parent`` (or at level 1 of ``component``) and return it."""
+    assert_cycle_editable(scheme.cycle_id)
     if parent is not None and parent.scheme_id != scheme.pk:
         raise ValidationError(_("上级指标不属于该方案"))
     level = 1 if parent is None else parent.level + 1
@@ -89,6 +120,7 @@ def indicator_add_child(
 @transaction.atomic
 def indicator_update(*, actor: User, node: IndicatorNode, fields: dict[str, Any]) -> IndicatorNode:
     """Change a node's editable fields (name, weight, rule, target …) and return it."""
+    _assert_editable(node)
     before = snapshot(node)
     allowed = {
         "name",
@@ -120,6 +152,7 @@ def indicator_update(*, actor: User, node: IndicatorNode, fields: dict[str, Any]
 @transaction.atomic
 def indicator_move(*, actor: User, node: IndicatorNode, direction: int) -> None:
     """Swap ``node`` with its previous (direction −1) or next (+1) sibling."""
+    _assert_editable(node)
     siblings = list(
         IndicatorNode.objects.select_for_update()
         .filter(scheme_id=node.scheme_id, parent_id=node.parent_id, component_id=node.component_id)
@@ -140,6 +173,7 @@ def indicator_move(*, actor: User, node: IndicatorNode, direction: int) -> None:
 @transaction.atomic
 def indicator_delete(*, actor: User, node: IndicatorNode) -> None:
     """Delete a node and its subtree, audited."""
+    _assert_editable(node)
     audit_record(
         actor=actor,
         action=AuditAction.DELETE,
@@ -150,14 +184,21 @@ def indicator_delete(*, actor: User, node: IndicatorNode) -> None:
 
 
 @transaction.atomic
-def scheme_copy(*, actor: User, source: Scheme, cycle: Cycle) -> Scheme:
-    """Copy ``source`` (components, grading policies, indicator tree) into ``cycle``; return the copy."""
-    if Scheme.objects.filter(cycle=cycle, category_id=source.category_id).exists():
+def scheme_copy(*, actor: User, source: Scheme, cycle: Cycle, category: UnitCategory | None = None) -> Scheme:
+    """Copy ``source`` (components, grading policies, indicator tree) into ``cycle`` for
+    ``category`` (default: the source's category); return the copy. Raises ValidationError when
+    that cycle already has a scheme for the category, CycleLocked when the cycle is closed."""
+    assert_cycle_editable(cycle)
+    category_id = category.pk if category is not None else source.category_id
+    if Scheme.objects.filter(cycle=cycle, category_id=category_id).exists():
         raise ValidationError(_("该周期已有此类别的方案"))
+    name = source.name.replace(str(source.cycle.year), str(cycle.year))
+    if category is not None and category.pk != source.category_id:
+        name = name.replace(source.category.name, category.name)
     copy = Scheme.objects.create(
         cycle=cycle,
-        category_id=source.category_id,
-        name=source.name.replace(str(source.cycle.year), str(cycle.year)),
+        category_id=category_id,
+        name=name,
         notes=source.notes,
         options=source.options,
         copied_from=source,
@@ -220,6 +261,11 @@ def scheme_copy(*, actor: User, source: Scheme, cycle: Cycle) -> Scheme:
         actor=actor,
         action=AuditAction.CREATE,
         obj=copy,
-        changes={"copied_from": source.pk, "indicators": len(node_map), "components": len(component_map)},
+        changes={
+            "copied_from": source.pk,
+            "category_id": category_id,
+            "indicators": len(node_map),
+            "components": len(component_map),
+        },
     )
     return copy

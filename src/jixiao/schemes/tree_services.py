@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from jixiao.accounts.models import User
 from jixiao.accounts.services import instance_create, instance_update
 from jixiao.organisation.models import Unit
+from jixiao.schemes.lifecycle import assert_cycle_editable
 from jixiao.schemes.models import Component, Cycle, IndicatorNode, LibraryEntry, Scheme
 from jixiao.schemes.services import indicator_add_child, indicator_update, rule_params_clean, scheme_copy
 
@@ -72,6 +73,7 @@ def previous_cycle(*, cycle: Cycle) -> Cycle | None:
 @transaction.atomic
 def cycle_copy_previous(*, actor: User, cycle: Cycle) -> list[Scheme]:
     """Copy every scheme of the previous cycle whose category ``cycle`` lacks; return the copies."""
+    assert_cycle_editable(cycle)
     source_cycle = previous_cycle(cycle=cycle)
     if source_cycle is None:
         raise ValidationError(_("没有更早的考核周期可复制"))

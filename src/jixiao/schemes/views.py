@@ -31,17 +31,18 @@ from django_htmx.http import reswap, retarget
 from jixiao.accounts.audit import snapshot
 from jixiao.accounts.models import User
 from jixiao.accounts.permissions import office_required, request_user
-from jixiao.accounts.services import instance_update
-from jixiao.schemes import services, tree_services
+from jixiao.schemes import lifecycle, services, tree_services
 from jixiao.schemes.forms import (
     ComponentForm,
     CycleForm,
+    CycleReopenForm,
     GradeLevelForm,
     GradingPolicyForm,
     GradingRuleForm,
     IndicatorForm,
     LibraryEntryForm,
     LibraryPickForm,
+    SchemeCopyForm,
     SchemeForm,
 )
 from jixiao.schemes.models import (
@@ -108,6 +109,7 @@ def _save_form(
         template="schemes/form.html",
         context={"title": title, "cancel_url": cancel_url},
         success_url=success_url,
+        save=services.scheme_part_save,
     )
 
 
@@ -120,6 +122,7 @@ def _delete(
         template="schemes/confirm_delete.html",
         success_url=success_url,
         cancel_url=cancel_url,
+        delete=services.scheme_part_delete,
     )
 
 
@@ -185,7 +188,14 @@ def cycle_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "schemes/cycle_detail.html",
-        {"cycle": cycle, "rows": rows, "previous": tree_services.previous_cycle(cycle=cycle)},
+        {
+            "cycle": cycle,
+            "rows": rows,
+            "previous": tree_services.previous_cycle(cycle=cycle),
+            "cycle_locked": lifecycle.is_locked(cycle),
+            "can_edit": user.is_office and user.can_write and not lifecycle.is_locked(cycle),
+            "can_manage": user.is_office and user.can_write,
+        },
     )
 
 
@@ -200,6 +210,81 @@ def cycle_copy(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("已复制 %(n)s 个方案") % {"n": len(copies)})
     return redirect("schemes:cycle_detail", pk=cycle.pk)
+
+
+def _cycle_action(request: HttpRequest, pk: int, action: Callable[..., Cycle], done: str) -> HttpResponse:
+    cycle = get_object_or_404(Cycle, pk=pk)
+    try:
+        action(actor=request_user(request), cycle=cycle)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, done % {"cycle": cycle.name})
+    return redirect("schemes:cycle_detail", pk=cycle.pk)
+
+
+@office_only
+@require_POST
+def cycle_open(request: HttpRequest, pk: int) -> HttpResponse:
+    return _cycle_action(request, pk, lifecycle.cycle_open, _("%(cycle)s已开始"))
+
+
+@office_only
+@require_POST
+def cycle_close(request: HttpRequest, pk: int) -> HttpResponse:
+    return _cycle_action(request, pk, lifecycle.cycle_close, _("%(cycle)s已结束，数据已锁定为只读"))
+
+
+@office_only
+def cycle_reopen(request: HttpRequest, pk: int) -> HttpResponse:
+    cycle = get_object_or_404(Cycle, pk=pk)
+    form = CycleReopenForm(request.POST or None)
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                lifecycle.cycle_reopen(
+                    actor=request_user(request), cycle=cycle, reason=form.cleaned_data["reason"]
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(request, _("%(cycle)s已重新开启") % {"cycle": cycle.name})
+                return redirect("schemes:cycle_detail", pk=cycle.pk)
+        messages.error(request, _("保存失败，请更正下列错误"))
+    return render(
+        request,
+        "schemes/form.html",
+        {
+            "form": form,
+            "title": _("重新开启%(cycle)s") % {"cycle": cycle.name},
+            "cancel_url": reverse("schemes:cycle_detail", args=[cycle.pk]),
+            "submit_label": _("重新开启"),
+        },
+    )
+
+
+@office_only
+def cycle_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    cycle = get_object_or_404(Cycle, pk=pk)
+    detail = reverse("schemes:cycle_detail", args=[cycle.pk])
+    if request.method == "POST":
+        try:
+            lifecycle.cycle_delete(actor=request_user(request), cycle=cycle)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return redirect(detail)
+        messages.success(request, _("已删除：%(obj)s") % {"obj": cycle})
+        return redirect("schemes:cycle_list")
+    return render(
+        request,
+        "schemes/confirm_delete.html",
+        {
+            "object": cycle,
+            "cancel_url": detail,
+            "dependants": lifecycle.cycle_dependants(cycle),
+            "scheme_count": cycle.schemes.count(),
+        },
+    )
 
 
 # --- schemes -----------------------------------------------------------------------------------
@@ -237,6 +322,38 @@ def scheme_delete(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+@office_only
+def scheme_copy(request: HttpRequest, pk: int) -> HttpResponse:
+    """Copy one scheme into a chosen cycle (not closed) and unit category."""
+    source = get_object_or_404(Scheme.objects.select_related("cycle", "category"), pk=pk)
+    form = SchemeCopyForm(request.POST or None, initial={"category": source.category_id})
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                copy = services.scheme_copy(
+                    actor=request_user(request),
+                    source=source,
+                    cycle=form.cleaned_data["cycle"],
+                    category=form.cleaned_data["category"],
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(request, _("已复制为：%(s)s") % {"s": copy.name})
+                return redirect("schemes:scheme_detail", pk=copy.pk)
+        messages.error(request, _("复制失败，请更正下列错误"))
+    return render(
+        request,
+        "schemes/form.html",
+        {
+            "form": form,
+            "title": _("复制方案：%(s)s") % {"s": source.name},
+            "cancel_url": _scheme_url(source.pk),
+            "submit_label": _("复制"),
+        },
+    )
+
+
 def _ordered_forest(scheme: Scheme, components: list[Component]) -> list[ComponentTree]:
     """Every component (sub-components after their parent), each with its level-1 indicators."""
     by_component = {tree.component.pk: tree for tree in indicator_forest(scheme=scheme)}
@@ -261,11 +378,14 @@ def _tree_context(request: HttpRequest, scheme: Scheme, flash: str = "") -> dict
     forest = _ordered_forest(scheme, components)
     for tree in forest:
         _label_rules(tree.roots)
+    locked = lifecycle.is_locked(scheme.cycle)
     return {
         "scheme": scheme,
         "forest": forest,
         "problems": weight_problems(scheme=scheme),
-        "can_edit": user.is_office and user.can_write,
+        "cycle_locked": locked,
+        "can_edit": user.is_office and user.can_write and not locked,
+        "can_copy": user.is_office and user.can_write,
         "max_level": MAX_LEVEL,
         "flash": flash,
     }
@@ -410,9 +530,13 @@ def rule_toggle(request: HttpRequest, pk: int) -> HttpResponse:
     rule = get_object_or_404(GradingRule.objects.select_related("policy"), pk=pk)
     before = snapshot(rule)
     rule.enabled = not rule.enabled
-    instance_update(actor=request_user(request), instance=rule, before=before)
-    state = _("启用") if rule.enabled else _("停用")
-    messages.success(request, _("规则“%(r)s”已%(s)s") % {"r": rule, "s": state})
+    try:
+        services.scheme_part_save(actor=request_user(request), instance=rule, before=before)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        state = _("启用") if rule.enabled else _("停用")
+        messages.success(request, _("规则“%(r)s”已%(s)s") % {"r": rule, "s": state})
     return redirect(_scheme_url(rule.policy.scheme_id, "grading"))
 
 
@@ -442,6 +566,15 @@ def _tree_saved(request: HttpRequest, scheme: Scheme, message: str, anchor: str 
         return render(request, "schemes/_tree.html", _tree_context(request, scheme, flash=message))
     messages.success(request, message)
     return redirect(_scheme_url(scheme.pk, anchor or "tree-editor"))
+
+
+def _tree_refused(request: HttpRequest, scheme: Scheme, error: ValidationError) -> HttpResponse:
+    """A tree write the service refused (a closed cycle): the message, nothing changed."""
+    message = " ".join(error.messages)
+    if _is_htmx(request):
+        return render(request, "schemes/_tree.html", _tree_context(request, scheme, flash=message))
+    messages.error(request, message)
+    return redirect(_scheme_url(scheme.pk, "tree-editor"))
 
 
 def _node_form(
@@ -557,7 +690,10 @@ def indicator_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def indicator_move(request: HttpRequest, pk: int) -> HttpResponse:
     node = get_object_or_404(IndicatorNode.objects.select_related("scheme"), pk=pk)
     direction = -1 if request.POST.get("direction") == "up" else 1
-    services.indicator_move(actor=request_user(request), node=node, direction=direction)
+    try:
+        services.indicator_move(actor=request_user(request), node=node, direction=direction)
+    except ValidationError as exc:
+        return _tree_refused(request, node.scheme, exc)
     return _tree_saved(request, node.scheme, _("已调整顺序：%(n)s") % {"n": node.name}, f"node-{node.pk}")
 
 
@@ -571,7 +707,10 @@ def indicator_delete(request: HttpRequest, pk: int) -> HttpResponse:
             {"object": node, "cancel_url": _scheme_url(node.scheme_id, f"node-{node.pk}"), "subtree": True},
         )
     scheme, name = node.scheme, node.name
-    services.indicator_delete(actor=request_user(request), node=node)
+    try:
+        services.indicator_delete(actor=request_user(request), node=node)
+    except ValidationError as exc:
+        return _tree_refused(request, scheme, exc)
     return _tree_saved(request, scheme, _("已删除指标：%(n)s") % {"n": name})
 
 

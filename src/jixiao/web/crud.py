@@ -6,6 +6,7 @@ request/response plumbing so each app's views stay one call.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from django import forms
@@ -31,14 +32,18 @@ def save_model_form(
     template: str,
     context: dict[str, Any],
     success_url: str,
+    save: Callable[..., object] | None = None,
 ) -> HttpResponse:
     """Render ``form``; on a valid POST create (``before is None``) or update its instance,
-    audited, and redirect; on errors redisplay with messages and save nothing."""
+    audited, and redirect; on errors redisplay with messages and save nothing. ``save``, when
+    given, is the app's audited service called as ``save(actor=, instance=, before=)`` instead."""
     if request.method == "POST":
         if form.is_valid():
             obj = form.save(commit=False)
             try:
-                if before is None:
+                if save is not None:
+                    save(actor=request_user(request), instance=obj, before=before)
+                elif before is None:
                     instance_create(actor=request_user(request), instance=obj)
                 else:
                     instance_update(actor=request_user(request), instance=obj, before=before)
@@ -59,13 +64,19 @@ def confirm_delete(
     success_url: str,
     cancel_url: str,
     context: dict[str, Any] | None = None,
+    delete: Callable[..., object] | None = None,
 ) -> HttpResponse:
-    """Confirm (GET) and delete (POST) ``instance``, audited; refuse when other records need it."""
+    """Confirm (GET) and delete (POST) ``instance``, audited; refuse when other records need it
+    or the app's service ``delete(actor=, instance=)`` (used instead when given) refuses."""
     if request.method == "POST":
         try:
-            instance_delete(actor=request_user(request), instance=instance)
+            (delete or instance_delete)(actor=request_user(request), instance=instance)
         except ProtectedError:
             messages.error(request, _("“%(obj)s”仍被其他记录引用，不能删除") % {"obj": instance})
+            return redirect(cancel_url)
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
             return redirect(cancel_url)
         messages.success(request, _("已删除：%(obj)s") % {"obj": instance})
         return redirect(success_url)
