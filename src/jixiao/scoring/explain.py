@@ -5,7 +5,9 @@ results: every component (raw, adjustment, weight, points), every indicator (rul
 input, rate, points, status), every rater group and item (ratings, kept after trimming, mean,
 used or withheld), every adjustment, the rank, and the grade with the code of the deciding rule
 and its params. Codes are stable identifiers (e.g. ``forced.hard_rule.vote_share``); the UI
-translates them into Chinese.
+translates them into Chinese. When a ceiling or the team cap decided the grade, the decision's
+``code`` is that constraint's, ``binding`` holds it, ``denied`` names the grade it kept from the
+entity and ``outcome`` how the remaining grade was reached (quota params added as for a quota).
 
 ``explain_all(results, scheme)`` returns the same dict for every entity at once (in entity id
 order) in time linear in the result rows: each frame is split by entity once instead of being
@@ -52,11 +54,13 @@ def _assemble(
         ind["params"] = params.get(ind["indicator"], {})
     decided_by = row["decided_by"]
     decision: dict[str, Any] = {"code": decided_by, **dict(decided)}
-    if decided_by in ("quota.top", "quota.bottom"):
+    # A binding constraint's decision says how the grade it left was reached (``outcome``).
+    outcome = decision.get("outcome", decided_by)
+    if outcome in ("quota.top", "quota.bottom"):
         level = category.grading.levels[category.grading.index(row["grade"])]
         decision.update(ratio=str(level.ratio), places=row["places"], of=row["graded_count"],
                         rounding=category.grading.rounding)  # fmt: skip
-    elif decided_by == "fill":
+    elif outcome == "fill":
         decision.update(of=row["graded_count"])
     return {
         "entity": entity,

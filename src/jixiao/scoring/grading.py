@@ -10,6 +10,16 @@ grades are placed first and use up their level's places (they may exceed them). 
 the fill level with ``by_rank`` take the lowest-ranked remaining entities; levels above it take
 the highest-ranked remaining entities their ceiling allows (for the top level, at most the
 team cap of each team); everyone else gets the fill level, or their ceiling if that is worse.
+
+The deciding code names what fixed the grade. When a constraint *binds* (without it the entity
+would have had a better grade, all else equal), the code is that constraint's: ``ceiling.veto``,
+``ceiling.sanction``, ``ceiling.team_head`` (the heaviest ceiling; the first recorded among equal
+ones, in the order sanction, veto, team head) or ``ceiling.team_cap`` (the team's share of the top
+level was used up). A ceiling binds when it is worse than the forced or the fill grade, or when
+it (or the team cap) kept a quota level from the entity while that level still had room for it.
+The decision's params then hold ``binding`` (the constraint), ``denied`` (the label of the grade
+the entity would have had) and ``outcome`` (how the grade it got was reached: ``quota.top``,
+``fill`` or ``ceiling``). A constraint that did not bind is listed in ``constraints`` only.
 """
 
 from __future__ import annotations
@@ -72,10 +82,13 @@ class Grades:
 
 
 DECISION_CODES = (
-    "quota.top", "quota.bottom", "fill", "ceiling", "no_grade.adjustment", "no_grade.sanction",
+    "quota.top", "quota.bottom", "fill", "ceiling.sanction", "ceiling.veto", "ceiling.team_head",
+    "ceiling.team_cap", "no_grade.adjustment", "no_grade.sanction",
     "forced.sanction", "forced.falsification", "forced.hard_rule.bottom_share",
     "forced.hard_rule.target_below", "forced.hard_rule.vote_share", "forced.hard_rule.last_place_twice",
 )  # fmt: skip
+# The grades a decision by proportion alone gives: a rank-1 entity graded otherwise was held down.
+PROPORTIONAL = (DECISION_CODES.index("quota.top"), DECISION_CODES.index("fill"))
 FLAGS = ("last_place", "last_place_twice", "top_twice")
 
 
@@ -98,6 +111,10 @@ class _Decider:
                 {"code": code, "ceiling_index": level, **_params(params, e)}
             )
         self.ceiling[entities] = np.maximum(self.ceiling[entities], level)
+
+    def binding(self, e: int) -> dict[str, Any]:
+        """The ceiling constraint of ``e`` that sets its ceiling (the first of the heaviest)."""
+        return next(c for c in self.constraints[e] if c["ceiling_index"] == self.ceiling[e])
 
 
 Params = dict[str, Any] | Mapping[int, dict[str, Any]] | None
@@ -157,6 +174,7 @@ def grade_all(
     adj = facts.adjustments
     leaf_veto = np.zeros(n, dtype=np.bool_)
     leaf_veto[facts.leaf_entity[facts.leaf_veto]] = True
+    veto_why = _veto_params(facts, adj)
     order = sorted(range(len(scheme.categories)), key=lambda i: scheme.categories[i].subject != "unit")
     for ci in order:
         policy = scheme.categories[ci].grading
@@ -186,19 +204,36 @@ def grade_all(
                     prev_rank, prev_size, out.flags)  # fmt: skip
         if policy.veto_ceiling is not None:
             vetoed = members[(adj.veto | leaf_veto)[members]]
-            d.cap(vetoed, policy.index(policy.veto_ceiling), "ceiling.veto")
-        team_cap = _team_caps(policy, ents, members, no_grade, out.grade, scheme, d)
+            d.cap(vetoed, policy.index(policy.veto_ceiling), "ceiling.veto", veto_why)
+        team_cap, team_why = _team_caps(policy, ents, members, no_grade, out.grade, scheme, d)
         graded = members[~no_grade[members]]
         out.graded_count[members] = graded.size
-        _assign(policy, graded, d, team_cap, ents, out)
+        _assign(policy, graded, d, team_cap, team_why, ents, out)
         for e in members[no_grade[members]].tolist():
             code, params = why_none[e]
             out.decided_by[e] = DECISION_CODES.index(code)
             out.decisions[e] = params
-        top = members[(rank[members] == 1) | (out.grade[members] == 0)]
+        # Rank 1 counts only when proportion alone graded it: a rank-1 entity held down by a veto,
+        # a sanction or a forced grade is not "first or excellent" and is not recommended.
+        first = (rank[members] == 1) & np.isin(out.decided_by[members], PROPORTIONAL)
+        top = members[first | (out.grade[members] == 0)]
         prev_top = (prev_rank == 1) | (prev_grade == policy.levels[0].label)
         out.flags["top_twice"][top[prev_top[top]]] = True
     return out
+
+
+def _veto_params(facts: GradingFacts, adj: EntityAdjustments) -> dict[int, dict[str, Any]]:
+    """Per vetoed entity: the veto indicators (codes) and the reasons of veto adjustments."""
+    per: dict[int, dict[str, Any]] = {}
+    for i in np.flatnonzero(facts.leaf_veto).tolist():
+        item = per.setdefault(int(facts.leaf_entity[i]), {"indicators": [], "reasons": []})
+        if facts.leaf_code[i] not in item["indicators"]:
+            item["indicators"].append(str(facts.leaf_code[i]))
+    rows = adj.detail.filter(pl.col("kind") == "veto_excellent")
+    for e, reason in rows.select("entity", "reason").iter_rows():
+        item = per.setdefault(int(e), {"indicators": [], "reasons": []})
+        item["reasons"].append(str(reason))
+    return per
 
 
 def _hard_rules(
@@ -265,11 +300,13 @@ def _team_caps(
     grade: I64,
     scheme: Scheme,
     d: _Decider,
-) -> I64:
-    """Apply head ceilings; return the top-level places per team (indexed by entity, -1 = no cap)."""
+) -> tuple[I64, dict[int, dict[str, Any]]]:
+    """Apply head ceilings; return the top-level places per team (indexed by entity, -1 = no cap)
+    and, per capped team, the params a ``ceiling.team_cap`` decision names."""
     caps = np.full(ents.size, -1, dtype=np.int64)
+    why: dict[int, dict[str, Any]] = {}
     if not policy.team_caps or ents.kind[members[0]] != OFFICIAL:
-        return caps
+        return caps, why
     team = ents.team[members]
     graded = members[~no_grade[members]]
     counts = np.bincount(ents.team[graded], minlength=ents.size)
@@ -294,22 +331,26 @@ def _team_caps(
                 caps[teams] = (2 * c + den) // (2 * den)
             else:
                 caps[teams] = c // den
+            for t in teams.tolist():
+                why[t] = {"team": str(ents.ids[t]), "team_grade": label, "cap": int(caps[t])}
         if cap.head_ceiling is not None:
             heads = members[here & (ents.layer[members] == HEAD)]
             per = {e: {"team": str(ents.ids[ents.team[e]]), "team_grade": label} for e in heads.tolist()}
             d.cap(heads, policy.index(cap.head_ceiling), "ceiling.team_head", per)
-    return caps
+    return caps, why
 
 
 def _assign(
-    policy: GradingPolicy, graded: I64, d: _Decider, team_cap: I64, ents: EntityTable, out: Grades
-) -> None:
+    policy: GradingPolicy, graded: I64, d: _Decider, team_cap: I64, team_why: dict[int, dict[str, Any]],
+    ents: EntityTable, out: Grades,
+) -> None:  # fmt: skip
     """Place forced grades, then bottom quotas, then top quotas, then the fill level."""
     n = graded.size
     levels = policy.levels
     fill = next(i for i, lv in enumerate(levels) if lv.ratio is None)
     places = [0 if lv.ratio is None else quota(lv.ratio, n, policy.rounding) for lv in levels]
     grade = out.grade
+    denied: dict[int, tuple[dict[str, Any], int]] = {}  # entity → (binding constraint, level kept from it)
 
     def decide(entities: I64, code: str) -> None:
         out.decided_by[entities] = DECISION_CODES.index(code)
@@ -317,13 +358,24 @@ def _assign(
             if e in d.constraints:
                 out.decisions.setdefault(e, {})["constraints"] = d.constraints[e]
 
+    def bound(e: int, constraint: dict[str, Any], level: int, outcome: str) -> None:
+        """``e`` got its grade because of ``constraint``; without it, it would have had ``level``."""
+        out.decided_by[e] = DECISION_CODES.index(constraint["code"])
+        params = out.decisions.setdefault(e, {})
+        params.update(binding=constraint, denied=levels[level].label, outcome=outcome)
+        if constraint not in d.constraints.get(e, []):
+            params["constraints"] = [*d.constraints.get(e, []), constraint]
+
     forced = graded[d.forced[graded] >= 0]
     for e in forced.tolist():
         level = max(int(d.forced[e]), int(d.ceiling[e]))
         code, params = d.forced_why[e]
         grade[e] = level
         out.decisions[e] = dict(params)
-        decide(np.array([e]), code if level == d.forced[e] else "ceiling")
+        decide(np.array([e]), code)
+        if level != d.forced[e]:
+            out.decisions[e]["forced"] = code
+            bound(e, d.binding(e), int(d.forced[e]), "ceiling")
     free = graded[d.forced[graded] < 0]
     for lv in range(len(levels) - 1, fill, -1):
         if not levels[lv].by_rank:
@@ -335,17 +387,36 @@ def _assign(
         free = free[: free.size - take.size]
     for lv in range(fill):
         room = max(places[lv] - int(np.sum(grade[graded] == lv)), 0)
-        eligible = d.ceiling[free] <= lv
+        under_ceiling = d.ceiling[free] <= lv
+        eligible = under_ceiling.copy()
         if lv == 0:
             eligible &= _within_team_cap(free, eligible, ents, team_cap)
+        # Kept from this level by a constraint while it still had room for them (rank order).
+        ahead: I64 = np.cumsum(eligible, dtype=np.int64) - eligible
+        for i in np.flatnonzero(~eligible & (ahead < room)).tolist():
+            e = int(free[i])
+            if e not in denied:
+                why = d.binding(e) if not under_ceiling[i] else _team_cap_constraint(e, ents, team_why)
+                denied[e] = (why, lv)
         take = free[eligible][:room]
         grade[take], out.places[take] = lv, places[lv]
         decide(take, "quota.top")
+        for e in take.tolist():
+            if e in denied:
+                bound(e, *denied[e], "quota.top")
         free = free[~np.isin(free, take)]
     final = np.maximum(fill, d.ceiling[free])
     grade[free] = final
-    decide(free[final == fill], "fill")
-    decide(free[final != fill], "ceiling")
+    decide(free, "fill")
+    for e in free[final == fill].tolist():
+        if e in denied:
+            bound(e, *denied[e], "fill")
+    for e in free[final != fill].tolist():
+        bound(e, d.binding(e), denied[e][1] if e in denied else fill, "ceiling")
+
+
+def _team_cap_constraint(e: int, ents: EntityTable, team_why: dict[int, dict[str, Any]]) -> dict[str, Any]:
+    return {"code": "ceiling.team_cap", "ceiling_index": 1, **team_why[int(ents.team[e])]}
 
 
 def _within_team_cap(free: I64, eligible: BoolArr, ents: EntityTable, team_cap: I64) -> BoolArr:

@@ -39,6 +39,7 @@ class RefEntity:
     size: int = 0
     grade: str | None = None
     decided_by: str = ""
+    denied: str | None = None  # the grade a binding constraint kept from it
     flags: set[str] = field(default_factory=set)
 
 

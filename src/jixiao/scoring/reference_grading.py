@@ -50,6 +50,13 @@ def grade_reference(
             continue
         forced: dict[str, tuple[int, str]] = {}
         ceiling: dict[str, int] = defaultdict(int)
+        caps: dict[str, list[tuple[int, str]]] = defaultdict(list)  # in the order they were set
+
+        def cap(e: RefEntity, level: int, code: str, ceiling: dict[str, int] = ceiling,
+                caps: dict[str, list[tuple[int, str]]] = caps) -> None:  # fmt: skip
+            ceiling[e.id] = max(ceiling[e.id], level)
+            caps[e.id].append((level, code))
+
         no_grade: set[str] = set()
         reasons: dict[str, str] = {}
 
@@ -77,7 +84,7 @@ def grade_reference(
                 elif s.effect == "forced" and s.grade is not None:
                     force(e, labels.index(s.grade), "forced.sanction")
                 elif s.effect == "ceiling" and s.grade is not None:
-                    ceiling[e.id] = max(ceiling[e.id], labels.index(s.grade))
+                    cap(e, labels.index(s.grade), "ceiling.sanction")
             fals = any(a["kind"] == "falsification" for a in rows) and cat.adjustments.falsification_enabled
             if fals and pol.falsification_grade is not None:
                 force(e, labels.index(pol.falsification_grade), "forced.falsification")
@@ -123,7 +130,7 @@ def grade_reference(
         if pol.veto_ceiling is not None:
             for e in members:
                 if e.id in veto or any(a["kind"] == "veto_excellent" for a in by_entity[e.id]):
-                    ceiling[e.id] = max(ceiling[e.id], labels.index(pol.veto_ceiling))
+                    cap(e, labels.index(pol.veto_ceiling), "ceiling.veto")
         graded = [e for e in members if e.id not in no_grade]
         team_cap: dict[str, int] = {}
         if pol.team_caps and cat.subject == "official":
@@ -134,26 +141,31 @@ def grade_reference(
                 team = ents[str(e.unit)]
                 if team.grade is None or team.grade not in pol.team_caps:
                     continue
-                cap = pol.team_caps[team.grade]
-                if cap.member_share is not None:
-                    team_cap[team.id] = _quota(cap.member_share, graded_per_team[team.id], pol.rounding)
-                if cap.head_ceiling is not None and e.layer == "head":
-                    ceiling[e.id] = max(ceiling[e.id], labels.index(cap.head_ceiling))
-        _assign(pol, labels, graded, forced, ceiling, team_cap)
+                tc = pol.team_caps[team.grade]
+                if tc.member_share is not None:
+                    team_cap[team.id] = _quota(tc.member_share, graded_per_team[team.id], pol.rounding)
+                if tc.head_ceiling is not None and e.layer == "head":
+                    cap(e, labels.index(tc.head_ceiling), "ceiling.team_head")
+        binding = {e: next(code for level, code in rows if level == ceiling[e]) for e, rows in caps.items()}
+        _assign(pol, labels, graded, forced, ceiling, binding, team_cap)
         for e in members:
             if e.id in no_grade:
                 e.grade, e.decided_by = None, reasons[e.id]
         prev_top = {k for k, r in previous.items() if r.get("rank") == 1 or r.get("grade") == labels[0]}
         for e in members:
-            if (e.rank == 1 or e.grade == labels[0]) and e.id in prev_top:
+            first = e.rank == 1 and e.decided_by in ("quota.top", "fill")  # not held down
+            if (first or e.grade == labels[0]) and e.id in prev_top:
                 e.flags.add("top_twice")
 
 
 def _assign(
     pol: Any, labels: list[str], graded: list[RefEntity], forced: dict[str, tuple[int, str]],
-    ceiling: dict[str, int], team_cap: dict[str, int],
+    ceiling: dict[str, int], binding: dict[str, str], team_cap: dict[str, int],
 ) -> None:  # fmt: skip
+    """Grade ``graded``; a constraint that keeps an entity from a grade it would have had is named
+    as the decision, and that grade is ``e.denied``."""
     n = len(graded)
+    kept_from: dict[str, tuple[str, int]] = {}  # entity → (constraint code, level it was kept from)
     fill = next(i for i, lv in enumerate(pol.levels) if lv.ratio is None)
     places = [0 if lv.ratio is None else _quota(lv.ratio, n, pol.rounding) for lv in pol.levels]
     used = [0] * len(labels)
@@ -162,7 +174,9 @@ def _assign(
         if e.id in forced:
             level, code = forced[e.id]
             final = max(level, ceiling[e.id])
-            e.grade, e.decided_by = labels[final], code if final == level else "ceiling"
+            e.grade, e.decided_by = labels[final], code if final == level else binding[e.id]
+            if final != level:
+                e.denied = labels[level]
             used[final] += 1
         else:
             free.append(e)
@@ -179,17 +193,30 @@ def _assign(
         taken_by_team: dict[str, int] = defaultdict(int)
         keep: list[RefEntity] = []
         for e in free:
-            eligible = ceiling[e.id] <= lv
+            under_ceiling = ceiling[e.id] <= lv
+            eligible = under_ceiling
             if eligible and lv == 0 and e.unit in team_cap:
                 taken_by_team[str(e.unit)] += 1
                 eligible = taken_by_team[str(e.unit)] <= team_cap[str(e.unit)]
             if eligible and room > 0:
-                e.grade, e.decided_by = labels[lv], "quota.top"
+                code, _ = kept_from.get(e.id, ("quota.top", lv))
+                e.grade, e.decided_by = labels[lv], code
                 used[lv] += 1
                 room -= 1
             else:
+                if not eligible and room > 0 and e.id not in kept_from:
+                    kept_from[e.id] = (binding[e.id] if not under_ceiling else "ceiling.team_cap", lv)
                 keep.append(e)
         free = keep
     for e in free:
         final = max(fill, ceiling[e.id])
-        e.grade, e.decided_by = labels[final], "fill" if final == fill else "ceiling"
+        if final == fill:
+            code, _ = kept_from.get(e.id, ("fill", fill))
+        else:
+            code = binding[e.id]
+        e.grade, e.decided_by = labels[final], code
+    for e in graded:
+        if e.id in kept_from:
+            e.denied = labels[kept_from[e.id][1]]
+        elif e.decided_by.startswith("ceiling.") and e.denied is None:
+            e.denied = labels[fill]

@@ -37,6 +37,7 @@ def test_engine_equals_reference_on_random_schemes_and_data(bundle: dict[str, An
         assert row["rank"] == r.rank, entity
         assert row["grade"] == r.grade, entity
         assert row["decided_by"] == r.decided_by, entity
+        assert fast.decisions.get(entity, {}).get("denied") == r.denied, entity
         flags = {f for f in ("last_place", "last_place_twice", "top_twice") if row[f"flag_{f}"]}
         assert flags == r.flags, entity
     for comp in fast.components.iter_rows(named=True):

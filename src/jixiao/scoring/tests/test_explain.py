@@ -21,6 +21,8 @@ from jixiao.scoring.engine import compute
 from jixiao.scoring.errors import FactsError
 from jixiao.scoring.explain import explain, explain_all
 from jixiao.scoring.frames import encode
+from jixiao.scoring.scheme import parse_scheme
+from jixiao.scoring.tests.examples import county_category, cycle, scheme_dict
 from jixiao.scoring.tests.strategies import bundles
 from jixiao.scoring.types import Facts
 
@@ -155,3 +157,24 @@ def test_an_enum_key_with_an_unknown_value_in_use_is_refused_naming_it() -> None
     with pytest.raises(FactsError, match=r"ratings\.entity: unknown value\(s\) \['X9'\]"):
         encode(frame.get_column("entity"), ["U1", "U2"], "ratings.entity")
     assert encode(frame.get_column("entity").head(1), ["U1", "U2"], "x").tolist() == [0]  # unused X9 is fine
+
+
+def test_a_veto_that_kept_a_unit_from_a_quota_level_is_explained_with_that_levels_quota() -> None:
+    county = county_category()
+    county["grading"]["levels"] = [
+        {"label": "一等", "ratio": 0.15}, {"label": "二等", "ratio": 0.3}, {"label": "三等", "ratio": None},
+    ]  # fmt: skip
+    units = [(f"U{i:02d}", "county") for i in range(20)]
+    annual = [
+        {"entity": u, "indicator": "county.A1", "value": float(i + 1)} for i, (u, _) in enumerate(units)
+    ]
+    adj = [{"entity": "U19", "kind": "veto_excellent", "reason": "x"}]
+    results = compute(cycle(scheme_dict(county), units, results=annual, adjustments=adj))
+    decision = explain(results, parse_scheme(scheme_dict(county)), "U19")["grade"]["decision"]
+    assert decision["code"] == "ceiling.veto"
+    assert (decision["denied"], decision["outcome"], decision["places"], decision["of"]) == (
+        "一等",
+        "quota.top",
+        6,
+        20,
+    )

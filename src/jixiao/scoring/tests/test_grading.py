@@ -175,3 +175,63 @@ def test_last_place_twice_running_is_flagged_using_last_years_rank() -> None:
     row = results.entities.filter(pl.col("entity") == "U00").row(0, named=True)
     assert row["flag_last_place"] and row["flag_last_place_twice"]
     assert results.entities.filter(pl.col("flag_last_place_twice")).height == 1
+
+
+def _row(results: Results, entity: str) -> dict[str, Any]:
+    return results.entities.filter(pl.col("entity") == entity).row(0, named=True)
+
+
+def test_a_vetoed_first_ranked_unit_is_decided_by_the_veto_and_names_the_grade_it_lost() -> None:
+    adj = [{"entity": "U19", "kind": "veto_excellent", "reason": "安全生产事故"}]
+    results = compute(cycle(scheme_dict(county_category()), _units(20), results=_annual(20), adjustments=adj))
+    row = _row(results, "U19")
+    assert (row["rank"], row["grade"], row["decided_by"]) == (1, "二等", "ceiling.veto")
+    decision = results.decisions["U19"]
+    assert decision["denied"] == "一等" and decision["outcome"] == "fill"
+    assert decision["binding"]["reasons"] == ["安全生产事故"]
+
+
+def test_a_veto_that_changes_nothing_leaves_the_decision_to_the_quota() -> None:
+    adj = [{"entity": "U05", "kind": "veto_excellent", "reason": "x"}]
+    results = compute(cycle(scheme_dict(county_category()), _units(20), results=_annual(20), adjustments=adj))
+    assert _row(results, "U05")["decided_by"] == "fill"
+    assert "binding" not in results.decisions["U05"]
+    assert results.decisions["U05"]["constraints"][0]["code"] == "ceiling.veto"
+
+
+def test_an_official_kept_from_excellent_by_the_team_cap_is_decided_by_the_team_cap() -> None:
+    offs = [(f"A{k}", "U19", "member", "cadres") for k in range(10)]
+    offs += [(f"B{k:02d}", "U18", "member", "cadres") for k in range(30)]
+    ratings = [{"entity": f"A{k}", "group": "org", "item": "de", "score": 100.0 - k} for k in range(10)]
+    results = compute(
+        cycle(scheme_dict(county_category(), official_category()), _units(20), offs, _annual(20), ratings)
+    )
+    capped = [r for r in results.entities.iter_rows(named=True) if r["decided_by"] == "ceiling.team_cap"]
+    assert capped and all(r["entity"].startswith("A") and r["grade"] == "称职" for r in capped)
+    decision = results.decisions[capped[0]["entity"]]
+    assert decision["binding"] == {
+        "code": "ceiling.team_cap", "ceiling_index": 1, "team": "U19", "team_grade": "一等", "cap": 3,
+    }  # fmt: skip
+    assert decision["denied"] == "优秀"
+
+
+def test_a_sanction_ceiling_below_the_fill_grade_is_the_deciding_rule() -> None:
+    offs = [("O1", "U00", "member", "cadres")]
+    adj = [{"entity": "O1", "kind": "sanction", "level": "admonish"}]
+    category = official_category()
+    category["grading"]["sanctions"][0]["grade"] = "基本称职"
+    results = compute(cycle(scheme_dict(county_category(), category), _units(2), offs, adjustments=adj))
+    row = _row(results, "O1")
+    assert (row["grade"], row["decided_by"]) == ("基本称职", "ceiling.sanction")
+    assert results.decisions["O1"]["denied"] == "称职" and results.decisions["O1"]["outcome"] == "ceiling"
+
+
+def test_a_first_ranked_unit_held_down_by_a_veto_is_not_flagged_for_recommendation() -> None:
+    adj = [{"entity": "U19", "kind": "veto_excellent", "reason": "x"}]
+    prev = [{"entity": "U19", "rank": 1, "category_size": 20}, {"entity": "U18", "rank": 2, "category_size": 20,
+            "grade": "一等"}]  # fmt: skip
+    results = compute(
+        cycle(scheme_dict(county_category()), _units(20), results=_annual(20), adjustments=adj, previous=prev)
+    )
+    assert not _row(results, "U19")["flag_top_twice"]
+    assert _row(results, "U18")["flag_top_twice"]  # excellent this year and last year
