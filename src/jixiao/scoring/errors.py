@@ -10,9 +10,13 @@ from __future__ import annotations
 class ScoringError(ValueError):
     """Base class: the engine refused to compute because its input is wrong."""
 
-    def __init__(self, where: str, message: str) -> None:
+    def __init__(self, where: str, message: str, *, param: str = "", problem: str = "") -> None:
         self.where = where
         self.message = message
+        # ``param`` names the offending parameter and ``problem`` is a stable code for what is wrong
+        # with it, so that a user interface can say the same in its own language.
+        self.param = param
+        self.problem = problem
         super().__init__(f"{where}: {message}")
 
 

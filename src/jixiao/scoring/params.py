@@ -19,11 +19,13 @@ def number(where: str, params: Mapping[str, Any], key: str, default: float | Non
     """Return ``params[key]`` as a finite float (or ``default`` when absent and a default exists)."""
     if key not in params or params[key] is None:
         if default is None:
-            raise SchemeError(where, f"parameter {key!r} is required")
+            raise SchemeError(where, f"parameter {key!r} is required", param=key, problem="required")
         return default
     value = params[key]
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise SchemeError(where, f"parameter {key!r} must be a finite number, got {value!r}")
+        raise SchemeError(
+            where, f"parameter {key!r} must be a finite number, got {value!r}", param=key, problem="number"
+        )
     return float(value)
 
 
@@ -38,7 +40,9 @@ def non_negative(where: str, params: Mapping[str, Any], key: str, default: float
     """Return ``params[key]`` as a float ≥ 0."""
     value = number(where, params, key, default)
     if value < 0:
-        raise SchemeError(where, f"parameter {key!r} must be ≥ 0, got {value!r}")
+        raise SchemeError(
+            where, f"parameter {key!r} must be ≥ 0, got {value!r}", param=key, problem="negative"
+        )
     return value
 
 
@@ -51,7 +55,7 @@ def share(where: str, params: Mapping[str, Any], key: str, default: float | None
     raw = params.get(key)
     if raw is None:
         if default is None:
-            raise SchemeError(where, f"parameter {key!r} is required")
+            raise SchemeError(where, f"parameter {key!r} is required", param=key, problem="required")
         return Fraction(str(default))
     try:
         if isinstance(raw, bool):
@@ -63,9 +67,13 @@ def share(where: str, params: Mapping[str, Any], key: str, default: float | None
         else:
             raise ValueError
     except (ValueError, ZeroDivisionError):
-        raise SchemeError(where, f"parameter {key!r} must be a number or 'a/b', got {raw!r}") from None
+        raise SchemeError(
+            where, f"parameter {key!r} must be a number or 'a/b', got {raw!r}", param=key, problem="number"
+        ) from None
     if not 0 <= value <= 1:
-        raise SchemeError(where, f"parameter {key!r} must lie in [0, 1], got {raw!r}")
+        raise SchemeError(
+            where, f"parameter {key!r} must lie in [0, 1], got {raw!r}", param=key, problem="share"
+        )
     return value
 
 
@@ -73,7 +81,9 @@ def flag(where: str, params: Mapping[str, Any], key: str, default: bool) -> bool
     """Return ``params[key]`` as a bool."""
     value = params.get(key, default)
     if not isinstance(value, bool):
-        raise SchemeError(where, f"parameter {key!r} must be true or false, got {value!r}")
+        raise SchemeError(
+            where, f"parameter {key!r} must be true or false, got {value!r}", param=key, problem="bool"
+        )
     return value
 
 
@@ -81,7 +91,9 @@ def text(where: str, params: Mapping[str, Any], key: str, default: str | None = 
     """Return ``params[key]`` as a non-empty string."""
     value = params.get(key, default)
     if not isinstance(value, str) or not value:
-        raise SchemeError(where, f"parameter {key!r} must be a non-empty string, got {value!r}")
+        raise SchemeError(
+            where, f"parameter {key!r} must be a non-empty string, got {value!r}", param=key, problem="text"
+        )
     return value
 
 
@@ -96,7 +108,12 @@ def choice(where: str, params: Mapping[str, Any], key: str, allowed: Sequence[st
     """Return ``params[key]``, which must be one of ``allowed``."""
     value = params.get(key, default)
     if value not in allowed:
-        raise SchemeError(where, f"parameter {key!r} must be one of {list(allowed)}, got {value!r}")
+        raise SchemeError(
+            where,
+            f"parameter {key!r} must be one of {list(allowed)}, got {value!r}",
+            param=key,
+            problem="choice",
+        )
     return str(value)
 
 
@@ -104,7 +121,9 @@ def mapping(where: str, params: Mapping[str, Any], key: str) -> Mapping[str, Any
     """Return ``params[key]`` as a dict (empty when absent)."""
     value = params.get(key, {})
     if not isinstance(value, Mapping):
-        raise SchemeError(where, f"parameter {key!r} must be an object, got {value!r}")
+        raise SchemeError(
+            where, f"parameter {key!r} must be an object, got {value!r}", param=key, problem="object"
+        )
     return value
 
 
@@ -112,7 +131,9 @@ def sequence(where: str, params: Mapping[str, Any], key: str) -> Sequence[Any]:
     """Return ``params[key]`` as a list (empty when absent)."""
     value = params.get(key, [])
     if isinstance(value, str | bytes) or not isinstance(value, Sequence):
-        raise SchemeError(where, f"parameter {key!r} must be a list, got {value!r}")
+        raise SchemeError(
+            where, f"parameter {key!r} must be a list, got {value!r}", param=key, problem="list"
+        )
     return value
 
 
@@ -125,7 +146,7 @@ def weight_map(
     for code, _ in sorted(raw.items()):
         out[str(code)] = non_negative(f"{where}.{key}", raw, code)
     if positive_total and out and sum(out.values()) <= 0:
-        raise SchemeError(where, f"weights in {key!r} must not all be zero")
+        raise SchemeError(where, f"weights in {key!r} must not all be zero", param=key, problem="all_zero")
     return out
 
 
@@ -133,4 +154,9 @@ def known_keys(where: str, params: Mapping[str, Any], allowed: Sequence[str]) ->
     """Reject unknown keys, so that a misspelt parameter is not silently ignored."""
     unknown = sorted(set(params) - set(allowed))
     if unknown:
-        raise SchemeError(where, f"unknown parameter(s) {unknown}; allowed: {sorted(allowed)}")
+        raise SchemeError(
+            where,
+            f"unknown parameter(s) {unknown}; allowed: {sorted(allowed)}",
+            param=unknown[0],
+            problem="unknown",
+        )

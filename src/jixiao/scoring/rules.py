@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -165,39 +166,75 @@ RuleParams = (
 def _pairs(where: str, raw: Mapping[str, Any], key: str) -> tuple[tuple[float, float], ...]:
     items = P.sequence(where, raw, key)
     if not items:
-        raise SchemeError(where, f"parameter {key!r} must list at least one [min, rate] pair")
+        raise SchemeError(
+            where, f"parameter {key!r} must list at least one [min, rate] pair", param=key, problem="empty"
+        )
     pairs: list[tuple[float, float]] = []
     for item in items:
         if not isinstance(item, list | tuple) or len(item) != 2:
-            raise SchemeError(where, f"parameter {key!r} entries must be [min, rate], got {item!r}")
+            raise SchemeError(
+                where,
+                f"parameter {key!r} entries must be [min, rate], got {item!r}",
+                param=key,
+                problem="pair",
+            )
         pair = {"min": item[0], "rate": item[1]}
-        pairs.append((P.number(where, pair, "min"), P.non_negative(where, pair, "rate")))
+        try:
+            pairs.append((P.number(where, pair, "min"), P.non_negative(where, pair, "rate")))
+        except SchemeError as exc:
+            raise SchemeError(where, exc.message, param=key, problem="pair") from exc
     mins = [m for m, _ in pairs]
     if len(set(mins)) != len(mins):
-        raise SchemeError(where, f"parameter {key!r} repeats a threshold")
-    return tuple(sorted(pairs, key=lambda p: -p[0]))
+        raise SchemeError(where, f"parameter {key!r} repeats a threshold", param=key, problem="repeated")
+    ordered = tuple(sorted(pairs, key=lambda p: -p[0]))
+    # Rates must move one way as the threshold rises (up for higher-is-better, down for a count of
+    # incidents); a rate that rises and then falls is an entry mistake, not a policy.
+    rates = [rate for _, rate in reversed(ordered)]
+    steps_up = [b - a for a, b in pairwise(rates)]
+    if any(d > 0 for d in steps_up) and any(d < 0 for d in steps_up):
+        raise SchemeError(
+            where, f"parameter {key!r}: rates must not rise and fall again", param=key, problem="order"
+        )
+    return ordered
+
+
+def _below_fits(
+    where: str, raw: Mapping[str, Any], pairs: tuple[tuple[float, float], ...], key: str
+) -> float:
+    """Return ``below`` (the rate under the lowest step), which must not beat the lowest step in
+    the direction the steps go."""
+    below = P.non_negative(where, raw, "below", 0.0)
+    rates = [rate for _, rate in reversed(pairs)]
+    rising = len(rates) > 1 and rates[-1] > rates[0]
+    if rising and below > rates[0]:
+        raise SchemeError(
+            where,
+            f"parameter 'below' must not exceed the lowest {key!r} rate",
+            param="below",
+            problem="below",
+        )
+    return below
 
 
 def _parse(where: str, kind: str, raw: Mapping[str, Any]) -> RuleParams:
     lib = "lower_is_better"
     if kind == "completion":
         P.known_keys(where, raw, ["target", "cap", "floor", lib])
-        target = P.optional_number(where, raw, "target")
-        if target is not None and target <= 0:
-            raise SchemeError(where, "parameter 'target' must be > 0")
-        return Completion(
-            target,
-            P.non_negative(where, raw, "cap", 1.0),
-            P.non_negative(where, raw, "floor", 0.0),
-            P.flag(where, raw, lib, False),
-        )
+        target = _positive_target(where, raw)
+        top, bottom = P.non_negative(where, raw, "cap", 1.0), P.non_negative(where, raw, "floor", 0.0)
+        if top < bottom:
+            raise SchemeError(
+                where, "parameter 'cap' must not be below 'floor'", param="cap", problem="cap_floor"
+            )
+        return Completion(target, top, bottom, P.flag(where, raw, lib, False))
     if kind == "steps":
         P.known_keys(where, raw, ["steps", "on", "below", "target"])
+        steps = _pairs(where, raw, "steps")
         return Steps(
-            _pairs(where, raw, "steps"),
+            steps,
             P.choice(where, raw, "on", ["value", "ratio"], "value"),
-            P.non_negative(where, raw, "below", 0.0),
-            P.optional_number(where, raw, "target"),
+            _below_fits(where, raw, steps, "steps"),
+            _positive_target(where, raw),
         )
     if kind == "threshold_deduction":
         P.known_keys(where, raw, ["threshold", "per_unit", "min_rate", lib])
@@ -211,31 +248,51 @@ def _parse(where: str, kind: str, raw: Mapping[str, Any]) -> RuleParams:
     if kind == "bonus_deduction":
         P.known_keys(where, raw, ["base", "per_unit", "cap", "min_rate", "max_rate"])
         cap = raw.get("cap")
+        lo = P.non_negative(where, raw, "min_rate", 0.0)
+        hi = None if raw.get("max_rate") is None else P.non_negative(where, raw, "max_rate")
+        if hi is not None and lo > hi:
+            raise SchemeError(
+                where, "parameter 'min_rate' must not exceed 'max_rate'", param="min_rate", problem="min_max"
+            )
         return BonusDeduction(
             P.non_negative(where, raw, "base", 0.0),
             P.number(where, raw, "per_unit"),
             None if cap is None else P.non_negative(where, raw, "cap"),
-            P.non_negative(where, raw, "min_rate", 0.0),
-            None if raw.get("max_rate") is None else P.non_negative(where, raw, "max_rate"),
+            lo,
+            hi,
         )
     if kind == "grade_map":
         P.known_keys(where, raw, ["map"])
         rates = P.weight_map(where, raw, "map")
         if not rates:
-            raise SchemeError(where, "parameter 'map' must map at least one label to a rate")
+            raise SchemeError(
+                where, "parameter 'map' must map at least one label to a rate", param="map", problem="empty"
+            )
         return GradeMap(rates)
     if kind == "rank_points":
         P.known_keys(where, raw, ["points", "floor", "full", lib])
         seq = P.sequence(where, raw, "points")
         if not seq:
-            raise SchemeError(where, "parameter 'points' must list at least one value")
+            raise SchemeError(
+                where, "parameter 'points' must list at least one value", param="points", problem="empty"
+            )
         points = tuple(P.non_negative(where, {"points": v}, "points") for v in seq)
+        if any(b > a for a, b in pairwise(points)):
+            raise SchemeError(
+                where, "parameter 'points' must not rise with the rank", param="points", problem="order"
+            )
         full = P.non_negative(where, raw, "full", max(points))
         if full <= 0:
-            raise SchemeError(where, "parameter 'full' must be > 0")
-        return RankPoints(
-            points, P.non_negative(where, raw, "floor", 0.0), full, P.flag(where, raw, lib, False)
-        )
+            raise SchemeError(where, "parameter 'full' must be > 0", param="full", problem="positive")
+        floor = P.non_negative(where, raw, "floor", 0.0)
+        if floor > points[-1]:
+            raise SchemeError(
+                where,
+                "parameter 'floor' must not exceed the last rank's points",
+                param="floor",
+                problem="floor",
+            )
+        return RankPoints(points, floor, full, P.flag(where, raw, lib, False))
     if kind == "best_proportion":
         P.known_keys(where, raw, ["cap", lib])
         return BestProportion(P.non_negative(where, raw, "cap", 1.0), P.flag(where, raw, lib, False))
@@ -243,7 +300,9 @@ def _parse(where: str, kind: str, raw: Mapping[str, Any]) -> RuleParams:
         P.known_keys(where, raw, ["base", "per_point", "min_rate", "max_rate", lib])
         lo, hi = P.non_negative(where, raw, "min_rate", 0.0), P.non_negative(where, raw, "max_rate", 1.0)
         if lo > hi:
-            raise SchemeError(where, "parameter 'min_rate' must not exceed 'max_rate'")
+            raise SchemeError(
+                where, "parameter 'min_rate' must not exceed 'max_rate'", param="min_rate", problem="min_max"
+            )
         return YoyImprovement(
             P.non_negative(where, raw, "base", 0.6),
             P.number(where, raw, "per_point", 0.04),
@@ -253,15 +312,19 @@ def _parse(where: str, kind: str, raw: Mapping[str, Any]) -> RuleParams:
         )
     if kind == "vs_average":
         P.known_keys(where, raw, ["tiers", "below", lib])
-        return VsAverage(
-            _pairs(where, raw, "tiers"),
-            P.non_negative(where, raw, "below", 0.0),
-            P.flag(where, raw, lib, False),
-        )
+        tiers = _pairs(where, raw, "tiers")
+        return VsAverage(tiers, _below_fits(where, raw, tiers, "tiers"), P.flag(where, raw, lib, False))
     if kind == "veto":
         P.known_keys(where, raw, ["triggered_rate"])
         return Veto(P.non_negative(where, raw, "triggered_rate", 0.0))
-    raise SchemeError(where, f"unknown rule type {kind!r}; known: {sorted(RULE_TYPES)}")
+    raise SchemeError(where, f"unknown rule type {kind!r}; known: {sorted(RULE_TYPES)}", problem="rule_type")
+
+
+def _positive_target(where: str, raw: Mapping[str, Any]) -> float | None:
+    target = P.optional_number(where, raw, "target")
+    if target is not None and target <= 0:
+        raise SchemeError(where, "parameter 'target' must be > 0", param="target", problem="positive")
+    return target
 
 
 RULE_TYPES = (
