@@ -1,5 +1,13 @@
-"""Light anti-abuse for the public pages: token buckets per address and per device cookie, and
-the signed random device cookie itself.
+"""Light anti-abuse for the public pages: token buckets per address and per device cookie, the
+signed random device cookie itself, and the rule that marks answers suspect (可疑答卷).
+
+Two layers. The token buckets below refuse floods (HTTP 429) and are per worker. Stuffing that
+stays under them (fresh browser sessions from one address, one device answering every link) is not
+refused: the answer is stored and marked ``suspect`` with a reason when it exceeds its survey's
+per-address or per-device limit within the survey's limit window (:data:`SUSPECT_RULE`), and
+suspect answers stay out of the facts. Refusing would block honest citizens behind a shared
+address; marking lets the office see the counts and raise a survey's limit, after which
+:func:`survey_mark_suspects` re-applies the rule to the answers already stored.
 
 The buckets live in each worker's memory: no query and no lock contention on the submit path. With
 N gunicorn workers a client can reach at most N × the limit, which is fine for "light" protection
@@ -17,7 +25,11 @@ from dataclasses import dataclass
 from typing import Final
 
 from django.conf import settings
+from django.db import connection, transaction
 from django.http import HttpRequest, HttpResponse
+from django.utils.crypto import salted_hmac
+
+from jixiao.surveys.models import Survey, SurveyResponse
 
 DEVICE_COOKIE: Final = "jx_dev"
 DEVICE_SALT: Final = "jixiao.surveys.device"
@@ -114,6 +126,66 @@ def device_id(request: HttpRequest) -> str | None:
     """Return the verified device id from the signed cookie, or None (no cookie or forged)."""
     value = request.get_signed_cookie(DEVICE_COOKIE, default=None, salt=DEVICE_SALT)
     return value if isinstance(value, str) and value else None
+
+
+def address_digest(address: str) -> str:
+    """Return the 24-character keyed digest of a client address stored with an answer: equal
+    addresses compare equal, but the address cannot be read back (nor guessed without the key)."""
+    return salted_hmac("jixiao.surveys.address", address).hexdigest()[:24]
+
+
+def limit_window(now_ts: float, limit_hours: int) -> int:
+    """Return the index of the survey's limit window holding the Unix time ``now_ts`` (0 when the
+    survey counts its limits over its whole period)."""
+    return int(now_ts) // (limit_hours * 3600) if limit_hours > 0 else 0
+
+
+# The documented rule (docs/surveys.md), applied at insert time by submit.py and in bulk here.
+SUSPECT_RULE: Final = (
+    "Within one survey and one limit window, an answer is suspect (reason 'address') when its "
+    "address already gave address_limit answers to the same link before it, else (reason 'device') "
+    "when its device already gave device_limit answers to the survey before it; 'before' orders by "
+    "created_at then id; a limit of 0 is no limit; answers without an address or a device are not "
+    "counted for that limit."
+)
+
+
+def _epoch(column: str) -> str:
+    if connection.vendor == "postgresql":
+        return f"CAST(FLOOR(EXTRACT(EPOCH FROM {column})) AS BIGINT)"
+    # "%%s": the statement is run with parameters, so a literal % is doubled (both drivers).
+    return f"CAST(strftime('%%s', {column}) AS INTEGER)"
+
+
+@transaction.atomic
+def survey_mark_suspects(*, survey: Survey) -> int:
+    """Re-apply :data:`SUSPECT_RULE` with the survey's current limits to every stored answer of
+    ``survey`` (limit windows recomputed from ``limit_hours``); return how many answers are suspect.
+
+    Called before every push to the facts, so the facts follow the rule exactly even when two
+    concurrent submits from one address both saw a count just under the limit at insert time."""
+    table = SurveyResponse._meta.db_table
+    seconds = survey.limit_hours * 3600
+    window = f"{_epoch('created_at')} / {seconds}" if seconds > 0 else "0"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET limit_window = {window} WHERE survey_id = %s AND limit_window <> {window}",
+            [survey.pk],
+        )
+        cursor.execute(
+            f"UPDATE {table} SET suspect = (m.reason <> ''), suspect_reason = m.reason FROM ("
+            "SELECT id, CASE "
+            "WHEN %s > 0 AND address IS NOT NULL AND an > %s THEN 'address' "
+            "WHEN %s > 0 AND device IS NOT NULL AND dn > %s THEN 'device' "
+            "ELSE '' END AS reason FROM ("
+            "SELECT id, address, device, "
+            "ROW_NUMBER() OVER (PARTITION BY target_id, address, limit_window ORDER BY created_at, id) AS an, "
+            "ROW_NUMBER() OVER (PARTITION BY device, limit_window ORDER BY created_at, id) AS dn "
+            f"FROM {table} WHERE survey_id = %s) x) m "
+            f"WHERE {table}.id = m.id AND {table}.suspect_reason <> m.reason",
+            [survey.address_limit, survey.address_limit, survey.device_limit, survey.device_limit, survey.pk],
+        )
+    return SurveyResponse.objects.filter(survey=survey, suspect=True).count()
 
 
 def device_digest(device: str) -> str:

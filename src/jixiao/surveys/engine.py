@@ -1,9 +1,12 @@
 """Survey answers and rate-any-time ratings into the engine's facts (EvaluationScore).
 
-One row per answer with ``ballots = 1``: a survey's rows carry ``source = "survey:<survey id>"``, a
-cycle's ratings ``source = "rate:<cycle id>"``. Each push deletes that source's rows and inserts them
-again with one ``INSERT … SELECT`` in the same transaction, so re-running is idempotent and a
-failure leaves the previous rows in place.
+One row per counted answer with ``ballots = 1``: a survey's rows carry ``source = "survey:<survey
+id>"``, a cycle's ratings ``source = "rate:<cycle id>"``. Each push deletes that source's rows and
+inserts them again with one ``INSERT … SELECT`` in the same transaction, so re-running is idempotent
+and a failure leaves the previous rows in place.
+
+A counted answer is valid and not suspect: each push first re-applies the survey's anti-stuffing
+limits (``antiabuse.survey_mark_suspects``), then leaves suspect answers out (docs/surveys.md).
 """
 
 from __future__ import annotations
@@ -21,7 +24,9 @@ from django.utils.translation import gettext as _
 from jixiao.accounts.audit import audit_record
 from jixiao.accounts.models import AuditAction, User
 from jixiao.facts.models import EvaluationScore
+from jixiao.schemes.lifecycle import assert_cycle_editable
 from jixiao.schemes.models import Cycle, RaterGroup
+from jixiao.surveys.antiabuse import survey_mark_suspects
 from jixiao.surveys.models import ServiceRating, Survey, SurveyResponse, SurveyTarget
 from jixiao.surveys.ratetime import rating_policy
 from jixiao.surveys.sqljson import each_object
@@ -45,27 +50,51 @@ def _require_group(cycle: Cycle, code: str) -> None:
         )
 
 
-def _replace(source: str, sql: str, params: list[Any]) -> int:
-    EvaluationScore.objects.filter(source=source).delete()
+def _replace(sources: list[str], sql: str, params: list[Any]) -> int:
+    # One DELETE for all sources: each is a scan of the facts table when it has no index on source.
+    EvaluationScore.objects.filter(source__in=sources).delete()
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return int(cursor.rowcount)
 
 
+def _surveys_sql(where: str) -> str:
+    return (
+        f"INSERT INTO {EvaluationScore._meta.db_table} ({_COLUMNS}) "
+        "SELECT s.cycle_id, CASE WHEN t.official_id IS NULL THEN t.unit_id END, t.official_id, "
+        "s.rater_group, e.key, CAST(e.value AS DOUBLE PRECISION), 1, "
+        "%s || CAST(s.id AS TEXT) "
+        f"FROM {SurveyResponse._meta.db_table} r JOIN {SurveyTarget._meta.db_table} t ON t.id = r.target_id "
+        f"JOIN {Survey._meta.db_table} s ON s.id = r.survey_id "
+        f"CROSS JOIN {each_object('r.points', 'e')} "
+        f"WHERE {where} AND r.is_valid AND NOT r.suspect"
+    )
+
+
 @transaction.atomic
 def survey_push_to_facts(*, survey: Survey) -> int:
-    """Replace the facts of ``survey`` by one row per counted answer; return the rows written."""
+    """Replace the facts of ``survey`` by one row per counted (valid, not suspect) answer and
+    question; return the rows written. Raises CycleLocked when the survey's cycle is closed."""
+    assert_cycle_editable(survey.cycle_id)
     _require_group(survey.cycle, survey.rater_group)
-    source = survey_source(survey.pk)
-    sql = (
-        f"INSERT INTO {EvaluationScore._meta.db_table} ({_COLUMNS}) "
-        "SELECT %s, CASE WHEN t.official_id IS NULL THEN t.unit_id END, t.official_id, %s, e.key, "
-        "CAST(e.value AS DOUBLE PRECISION), 1, %s "
-        f"FROM {SurveyResponse._meta.db_table} r JOIN {SurveyTarget._meta.db_table} t ON t.id = r.target_id "
-        f"CROSS JOIN {each_object('r.points', 'e')} "
-        "WHERE r.survey_id = %s AND r.is_valid"
+    survey_mark_suspects(survey=survey)
+    return _replace([survey_source(survey.pk)], _surveys_sql("r.survey_id = %s"), ["survey:", survey.pk])
+
+
+def surveys_push_to_facts(*, surveys: list[Survey]) -> int:
+    """:func:`survey_push_to_facts` for many surveys of one cycle with one DELETE and one INSERT."""
+    if not surveys:
+        return 0
+    assert_cycle_editable(surveys[0].cycle_id)
+    for group in {s.rater_group for s in surveys}:
+        _require_group(surveys[0].cycle, group)
+    for survey in surveys:
+        survey_mark_suspects(survey=survey)
+    ids = [s.pk for s in surveys]
+    placeholders = ", ".join(["%s"] * len(ids))
+    return _replace(
+        [survey_source(pk) for pk in ids], _surveys_sql(f"r.survey_id IN ({placeholders})"), ["survey:", *ids]
     )
-    return _replace(source, sql, [survey.cycle_id, survey.rater_group, source, survey.pk])
 
 
 def cycle_bounds(cycle: Cycle) -> tuple[datetime, datetime]:
@@ -77,7 +106,9 @@ def cycle_bounds(cycle: Cycle) -> tuple[datetime, datetime]:
 @transaction.atomic
 def ratings_push_to_facts(*, cycle: Cycle) -> int:
     """Replace the cycle's rate-any-time facts: one row per valid rating in the cycle's year, the
-    10-point score × 10 on the policy's item. Returns the rows written."""
+    10-point score × 10 on the policy's item. Returns the rows written. Raises CycleLocked when
+    the cycle is closed."""
+    assert_cycle_editable(cycle)
     policy = rating_policy()
     _require_group(cycle, policy.rater_group)
     source = rating_source(cycle.pk)
@@ -98,7 +129,7 @@ def ratings_push_to_facts(*, cycle: Cycle) -> int:
         start,
         end,
     ]
-    return _replace(source, sql, params)
+    return _replace([source], sql, params)
 
 
 @dataclass(frozen=True)
@@ -112,7 +143,7 @@ class PushReport:
 def cycle_push_to_facts(*, cycle: Cycle, actor: User | None = None) -> PushReport:
     """Push every survey of ``cycle`` and its ratings into the facts in one transaction; audited."""
     surveys = list(Survey.objects.filter(cycle=cycle).select_related("cycle"))
-    survey_rows = sum(survey_push_to_facts(survey=s) for s in surveys)
+    survey_rows = surveys_push_to_facts(surveys=surveys)
     rating_rows = ratings_push_to_facts(cycle=cycle)
     report = PushReport(surveys=len(surveys), survey_rows=survey_rows, rating_rows=rating_rows)
     audit_record(

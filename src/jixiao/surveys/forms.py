@@ -10,7 +10,16 @@ from django.utils.translation import gettext_lazy as _
 
 from jixiao.organisation.models import Official, Unit
 from jixiao.schemes.models import Cycle
-from jixiao.surveys.models import DEFAULT_SCALE, DEFAULT_SURVEY_TAGS, EventChannel, RatingPolicy, Survey
+from jixiao.surveys.models import (
+    DEFAULT_ADDRESS_LIMIT,
+    DEFAULT_DEVICE_LIMIT,
+    DEFAULT_LIMIT_HOURS,
+    DEFAULT_SCALE,
+    DEFAULT_SURVEY_TAGS,
+    EventChannel,
+    RatingPolicy,
+    Survey,
+)
 from jixiao.surveys.scale import parse_questions, parse_scale_text, parse_tags, questions_text, scale_text
 from jixiao.surveys.services import SurveyData
 
@@ -44,6 +53,33 @@ class SurveyForm(forms.Form):
     dedupe_hours = forms.IntegerField(
         label=_("重复提交判定时段(小时)"), min_value=0, max_value=24 * 366, initial=24
     )
+    limit_hours = forms.IntegerField(
+        required=False,
+        label=_("限额统计时段(小时)"),
+        min_value=0,
+        max_value=24 * 366,
+        initial=DEFAULT_LIMIT_HOURS,
+        help_text=_("下面两项限额在此时段内计数；0 表示整个调查期间为一个时段"),
+    )
+    address_limit = forms.IntegerField(
+        required=False,
+        label=_("同一网络地址限额(份)"),
+        min_value=0,
+        max_value=100_000,
+        initial=DEFAULT_ADDRESS_LIMIT,
+        help_text=_(
+            "同一网络地址在一个时段内对同一调查点计入的答卷数；超出的答卷仍保存，但标记为可疑、不计入测评得分。"
+            "服务大厅共用网络时可调高；0 表示不限"
+        ),
+    )
+    device_limit = forms.IntegerField(
+        required=False,
+        label=_("同一设备限额(个调查点)"),
+        min_value=0,
+        max_value=100_000,
+        initial=DEFAULT_DEVICE_LIMIT,
+        help_text=_("同一设备在一个时段内可计入的调查点数，超出的答卷标记为可疑；0 表示不限"),
+    )
     is_open = forms.BooleanField(label=_("开放填写"), required=False, initial=True)
 
     def __init__(
@@ -62,6 +98,9 @@ class SurveyForm(forms.Form):
                     "allow_opinion": survey.allow_opinion,
                     "rater_group": survey.rater_group,
                     "dedupe_hours": survey.dedupe_hours,
+                    "limit_hours": survey.limit_hours,
+                    "address_limit": survey.address_limit,
+                    "device_limit": survey.device_limit,
                     "is_open": survey.is_open,
                 },
             )
@@ -73,6 +112,20 @@ class SurveyForm(forms.Form):
                 required=False,
                 widget=forms.SelectMultiple(attrs={"size": 10}),
             )
+
+    def _limit(self, name: str, default: int) -> int:
+        # Left blank: the generous default (the field shows it as its initial value).
+        value = self.cleaned_data.get(name)
+        return default if value is None else int(value)
+
+    def clean_limit_hours(self) -> int:
+        return self._limit("limit_hours", DEFAULT_LIMIT_HOURS)
+
+    def clean_address_limit(self) -> int:
+        return self._limit("address_limit", DEFAULT_ADDRESS_LIMIT)
+
+    def clean_device_limit(self) -> int:
+        return self._limit("device_limit", DEFAULT_DEVICE_LIMIT)
 
     def clean_scale(self) -> list[dict[str, Any]]:
         return parse_scale_text(self.cleaned_data["scale"])
@@ -95,6 +148,9 @@ class SurveyForm(forms.Form):
             allow_opinion=c["allow_opinion"],
             rater_group=c["rater_group"],
             dedupe_hours=c["dedupe_hours"],
+            limit_hours=c["limit_hours"],
+            address_limit=c["address_limit"],
+            device_limit=c["device_limit"],
             is_open=c["is_open"],
         )
 

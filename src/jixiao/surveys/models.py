@@ -52,6 +52,19 @@ def default_rating_tags() -> list[str]:
     return list(DEFAULT_RATING_TAGS)
 
 
+DEFAULT_LIMIT_HOURS = 24
+DEFAULT_ADDRESS_LIMIT = 5
+DEFAULT_DEVICE_LIMIT = 20
+
+
+class SuspectReason(models.TextChoices):
+    """Why an answer is suspect (可疑答卷): it exceeded a survey's per-address or per-device limit."""
+
+    NONE = "", _("无")
+    ADDRESS = "address", _("同一网络地址提交过多")
+    DEVICE = "device", _("同一设备提交过多")
+
+
 class Survey(models.Model):
     """A satisfaction questionnaire of a cycle. ``scale`` maps answer labels to points (data, not
     code); each question's ``item`` is the engine's rating item its answers land on."""
@@ -67,6 +80,24 @@ class Survey(models.Model):
         _("重复提交判定时段(小时)"),
         default=24,
         help_text=_("同一设备在此时段内对同一调查点只计一次；0 表示不判重"),
+    )
+    # Anti-stuffing limits (data, per survey): answers beyond them are kept but marked suspect and
+    # left out of the facts (docs/surveys.md, "Suspect answers"). Generous defaults, because a
+    # service hall or an office network puts many honest people behind one address.
+    limit_hours = models.PositiveIntegerField(
+        _("限额统计时段(小时)"),
+        default=DEFAULT_LIMIT_HOURS,
+        help_text=_("下面两项限额在此时段内计数；0 表示整个调查期间为一个时段"),
+    )
+    address_limit = models.PositiveIntegerField(
+        _("同一网络地址限额"),
+        default=DEFAULT_ADDRESS_LIMIT,
+        help_text=_("同一网络地址在一个时段内对同一调查点计入的答卷数，超出的答卷标记为可疑；0 表示不限"),
+    )
+    device_limit = models.PositiveIntegerField(
+        _("同一设备限额"),
+        default=DEFAULT_DEVICE_LIMIT,
+        help_text=_("同一设备在一个时段内可计入的调查点数，超出的答卷标记为可疑；0 表示不限"),
     )
     is_open = models.BooleanField(_("开放填写"), default=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
@@ -168,6 +199,14 @@ class SurveyResponse(models.Model):
     # NULL, not "": a NULL device never collides in the unique constraint (no cookie → no dedupe).
     device = models.CharField(_("设备标识摘要"), max_length=24, null=True, blank=True)  # noqa: DJ001
     bucket = models.IntegerField(_("判重时段"), default=0)
+    # A keyed digest of the client address (never the address itself) and the survey's limit
+    # window index; together with ``device`` they decide ``suspect`` (antiabuse.py).
+    address = models.CharField(_("网络地址摘要"), max_length=24, null=True, blank=True)  # noqa: DJ001
+    limit_window = models.IntegerField(_("限额时段"), default=0)
+    suspect = models.BooleanField(_("可疑"), default=False)
+    suspect_reason = models.CharField(
+        _("可疑原因"), max_length=8, choices=SuspectReason.choices, default=SuspectReason.NONE, blank=True
+    )
     is_valid = models.BooleanField(_("有效"), default=True)
     created_at = models.DateTimeField(_("提交时间"))
 
@@ -177,9 +216,18 @@ class SurveyResponse(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["target", "device", "bucket"], name="survey_response_one_per_window"
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(suspect=False, suspect_reason="") | (Q(suspect=True) & ~Q(suspect_reason="")),
+                name="survey_response_suspect_has_reason",
+            ),
         ]
-        indexes = [models.Index(fields=["survey", "created_at"])]
+        indexes = [
+            models.Index(fields=["survey", "created_at"]),
+            # The two bounded counts of the submit path (submit.py).
+            models.Index(fields=["target", "address", "limit_window"], name="survey_resp_address_window"),
+            models.Index(fields=["survey", "device", "limit_window"], name="survey_resp_device_window"),
+        ]
 
     def __str__(self) -> str:
         return f"{self._meta.verbose_name} #{self.pk}"

@@ -113,13 +113,17 @@ def survey_page(request: HttpRequest, token: str) -> HttpResponse:
         return _form(request, snap, token, missing)
     try:
         created = response_insert(
-            snap=snap, answer=answer, device=antiabuse.device_digest(device) if device else None
+            snap=snap,
+            answer=answer,
+            device=antiabuse.device_digest(device) if device else None,
+            address=antiabuse.address_digest(antiabuse.client_address(request)),
         )
     except DatabaseError:
         logger.exception("survey answer insert failed")
         return _unavailable(request)
     if created is None:
         return _thanks(request, snap, duplicate=True)
+    # A suspect answer gets the same thank-you page: telling the sender would teach the limit.
     return redirect("surveys:public_thanks", token=token, permanent=False)
 
 

@@ -10,7 +10,14 @@ from django.db.models import CharField, Count, QuerySet, Value
 
 from jixiao.accounts.models import Role, User
 from jixiao.accounts.permissions import scope_to_units
-from jixiao.surveys.models import ServiceEvent, ServiceRating, Survey, SurveyResponse, SurveyTarget
+from jixiao.surveys.models import (
+    ServiceEvent,
+    ServiceRating,
+    Survey,
+    SurveyResponse,
+    SurveyTarget,
+    SuspectReason,
+)
 from jixiao.surveys.sqljson import each_element, each_object
 
 INBOX_ROLES = {Role.OFFICE, Role.AUDITOR, Role.LEADER, Role.LIAISON}
@@ -57,20 +64,32 @@ class SurveyStats:
     questions: list[QuestionStats]
     tags: list[tuple[str, int]]
     opinions: int
+    # Suspect answers (可疑答卷): kept, not counted above, not pushed to the facts.
+    suspect: int = 0
+    suspect_by_target: dict[int, int] = field(default_factory=dict)
+    suspect_by_reason: list[tuple[str, int]] = field(default_factory=list)
 
 
 def survey_stats(survey: Survey, unit_id: int | None = None) -> SurveyStats:
-    """Answer counts per link, per-question distribution on the scale and mean points, tag counts;
-    limited to one unit's links when ``unit_id`` is given. Aggregated in SQL."""
+    """Counted (valid, not suspect) answers per link, per-question distribution on the scale and mean
+    points, tag counts, and the suspect answers per link and per reason; limited to one unit's links
+    when ``unit_id`` is given. Aggregated in SQL."""
     rt = SurveyResponse._meta.db_table
     tt = SurveyTarget._meta.db_table
-    where = "r.survey_id = %s AND r.is_valid"
+    scope = "r.survey_id = %s AND r.is_valid"
     params: list[Any] = [survey.pk]
     if unit_id is not None:
-        where += " AND t.unit_id = %s"
+        scope += " AND t.unit_id = %s"
         params.append(unit_id)
+    where = scope + " AND NOT r.suspect"
     base = f"FROM {rt} r JOIN {tt} t ON t.id = r.target_id"
     with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT r.target_id, r.suspect_reason, COUNT(*) {base} WHERE {scope} AND r.suspect "
+            "GROUP BY r.target_id, r.suspect_reason",
+            params,
+        )
+        suspect_rows = cursor.fetchall()
         cursor.execute(
             f"SELECT r.target_id, COUNT(*), SUM(CASE WHEN r.opinion <> '' THEN 1 ELSE 0 END) {base} WHERE {where} GROUP BY r.target_id",
             params,
@@ -88,6 +107,11 @@ def survey_stats(survey: Survey, unit_id: int | None = None) -> SurveyStats:
         )
         tags = sorted(((str(tag), int(n)) for tag, n in cursor.fetchall()), key=lambda x: (-x[1], x[0]))
     by_target = {int(t): int(n) for t, n, _o in rows}
+    suspect_by_target: dict[int, int] = {}
+    by_reason: dict[str, int] = {}
+    for target_id, reason, n in suspect_rows:
+        suspect_by_target[int(target_id)] = suspect_by_target.get(int(target_id), 0) + int(n)
+        by_reason[str(reason)] = by_reason.get(str(reason), 0) + int(n)
     label_of: dict[int, str] = {}
     for option in survey.scale:
         if option["points"] is not None:
@@ -113,6 +137,11 @@ def survey_stats(survey: Survey, unit_id: int | None = None) -> SurveyStats:
         questions=questions,
         tags=tags,
         opinions=sum(int(o or 0) for _t, _n, o in rows),
+        suspect=sum(int(n) for _t, _r, n in suspect_rows),
+        suspect_by_target=suspect_by_target,
+        suspect_by_reason=sorted(
+            ((str(SuspectReason(r).label), n) for r, n in by_reason.items()), key=lambda x: -x[1]
+        ),
     )
 
 

@@ -17,7 +17,11 @@ from jixiao.accounts.audit import audit_record, diff, snapshot
 from jixiao.accounts.models import AuditAction, User
 from jixiao.organisation.models import Official, Unit
 from jixiao.schemes.models import Cycle
+from jixiao.surveys.antiabuse import survey_mark_suspects
 from jixiao.surveys.models import (
+    DEFAULT_ADDRESS_LIMIT,
+    DEFAULT_DEVICE_LIMIT,
+    DEFAULT_LIMIT_HOURS,
     RatingPolicy,
     ServiceToken,
     Survey,
@@ -47,6 +51,9 @@ class SurveyData:
     allow_opinion: bool = True
     rater_group: str = "public"
     dedupe_hours: int = 24
+    limit_hours: int = DEFAULT_LIMIT_HOURS
+    address_limit: int = DEFAULT_ADDRESS_LIMIT
+    device_limit: int = DEFAULT_DEVICE_LIMIT
     is_open: bool = True
 
 
@@ -59,6 +66,9 @@ def _apply(survey: Survey, data: SurveyData) -> None:
     survey.allow_opinion = data.allow_opinion
     survey.rater_group = data.rater_group
     survey.dedupe_hours = data.dedupe_hours
+    survey.limit_hours = data.limit_hours
+    survey.address_limit = data.address_limit
+    survey.device_limit = data.device_limit
     survey.is_open = data.is_open
 
 
@@ -100,12 +110,16 @@ def survey_create(*, actor: User, data: SurveyData, unit_ids: Iterable[int] = ()
 
 @transaction.atomic
 def survey_update(*, actor: User, survey: Survey, data: SurveyData) -> Survey:
-    """Change a survey; questions with answers cannot be removed. Audited with the changes."""
+    """Change a survey; questions with answers cannot be removed. Audited with the changes. New
+    anti-stuffing limits are re-applied at once to the answers already stored."""
     before = {**snapshot(survey), "questions": list(survey.questions.values_list("item", "text"))}
+    limits = (survey.limit_hours, survey.address_limit, survey.device_limit)
     _apply(survey, data)
     survey.full_clean()
     survey.save()
     _save_questions(survey, data.questions)
+    if limits != (survey.limit_hours, survey.address_limit, survey.device_limit):
+        survey_mark_suspects(survey=survey)
     after = {**snapshot(survey), "questions": [list(q) for q in data.questions]}
     before["questions"] = [list(q) for q in before["questions"]]
     changes = diff(before, after)

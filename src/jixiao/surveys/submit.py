@@ -2,8 +2,11 @@
 
 Nothing here touches the ORM per request. The survey link's questions, scale and tags are read once
 per worker and cached for :data:`SNAPSHOT_TTL` seconds (an edit reaches every worker within that
-time); the answer is written with one ``INSERT … ON CONFLICT DO NOTHING RETURNING id``, so the
-database's unique constraint (target, device, window) decides duplicates without a prior SELECT.
+time); the answer is written with one ``INSERT … SELECT … ON CONFLICT DO NOTHING RETURNING id``, so
+the database's unique constraint (target, device, window) decides duplicates without a prior SELECT,
+and the same statement marks the answer suspect (antiabuse.SUSPECT_RULE) with two index-only counts
+each stopped at the survey's limit (``LIMIT n``), so a flood from one address costs no more per
+answer than the first few.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import Any, Final
 from django.db import connection
 from django.utils import timezone
 
+from jixiao.surveys.antiabuse import limit_window
 from jixiao.surveys.models import Survey, SurveyQuestion, SurveyResponse, SurveyTarget
 
 SNAPSHOT_TTL: Final = 30.0
@@ -40,6 +44,9 @@ class TargetSnapshot:
     tags: tuple[str, ...]
     allow_opinion: bool
     dedupe_seconds: int
+    limit_hours: int
+    address_limit: int
+    device_limit: int
     is_open: bool
 
 
@@ -68,6 +75,9 @@ def _load(token: str) -> TargetSnapshot | None:
         tags=tuple(survey.tags or ()),
         allow_opinion=survey.allow_opinion,
         dedupe_seconds=survey.dedupe_hours * 3600,
+        limit_hours=survey.limit_hours,
+        address_limit=survey.address_limit,
+        device_limit=survey.device_limit,
         is_open=survey.is_open and target.is_active,
     )
 
@@ -126,10 +136,23 @@ def parse_answer(snap: TargetSnapshot, data: Any) -> tuple[ParsedAnswer | None, 
 def _insert_sql() -> str:
     table = SurveyResponse._meta.db_table
     json_cast = "::jsonb" if connection.vendor == "postgresql" else ""
+    # Each count reads at most ``limit`` index entries; a limit of 0 skips its test.
+    address_count = (
+        f"(SELECT COUNT(*) FROM (SELECT 1 FROM {table} "
+        "WHERE target_id = %s AND address = %s AND limit_window = %s LIMIT %s) a)"
+    )
+    device_count = (
+        f"(SELECT COUNT(*) FROM (SELECT 1 FROM {table} "
+        "WHERE survey_id = %s AND device = %s AND limit_window = %s LIMIT %s) d)"
+    )
     return (
-        f"INSERT INTO {table} (survey_id, target_id, points, tags, opinion, device, bucket, is_valid, created_at) "
-        f"VALUES (%s, %s, %s{json_cast}, %s{json_cast}, %s, %s, %s, %s, %s) "
-        "ON CONFLICT DO NOTHING RETURNING id"
+        f"INSERT INTO {table} (survey_id, target_id, points, tags, opinion, device, bucket, address, "
+        "limit_window, suspect, suspect_reason, is_valid, created_at) "
+        f"SELECT %s, %s, %s{json_cast}, %s{json_cast}, %s, %s, %s, %s, %s, m.reason <> '', m.reason, %s, %s "
+        f"FROM (SELECT CASE WHEN %s > 0 AND {address_count} >= %s THEN 'address' "
+        f"WHEN %s > 0 AND {device_count} >= %s THEN 'device' ELSE '' END AS reason) m "
+        # SQLite needs a WHERE before ON CONFLICT in INSERT … SELECT (parsing ambiguity).
+        "WHERE 1 = 1 ON CONFLICT DO NOTHING RETURNING id"
     )
 
 
@@ -137,15 +160,22 @@ _SQL: dict[str, str] = {}
 
 
 def response_insert(
-    *, snap: TargetSnapshot, answer: ParsedAnswer, device: str | None, now: datetime | None = None
+    *,
+    snap: TargetSnapshot,
+    answer: ParsedAnswer,
+    device: str | None,
+    address: str | None = None,
+    now: datetime | None = None,
 ) -> int | None:
-    """Insert one answer; return its id, or None when the device already answered this link in the
-    current dedupe window."""
+    """Insert one answer (marked suspect when it exceeds the survey's limits); return its id, or
+    None when the device already answered this link in the current dedupe window. ``device`` and
+    ``address`` are digests (antiabuse.device_digest / address_digest)."""
     now = now or timezone.now()
     if snap.dedupe_seconds <= 0:
         device, bucket = None, 0
     else:
         bucket = int(now.timestamp()) // snap.dedupe_seconds
+    window = limit_window(now.timestamp(), snap.limit_hours)
     sql = _SQL.get(connection.vendor)
     if sql is None:
         sql = _SQL[connection.vendor] = _insert_sql()
@@ -157,8 +187,22 @@ def response_insert(
         answer.opinion,
         device,
         bucket,
+        address,
+        window,
         True,
         now,
+        snap.address_limit,
+        snap.target_id,
+        address,
+        window,
+        snap.address_limit,
+        snap.address_limit,
+        snap.device_limit,
+        snap.survey_id,
+        device,
+        window,
+        snap.device_limit,
+        snap.device_limit,
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

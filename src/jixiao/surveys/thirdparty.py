@@ -23,6 +23,7 @@ from jixiao.accounts.models import AuditAction, User
 from jixiao.facts.models import EvaluationScore
 from jixiao.organisation.excel.reader import HEADER_ROW, UnreadableWorkbook, read_workbook
 from jixiao.organisation.models import Unit
+from jixiao.schemes.lifecycle import CycleLocked, assert_cycle_editable
 from jixiao.schemes.models import Cycle, RaterGroup
 from jixiao.surveys.models import ThirdPartyImport, third_party_source
 
@@ -152,7 +153,12 @@ def parse(content: bytes) -> tuple[list[Row], list[CellError]]:
 def third_party_import(
     *, actor: User, cycle: Cycle, content: bytes, filename: str, rater_group: str = DEFAULT_GROUP
 ) -> ImportOutcome:
-    """Validate and import a firm's workbook; write nothing and return the errors if any."""
+    """Validate and import a firm's workbook; write nothing and return the errors if any (a
+    closed cycle is one)."""
+    try:
+        assert_cycle_editable(cycle)
+    except CycleLocked as exc:
+        return ImportOutcome([CellError("", 0, "", exc.messages[0])])
     if not RaterGroup.objects.filter(cycle=cycle, code=rater_group).exists():
         return ImportOutcome(
             [

@@ -16,6 +16,7 @@ from jixiao.accounts.audit import audit_record
 from jixiao.accounts.models import AuditAction, Role, User
 from jixiao.accounts.permissions import can_edit_unit, office_required, request_user, write_required
 from jixiao.organisation.models import Unit
+from jixiao.schemes.selectors import cycle_for_page
 from jixiao.surveys import engine, monitor, ratetime, selectors, services, thirdparty
 from jixiao.surveys.forms import (
     EventForm,
@@ -38,11 +39,14 @@ def _reader_of_everything(user: User) -> bool:
 @login_required
 def survey_list(request: HttpRequest) -> HttpResponse:
     user = request_user(request)
+    cycle = cycle_for_page(request.GET.get("year"), has="surveys")
+    surveys = selectors.visible_surveys(user)
     return render(
         request,
         "surveys/survey_list.html",
         {
-            "page": paginate(request, selectors.visible_surveys(user)),
+            "cycle": cycle,
+            "page": paginate(request, surveys.filter(cycle=cycle) if cycle else surveys.none()),
             "push_form": PushForm() if user.is_office else None,
         },
     )
@@ -100,7 +104,10 @@ def survey_detail(request: HttpRequest, pk: int) -> HttpResponse:
     survey = _visible_survey(user, pk)
     targets = list(selectors.visible_targets(user, survey))
     stats = selectors.survey_stats(survey, unit_id=None if user.sees_all_units else user.unit_id)
-    rows = [(t, public_link(request, t), stats.by_target.get(t.pk, 0)) for t in targets]
+    rows = [
+        (t, public_link(request, t), stats.by_target.get(t.pk, 0), stats.suspect_by_target.get(t.pk, 0))
+        for t in targets
+    ]
     return render(
         request,
         "surveys/survey_detail.html",
@@ -108,6 +115,8 @@ def survey_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "survey": survey,
             "rows": rows,
             "stats": stats,
+            # Suspect counts hint at who stuffed a link: the office and the auditor only.
+            "show_suspect": _reader_of_everything(user),
             "target_form": TargetForm() if user.is_office and user.can_write else None,
         },
     )

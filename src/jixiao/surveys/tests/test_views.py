@@ -214,6 +214,9 @@ def test_the_office_creates_a_survey_with_links_for_chosen_units_and_it_is_audit
             "allow_opinion": "on",
             "rater_group": "public",
             "dedupe_hours": "24",
+            "limit_hours": "24",
+            "address_limit": "5",
+            "device_limit": "20",
             "is_open": "on",
             "units": [world["mine"].pk, world["theirs"].pk],  # type: ignore[attr-defined]
         },

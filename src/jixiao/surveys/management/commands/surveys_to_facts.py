@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from jixiao.schemes.models import Cycle
@@ -20,7 +21,10 @@ class Command(BaseCommand):
         cycle = Cycle.objects.filter(year=options["year"]).first()
         if cycle is None:
             raise CommandError(f"no cycle for {options['year']}")
-        report = cycle_push_to_facts(cycle=cycle)
+        try:
+            report = cycle_push_to_facts(cycle=cycle)
+        except ValidationError as exc:  # a closed cycle, a missing rater group
+            raise CommandError(" ".join(exc.messages)) from exc
         self.stdout.write(
             f"{report.surveys} surveys: {report.survey_rows} answer rows; {report.rating_rows} rating rows"
         )
