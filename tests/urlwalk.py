@@ -3,7 +3,8 @@
 ``routes()`` lists every pattern of ``get_resolver()`` (namespaces and includes flattened).
 ``PARAMS`` says where the value of each path parameter comes from: a queryset (its objects'
 primary keys) or a list of plain values. A route with a parameter that ``PARAMS`` does not know
-makes ``urls()`` raise, so a new page cannot slip past the walks: add its parameters here.
+makes ``urls()`` raise, so a new page cannot slip past the walks: add its parameters here (a new
+action on a known object, ``<known route up to the id>/<action>/``, reuses the known sources).
 
 ``urls(choose=...)`` yields one URL per route; ``choose`` picks the object for each parameter
 (the first by primary key by default; a permission walk picks another role's objects).
@@ -51,6 +52,7 @@ def routes() -> list[Route]:
 
 def _models() -> dict[str, dict[str, Source]]:
     # Imported late: Django must be set up before the models are.
+    from jixiao.accounts.models import User
     from jixiao.evaluations.models import BallotForm, EvaluationEvent, EventGroup
     from jixiao.facts.excel.specs import FactKind
     from jixiao.facts.models import Adjustment
@@ -92,7 +94,12 @@ def _models() -> dict[str, dict[str, Source]]:
         # Rating links are stored as hashes only: no real token can be read back.
         return ["unknown-token"]
 
+    def credential_formats() -> list[str]:
+        return ["pdf", "xlsx"]
+
     return {
+        "accounts/users/<int:pk>/edit/": {"pk": qs(User)},
+        "accounts/users/import/passwords.<slug:fmt>": {"fmt": credential_formats},
         "org/units/<int:pk>/": {"pk": qs(Unit)},
         "org/units/<int:pk>/edit/": {"pk": qs(Unit)},
         "org/units/<int:pk>/delete/": {"pk": qs(Unit)},
@@ -195,7 +202,7 @@ def urls(choose: Chooser = first) -> Iterator[tuple[Route, str | None]]:
         if not r.params:
             yield r, "/" + r.route
             continue
-        sources = table.get(r.route)
+        sources = table.get(r.route) or _same_prefix(table, r)
         if sources is None or set(sources) != set(r.params):
             raise UnknownRoute(f"{r.route} ({r.name}): add its parameters {r.params} to tests/urlwalk.py")
         values = {p: choose(r, p, sources[p]()) for p in r.params}
@@ -206,6 +213,16 @@ def urls(choose: Chooser = first) -> Iterator[tuple[Route, str | None]]:
         for p, v in values.items():
             path = _substitute(path, p, str(v))
         yield r, "/" + path
+
+
+def _same_prefix(table: dict[str, dict[str, Source]], r: Route) -> dict[str, Source] | None:
+    """The sources of a known route with the same text up to the last parameter: a new action on
+    a known object (``schemes/cycles/<int:pk>/open/`` after ``schemes/cycles/<int:pk>/``)."""
+    head = r.route[: r.route.rindex(">") + 1]
+    for known, sources in table.items():
+        if known.startswith(head) and set(sources) == set(r.params):
+            return sources
+    return None
 
 
 def _substitute(route: str, param: str, value: str) -> str:

@@ -81,21 +81,29 @@ def breakdown(request: HttpRequest, pk: int) -> HttpResponse:
         # An official's explanation is personal data: reading it is audited.
         audit_record(actor=user, action=AuditAction.VIEW_SENSITIVE, obj=result)
     x = selectors.entity_explanation(result)
+    components = selectors.component_names(run=result.run, category=result.category)
+    indicator_names = {i["indicator"]: i.get("name", i["indicator"]) for i in x.get("indicators", [])}
+    decimals = int(result.run.parameters.get("score_decimals", 2))
     return render(
         request,
         "results/breakdown.html",
         {
             "result": result,
             "x": x,
-            "decision_label": labels.decision_label(x.get("grade", {}).get("decision", {}).get("code", "")),
+            "grade_text": labels.grade_text(x, {**components, **indicator_names}),
+            "decimals": decimals,
+            "value_decimals": f"-{decimals}",  # floatformat: no trailing zeros
             "flag_labels": [labels.FLAGS.get(f, f) for f in result.flags],
             "names": {
+                **{k: str(v) for k, v in labels.ADJUSTMENT_KINDS.items()},
+                **{k: str(v) for k, v in labels.SANCTION_LEVELS.items()},
+                **indicator_names,
                 **{k: str(v) for k, v in labels.ITEMS.items()},
                 **{k: str(v) for k, v in labels.STATUSES.items()},
                 **{k: str(v) for k, v in labels.TIE_BREAK.items()},
                 **{code: str(spec.label) for code, spec in INDICATOR_RULES.items()},
                 **selectors.rater_group_names(run=result.run),
-                **selectors.component_names(run=result.run, category=result.category),
+                **components,
             },
         },
     )

@@ -272,3 +272,44 @@ def rule_param_problems(
         )
     missing = grade_labels_missing(cleaned, labels)
     return [("map", grade_map_message(missing))] if missing else []
+
+
+_CHOICE_LABELS: dict[str, StrOrPromise] = {"value": _("实际值"), "ratio": _("完成率")}
+
+
+def _number_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(_("是") if value else _("否"))
+    if isinstance(value, int | float):
+        return f"{value:g}"
+    return str(value)
+
+
+def params_text(rule_type: str, params: Mapping[str, Any]) -> str:
+    """A rule's parameters in words for people, e.g. "默认目标值 100；封顶完成率 1.2" ("" if none).
+
+    Pairs read "门槛→得分率", lists and grade maps are joined with "、"; choices and yes/no are
+    their Chinese names; an unknown parameter keeps its name (the catalogue labels every engine one).
+    """
+    spec = INDICATOR_RULES.get(rule_type)
+    kinds = {p.name: p.kind for p in spec.params} if spec else {}
+    parts: list[str] = []
+    for name, value in params.items():
+        kind = kinds.get(name)
+        if kind == "pairs" and isinstance(value, list | tuple):
+            text = "、".join(
+                "→".join(_number_text(x) for x in pair)
+                if isinstance(pair, list | tuple)
+                else _number_text(pair)
+                for pair in value
+            )
+        elif isinstance(value, Mapping):
+            text = "、".join(f"{k} {_number_text(v)}" for k, v in value.items())
+        elif isinstance(value, list | tuple):
+            text = "、".join(_number_text(x) for x in value)
+        elif kind == "choice":
+            text = str(_CHOICE_LABELS.get(str(value), value))
+        else:
+            text = _number_text(value)
+        parts.append(f"{param_label(rule_type, name)} {text}")
+    return "；".join(parts)
