@@ -44,6 +44,10 @@ class User(AbstractUser):
         related_name="user",
     )
     display_name = models.CharField(_("姓名"), max_length=64, blank=True)
+    phone = models.CharField(_("手机号"), max_length=11, blank=True)
+    # Set when the office gives the user a password (a new account, a reset); the
+    # PasswordChangeRequiredMiddleware keeps the user on the password page until they choose their own.
+    must_change_password = models.BooleanField(_("须修改密码"), default=False)
 
     class Meta:
         verbose_name = _("用户")
@@ -77,6 +81,7 @@ class AuditAction(models.TextChoices):
     EXPORT = "export", _("导出")
     VIEW_SENSITIVE = "view", _("查看敏感数据")
     PASSWORD = "password", _("修改密码")
+    PASSWORD_RESET = "password_reset", _("重置密码")
 
 
 class AuditLog(models.Model):

@@ -48,6 +48,34 @@ def can_edit_unit(user: User, unit_id: int | None) -> bool:
     return user.role == Role.LIAISON and unit_id is not None and user.unit_id == unit_id
 
 
+def office_or_auditor(user: User) -> bool:
+    """The office, and the auditor who reads everything the office does (registry, audit log)."""
+    from jixiao.accounts.models import Role
+
+    return user.is_authenticated and (user.is_office or user.role == Role.AUDITOR)
+
+
+def sees_raw_ratings(user: User) -> bool:
+    """Raw evaluation scores per rater group and vote counts: the office and the auditor only.
+
+    Everyone else (liaisons, lead departments, leaders, officials) reads ratings only through the
+    results pages, which withhold a rater group below its minimum number of ballots.
+    """
+    return office_or_auditor(user)
+
+
+def raw_ratings_required(view: View) -> View:
+    """Only a reader of raw ratings (:func:`sees_raw_ratings`) may call the view."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not sees_raw_ratings(request_user(request)):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
 def office_required(view: View) -> View:
     """Only the assessment office (or a superuser) may call the view."""
 

@@ -17,4 +17,13 @@ urlpatterns = [
         name="password_change",
     ),
     path("audit/", views.audit_log, name="audit_log"),
+    path("users/", views.user_list, name="user_list"),
+    path("users/new/", views.user_create, name="user_create"),
+    path("users/<int:pk>/edit/", views.user_edit, name="user_edit"),
+    path("users/<int:pk>/password/", views.user_password_reset, name="user_password_reset"),
+    path("users/<int:pk>/active/", views.user_set_active, name="user_set_active"),
+    path("users/import/", views.user_import, name="user_import"),
+    path("users/import/template.xlsx", views.user_import_template, name="user_import_template"),
+    # <fmt> is pdf or xlsx: the sealed initial passwords of the last import, once each.
+    path("users/import/passwords.<slug:fmt>", views.user_credentials, name="user_credentials"),
 ]

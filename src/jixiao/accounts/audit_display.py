@@ -1,0 +1,159 @@
+"""The audit log for people: object types by their model's name, changes field by field.
+
+An entry stores ``object_type`` as a model label (``accounts.user``) and ``changes`` as JSON: a
+``diff`` (``{field: [old, new]}``), a ``snapshot`` (``{field: value}``) or a service's own counts
+(``{"rows": 120, "format": "xlsx"}``). ``object_type_label`` gives the model's verbose name (用户)
+and ``change_rows`` one ``(label, text)`` per key: the field's verbose name, choice values by
+their labels, related ids by the object's name, rater group codes by their names, yes/no and
+numbers formatted; keys that are not fields are named by ``KEYS``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.apps import apps
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
+
+from jixiao.accounts.models import AuditLog
+
+# What services record besides model fields (counts, digests, files).
+KEYS: dict[str, StrOrPromise] = {
+    "accounts": _("账号数"),
+    "ballots": _("测评票数"),
+    "codes": _("测评码数"),
+    "copied_from": _("复制自"),
+    "counts": _("数量"),
+    "created": _("新增"),
+    "descendants": _("下级指标数"),
+    "entities": _("对象数"),
+    "file": _("文件"),
+    "format": _("格式"),
+    "group": _("评价主体"),
+    "groups": _("评价主体"),
+    "indicators": _("指标数"),
+    "input_digest": _("输入摘要"),
+    "kinds": _("类型"),
+    "matrix_pairs": _("测评关系数"),
+    "named": _("实名"),
+    "output_digest": _("结果摘要"),
+    "prefix": _("前缀"),
+    "questions": _("题目数"),
+    "ratees": _("被测评对象数"),
+    "rating_rows": _("随时评条数"),
+    "reason": _("理由"),
+    "rows": _("行数"),
+    "samples": _("样本数"),
+    "schemes": _("方案数"),
+    "scope": _("范围"),
+    "service": _("服务"),
+    "survey_rows": _("调查答卷数"),
+    "surveys": _("调查数"),
+    "units": _("单位数"),
+    "updated": _("更新"),
+    "year": _("年度"),
+}
+VALUES: dict[str, StrOrPromise] = {"xlsx": _("Excel 表格"), "pdf": _("PDF 文件"), "csv": _("CSV 文件")}
+
+
+def _model(object_type: str) -> type[models.Model] | None:
+    try:
+        return apps.get_model(object_type)
+    except (LookupError, ValueError):
+        return None
+
+
+def object_type_label(entry: AuditLog) -> str:
+    """The verbose name of the entry's model (``accounts.user`` → 用户), or "" for none."""
+    model = _model(entry.object_type) if entry.object_type else None
+    return str(model._meta.verbose_name) if model is not None else ""
+
+
+def _field(model: type[models.Model] | None, key: str) -> models.Field[Any, Any] | None:
+    if model is None:
+        return None
+    try:
+        found: Any = model._meta.get_field(key)
+    except FieldDoesNotExist:
+        found = next((f for f in model._meta.concrete_fields if f.attname == key), None)
+    return found if isinstance(found, models.Field) else None
+
+
+def _group_names() -> dict[str, str]:
+    """Rater group codes → names (groups' counts are recorded by code)."""
+    group = apps.get_model("schemes", "RaterGroup")
+    return {str(code): str(name) for code, name in group._default_manager.values_list("code", "name")}
+
+
+Names = Mapping[str, str]
+
+
+def _scalar(value: Any, field: models.Field[Any, Any] | None, names: Names) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return gettext("是") if value else gettext("否")
+    if field is not None and field.choices:
+        for choice, label in field.flatchoices:
+            if str(choice) == str(value):
+                return str(label)
+    if field is not None and field.is_relation and field.related_model is not None and str(value).isdigit():
+        related = field.related_model._default_manager.filter(pk=value).first()
+        return str(related) if related is not None else f"#{value}"
+    if isinstance(value, float):
+        return f"{value:.2f}".rstrip("0").rstrip(".")
+    text = str(value)
+    return str(VALUES.get(text, names.get(text, text)))
+
+
+def _text(value: Any, field: models.Field[Any, Any] | None, names: Names) -> str:
+    if isinstance(value, Mapping):
+        return "；".join(
+            f"{_key_label(str(k), None, names)} {_text(v, None, names)}" for k, v in value.items()
+        )
+    if isinstance(value, list | tuple):
+        if field is not None and len(value) == 2:  # a diff: [old, new]
+            return f"{_scalar(value[0], field, names)} → {_scalar(value[1], field, names)}"
+        return "、".join(_text(v, field, names) for v in value) or "—"
+    return _scalar(value, field, names)
+
+
+def _key_label(key: str, model: type[models.Model] | None, names: Names) -> str:
+    field = _field(model, key)
+    if field is not None:
+        return str(field.verbose_name)
+    if key in KEYS:
+        return str(KEYS[key])
+    return names.get(key, key)
+
+
+def change_rows(entry: AuditLog, names: Names | None = None) -> list[tuple[str, str]]:
+    """``(label, text)`` per recorded change of ``entry``, in the order recorded."""
+    names = _group_names() if names is None else names
+    changes = entry.changes
+    if not isinstance(changes, Mapping):
+        return [("", _text(changes, None, names))] if changes else []
+    model = _model(entry.object_type) if entry.object_type else None
+    return [
+        (_key_label(str(k), model, names), _text(v, _field(model, str(k)), names)) for k, v in changes.items()
+    ]
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    entry: AuditLog
+    object_type: str
+    changes: list[tuple[str, str]]
+
+
+def audit_rows(entries: Iterable[AuditLog]) -> list[AuditRow]:
+    """The page's entries with their object type's name and their changes in words (one query
+    for the rater group names, one per related object named in a change)."""
+    names = _group_names()
+    return [AuditRow(e, object_type_label(e), change_rows(e, names)) for e in entries]
