@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -142,7 +143,7 @@ class ComponentForm(forms.ModelForm[Component]):
         groups += [
             (code, str(_("已删除的评价主体"))) for code in component.group_weights if code not in known
         ]
-        for code, label in groups:
+        for code, label in groups:  # type: ignore[assignment]  # names are str, labels lazy or str
             name = f"gw__{code}"
             self.group_codes.append(code)
             self.fields[name] = percent_field(
@@ -223,23 +224,26 @@ class SchemeForm(forms.ModelForm[Scheme]):
         fields = ["category", "name", "notes"]
         widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
 
-    # (prefix in Scheme.options, subject, heading)
-    SUBJECTS = (("", Subject.TEAM, _("领导班子")), ("official_", Subject.OFFICIAL, _("领导干部")))
+    # (input name tag, key prefix in Scheme.options, subject, heading)
+    SUBJECTS = (
+        ("team", "", Subject.TEAM, _("领导班子")),
+        ("official", "official_", Subject.OFFICIAL, _("领导干部")),
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         options = self.instance.options or {}
         components = list(self.instance.components.all()) if self.instance.pk else []
-        for prefix, subject, heading in self.SUBJECTS:
+        for tag, prefix, subject, heading in self.SUBJECTS:
             parts = [(c.code, c.name) for c in components if c.parent_id is None and c.subject == subject]
             adjust = options.get("adjustments" if subject == Subject.TEAM else "official_adjustments") or {}
             f = self.fields
-            f[f"{prefix}missing_indicator"] = forms.ChoiceField(
+            f[f"opt__{tag}__missing_indicator"] = forms.ChoiceField(
                 label=_("%(s)s：未填报的指标") % {"s": heading},
                 choices=_choices(MISSING_CHOICES, _("（默认：按 0 分计）")),
                 required=False,
             )
-            f[f"{prefix}tie_break"] = RowsField(
+            f[f"opt__{tag}__tie_break"] = RowsField(
                 (
                     RowColumn(
                         "component", _("构成"), forms.ChoiceField(choices=_choices(parts), required=False)
@@ -248,33 +252,33 @@ class SchemeForm(forms.ModelForm[Scheme]):
                 label=_("%(s)s：总分相同时依次比较") % {"s": heading},
                 help_text=_("总分相同时按这些构成的得分从高到低排序，再按单位编号"),
             )
-            f[f"{prefix}deduction_component"] = forms.ChoiceField(
+            f[f"opt__{tag}__deduction_component"] = forms.ChoiceField(
                 label=_("%(s)s：督查扣分扣在") % {"s": heading},
                 choices=_choices(parts, _("（总分）")),
                 required=False,
             )
-            f[f"{prefix}deduction_cap"] = number_field(
+            f[f"opt__{tag}__deduction_cap"] = number_field(
                 _("%(s)s：扣分上限") % {"s": heading}, _("分"), min_value=Decimal("0")
             )
-            f[f"{prefix}bonus_component"] = forms.ChoiceField(
+            f[f"opt__{tag}__bonus_component"] = forms.ChoiceField(
                 label=_("%(s)s：加分加在") % {"s": heading},
                 choices=_choices(parts, _("（总分）")),
                 required=False,
             )
-            f[f"{prefix}bonus_cap"] = number_field(
+            f[f"opt__{tag}__bonus_cap"] = number_field(
                 _("%(s)s：加分上限") % {"s": heading}, _("分"), min_value=Decimal("0")
             )
-            f[f"{prefix}debt_enabled"] = forms.BooleanField(
+            f[f"opt__{tag}__debt_enabled"] = forms.BooleanField(
                 label=_("%(s)s：债务率超限扣减总分") % {"s": heading}, required=False
             )
-            f[f"{prefix}debt_rate_per_point"] = number_field(
+            f[f"opt__{tag}__debt_rate_per_point"] = number_field(
                 _("%(s)s：债务率每超 1 个百分点扣减总分") % {"s": heading},
                 "%",
                 min_value=Decimal("0"),
                 max_value=HUNDRED,
                 help_text=_("默认 2%"),
             )
-            f[f"{prefix}falsification_enabled"] = forms.BooleanField(
+            f[f"opt__{tag}__falsification_enabled"] = forms.BooleanField(
                 label=_("%(s)s：弄虚作假的指标计 0 分") % {"s": heading}, required=False
             )
             initial = {
@@ -289,43 +293,39 @@ class SchemeForm(forms.ModelForm[Scheme]):
                 "falsification_enabled": adjust.get("falsification_enabled", True),
             }
             for key, value in initial.items():
-                self.initial.setdefault(prefix + key, value)
+                self.initial.setdefault(f"opt__{tag}__{key}", value)
+
+    def plain_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.fields if not name.startswith("opt__")]
 
     def option_groups(self) -> list[tuple[StrOrPromise, list[forms.BoundField]]]:
         """The option inputs by subject, for the template."""
         return [
-            (
-                heading,
-                [
-                    self[name]
-                    for name in self.fields
-                    if name.startswith(prefix) and name not in self._meta.fields
-                ],
-            )  # type: ignore[operator]
-            for prefix, _subject, heading in self.SUBJECTS
+            (heading, [self[name] for name in self.fields if name.startswith(f"opt__{tag}__")])
+            for tag, _prefix, _subject, heading in self.SUBJECTS
         ]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         options = dict(self.instance.options or {})
-        for prefix, subject, _heading in self.SUBJECTS:
-            missing = data.get(f"{prefix}missing_indicator")
+        for tag, prefix, subject, _heading in self.SUBJECTS:
+            missing = data.get(f"opt__{tag}__missing_indicator")
             self._put(options, f"{prefix}missing_indicator", missing or None)
-            ties = [code for (code,) in data.get(f"{prefix}tie_break") or [] if code]
+            ties = [code for (code,) in data.get(f"opt__{tag}__tie_break") or [] if code]
             if len(set(ties)) != len(ties):
-                self.add_error(f"{prefix}tie_break", _("同一构成不能重复比较"))
+                self.add_error(f"opt__{tag}__tie_break", _("同一构成不能重复比较"))
             self._put(options, f"{prefix}tie_break", ties or None)
             key = "adjustments" if subject == Subject.TEAM else "official_adjustments"
             adjust = dict(options.get(key) or {})
             for name in ("deduction_component", "bonus_component"):
-                self._put(adjust, name, data.get(prefix + name) or None)
+                self._put(adjust, name, data.get(f"opt__{tag}__{name}") or None)
             for name in ("deduction_cap", "bonus_cap"):
-                value = data.get(prefix + name)
+                value = data.get(f"opt__{tag}__{name}")
                 self._put(adjust, name, None if value is None else plain_number(value))
-            rate = data.get(f"{prefix}debt_rate_per_point")
+            rate = data.get(f"opt__{tag}__debt_rate_per_point")
             self._put(adjust, "debt_rate_per_point", percent_to_share(rate))
-            adjust["debt_enabled"] = bool(data.get(f"{prefix}debt_enabled"))
-            adjust["falsification_enabled"] = bool(data.get(f"{prefix}falsification_enabled"))
+            adjust["debt_enabled"] = bool(data.get(f"opt__{tag}__debt_enabled"))
+            adjust["falsification_enabled"] = bool(data.get(f"opt__{tag}__falsification_enabled"))
             options[key] = adjust
         self.options = options
         return data
@@ -429,6 +429,16 @@ def _fraction_or_percent(text: str) -> str | float:
     return float(percent / HUNDRED)
 
 
+@dataclass(frozen=True)
+class RuleInputs:
+    """One grading rule type's inputs (shown only while that type is chosen)."""
+
+    code: str
+    label: StrOrPromise
+    fields: list[forms.BoundField]
+    help: StrOrPromise = ""
+
+
 class GradingRuleForm(forms.ModelForm[GradingRule]):
     """A grading rule; each rule type has its own labelled inputs (``gp__<type>__<param>``), only
     the chosen type's are read and stored as its parameters."""
@@ -497,6 +507,7 @@ class GradingRuleForm(forms.ModelForm[GradingRule]):
             T.CONSECUTIVE_LAST: {"grade": grade(_("确定的等次"), required=False)},
         }  # fmt: skip
         params = self.instance.params or {}
+        self.params: dict[str, Any] = dict(params)
         current = self.instance.rule_type
         for code, fields in self.groups.items():
             for param, field in fields.items():
@@ -524,10 +535,10 @@ class GradingRuleForm(forms.ModelForm[GradingRule]):
             ]
         return _display(params.get(param, [] if param in ("labels", "rule_types") else ""))
 
-    def param_groups(self) -> list[tuple[str, StrOrPromise, list[forms.BoundField]]]:
-        """(rule type, label, inputs) for the template."""
+    def param_groups(self) -> list[RuleInputs]:
+        """Each rule type's inputs, for the template."""
         return [
-            (code, GradingRuleType(code).label, [self[f"gp__{code}__{p}"] for p in fields])
+            RuleInputs(code, GradingRuleType(code).label, [self[f"gp__{code}__{p}"] for p in fields])
             for code, fields in self.groups.items()
         ]
 

@@ -168,6 +168,18 @@ class ParamGroup:
     spec: RuleSpec
     fields: list[forms.BoundField]
 
+    @property
+    def code(self) -> str:
+        return self.spec.code
+
+    @property
+    def label(self) -> StrOrPromise:
+        return self.spec.label
+
+    @property
+    def help(self) -> StrOrPromise:
+        return self.spec.help
+
 
 class RuleParamsMixin(forms.Form):
     """Adds ``rule_type`` and one labelled input per parameter of every indicator rule."""

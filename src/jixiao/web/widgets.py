@@ -13,7 +13,6 @@ from itertools import groupby
 from typing import Any
 
 from django import forms
-from django.db.models import Model
 from django.forms.models import ModelChoiceIterator
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
@@ -66,10 +65,21 @@ class GroupedModelChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
 
     iterator = _GroupedIterator
 
-    def __init__(self, queryset: Any, *, group_by: Callable[[Model], str], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        queryset: Any,
+        *,
+        group_by: Callable[[Any], str],
+        label_of: Callable[[Any], str] | None = None,
+        **kwargs: Any,
+    ) -> None:
         self.group_by = group_by
+        self.label_of = label_of
         kwargs.setdefault("widget", SearchableSelect)
         super().__init__(queryset, **kwargs)
+
+    def label_from_instance(self, obj: Any) -> str:
+        return self.label_of(obj) if self.label_of is not None else super().label_from_instance(obj)
 
 
 class NumberWithUnit(forms.NumberInput):

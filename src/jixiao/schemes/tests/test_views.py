@@ -234,7 +234,7 @@ def test_office_creates_a_scheme_in_a_cycle(client: Client) -> None:
     _login(client, Role.OFFICE)
     response = client.post(
         reverse("schemes:scheme_create", args=[cycle.pk]),
-        {"category": category.pk, "name": "县市方案", "notes": "", "options": "{}"},
+        {"category": category.pk, "name": "县市方案", "notes": ""},
     )
     assert response.status_code == 302, response.context and response.context["form"].errors
     assert Scheme.objects.get(cycle=cycle).category == category
@@ -252,9 +252,6 @@ def test_office_edits_a_component_weight(client: Client, tree: dict[str, object]
             "order": 1,
             "subject": "team",
             "source": "indicators",
-            "layer_weights": "{}",
-            "group_weights": "{}",
-            "item_weights": "{}",
         },
     )
     assert response.status_code == 302, response.context and response.context["form"].errors
@@ -262,32 +259,45 @@ def test_office_edits_a_component_weight(client: Client, tree: dict[str, object]
     assert component.weight == Decimal("45")  # type: ignore[attr-defined]
 
 
-def test_grading_rule_with_invalid_json_is_redisplayed_and_not_saved(
+def test_grading_rule_with_a_bad_share_is_redisplayed_with_the_field_named_and_not_saved(
     client: Client, tree: dict[str, object]
 ) -> None:
     _login(client, Role.OFFICE)
     response = client.post(
         reverse("schemes:rule_edit", args=[_pk(tree, "rule")]),
-        {"rule_type": "bottom_share", "enabled": "on", "params_json": "{share: 5"},
+        {
+            "rule_type": "bottom_share",
+            "enabled": "on",
+            "gp__bottom_share__share": "五",
+            "gp__bottom_share__grade": "一等",
+        },
     )
     assert response.status_code == 200
-    assert "JSON" in str(response.context["form"].errors["params_json"])
+    assert "“比例”须为数字" in str(response.context["form"].errors["gp__bottom_share__share"])
+    body = response.content.decode()
+    assert 'value="五"' in body and "未保存" in body
     rule = tree["rule"]
     rule.refresh_from_db()  # type: ignore[attr-defined]
     assert rule.params == {"share": 0.05}  # type: ignore[attr-defined]
 
 
-def test_grading_rule_params_are_saved_from_json_and_the_rule_can_be_switched_off(
+def test_grading_rule_params_are_saved_from_the_percent_and_grade_inputs_and_the_rule_can_be_switched_off(
     client: Client, tree: dict[str, object]
 ) -> None:
     _login(client, Role.OFFICE)
-    client.post(
+    response = client.post(
         reverse("schemes:rule_edit", args=[_pk(tree, "rule")]),
-        {"rule_type": "bottom_share", "enabled": "on", "params_json": '{"share": 0.02}'},
+        {
+            "rule_type": "bottom_share",
+            "enabled": "on",
+            "gp__bottom_share__share": "2",
+            "gp__bottom_share__grade": "一等",
+        },
     )
+    assert response.status_code == 302, response.context and response.context["form"].errors
     client.post(reverse("schemes:rule_toggle", args=[_pk(tree, "rule")]))
     rule = GradingRule.objects.get()
-    assert (rule.params, rule.enabled) == ({"share": 0.02}, False)
+    assert (rule.params, rule.enabled) == ({"share": 0.02, "grade": "一等"}, False)
 
 
 def test_office_adds_a_grade_level_with_a_quota(client: Client, tree: dict[str, object]) -> None:
@@ -365,7 +375,8 @@ def test_editing_weight_and_rule_saves_the_params_from_labelled_inputs(
             name="财政收入",
             weight="70",
             rule_type="steps",
-            rp__steps__steps="100, 1\n80，0.8",
+            rp__steps__steps__min=["100", "80", ""],
+            rp__steps__steps__rate=["1", "0.8", ""],
             rp__steps__on="ratio",
             rp__completion__cap="9",  # another rule's input is ignored
         ),
@@ -408,7 +419,7 @@ def test_bad_rule_params_on_a_plain_post_redisplay_the_form_page(
     url = reverse("schemes:indicator_add", args=[_pk(tree, "scheme")]) + f"?parent={_pk(tree, 'root')}"
     response = client.post(url, _node_post(name="招商引资", rule_type="grade_map"))
     assert response.status_code == 200
-    assert "招商引资" in str(response.context["form"].non_field_errors())
+    assert "等次→得分率" in str(response.context["form"].errors)
     assert not IndicatorNode.objects.filter(name="招商引资").exists()
 
 
@@ -500,7 +511,8 @@ def test_office_creates_a_library_entry_with_rule_params(client: Client) -> None
             "description": "",
             "layer": "",
             "rule_type": "grade_map",
-            "rp__grade_map__map": "好=1\n较好=0.85",
+            "rp__grade_map__map__label": ["好", "较好"],
+            "rp__grade_map__map__rate": ["1", "0.85"],
         },
     )
     assert response.status_code == 302, response.context and response.context["form"].errors
