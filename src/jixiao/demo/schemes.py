@@ -19,6 +19,7 @@ from typing import Any
 
 from jixiao.demo import catalog
 from jixiao.demo.pipeline import Context
+from jixiao.schemes.lifecycle import cycle_close
 from jixiao.schemes.models import (
     WEIGHT_TOTAL,
     Component,
@@ -193,13 +194,23 @@ def rule_params(rng: random.Random, kind: str, lower_is_better: bool) -> tuple[d
     raise ValueError(f"unknown rule type {kind!r}")
 
 
+def close_finished_cycles() -> list[Cycle]:
+    """Close (audited, as the console) the open demo cycles that :data:`CYCLES` lists as closed;
+    return them. Called once the demo has scored them."""
+    years = [year for year, status in CYCLES if status == CycleStatus.CLOSED]
+    cycles = list(Cycle.objects.filter(year__in=years, status=CycleStatus.OPEN))
+    return [cycle_close(actor=None, cycle=cycle) for cycle in cycles]
+
+
 def run(ctx: Context) -> None:
     cycle_pks = ctx.allocate(Cycle, len(CYCLES))
     cycle_ids = ctx.id_map("cycle")
     cycles = []
-    for (year, status), pk in zip(CYCLES, cycle_pks, strict=True):
+    for (year, _status), pk in zip(CYCLES, cycle_pks, strict=True):
         cycle_ids[year] = pk
-        cycles.append(Cycle(id=pk, year=year, name=f"{year}年度绩效考核", status=status))
+        # Every cycle starts open: the demo fills it (ballots, surveys, scoring runs) through the
+        # real services, which a closed cycle refuses; close_finished_cycles() closes it after.
+        cycles.append(Cycle(id=pk, year=year, name=f"{year}年度绩效考核", status=CycleStatus.OPEN))
     ctx.insert(Cycle, cycles)
     ctx.insert(
         RaterGroup,

@@ -46,6 +46,7 @@ from jixiao.evaluations.models import (
     VoteTally,
 )
 from jixiao.facts.models import EvaluationScore, VoteCount
+from jixiao.schemes.lifecycle import assert_cycles_editable
 from jixiao.schemes.models import RaterGroup
 
 logger = logging.getLogger(__name__)
@@ -257,13 +258,16 @@ def events_close(
     (see :func:`_facts_sql`); the default is one row per rated answer.
 
     No ballot can be added or changed afterwards. Raises ValidationError when one of them is
-    already closed or tallied (then none is closed), and PermissionDenied for anyone but the office.
+    already closed or tallied or its cycle is closed (then none is closed), and PermissionDenied
+    for anyone but the office.
     """
     if actor is not None and not (actor.is_office and actor.can_write):
         raise PermissionDenied
     ids = sorted({e.pk for e in events})
     if not ids:
         return []
+    # Closing writes the cycle's facts: a closed cycle refuses before any ballot is touched.
+    assert_cycles_editable(e.cycle_id for e in events)
     _begin_closing(actor, ids)
     for event_id in (
         PendingBallot.objects.filter(event_id__in=ids).values_list("event_id", flat=True).distinct()

@@ -29,6 +29,7 @@ from jixiao.evaluations.models import (
     VotesMode,
 )
 from jixiao.organisation.models import Layer, Official, Unit
+from jixiao.schemes.lifecycle import assert_cycle_editable
 from jixiao.schemes.models import Cycle, RaterGroup
 
 MAX_CODES_PER_ISSUE = 5000
@@ -179,8 +180,9 @@ def event_create(
     flush_batch: int | None = None,
     votes_mode: str = VotesMode.REPLACE,
 ) -> EvaluationEvent:
-    """Create a draft event; audited."""
+    """Create a draft event; audited. Raises CycleLocked when the cycle is closed."""
     _require_office(actor)
+    assert_cycle_editable(cycle)
     event = EvaluationEvent(
         cycle=cycle,
         name=name,

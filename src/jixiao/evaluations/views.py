@@ -34,6 +34,7 @@ from jixiao.evaluations.codes import codes_pdf
 from jixiao.evaluations.forms import BallotFormForm, EventForm, IssueCodesForm, RateesForm
 from jixiao.evaluations.models import BallotForm, EvaluationEvent, EventGroup, EventStatus, FormKind, Vote
 from jixiao.schemes.models import RaterGroup
+from jixiao.schemes.selectors import cycle_for_page
 
 # --- the public ballot -----------------------------------------------------------------------
 
@@ -184,7 +185,9 @@ def ballot_thanks(request: HttpRequest) -> HttpResponse:
 @login_required
 @office_required
 def event_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "evaluations/event_list.html", {"events": selectors.events()})
+    cycle = cycle_for_page(request.GET.get("year"), has="evaluations")
+    events = selectors.events().filter(cycle=cycle) if cycle else selectors.events().none()
+    return render(request, "evaluations/event_list.html", {"events": events, "cycle": cycle})
 
 
 @login_required

@@ -15,14 +15,6 @@ from jixiao.organisation.models import Unit
 from jixiao.schemes.models import Cycle, IndicatorNode
 
 
-def current_cycle(year: str | None = None) -> Cycle | None:
-    """Return the cycle for ``year`` or the latest one."""
-    cycles = Cycle.objects.all()
-    if year and year.isdigit():
-        return cycles.filter(year=int(year)).first()
-    return cycles.first()
-
-
 def enterable_leaves(*, user: User, cycle: Cycle) -> QuerySet[IndicatorNode]:
     """Leaf indicators of ``cycle`` the user may see in the entry list, with counts entered."""
     leaves = IndicatorNode.objects.filter(scheme__cycle=cycle, children__isnull=True).select_related(

@@ -13,6 +13,7 @@ from jixiao.accounts.audit import audit_record, snapshot
 from jixiao.accounts.models import AuditAction, Role, User
 from jixiao.facts.models import Adjustment, AdjustmentKind, IndicatorResult
 from jixiao.organisation.models import Official, Unit
+from jixiao.schemes.lifecycle import assert_cycle_editable
 from jixiao.schemes.models import IndicatorNode
 
 
@@ -42,10 +43,12 @@ def indicator_results_save(*, actor: User, indicator: IndicatorNode, entries: Se
     """Upsert the results of ``indicator`` for the units in ``entries``; return how many changed.
 
     Raises PermissionDenied when ``actor`` does not own the indicator and ValidationError when a
-    unit is outside the indicator's category or the indicator is not a leaf.
+    unit is outside the indicator's category or the indicator is not a leaf, CycleLocked when
+    its cycle is closed.
     """
     if not may_enter_results(actor, indicator):
         raise PermissionDenied
+    assert_cycle_editable(indicator.scheme.cycle_id)
     if indicator.children.exists():
         raise ValidationError(_("只能为末级指标录入完成情况"))
     allowed = set(Unit.objects.filter(category_id=indicator.scheme.category_id).values_list("pk", flat=True))
@@ -97,9 +100,11 @@ def adjustment_create(
     indicator: IndicatorNode | None = None,
     component: str = "",
 ) -> Adjustment:
-    """Record a deduction, bonus, veto, sanction or no-grade reason; return it."""
+    """Record a deduction, bonus, veto, sanction or no-grade reason; return it. Raises
+    CycleLocked when the cycle is closed."""
     if not actor.is_office or not actor.can_write:
         raise PermissionDenied
+    assert_cycle_editable(cycle_id)
     adjustment = Adjustment(
         cycle_id=cycle_id,
         unit=unit,
@@ -132,8 +137,10 @@ def adjustment_create(
 
 @transaction.atomic
 def adjustment_delete(*, actor: User, adjustment: Adjustment) -> None:
-    """Withdraw an adjustment (audited with its full content)."""
+    """Withdraw an adjustment (audited with its full content). Raises CycleLocked when its cycle
+    is closed."""
     if not actor.is_office or not actor.can_write:
         raise PermissionDenied
+    assert_cycle_editable(adjustment.cycle_id)
     audit_record(actor=actor, action=AuditAction.DELETE, obj=adjustment, changes=snapshot(adjustment))
     adjustment.delete()

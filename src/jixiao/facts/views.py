@@ -7,13 +7,16 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from jixiao.accounts.permissions import office_required, request_user, write_required
 from jixiao.facts import selectors, services
 from jixiao.facts.forms import AdjustmentForm
 from jixiao.facts.models import Adjustment, AdjustmentKind
+from jixiao.schemes.lifecycle import CycleLocked, assert_cycle_editable, is_locked
 from jixiao.schemes.models import IndicatorNode
+from jixiao.schemes.selectors import cycle_for_page
 from jixiao.web.paging import paginate
 
 
@@ -31,13 +34,15 @@ def _float(raw: str, label: str, errors: list[str]) -> float | None:
 @login_required
 def indicator_list(request: HttpRequest) -> HttpResponse:
     user = request_user(request)
-    cycle = selectors.current_cycle(request.GET.get("year"))
+    cycle = cycle_for_page(request.GET.get("year"), has="indicators")
     leaves = selectors.enterable_leaves(user=user, cycle=cycle) if cycle else IndicatorNode.objects.none()
     query = request.GET.get("q", "").strip()
     if query:
         leaves = leaves.filter(name__icontains=query)
     return render(
-        request, "facts/indicator_list.html", {"cycle": cycle, "page": paginate(request, leaves, per_page=50)}
+        request,
+        "facts/indicator_list.html",
+        {"cycle": cycle, "cycle_locked": is_locked(cycle), "page": paginate(request, leaves, per_page=50)},
     )
 
 
@@ -52,9 +57,10 @@ def indicator_results(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404
     grid = selectors.result_grid(indicator=indicator)
     errors: list[str] = []
-    can_edit = services.may_enter_results(user, indicator)
+    cycle_locked = is_locked(indicator.scheme.cycle)
+    can_edit = services.may_enter_results(user, indicator) and not cycle_locked
     if request.method == "POST":
-        if not can_edit:
+        if not services.may_enter_results(user, indicator):
             raise PermissionDenied
         entries = []
         for unit, _result in grid:
@@ -88,6 +94,7 @@ def indicator_results(request: HttpRequest, pk: int) -> HttpResponse:
             "indicator": indicator,
             "grid": grid,
             "can_edit": can_edit,
+            "cycle_locked": cycle_locked,
             "posted": request.POST if errors else None,
         },
     )
@@ -96,7 +103,7 @@ def indicator_results(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def adjustment_list(request: HttpRequest) -> HttpResponse:
     user = request_user(request)
-    cycle = selectors.current_cycle(request.GET.get("year"))
+    cycle = cycle_for_page(request.GET.get("year"), has="facts")
     items = selectors.adjustments_for(user=user, cycle=cycle) if cycle else Adjustment.objects.none()
     kind = request.GET.get("kind", "")
     if kind:
@@ -106,6 +113,7 @@ def adjustment_list(request: HttpRequest) -> HttpResponse:
         "facts/adjustment_list.html",
         {
             "cycle": cycle,
+            "cycle_locked": is_locked(cycle),
             "page": paginate(request, items.order_by("-created_at")),
             "kinds": AdjustmentKind.choices,
         },
@@ -117,9 +125,16 @@ def adjustment_list(request: HttpRequest) -> HttpResponse:
 @write_required
 def adjustment_create(request: HttpRequest) -> HttpResponse:
     user = request_user(request)
-    cycle = selectors.current_cycle(request.GET.get("year"))
+    cycle = cycle_for_page(request.GET.get("year"), has="facts")
     if cycle is None:
         raise Http404
+    back = reverse("facts:adjustment_list") + f"?year={cycle.year}"
+    try:
+        assert_cycle_editable(cycle)
+    except CycleLocked as exc:
+        # Say so before the form is filled in; the service refuses a POST that gets here anyway.
+        messages.error(request, exc.messages[0])
+        return redirect(back)
     form = AdjustmentForm(request.POST or None, cycle_id=cycle.pk)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -142,7 +157,7 @@ def adjustment_create(request: HttpRequest) -> HttpResponse:
                 form.add_error(None, message)
         else:
             messages.success(request, _("已录入"))
-            return redirect("facts:adjustment_list")
+            return redirect(back)
     return render(request, "facts/adjustment_form.html", {"form": form, "cycle": cycle})
 
 
@@ -151,8 +166,14 @@ def adjustment_create(request: HttpRequest) -> HttpResponse:
 @write_required
 def adjustment_delete(request: HttpRequest, pk: int) -> HttpResponse:
     adjustment = get_object_or_404(Adjustment, pk=pk)
+    back = reverse("facts:adjustment_list") + f"?year={adjustment.cycle.year}"
     if request.method == "POST":
-        services.adjustment_delete(actor=request_user(request), adjustment=adjustment)
-        messages.success(request, _("已撤销"))
-        return redirect("facts:adjustment_list")
+        try:
+            services.adjustment_delete(actor=request_user(request), adjustment=adjustment)
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, _("已撤销"))
+        return redirect(back)
     return render(request, "facts/adjustment_confirm_delete.html", {"adjustment": adjustment})

@@ -29,6 +29,7 @@ from jixiao.facts.excel import (
 )
 from jixiao.facts.models import EvaluationScore, VoteCount
 from jixiao.schemes.models import Cycle, RaterGroup
+from jixiao.schemes.selectors import cycle_for_page
 from jixiao.web.paging import paginate
 
 # Beyond this an upload is refused before it is read (200,000 score rows are about 8 MB).
@@ -71,7 +72,7 @@ def import_view(request: HttpRequest, kind: str) -> HttpResponse:
     if not may_import(user, fact_kind):
         raise PermissionDenied
     spec = SHEETS_BY_KIND[fact_kind]
-    current = selectors.current_cycle(request.GET.get("year"))
+    current = cycle_for_page(request.GET.get("year"), has="facts")
     form = FactsUploadForm(
         request.POST or None, request.FILES or None, initial={"cycle": current.year if current else None}
     )
@@ -119,7 +120,7 @@ def template_view(request: HttpRequest, kind: str) -> FileResponse:
 def score_list(request: HttpRequest) -> HttpResponse:
     """Evaluation scores aggregated per entity, rater group and item."""
     user = request_user(request)
-    cycle = selectors.current_cycle(request.GET.get("year"))
+    cycle = cycle_for_page(request.GET.get("year"), has="facts")
     group = request.GET.get("group", "")
     entity = request.GET.get("entity", "")
     rows: QuerySet[Any, Mapping[str, Any]]
@@ -148,7 +149,7 @@ def score_list(request: HttpRequest) -> HttpResponse:
 def vote_list(request: HttpRequest) -> HttpResponse:
     """Vote counts (优秀/称职/基本称职/不称职) per official."""
     user = request_user(request)
-    cycle = selectors.current_cycle(request.GET.get("year"))
+    cycle = cycle_for_page(request.GET.get("year"), has="facts")
     items = selectors.vote_counts_for(user=user, cycle=cycle) if cycle else VoteCount.objects.none()
     return render(
         request,

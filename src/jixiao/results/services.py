@@ -27,6 +27,7 @@ from jixiao.accounts.audit import audit_record
 from jixiao.accounts.models import AuditAction, User
 from jixiao.results import engine_io
 from jixiao.results.models import EntityResult, ResultSubject, RunDetail, ScoringRun
+from jixiao.schemes.lifecycle import assert_cycle_editable
 from jixiao.schemes.models import Cycle
 from jixiao.scoring.bundle import FORMAT, RESULTS_VERSION, VERSION, _clean
 from jixiao.scoring.digests import DIGEST_SCHEME, input_digest, results_digest
@@ -176,7 +177,9 @@ def write_rows(run: ScoringRun, chunks: Iterator[list[Row]]) -> int:
 
 @transaction.atomic
 def run_compute(*, cycle: Cycle, actor: User | None, note: str = "") -> ScoringRun:
-    """Score ``cycle`` from the database and store a new run; earlier runs are never touched."""
+    """Score ``cycle`` from the database and store a new run; earlier runs are never touched.
+    Raises CycleLocked (a ValidationError) when the cycle is closed."""
+    assert_cycle_editable(cycle)
     started = time.perf_counter()
     scheme_raw, units, officials, facts = engine_io.load_cycle_input(cycle)
     inp = engine_io.cycle_input(scheme_raw, units, officials, facts)

@@ -11,17 +11,17 @@ from django.utils.translation import gettext as _
 from jixiao.accounts.audit import audit_record
 from jixiao.accounts.models import AuditAction
 from jixiao.accounts.permissions import request_user
-from jixiao.facts.selectors import current_cycle
 from jixiao.results import exports, labels, selectors
 from jixiao.results.models import EntityResult, ResultSubject, ScoringRun
 from jixiao.schemes.rule_types import INDICATOR_RULES
+from jixiao.schemes.selectors import cycle_for_page
 
 
 def _run(request: HttpRequest) -> ScoringRun:
     run_id = request.GET.get("run", "")
     if run_id.isdigit():
         return get_object_or_404(ScoringRun.objects.select_related("cycle"), pk=int(run_id))
-    cycle = current_cycle(request.GET.get("year"))
+    cycle = cycle_for_page(request.GET.get("year"), has="results")
     run = selectors.latest_run(cycle=cycle) if cycle else None
     if run is None:
         raise Http404(_("该周期尚未计分"))
@@ -31,7 +31,7 @@ def _run(request: HttpRequest) -> ScoringRun:
 @login_required
 def run_list(request: HttpRequest) -> HttpResponse:
     request_user(request)
-    cycle = current_cycle(request.GET.get("year"))
+    cycle = cycle_for_page(request.GET.get("year"), has="results")
     return render(request, "results/run_list.html", {"cycle": cycle, "runs": selectors.runs(cycle=cycle)})
 
 
@@ -41,7 +41,9 @@ def ranking(request: HttpRequest) -> HttpResponse:
     try:
         run = _run(request)
     except Http404:
-        return render(request, "results/no_run.html", {"cycle": current_cycle(request.GET.get("year"))})
+        return render(
+            request, "results/no_run.html", {"cycle": cycle_for_page(request.GET.get("year"), has="results")}
+        )
     if not selectors.may_see_rankings(user):
         # Liaisons and officials go straight to the results that concern them.
         mine = selectors.visible_results(user=user, run=run)

@@ -4,9 +4,44 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Literal
+
+from django.apps import apps
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from jixiao.organisation.models import Layer
-from jixiao.schemes.models import WEIGHT_TOTAL, Component, IndicatorNode, Scheme, Subject
+from jixiao.schemes.models import (
+    WEIGHT_TOTAL,
+    Component,
+    Cycle,
+    CycleStatus,
+    IndicatorNode,
+    Scheme,
+    Subject,
+)
+
+PageContent = Literal[
+    "results", "facts", "indicators", "adjustments", "scores", "votes", "evaluations", "surveys", "any"
+]
+
+# What a page about one cycle shows: (model label, lookup from that model to its cycle). Labels,
+# not imports: results, facts, evaluations and surveys all import this app.
+_CONTENT: dict[str, tuple[tuple[str, str], ...]] = {
+    "results": (("results.ScoringRun", "cycle"),),
+    "indicators": (("schemes.IndicatorNode", "scheme__cycle"),),
+    "adjustments": (("facts.Adjustment", "cycle"),),
+    "scores": (("facts.EvaluationScore", "cycle"),),
+    "votes": (("facts.VoteCount", "cycle"),),
+    "facts": (
+        ("facts.IndicatorResult", "cycle"),
+        ("facts.EvaluationScore", "cycle"),
+        ("facts.VoteCount", "cycle"),
+        ("facts.Adjustment", "cycle"),
+    ),
+    "evaluations": (("evaluations.EvaluationEvent", "cycle"),),
+    "surveys": (("surveys.Survey", "cycle"),),
+    "any": (("schemes.Scheme", "cycle"),),
+}
 
 
 @dataclass
@@ -99,3 +134,34 @@ def weight_problems(*, scheme: Scheme) -> list[WeightProblem]:
             problems.append(WeightProblem(tree.component.name, tree.roots_weight))
         walk(tree.roots)
     return problems
+
+
+def cycles_having(has: PageContent) -> QuerySet[Cycle]:
+    """Cycles that have what a page of kind ``has`` shows (a scoring run for "results", facts for
+    "facts" …); for "any", every cycle but an empty draft. Latest first."""
+    condition = Q()
+    for label, lookup in _CONTENT[has]:
+        related = apps.get_model(label)._default_manager.filter(**{lookup: OuterRef("pk")})
+        condition |= Q(Exists(related))
+    if has == "any":
+        condition |= ~Q(status=CycleStatus.DRAFT)
+    return Cycle.objects.filter(condition).order_by("-year")
+
+
+def cycle_for_page(year: str | None, *, has: PageContent = "any") -> Cycle | None:
+    """The cycle a page about one cycle shows: the one of ``year`` (``?year=``; None when there
+    is no such cycle), else the latest cycle that has what the page shows (for results, the
+    latest with a scoring run), so a new empty draft never hides last year's data. When no
+    cycle has it: the latest cycle that is not an empty draft, else the latest cycle, else None."""
+    if year and year.strip().isdigit():
+        return Cycle.objects.filter(year=int(year)).first()
+    return (
+        cycles_having(has).first()
+        or (cycles_having("any").first() if has != "any" else None)
+        or Cycle.objects.order_by("-year").first()
+    )
+
+
+def switcher_cycles() -> list[Cycle]:
+    """Every cycle for the cycle switcher, latest first."""
+    return list(Cycle.objects.order_by("-year").only("year", "name", "status"))

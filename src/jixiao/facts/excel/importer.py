@@ -22,6 +22,7 @@ from jixiao.organisation.excel import ImportResult, SheetCounts
 from jixiao.organisation.excel.importer import cyclic_gc_paused
 from jixiao.organisation.excel.reader import RawSheet, UnreadableWorkbook, read_workbook
 from jixiao.organisation.excel.validate import RowError
+from jixiao.schemes.lifecycle import CycleLocked, assert_cycle_editable
 from jixiao.schemes.models import Cycle
 
 _KIND_OF_SHEET = {s.name: s for s in SHEETS}
@@ -77,10 +78,15 @@ def facts_import(
     (and then writes nothing). A successful import leaves one IMPORT audit entry holding the
     counts and the file's SHA-256; ``actor=None`` is the console (trusted, like the office).
 
-    Raises PermissionDenied when ``actor`` may not import ``kind``.
+    Raises PermissionDenied when ``actor`` may not import ``kind``; a closed cycle is refused
+    as a file error (nothing read, nothing written).
     """
     if actor is not None and not may_import(actor, kind):
         raise PermissionDenied
+    try:
+        assert_cycle_editable(cycle)
+    except CycleLocked as exc:
+        return _file_error(exc.messages[0])
     # Borrowed from the registry import (private there): 100,000s of short-lived row tuples set
     # off full cyclic collections; its docstring has the measurement.
     with cyclic_gc_paused():
@@ -117,6 +123,8 @@ def _import(
             # Serialise imports into one cycle, so two uploads of one scores file cannot both pass
             # the digest check (SQLite already serialises writers; PostgreSQL needs the lock).
             Cycle.objects.select_for_update().filter(pk=cycle.pk).exists()
+            # Closed while the file was being checked: still refused.
+            assert_cycle_editable(cycle)
             if kind in INSERT_KINDS and (previous := _previous_import(spec, cycle, upload.sha256)):
                 return _file_error(previous)
             created, updated = write(plan)
@@ -137,6 +145,8 @@ def _import(
                     "updated": updated,
                 },
             )
+    except CycleLocked as exc:
+        return _file_error(exc.messages[0])
     except (IntegrityError, DatabaseError) as exc:
         # Validation ran against a snapshot; a concurrent edit can still collide at the database.
         return _file_error(_("写入数据库时发生冲突，未写入任何数据，请重试：%(error)s") % {"error": exc})

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from jixiao.scoring.bundle import canonical_json, compute_bundle
@@ -59,6 +60,8 @@ class Command(BaseCommand):
             run = run_compute(cycle=cycle, actor=None, note=note)
         except ScoringError as exc:
             raise CommandError(str(exc)) from exc
+        except ValidationError as exc:  # a closed cycle
+            raise CommandError(" ".join(exc.messages)) from exc
         self.stdout.write(
             f"run {run} · {run.entity_count} entities · {run.seconds:.2f}s\n"
             f"input_digest  {run.input_digest}\noutput_digest {run.output_digest}"

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
@@ -23,6 +24,7 @@ from jixiao.accounts.models import User
 from jixiao.demo import catalog
 from jixiao.demo.accounts import ensure_demo_accounts
 from jixiao.demo.generator import DEFAULT_SEED, generate
+from jixiao.demo.schemes import close_finished_cycles
 from jixiao.facts.models import EvaluationScore, IndicatorResult
 from jixiao.organisation.models import Unit
 from jixiao.results.models import ScoringRun
@@ -67,6 +69,8 @@ class Command(BaseCommand):
             results = ctx.counts["facts.IndicatorResult"]
             self.stdout.write(f"  {results} 条指标结果 / indicator results, {ratings} 条测评 / ratings")
         self._compute()
+        for cycle in close_finished_cycles():
+            self.stdout.write(f"  {cycle.name}: 已结束（只读）/ closed (read-only)")
         accounts = ensure_demo_accounts()
         call_command("collectstatic", interactive=False, verbosity=0)
         self._print_logins(port, [user for user, _ in accounts])
@@ -88,7 +92,7 @@ class Command(BaseCommand):
             started = time.perf_counter()
             try:
                 run = run_compute(cycle=cycle, actor=None, note="演示数据自动计算 / demo run")
-            except ScoringError as exc:
+            except (ScoringError, ValidationError) as exc:  # ValidationError: a closed cycle
                 self.stderr.write(f"{cycle.name}: 无法计算 / cannot compute: {exc}")
                 continue
             self.stdout.write(
