@@ -160,32 +160,43 @@ def _epoch(column: str) -> str:
 @transaction.atomic
 def survey_mark_suspects(*, survey: Survey) -> int:
     """Re-apply :data:`SUSPECT_RULE` with the survey's current limits to every stored answer of
-    ``survey`` (limit windows recomputed from ``limit_hours``); return how many answers are suspect.
+    ``survey`` (limit windows recomputed from ``limit_hours``); return how many answers changed mark.
 
     Called before every push to the facts, so the facts follow the rule exactly even when two
     concurrent submits from one address both saw a count just under the limit at insert time."""
+    return surveys_mark_suspects(survey_ids=[survey.pk])
+
+
+@transaction.atomic
+def surveys_mark_suspects(*, survey_ids: list[int]) -> int:
+    """:func:`survey_mark_suspects` for many surveys at once (two statements in all); return how many
+    of their answers changed mark (suspect ⇄ counted, or another reason)."""
+    if not survey_ids:
+        return 0
     table = SurveyResponse._meta.db_table
-    seconds = survey.limit_hours * 3600
-    window = f"{_epoch('created_at')} / {seconds}" if seconds > 0 else "0"
+    surveys = Survey._meta.db_table
+    ids = ", ".join(["%s"] * len(survey_ids))
+    window = f"CASE WHEN s.limit_hours > 0 THEN {_epoch(f'{table}.created_at')} / (s.limit_hours * 3600) ELSE 0 END"
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} SET limit_window = {window} WHERE survey_id = %s AND limit_window <> {window}",
-            [survey.pk],
+            f"UPDATE {table} SET limit_window = {window} FROM {surveys} s "
+            f"WHERE s.id = {table}.survey_id AND {table}.survey_id IN ({ids}) AND {table}.limit_window <> {window}",
+            survey_ids,
         )
         cursor.execute(
             f"UPDATE {table} SET suspect = (m.reason <> ''), suspect_reason = m.reason FROM ("
-            "SELECT id, CASE "
-            "WHEN %s > 0 AND address IS NOT NULL AND an > %s THEN 'address' "
-            "WHEN %s > 0 AND device IS NOT NULL AND dn > %s THEN 'device' "
+            "SELECT x.id, CASE "
+            "WHEN s.address_limit > 0 AND x.address IS NOT NULL AND x.an > s.address_limit THEN 'address' "
+            "WHEN s.device_limit > 0 AND x.device IS NOT NULL AND x.dn > s.device_limit THEN 'device' "
             "ELSE '' END AS reason FROM ("
-            "SELECT id, address, device, "
+            "SELECT id, survey_id, address, device, "
             "ROW_NUMBER() OVER (PARTITION BY target_id, address, limit_window ORDER BY created_at, id) AS an, "
-            "ROW_NUMBER() OVER (PARTITION BY device, limit_window ORDER BY created_at, id) AS dn "
-            f"FROM {table} WHERE survey_id = %s) x) m "
+            "ROW_NUMBER() OVER (PARTITION BY survey_id, device, limit_window ORDER BY created_at, id) AS dn "
+            f"FROM {table} WHERE survey_id IN ({ids})) x JOIN {surveys} s ON s.id = x.survey_id) m "
             f"WHERE {table}.id = m.id AND {table}.suspect_reason <> m.reason",
-            [survey.address_limit, survey.address_limit, survey.device_limit, survey.device_limit, survey.pk],
+            survey_ids,
         )
-    return SurveyResponse.objects.filter(survey=survey, suspect=True).count()
+        return int(cursor.rowcount)
 
 
 def device_digest(device: str) -> str:

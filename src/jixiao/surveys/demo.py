@@ -3,17 +3,21 @@ the engine's facts. Called by the demo pipeline as ``demo_survey_year(cycle, rng
 
 from __future__ import annotations
 
+import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import numpy as np
+from django.db import connection
 
 from jixiao.organisation.models import Official, Unit
 from jixiao.schemes.models import Cycle, RaterGroup
+from jixiao.surveys.antiabuse import address_digest, limit_window
 from jixiao.surveys.deidentify import deidentify
 from jixiao.surveys.engine import PushReport, cycle_bounds, cycle_push_to_facts
 from jixiao.surveys.models import (
+    DEFAULT_LIMIT_HOURS,
     DEFAULT_RATING_TAGS,
     DEFAULT_SCALE,
     DEFAULT_SURVEY_TAGS,
@@ -41,6 +45,13 @@ OPINIONS = (
 SERVICES = ("营业执照办理", "不动产登记", "社保卡补办", "户籍迁移", "企业走访", "信访接待", "医保报销")
 
 
+# One link per cycle gets a burst of answers from one address within an hour, as an office that
+# asks its staff to "help" would: the answers beyond the survey's address limit are marked suspect
+# and stay out of the facts, so the survey page shows the anti-stuffing rule at work.
+STUFFED_ANSWERS = 12
+STUFFING_ADDRESS = "10.20.30.40"
+
+
 @dataclass(frozen=True)
 class DemoSurveyReport:
     surveys: int
@@ -48,6 +59,80 @@ class DemoSurveyReport:
     events: int
     ratings: int
     facts: PushReport
+    suspect: int = 0
+
+
+def _insert_answers(
+    cycle: Cycle, targets: list[SurveyTarget], rng: np.random.Generator, answers: int, start: datetime
+) -> None:
+    """``answers`` answers drawn in NumPy (not row by row) plus the stuffing burst, written with one
+    ``executemany`` per batch (the ORM's per-row preparation took most of the demo's start)."""
+    points = np.array([o["points"] for o in DEFAULT_SCALE])
+    # Each unit's public standing shifts the odds over 很满意 … 不满意.
+    standing = rng.normal(0.0, 0.6, len(targets))
+    base = np.array([1.2, 0.9, 0.0, -1.2, -2.0])
+    slope = np.array([1.0, 0.5, 0.0, -0.5, -1.0])
+    which = rng.integers(0, len(targets), answers)
+    seconds = rng.integers(0, 365 * 86_400, answers)
+    logits = base[None, :] + standing[which][:, None] * slope[None, :]
+    cdf = np.cumsum(np.exp(logits), axis=1)
+    cdf /= cdf[:, -1:]
+    level = np.minimum((rng.random(answers)[:, None] > cdf).sum(axis=1), len(base) - 1)
+    with_opinion = rng.random(answers) < 0.03
+    opinion_of = rng.integers(len(OPINIONS), size=answers)
+    tags = list(DEFAULT_SURVEY_TAGS)
+    tag_count = rng.integers(0, 3, answers)
+    tag_order = np.argsort(rng.random((answers, len(tags))), axis=1)
+    opinions = [deidentify(o) for o in OPINIONS]
+    survey_of = [t.survey_id for t in targets]
+    target_of = [t.pk for t in targets]
+    rows: list[tuple[int, int, str, str, str, str | None, datetime]] = []
+    for i in range(answers):
+        t = int(which[i])
+        picked = [tags[int(k)] for k in tag_order[i, : int(tag_count[i])]]
+        rows.append(
+            (
+                survey_of[t],
+                target_of[t],
+                f'{{"overall":{int(points[level[i]])}}}',
+                json.dumps(picked, ensure_ascii=False),
+                opinions[int(opinion_of[i])] if with_opinion[i] else "",
+                None,
+                start + timedelta(seconds=int(seconds[i])),
+            )
+        )
+    burst_at = start + timedelta(days=int(rng.integers(30, 300)))
+    address = address_digest(STUFFING_ADDRESS)
+    for k in range(STUFFED_ANSWERS):
+        rows.append(
+            (
+                survey_of[0],
+                target_of[0],
+                '{"overall":100}',
+                "[]",
+                "",
+                address,
+                burst_at + timedelta(minutes=4 * k),
+            )
+        )
+    table = SurveyResponse._meta.db_table
+    json_cast = "::jsonb" if connection.vendor == "postgresql" else ""
+    sql = (
+        f"INSERT INTO {table} (survey_id, target_id, points, tags, opinion, address, created_at, "
+        "limit_window, device, bucket, suspect, suspect_reason, is_valid) "
+        f"VALUES (%s, %s, %s{json_cast}, %s{json_cast}, %s, %s, %s, %s, NULL, 0, FALSE, '', TRUE)"
+    )
+    adapt = connection.ops.adapt_datetimefield_value
+    with connection.cursor() as cursor:
+        for offset in range(0, len(rows), BATCH * 4):
+            chunk = rows[offset : offset + BATCH * 4]
+            cursor.executemany(
+                sql,
+                [
+                    (*row[:6], adapt(row[6]), limit_window(row[6].timestamp(), DEFAULT_LIMIT_HOURS))
+                    for row in chunk
+                ],
+            )
 
 
 def _when(rng: np.random.Generator, start: datetime, n: int, days: int = 365) -> list[datetime]:
@@ -91,35 +176,7 @@ def demo_survey_year(
             for s, (pk, _name) in zip(surveys, units, strict=True)
         ]
     )
-    points = np.array([o["points"] for o in DEFAULT_SCALE])
-    # Each unit's public standing shifts the odds over 很满意 … 不满意.
-    standing = rng.normal(0.0, 0.6, len(targets))
-    base = np.array([1.2, 0.9, 0.0, -1.2, -2.0])
-    which = rng.integers(0, len(targets), answers)
-    when = _when(rng, start, answers)
-    tags = list(DEFAULT_SURVEY_TAGS)
-    rows: list[SurveyResponse] = []
-    for i in range(answers):
-        t = int(which[i])
-        logits = base + standing[t] * np.array([1.0, 0.5, 0.0, -0.5, -1.0])
-        p = np.exp(logits) / np.exp(logits).sum()
-        level = int(rng.choice(5, p=p))
-        opinion = deidentify(OPINIONS[int(rng.integers(len(OPINIONS)))]) if rng.random() < 0.03 else ""
-        picked = [tags[int(k)] for k in rng.choice(len(tags), size=int(rng.integers(0, 3)), replace=False)]
-        rows.append(
-            SurveyResponse(
-                survey_id=targets[t].survey_id,
-                target_id=targets[t].pk,
-                points={"overall": int(points[level])},
-                tags=picked,
-                opinion=opinion,
-                created_at=when[i],
-            )
-        )
-        if len(rows) == BATCH:
-            SurveyResponse.objects.bulk_create(rows)
-            rows = []
-    SurveyResponse.objects.bulk_create(rows)
+    _insert_answers(cycle, targets, rng, answers, start)
 
     officials = list(
         Official.objects.filter(is_active=True, unit__is_active=True).values_list("pk", "unit_id")
@@ -128,46 +185,46 @@ def demo_survey_year(
     occurred = _when(rng, start, events)
     valid_days = rating_policy().link_valid_days
     event_rows = []
+    ratings: list[tuple[int, ServiceRating]] = []  # (event index, rating without its event yet)
     for i in range(events):
         if officials and rng.random() < 0.5:
             official_id, unit_id = officials[int(rng.integers(len(officials)))]
         else:
             official_id, unit_id = None, unit_ids[int(rng.integers(len(unit_ids)))]
-        event_rows.append(
-            ServiceEvent(
-                unit_id=unit_id,
-                official_id=official_id,
-                service=SERVICES[int(rng.integers(len(SERVICES)))],
-                occurred_at=occurred[i],
-                channel=EventChannel.SMS,
-                origin=EventOrigin.API,
-                token_hash=secrets.token_hex(32),  # demo links are never sent: no token exists for them
-                expires_at=occurred[i] + timedelta(days=valid_days),
-            )
+        event = ServiceEvent(
+            unit_id=unit_id,
+            official_id=official_id,
+            service=SERVICES[int(rng.integers(len(SERVICES)))],
+            occurred_at=occurred[i],
+            channel=EventChannel.SMS,
+            origin=EventOrigin.API,
+            token_hash=secrets.token_hex(32),  # demo links are never sent: no token exists for them
+            expires_at=occurred[i] + timedelta(days=valid_days),
         )
-    created = ServiceEvent.objects.bulk_create(event_rows, batch_size=BATCH)
-    rating_rows = []
-    rated = []
-    for event in created:
+        event_rows.append(event)
         if rng.random() >= 0.8:
             continue
         # Rated within two days, but inside the cycle's year so every rating reaches the facts.
-        at = min(event.occurred_at + timedelta(hours=float(rng.uniform(0.5, 48))), end - timedelta(seconds=1))
-        score = int(np.clip(np.round(rng.normal(8.3, 1.6)), 1, 10))
+        # Decided before the insert, so the events are written once with rated_at (no bulk_update).
+        at = min(occurred[i] + timedelta(hours=float(rng.uniform(0.5, 48))), end - timedelta(seconds=1))
         event.rated_at = at
-        rated.append(event)
-        rating_rows.append(
-            ServiceRating(
-                event=event,
-                unit_id=event.unit_id,
-                official_id=event.official_id,
-                score=score,
-                tags=[DEFAULT_RATING_TAGS[int(rng.integers(len(DEFAULT_RATING_TAGS)))]],
-                opinion=deidentify(OPINIONS[int(rng.integers(len(OPINIONS)))]) if rng.random() < 0.05 else "",
-                created_at=at,
-            )
+        score = int(np.clip(np.round(rng.normal(8.3, 1.6)), 1, 10))
+        rating = ServiceRating(
+            unit_id=unit_id,
+            official_id=official_id,
+            score=score,
+            tags=[DEFAULT_RATING_TAGS[int(rng.integers(len(DEFAULT_RATING_TAGS)))]],
+            opinion=deidentify(OPINIONS[int(rng.integers(len(OPINIONS)))]) if rng.random() < 0.05 else "",
+            created_at=at,
         )
-    ServiceEvent.objects.bulk_update(rated, ["rated_at"], batch_size=BATCH)
+        ratings.append((i, rating))
+    created = ServiceEvent.objects.bulk_create(event_rows, batch_size=BATCH)
+    rating_rows = []
+    for i, rating in ratings:
+        rating.event = created[i]
+        rating_rows.append(rating)
     ServiceRating.objects.bulk_create(rating_rows, batch_size=BATCH)
-    report = cycle_push_to_facts(cycle=cycle)
-    return DemoSurveyReport(len(surveys), answers, len(created), len(rating_rows), report)
+    report = cycle_push_to_facts(cycle=cycle)  # marks the burst's surplus suspect first
+    suspect = SurveyResponse.objects.filter(target=targets[0], suspect=True).count()
+    stored = answers + STUFFED_ANSWERS
+    return DemoSurveyReport(len(surveys), stored, len(created), len(rating_rows), report, suspect)

@@ -26,7 +26,7 @@ from jixiao.accounts.models import AuditAction, User
 from jixiao.facts.models import EvaluationScore
 from jixiao.schemes.lifecycle import assert_cycle_editable
 from jixiao.schemes.models import Cycle, RaterGroup
-from jixiao.surveys.antiabuse import survey_mark_suspects
+from jixiao.surveys.antiabuse import survey_mark_suspects, surveys_mark_suspects
 from jixiao.surveys.models import ServiceRating, Survey, SurveyResponse, SurveyTarget
 from jixiao.surveys.ratetime import rating_policy
 from jixiao.surveys.sqljson import each_object
@@ -88,9 +88,8 @@ def surveys_push_to_facts(*, surveys: list[Survey]) -> int:
     assert_cycle_editable(surveys[0].cycle_id)
     for group in {s.rater_group for s in surveys}:
         _require_group(surveys[0].cycle, group)
-    for survey in surveys:
-        survey_mark_suspects(survey=survey)
     ids = [s.pk for s in surveys]
+    surveys_mark_suspects(survey_ids=ids)
     placeholders = ", ".join(["%s"] * len(ids))
     return _replace(
         [survey_source(pk) for pk in ids], _surveys_sql(f"r.survey_id IN ({placeholders})"), ["survey:", *ids]

@@ -16,9 +16,12 @@ def test_the_demo_year_creates_a_survey_per_unit_answers_ratings_and_facts() -> 
     units = UnitFactory.create_batch(3)
     OfficialFactory(unit=units[0])
     report = demo_survey_year(CycleFactory(year=2025), np.random.default_rng(7), answers=600, events=50)
-    assert report.surveys == 3 and SurveyResponse.objects.count() == 600
+    # 600 answers plus a burst of 12 from one address, of which the 7 beyond the limit of 5 are
+    # marked suspect and left out of the facts.
+    assert report.surveys == 3 and SurveyResponse.objects.count() == report.answers == 612
+    assert report.suspect == SurveyResponse.objects.filter(suspect=True).count() == 7
     assert report.ratings == ServiceRating.objects.count() > 20
-    assert report.facts.survey_rows == 600
-    assert EvaluationScore.objects.filter(source__startswith="survey:").count() == 600
+    assert report.facts.survey_rows == 605
+    assert EvaluationScore.objects.filter(source__startswith="survey:").count() == 605
     assert EvaluationScore.objects.filter(source__startswith="rate:").count() == report.ratings
     assert not SurveyResponse.objects.filter(opinion__contains="13812345678").exists()

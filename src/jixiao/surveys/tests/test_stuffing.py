@@ -97,7 +97,8 @@ def test_the_limit_window_restarts_the_count() -> None:
     SurveyResponse.objects.filter(pk=SurveyResponse.objects.order_by("id").last().pk).update(  # type: ignore[union-attr]
         created_at=later
     )
-    assert antiabuse.survey_mark_suspects(survey=target.survey) == 0
+    assert antiabuse.survey_mark_suspects(survey=target.survey) == 1  # the later one is counted again
+    assert not SurveyResponse.objects.filter(suspect=True).exists()
 
 
 def test_raising_the_limit_re_marks_the_stored_answers_and_the_push_follows() -> None:
