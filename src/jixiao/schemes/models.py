@@ -30,7 +30,8 @@ class CycleStatus(models.TextChoices):
 
 
 class Cycle(models.Model):
-    """An assessment year."""
+    """An assessment year. Its status (筹备 → 进行中 → 已结束) changes only through the audited
+    actions of :mod:`jixiao.schemes.lifecycle`; a closed cycle's data is read-only."""
 
     year = models.PositiveIntegerField(_("年度"), unique=True)
     name = models.CharField(_("名称"), max_length=100)
