@@ -79,10 +79,12 @@ def generate(
     chosen = [s for s in STEPS if steps is None or s.name in steps]
     with transaction.atomic(using=using):
         for step in chosen:
+            # A line before and after each step: the demo's first start must never sit silent.
+            ctx.log(f"  {step.name}（{step.description}）…" if step.description else f"  {step.name} …")
             started = time.perf_counter()
             step.run(ctx)
             ctx.timings[step.name] = time.perf_counter() - started
-            ctx.log(f"{step.name}: {ctx.timings[step.name]:.1f} s")
+            ctx.log(f"  {step.name}: {ctx.timings[step.name]:.1f} s")
         _reset_sequences(ctx)
     return ctx
 

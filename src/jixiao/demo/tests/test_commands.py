@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from fractions import Fraction
 from io import StringIO
 from typing import Any
@@ -154,3 +155,18 @@ def _tiny(**kwargs: Any) -> Any:
 def test_demo_rejects_a_bad_port() -> None:
     with pytest.raises(CommandError, match="PORT"):
         call_command("demo", "--no-serve", "--port", "http", stdout=StringIO())
+
+
+def test_demo_prints_every_step_with_the_time_it_took(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("jixiao.web.management.commands.demo.generate", lambda **kw: _tiny(**kw))
+    out = StringIO()
+    call_command("demo", "--no-serve", stdout=out)
+    text = out.getvalue()
+    from jixiao.demo.generator import STEPS
+
+    timed = r"\d+\.\d s"
+    for label in ["数据库迁移 / migrate", *(f"  {s.name}" for s in STEPS), "演示账号", "静态文件"]:
+        assert re.search(re.escape(label) + r".*: " + timed, text), label
+    for cycle in ("2024", "2025"):
+        assert re.search(cycle + r".*第 1 次计算.*" + timed, text), cycle
+    assert re.search(r"准备完成 / ready in " + timed, text)

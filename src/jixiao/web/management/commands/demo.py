@@ -13,8 +13,9 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
@@ -32,6 +33,7 @@ from jixiao.results.services import run_compute
 from jixiao.schemes.models import Cycle
 from jixiao.scoring.errors import ScoringError
 
+T = TypeVar("T")
 DEFAULT_PORT = 8000
 WSGI_APP = "jixiao.config.wsgi:application"
 WORKERS = 2  # sync workers with persistent connections measured fastest here (RECIPES.md)
@@ -57,12 +59,13 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         port = _port(options["port"] or os.environ.get("PORT"))
-        call_command("migrate", interactive=False, verbosity=0)
+        began = time.perf_counter()
+        self._timed("数据库迁移 / migrate", lambda: call_command("migrate", interactive=False, verbosity=0))
         if Unit.objects.exists():
             self.stdout.write("已有数据，直接使用 / reusing the existing data")
         else:
-            self.stdout.write("生成演示州市数据 / generating the demo prefecture …")
-            ctx = generate(scale="prefecture", seed=options["seed"])
+            self._say("生成演示州市数据 / generating the demo prefecture …")
+            ctx = generate(scale="prefecture", seed=options["seed"], log=self._say)
             units, officials = ctx.counts["organisation.Unit"], ctx.counts["organisation.Official"]
             self.stdout.write(f"  {units} 个单位 / units, {officials} 名干部 / officials")
             ratings = ctx.counts["facts.EvaluationScore"]
@@ -71,12 +74,28 @@ class Command(BaseCommand):
         self._compute()
         for cycle in close_finished_cycles():
             self.stdout.write(f"  {cycle.name}: 已结束（只读）/ closed (read-only)")
-        accounts = ensure_demo_accounts()
-        call_command("collectstatic", interactive=False, verbosity=0)
+        accounts = self._timed("演示账号 / demo accounts", ensure_demo_accounts)
+        self._timed(
+            "静态文件 / collectstatic", lambda: call_command("collectstatic", interactive=False, verbosity=0)
+        )
+        self._say(f"准备完成 / ready in {time.perf_counter() - began:.1f} s")
         self._print_logins(port, [user for user, _ in accounts])
         if options["no_serve"]:
             return
         self._serve(port)
+
+    def _say(self, message: str) -> None:
+        """One progress line, flushed at once (stdout may be a pipe or a file, not a terminal)."""
+        self.stdout.write(message)
+        self.stdout.flush()
+
+    def _timed(self, label: str, work: Callable[[], T]) -> T:
+        """Run ``work`` between a start line and a line with the time it took; return its result."""
+        self._say(f"{label} …")
+        started = time.perf_counter()
+        result = work()
+        self._say(f"  {label}: {time.perf_counter() - started:.1f} s")
+        return result
 
     def _compute(self) -> None:
         """Score every cycle that has facts and no run yet, oldest first (cross-year rules)."""
@@ -89,13 +108,14 @@ class Command(BaseCommand):
             )
             if not has_facts:
                 continue
+            self._say(f"{cycle.name}: 计算中 / computing …")
             started = time.perf_counter()
             try:
                 run = run_compute(cycle=cycle, actor=None, note="演示数据自动计算 / demo run")
             except (ScoringError, ValidationError) as exc:  # ValidationError: a closed cycle
                 self.stderr.write(f"{cycle.name}: 无法计算 / cannot compute: {exc}")
                 continue
-            self.stdout.write(
+            self._say(
                 f"  {cycle.name}: 第 {run.number} 次计算 / run {run.number}, "
                 f"{run.entity_count} 个对象 / entities, {time.perf_counter() - started:.1f} s"
             )
