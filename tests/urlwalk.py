@@ -56,6 +56,8 @@ def _models() -> dict[str, dict[str, Source]]:
     from jixiao.evaluations.models import BallotForm, EvaluationEvent, EventGroup
     from jixiao.facts.excel.specs import FactKind
     from jixiao.facts.models import Adjustment
+    from jixiao.jobs.models import Job
+    from jixiao.notifications.models import Notification
     from jixiao.organisation.models import (
         FunctionZone,
         Official,
@@ -100,6 +102,7 @@ def _models() -> dict[str, dict[str, Source]]:
     return {
         "accounts/users/<int:pk>/edit/": {"pk": qs(User)},
         "accounts/users/import/passwords.<slug:fmt>": {"fmt": credential_formats},
+        "notifications/<int:pk>/": {"pk": qs(Notification)},
         "org/units/<int:pk>/": {"pk": qs(Unit)},
         "org/units/<int:pk>/edit/": {"pk": qs(Unit)},
         "org/units/<int:pk>/delete/": {"pk": qs(Unit)},
@@ -151,6 +154,7 @@ def _models() -> dict[str, dict[str, Source]]:
         "facts/import/<slug:kind>/": {"kind": kinds},
         "facts/import/<slug:kind>/template/": {"kind": kinds},
         "results/entity/<int:pk>/": {"pk": qs(EntityResult)},
+        "results/runs/jobs/<int:pk>/": {"pk": qs(Job)},
         "evaluations/<int:pk>/": {"pk": qs(EvaluationEvent)},
         "evaluations/<int:pk>/edit/": {"pk": qs(EvaluationEvent)},
         "evaluations/<int:pk>/progress/": {"pk": qs(EvaluationEvent)},

@@ -10,6 +10,7 @@ numbers formatted; keys that are not fields are named by ``KEYS``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +18,8 @@ from typing import Any
 from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
@@ -59,6 +62,8 @@ KEYS: dict[str, StrOrPromise] = {
     "updated": _("更新"),
     "year": _("年度"),
 }
+_ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+_LONG_DECIMAL = re.compile(r"-?\d+\.\d{3,}")
 VALUES: dict[str, StrOrPromise] = {"xlsx": _("Excel 表格"), "pdf": _("PDF 文件"), "csv": _("CSV 文件")}
 
 
@@ -86,9 +91,18 @@ def _field(model: type[models.Model] | None, key: str) -> models.Field[Any, Any]
 
 
 def _group_names() -> dict[str, str]:
-    """Rater group codes → names (groups' counts are recorded by code)."""
+    """Codes a service records outside a model field → names: rater group codes (counts per group
+    are recorded by code), then every choice value of the project's models (``kinds``, ``status``)."""
+    names: dict[str, str] = {}
+    for model in apps.get_models():
+        if not model.__module__.startswith("jixiao."):
+            continue
+        for field in model._meta.concrete_fields:
+            for value, label in field.flatchoices if field.choices else ():
+                names.setdefault(str(value), str(label))
     group = apps.get_model("schemes", "RaterGroup")
-    return {str(code): str(name) for code, name in group._default_manager.values_list("code", "name")}
+    names.update((str(code), str(name)) for code, name in group._default_manager.values_list("code", "name"))
+    return names
 
 
 Names = Mapping[str, str]
@@ -109,6 +123,11 @@ def _scalar(value: Any, field: models.Field[Any, Any] | None, names: Names) -> s
     if isinstance(value, float):
         return f"{value:.2f}".rstrip("0").rstrip(".")
     text = str(value)
+    when = parse_datetime(text) if _ISO_TIME.match(text) else None
+    if when is not None:  # recorded in UTC (isoformat): shown in local time
+        return timezone.localtime(when).strftime("%Y-%m-%d %H:%M") if timezone.is_aware(when) else text[:16]
+    if _LONG_DECIMAL.fullmatch(text):
+        return f"{float(text):.2f}"
     return str(VALUES.get(text, names.get(text, text)))
 
 

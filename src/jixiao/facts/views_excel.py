@@ -28,7 +28,8 @@ from jixiao.facts.excel import (
     write_template,
 )
 from jixiao.facts.models import EvaluationScore, VoteCount
-from jixiao.schemes.models import Cycle, RaterGroup
+from jixiao.schemes.config_forms import rating_item_choices
+from jixiao.schemes.models import Component, Cycle, RaterGroup
 from jixiao.schemes.selectors import cycle_for_page
 from jixiao.web.paging import paginate
 
@@ -139,6 +140,12 @@ def score_list(request: HttpRequest) -> HttpResponse:
             "cycle": cycle,
             "page": paginate(request, rows, per_page=50),
             "groups": groups,
+            "group_names": dict(groups),
+            # Items are rating items, or a ratings component's code when it is rated as a whole.
+            "item_names": {
+                **dict(Component.objects.filter(scheme__cycle=cycle).values_list("code", "name")),
+                **dict(rating_item_choices()),
+            },
             "can_import": may_import(user, FactKind.SCORES),
         },
     )

@@ -118,7 +118,8 @@ class EntityResult(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.official or self.unit} {self.total} #{self.rank} {self.grade}"
+        total = "—" if self.total is None else f"{self.total:.2f}"  # shown in the audit log
+        return f"{self.official or self.unit} {total} #{self.rank or '—'} {self.grade}".rstrip()
 
     @property
     def entity_key(self) -> str:

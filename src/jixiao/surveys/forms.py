@@ -34,7 +34,7 @@ class SurveyForm(forms.Form):
         label=_("题目"),
         widget=forms.Textarea(attrs={"rows": 4}),
         initial=DEFAULT_QUESTIONS,
-        help_text=_("每行一题：项目代码|题目。项目代码即计入测评得分的评价项目，如 overall"),
+        help_text=_("每行一题：项目代码|题目。项目代码即计入测评得分的评价项目（测评表中的项目代码）"),
     )
     scale = forms.CharField(
         label=_("量表"),

@@ -16,6 +16,8 @@ from jixiao.accounts.audit import audit_record
 from jixiao.accounts.models import AuditAction, Role, User
 from jixiao.accounts.permissions import can_edit_unit, office_required, request_user, write_required
 from jixiao.organisation.models import Unit
+from jixiao.schemes.config_forms import rating_item_choices
+from jixiao.schemes.models import RaterGroup
 from jixiao.schemes.selectors import cycle_for_page
 from jixiao.surveys import engine, monitor, ratetime, selectors, services, thirdparty
 from jixiao.surveys.forms import (
@@ -47,6 +49,7 @@ def survey_list(request: HttpRequest) -> HttpResponse:
         {
             "cycle": cycle,
             "page": paginate(request, surveys.filter(cycle=cycle) if cycle else surveys.none()),
+            "group_names": dict(RaterGroup.objects.filter(cycle=cycle).values_list("code", "name")),
             "push_form": PushForm() if user.is_office else None,
         },
     )
@@ -113,6 +116,11 @@ def survey_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "surveys/survey_detail.html",
         {
             "survey": survey,
+            "rater_group_name": RaterGroup.objects.filter(cycle_id=survey.cycle_id, code=survey.rater_group)
+            .values_list("name", flat=True)
+            .first()
+            or survey.rater_group,
+            "item_names": dict(rating_item_choices()),
             "rows": rows,
             "stats": stats,
             # Suspect counts hint at who stuffed a link: the office and the auditor only.
