@@ -1,15 +1,29 @@
-"""Reads for the dashboard."""
+"""Reads for the home page: each role's to-dos, and the office's registry summary and chart."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
+from urllib.parse import urlencode
 
-from django.db.models import Count
+from django.apps import apps
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery
+from django.db.models.functions import Coalesce
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
 
-from jixiao.accounts.models import User
+from jixiao.accounts.models import AuditAction, AuditLog, Role, User
 from jixiao.accounts.permissions import scope_to_units
+from jixiao.evaluations.models import EvaluationEvent, EventStatus
+from jixiao.facts.models import Adjustment, IndicatorResult
 from jixiao.organisation.models import Official, Unit, UnitCategory
-from jixiao.schemes.models import Cycle
+from jixiao.results.models import EntityResult, ResultSubject, ScoringRun
+from jixiao.schemes.models import Component, Cycle, CycleStatus, IndicatorNode, Scheme
+from jixiao.schemes.selectors import weight_problems
+from jixiao.surveys.models import SampleReminder
 
 
 def dashboard_summary(*, user: User) -> dict[str, Any]:
@@ -32,3 +46,401 @@ def dashboard_summary(*, user: User) -> dict[str, Any]:
             "officials": [c.official_count for c in categories],
         },
     }
+
+
+# ---------------------------------------------------------------------------------------------
+# The home page's to-dos, per role. Every query is bounded whatever the size of the facts: lists
+# are sliced (LIMIT), existence is EXISTS, and the only counts run over one indicator's results
+# (at most one row per unit, through the (indicator, unit) unique index) or one scheme's leaves.
+
+TODO_LIMIT = 8  # items shown per to-do group; one more is fetched to know there are more
+
+
+@dataclass(frozen=True)
+class Todo:
+    """One thing to do: what, where to do it, by when (if known), and whether it is urgent."""
+
+    text: str
+    url: str = ""
+    due: datetime | date | None = None
+    urgent: bool = False
+
+
+@dataclass(frozen=True)
+class TodoGroup:
+    title: str
+    items: list[Todo]
+    more: bool = False  # more items exist than are listed
+    link: str = ""  # the page with all of them
+    empty: str = ""  # said when there is nothing to do
+
+
+def _bounded(items: list[Any]) -> tuple[list[Any], bool]:
+    return items[:TODO_LIMIT], len(items) > TODO_LIMIT
+
+
+def _year_url(name: str, cycle: Cycle) -> str:
+    return f"{reverse(name)}?{urlencode({'year': cycle.year})}"
+
+
+def home_todos(*, user: User) -> list[TodoGroup]:
+    """Return the to-do groups of ``user``'s home page, for their role and unit."""
+    if user.is_office:
+        groups = _office_todos()
+    elif user.role == Role.LEAD_DEPT:
+        groups = _lead_todos(user)
+    elif user.role == Role.LIAISON:
+        groups = _liaison_todos(user)
+    elif user.role == Role.OFFICIAL:
+        groups = _official_todos(user)
+    elif user.role == Role.AUDITOR:
+        groups = _auditor_todos()
+    else:
+        groups = [_runs_to_read(_("待阅考核结果"))]
+    notifications = _notifications(user)
+    return [notifications, *groups] if notifications is not None else groups
+
+
+def _notifications(user: User) -> TodoGroup | None:
+    """Unread notifications, when the notifications app is installed."""
+    if not apps.is_installed("jixiao.notifications"):
+        return None
+    from jixiao.notifications.selectors import unread_for
+
+    rows, more = _bounded(list(unread_for(user)[: TODO_LIMIT + 1]))
+    items = [Todo(str(n.title), n.link or "", n.due) for n in rows]
+    return TodoGroup(_("未读通知"), items, more, empty=_("没有未读通知"))
+
+
+def _office_todos() -> list[TodoGroup]:
+    now = timezone.now()
+    cycles = list(
+        Cycle.objects.filter(status__in=[CycleStatus.DRAFT, CycleStatus.OPEN])
+        .annotate(has_run=Exists(ScoringRun.objects.filter(cycle_id=OuterRef("pk"))))
+        .order_by("year")[: TODO_LIMIT + 1]
+    )
+    cycle_items: list[Todo] = []
+    for cycle in cycles:
+        url = reverse("schemes:cycle_detail", args=[cycle.pk])
+        if cycle.status == CycleStatus.DRAFT:
+            cycle_items.append(Todo(_("%(c)s尚在筹备：完成方案后开启") % {"c": cycle.name}, url))
+        elif not cycle.has_run:
+            cycle_items.append(
+                Todo(_("%(c)s进行中，尚未计分") % {"c": cycle.name}, _year_url("results:run_list", cycle))
+            )
+    cycle_rows, cycle_more = _bounded(cycle_items)
+
+    schemes = (
+        Scheme.objects.filter(cycle__status__in=[CycleStatus.DRAFT, CycleStatus.OPEN])
+        .select_related("cycle")
+        .prefetch_related(
+            Prefetch("components", queryset=Component.objects.order_by("order", "id")),
+            Prefetch("indicators", queryset=IndicatorNode.objects.select_related("lead_unit")),
+        )
+        .order_by("cycle__year", "category__order", "category__code")
+    )
+    weight_items = []
+    for scheme in schemes:
+        problems = weight_problems(scheme=scheme)
+        if problems:
+            first = problems[0]
+            weight_items.append(
+                Todo(
+                    _("%(s)s：%(n)s 处权重合计不是 100（如“%(where)s”合计 %(total)s）")
+                    % {
+                        "s": scheme.name,
+                        "n": len(problems),
+                        "where": first.where,
+                        "total": number_format(first.total.normalize()),
+                    },
+                    reverse("schemes:scheme_detail", args=[scheme.pk]),
+                    urgent=True,
+                )
+            )
+    weight_rows, weight_more = _bounded(weight_items)
+
+    events = list(
+        EvaluationEvent.objects.filter(status__in=[EventStatus.OPEN, EventStatus.CLOSING]).order_by(
+            "closes_at"
+        )[: TODO_LIMIT + 1]
+    )
+    event_items = []
+    for event in events:
+        url = reverse("evaluations:event_detail", args=[event.pk])
+        if event.status == EventStatus.CLOSING:
+            event_items.append(Todo(_("%(e)s：正在计票") % {"e": event.name}, url, event.closes_at))
+        elif event.closes_at <= now:
+            event_items.append(
+                Todo(
+                    _("%(e)s：已到截止时间，可结束并计票") % {"e": event.name},
+                    url,
+                    event.closes_at,
+                    urgent=True,
+                )
+            )
+        else:
+            event_items.append(Todo(_("%(e)s：测评进行中") % {"e": event.name}, url, event.closes_at))
+    event_rows, event_more = _bounded(event_items)
+
+    latest_window = (
+        SampleReminder.objects.order_by("-window_end").values_list("window_end", flat=True).first()
+    )
+    sample_items: list[Todo] = []
+    sample_more = False
+    if latest_window is not None:
+        reminders = list(
+            SampleReminder.objects.filter(window_end=latest_window)
+            .select_related("unit", "official__unit")
+            .order_by("count", "id")[: TODO_LIMIT + 1]
+        )
+        rows, sample_more = _bounded(reminders)
+        monitor = reverse("surveys:monitor")
+        sample_items = [
+            Todo(
+                _("%(who)s：有效评价 %(n)s 条，少于 %(t)s 条")
+                % {"who": _reminder_name(r), "n": r.count, "t": r.threshold},
+                monitor,
+            )
+            for r in rows
+        ]
+    return [
+        TodoGroup(
+            _("考核周期"),
+            cycle_rows,
+            cycle_more,
+            reverse("schemes:cycle_list"),
+            _("没有待开启或待计分的周期"),
+        ),
+        TodoGroup(
+            _("方案权重问题"), weight_rows, weight_more, empty=_("筹备和进行中的方案权重均已合计为 100")
+        ),
+        TodoGroup(
+            _("民主测评"), event_rows, event_more, reverse("evaluations:event_list"), _("没有进行中的测评")
+        ),
+        TodoGroup(
+            _("样本不足提醒"), sample_items, sample_more, reverse("surveys:monitor"), _("没有样本不足的对象")
+        ),
+    ]
+
+
+def _reminder_name(reminder: SampleReminder) -> str:
+    if reminder.official is not None:
+        return f"{reminder.official.unit.name} {reminder.official.name}"
+    return reminder.unit.name if reminder.unit is not None else ""
+
+
+def _open_cycle() -> Cycle | None:
+    return Cycle.objects.filter(status=CycleStatus.OPEN).order_by("-year").first()
+
+
+def _lead_todos(user: User) -> list[TodoGroup]:
+    """The lead department's indicators of the open cycle that still lack results, with how
+    many units each still needs (per indicator: one count over at most one row per unit)."""
+    cycle = _open_cycle()
+    title = _("待录入的指标完成情况")
+    if cycle is None or user.unit_id is None:
+        return [TodoGroup(title, [], empty=_("当前没有进行中的考核周期"))]
+    entered = (
+        IndicatorResult.objects.filter(indicator_id=OuterRef("pk"), unit__isnull=False)
+        .order_by()
+        .values("indicator_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    expected = (
+        Unit.objects.filter(category_id=OuterRef("scheme__category_id"), is_active=True)
+        .order_by()
+        .values("category_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    leaves = (
+        IndicatorNode.objects.filter(scheme__cycle=cycle, lead_unit_id=user.unit_id)
+        .exclude(Exists(IndicatorNode.objects.filter(parent_id=OuterRef("pk"))))
+        .annotate(
+            entered=Coalesce(Subquery(entered), 0),
+            expected=Coalesce(Subquery(expected), 0),
+        )
+        .select_related("scheme__category")
+        .order_by("scheme__category__order", "code", "id")
+    )
+    missing = [leaf for leaf in leaves if leaf.entered < leaf.expected]
+    rows, more = _bounded(missing)
+    items = [
+        Todo(
+            _("%(i)s（%(c)s）：已录 %(done)s / %(all)s 个单位")
+            % {
+                "i": leaf.name,
+                "c": leaf.scheme.category.name,
+                "done": leaf.entered,
+                "all": leaf.expected,
+            },
+            reverse("facts:indicator_results", args=[leaf.pk]),
+            urgent=True,
+        )
+        for leaf in rows
+    ]
+    return [
+        TodoGroup(
+            title + f" · {cycle.name}",
+            items,
+            more,
+            _year_url("facts:indicator_list", cycle),
+            _("本周期牵头的指标均已录入"),
+        )
+    ]
+
+
+def _unit_result(user: User) -> TodoGroup:
+    """The user's unit's result in the latest run of the latest closed (published) cycle."""
+    title = _("本单位考核结果")
+    run = (
+        ScoringRun.objects.filter(cycle__status=CycleStatus.CLOSED)
+        .select_related("cycle")
+        .order_by("-cycle__year", "-number")
+        .first()
+    )
+    result = (
+        EntityResult.objects.filter(run=run, subject=ResultSubject.UNIT, unit_id=user.unit_id).first()
+        if run is not None and user.unit_id is not None
+        else None
+    )
+    if run is None or result is None:
+        return TodoGroup(title, [], empty=_("暂无已发布的结果"))
+    return TodoGroup(title, [_result_todo(run, result)])
+
+
+def _result_todo(run: ScoringRun, result: EntityResult) -> Todo:
+    total = "—" if result.total is None else number_format(round(result.total, 2), decimal_pos=2)
+    return Todo(
+        _("%(c)s：总分 %(t)s，类别内第 %(r)s 名，等次 %(g)s")
+        % {"c": run.cycle.name, "t": total, "r": result.rank or "—", "g": result.grade or _("不确定等次")},
+        reverse("results:breakdown", args=[result.pk]),
+    )
+
+
+def _liaison_todos(user: User) -> list[TodoGroup]:
+    cycle = _open_cycle()
+    groups: list[TodoGroup] = []
+    title = _("本单位尚缺的指标完成情况")
+    unit = Unit.objects.filter(pk=user.unit_id).only("pk", "category_id").first() if user.unit_id else None
+    if cycle is None or unit is None:
+        groups.append(TodoGroup(title, [], empty=_("当前没有进行中的考核周期")))
+    else:
+        leaves = list(
+            IndicatorNode.objects.filter(scheme__cycle=cycle, scheme__category_id=unit.category_id)
+            .exclude(Exists(IndicatorNode.objects.filter(parent_id=OuterRef("pk"))))
+            .exclude(Exists(IndicatorResult.objects.filter(indicator_id=OuterRef("pk"), unit_id=unit.pk)))
+            .select_related("lead_unit", "scheme")
+            .order_by("code", "id")[: TODO_LIMIT + 1]
+        )
+        rows, more = _bounded(leaves)
+        items = [
+            Todo(
+                _("%(i)s：待%(lead)s录入")
+                % {"i": leaf.name, "lead": leaf.lead_unit.name if leaf.lead_unit else _("考核办")},
+                reverse("schemes:scheme_detail", args=[leaf.scheme_id]),
+            )
+            for leaf in rows
+        ]
+        link = reverse("schemes:scheme_detail", args=[rows[0].scheme_id]) if rows else ""
+        groups.append(
+            TodoGroup(f"{title} · {cycle.name}", items, more, link, _("本单位的指标完成情况均已录入"))
+        )
+        adjustments = list(
+            Adjustment.objects.filter(cycle=cycle)
+            .filter(Q(unit_id=unit.pk) | Q(official__unit_id=unit.pk))
+            .select_related("official")
+            .order_by("-created_at")[: TODO_LIMIT + 1]
+        )
+        rows_a, more_a = _bounded(adjustments)
+        groups.append(
+            TodoGroup(
+                _("涉及本单位的加减分与否决（请核对）"),
+                [
+                    Todo(
+                        f"{a.get_kind_display()}"
+                        + (f" {number_format(a.points)} " + str(_("分")) if a.points is not None else "")
+                        + (f" · {a.official.name}" if a.official else "")
+                        + f"：{a.reason[:60]}",
+                        _year_url("facts:adjustment_list", cycle),
+                        a.created_at,
+                    )
+                    for a in rows_a
+                ],
+                more_a,
+                _year_url("facts:adjustment_list", cycle),
+                _("本周期没有涉及本单位的加减分"),
+            )
+        )
+    if unit is not None:
+        reminder = SampleReminder.objects.filter(unit_id=unit.pk).order_by("-window_end").first()
+        if reminder is not None:
+            groups.append(
+                TodoGroup(
+                    _("群众评价样本"),
+                    [
+                        Todo(
+                            _("截至 %(d)s 有效评价 %(n)s 条，少于 %(t)s 条：请登记服务事项、发放评价链接")
+                            % {"d": reminder.window_end, "n": reminder.count, "t": reminder.threshold},
+                            reverse("surveys:event_list"),
+                            urgent=True,
+                        )
+                    ],
+                )
+            )
+    groups.append(_unit_result(user))
+    return groups
+
+
+def _official_todos(user: User) -> list[TodoGroup]:
+    title = _("我的考核结果")
+    if user.official_id is None:
+        return [TodoGroup(title, [], empty=_("账户尚未关联干部信息，请联系考核办"))]
+    result = (
+        EntityResult.objects.filter(subject=ResultSubject.OFFICIAL, official_id=user.official_id)
+        .select_related("run__cycle")
+        .order_by("-run__cycle__year", "-run__number")
+        .first()
+    )
+    if result is None:
+        return [TodoGroup(title, [], empty=_("暂无计分结果"))]
+    return [TodoGroup(title, [_result_todo(result.run, result)])]
+
+
+def _runs_to_read(title: str) -> TodoGroup:
+    runs = list(ScoringRun.objects.select_related("cycle").order_by("-created_at", "-id")[: TODO_LIMIT + 1])
+    rows, more = _bounded(runs)
+    items = [
+        Todo(
+            _("%(c)s 第 %(n)s 批计分：%(e)s 个对象")
+            % {"c": run.cycle.name, "n": run.number, "e": run.entity_count},
+            _year_url("results:ranking", run.cycle),
+            run.created_at,
+        )
+        for run in rows
+    ]
+    return TodoGroup(title, items, more, reverse("results:run_list"), _("暂无计分结果"))
+
+
+SENSITIVE_ACTIONS = (
+    AuditAction.EXPORT,
+    AuditAction.PASSWORD_RESET,
+    AuditAction.VIEW_SENSITIVE,
+    AuditAction.IMPORT,
+)
+
+
+def _auditor_todos() -> list[TodoGroup]:
+    entries = list(
+        AuditLog.objects.filter(action__in=SENSITIVE_ACTIONS).order_by("-at", "-id")[: TODO_LIMIT + 1]
+    )
+    rows, more = _bounded(entries)
+    audit = reverse("accounts:audit_log")
+    items = [
+        Todo(f"{e.actor_name or '—'} {e.get_action_display()} {e.object_repr}", audit, e.at) for e in rows
+    ]
+    return [
+        TodoGroup(_("近期导出、导入与重置密码"), items, more, audit, _("暂无记录")),
+        _runs_to_read(_("最近的计分批次")),
+    ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -13,8 +15,12 @@ from jixiao.web import selectors
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
+    """Each role's own to-dos; the office also gets the registry summary and chart below them."""
     user = request_user(request)
-    return render(request, "web/home.html", {"summary": selectors.dashboard_summary(user=user)})
+    context: dict[str, Any] = {"todos": selectors.home_todos(user=user)}
+    if user.is_office:
+        context["summary"] = selectors.dashboard_summary(user=user)
+    return render(request, "web/home.html", context)
 
 
 def healthz(request: HttpRequest) -> HttpResponse:

@@ -41,15 +41,15 @@ def test_auditor_never_edits_and_liaison_edits_only_their_unit() -> None:
     assert can_edit_unit(UserFactory(role=Role.OFFICE), other.pk)
 
 
-def test_dashboard_counts_are_scoped_to_the_liaisons_unit(client: Client) -> None:
-    mine = UnitFactory()
+def test_liaisons_home_page_has_its_own_to_dos_and_not_the_registry_summary(client: Client) -> None:
+    mine = UnitFactory(name="本县")
     OfficialFactory.create_batch(2, unit=mine)
     OfficialFactory.create_batch(5)
     client.force_login(UserFactory(role=Role.LIAISON, unit=mine))
     response = client.get(reverse("web:home"))
     assert response.status_code == 200
-    assert response.context["summary"]["official_count"] == 2
-    assert response.context["summary"]["unit_count"] == 1
+    assert "summary" not in response.context
+    assert any(g.title == "本单位考核结果" for g in response.context["todos"])
 
 
 def test_health_check_answers_without_login(client: Client) -> None:
