@@ -44,7 +44,11 @@ INSTALLED_APPS = [
     "jixiao.results",
     "jixiao.evaluations",
     "jixiao.surveys",
+    "jixiao.jobs",
+    "jixiao.notifications",
     "jixiao.web",
+    "django_tasks",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -79,6 +83,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "jixiao.web.context_processors.navigation",
+                "jixiao.notifications.context_processors.unread",
             ],
         },
     },
@@ -170,6 +175,27 @@ if JIXIAO_RATING_SENDER.endswith(".LogSender") and env_bool("JIXIAO_PRODUCTION",
 JIXIAO_PUBLIC_BASE_URL = env_str("JIXIAO_PUBLIC_BASE_URL", "")
 JIXIAO_SURVEY_LIMIT_PER_ADDRESS = (env_int("JIXIAO_SURVEY_BURST_PER_ADDRESS", 120), 60)
 JIXIAO_SURVEY_LIMIT_PER_DEVICE = (env_int("JIXIAO_SURVEY_BURST_PER_DEVICE", 6), 2)
+
+# Background jobs: one runner for the product (`jixiao worker`: django-tasks' database worker plus
+# the periodic jobs; docs/jobs.md). Notifications by e-mail: the console in the demo, SMTP when
+# EMAIL_HOST is set; SMS/WeChat through the sender above when listed in JIXIAO_NOTIFY_CHANNELS.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+EMAIL_HOST = env_str("EMAIL_HOST", "")
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "jixiao@localhost")
+JIXIAO_NOTIFY_CHANNELS = env_list("JIXIAO_NOTIFY_CHANNELS", ["email"])
+if not set(JIXIAO_NOTIFY_CHANNELS) <= {"email", "sms", "wechat"}:
+    raise ConfigError(f"JIXIAO_NOTIFY_CHANNELS={JIXIAO_NOTIFY_CHANNELS} may list only email, sms, wechat")
 
 # A 500 must never be silent: with DEBUG off Django logs nothing unless django.request has a handler.
 LOGGING: dict[str, Any] = {

@@ -15,5 +15,6 @@ urlpatterns = [
     path("evaluations/", include("jixiao.evaluations.urls")),
     path("surveys/", include("jixiao.surveys.urls")),
     path("api/", include("jixiao.surveys.api_urls")),
+    path("notifications/", include("jixiao.notifications.urls")),
     path("", include("jixiao.web.urls")),
 ]

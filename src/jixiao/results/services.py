@@ -15,16 +15,21 @@ from __future__ import annotations
 import io
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import polars as pl
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Field, Max
+from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from jixiao.accounts.audit import audit_record
 from jixiao.accounts.models import AuditAction, User
+from jixiao.jobs.models import Job
+from jixiao.jobs.services import JobOutcome
 from jixiao.results import engine_io
 from jixiao.results.models import EntityResult, ResultSubject, RunDetail, ScoringRun
 from jixiao.schemes.lifecycle import assert_cycle_editable
@@ -32,6 +37,7 @@ from jixiao.schemes.models import Cycle
 from jixiao.scoring.bundle import FORMAT, RESULTS_VERSION, VERSION, _clean
 from jixiao.scoring.digests import DIGEST_SCHEME, input_digest, results_digest
 from jixiao.scoring.engine import compute
+from jixiao.scoring.errors import ScoringError
 from jixiao.scoring.explain import finite
 from jixiao.scoring.types import Results
 
@@ -175,23 +181,68 @@ def write_rows(run: ScoringRun, chunks: Iterator[list[Row]]) -> int:
     return written
 
 
-@transaction.atomic
-def run_compute(*, cycle: Cycle, actor: User | None, note: str = "") -> ScoringRun:
+Progress = Callable[[int, str], None]
+
+
+def _silent(percent: int, stage: str) -> None:
+    """The progress callback of a run nobody watches."""
+
+
+def run_compute(
+    *, cycle: Cycle, actor: User | None, note: str = "", progress: Progress = _silent
+) -> ScoringRun:
     """Score ``cycle`` from the database and store a new run; earlier runs are never touched.
-    Raises CycleLocked (a ValidationError) when the cycle is closed."""
+    Raises CycleLocked (a ValidationError) when the cycle is closed.
+
+    ``progress(percent, stage)`` is called at each stage (a background job shows it). The reads
+    and the writes are two transactions with the engine between them, so the stages can be seen
+    from outside and a long computation holds no lock; the run records the digest of exactly the
+    input it scored.
+    """
     assert_cycle_editable(cycle)
     started = time.perf_counter()
-    scheme_raw, units, officials, facts = engine_io.load_cycle_input(cycle)
+    progress(5, _("读取方案与考核数据"))
+    with transaction.atomic():
+        scheme_raw, units, officials, facts = engine_io.load_cycle_input(cycle)
+    progress(30, _("计算得分与等次"))
     inp = engine_io.cycle_input(scheme_raw, units, officials, facts)
     del facts
     with ThreadPoolExecutor(max_workers=1) as pool:
         # Polars, NumPy and hashlib release the GIL: the input digest overlaps the engine.
         pending = pool.submit(input_digest, inp, scheme_raw, cycle_meta(cycle))
         results = compute(inp)
+        progress(60, _("生成结果摘要"))
         output_digest = results_digest(results)
         in_digest = pending.result()
     del inp
-    # Lock the cycle row so two concurrent runs cannot take the same number.
+    progress(70, _("写入计分结果"))
+    with transaction.atomic():
+        return _store_run(
+            cycle=cycle,
+            actor=actor,
+            note=note,
+            results=results,
+            scheme_raw=scheme_raw,
+            in_digest=in_digest,
+            output_digest=output_digest,
+            started=started,
+        )
+
+
+def _store_run(
+    *,
+    cycle: Cycle,
+    actor: User | None,
+    note: str,
+    results: Results,
+    scheme_raw: dict[str, Any],
+    in_digest: str,
+    output_digest: str,
+    started: float,
+) -> ScoringRun:
+    # The cycle may have been closed while the engine ran; lock its row so two concurrent runs
+    # cannot take the same number either.
+    assert_cycle_editable(cycle)
     Cycle.objects.select_for_update().filter(pk=cycle.pk).first()
     number = (ScoringRun.objects.filter(cycle=cycle).aggregate(m=Max("number"))["m"] or 0) + 1
     run = ScoringRun.objects.create(
@@ -227,3 +278,34 @@ def run_compute(*, cycle: Cycle, actor: User | None, note: str = "") -> ScoringR
         },
     )
     return run
+
+
+class ComputeRefused(ValidationError):
+    """The pre-flight check or the engine refused the cycle; the messages are Chinese."""
+
+
+def compute_job(*, job: Job, progress: Progress) -> JobOutcome:
+    """The scoring job (jobs.services.HANDLERS): pre-flight, then :func:`run_compute`.
+
+    Errors refuse the run (the page checked them before queueing, but the data may have changed
+    since); the warnings were acknowledged by whoever started the job."""
+    from jixiao.results.preflight import describe_scoring_error, preflight
+
+    assert job.cycle is not None
+    cycle = job.cycle
+    progress(2, _("计分前检查"))
+    errors = [p.message for p in preflight(cycle) if p.is_error]
+    if errors:
+        raise ComputeRefused(errors)
+    try:
+        run = run_compute(
+            cycle=cycle, actor=job.created_by, note=str(job.params.get("note", "")), progress=progress
+        )
+    except ScoringError as exc:
+        raise ComputeRefused(describe_scoring_error(exc, cycle)) from exc
+    message = _("%(run)s：%(n)d 个对象，用时 %(s).1f 秒") % {
+        "run": run,
+        "n": run.entity_count,
+        "s": run.seconds,
+    }
+    return JobOutcome(message, reverse("results:ranking") + f"?run={run.pk}")

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from jixiao.accounts.audit import audit_record
 from jixiao.accounts.models import AuditAction
-from jixiao.accounts.permissions import request_user
+from jixiao.accounts.permissions import office_required, request_user, write_required
+from jixiao.jobs import services as jobs
+from jixiao.jobs.models import Job, JobKind
+from jixiao.jobs.selectors import active_job, latest_job
 from jixiao.results import exports, labels, selectors
 from jixiao.results.models import EntityResult, ResultSubject, ScoringRun
+from jixiao.results.preflight import preflight
 from jixiao.schemes.rule_types import INDICATOR_RULES
 from jixiao.schemes.selectors import cycle_for_page
 
@@ -30,9 +36,67 @@ def _run(request: HttpRequest) -> ScoringRun:
 
 @login_required
 def run_list(request: HttpRequest) -> HttpResponse:
-    request_user(request)
+    user = request_user(request)
     cycle = cycle_for_page(request.GET.get("year"), has="results")
-    return render(request, "results/run_list.html", {"cycle": cycle, "runs": selectors.runs(cycle=cycle)})
+    job = None
+    if user.is_office and cycle is not None:
+        job = active_job(kind=JobKind.COMPUTE, cycle=cycle) or latest_job(kind=JobKind.COMPUTE, cycle=cycle)
+    return render(
+        request,
+        "results/run_list.html",
+        {"cycle": cycle, "runs": selectors.runs(cycle=cycle), "job": job},
+    )
+
+
+@office_required
+@write_required
+def run_start(request: HttpRequest) -> HttpResponse:
+    """计分: GET shows the pre-flight check; POST queues the scoring job when no error stands and
+    every warning was acknowledged."""
+    user = request_user(request)
+    year = request.POST.get("year") if request.method == "POST" else request.GET.get("year")
+    cycle = cycle_for_page(year, has="results")
+    if cycle is None:
+        raise Http404
+    problems = preflight(cycle)
+    errors = [p for p in problems if p.is_error]
+    warnings = [p for p in problems if not p.is_error]
+    runs_url = reverse("results:run_list") + f"?year={cycle.year}"
+    if request.method == "POST":
+        if errors:
+            messages.error(request, _("计分前检查发现错误，未开始计分，请先修正"))
+        elif warnings and request.POST.get("acknowledge") != "1":
+            messages.error(request, _("请勾选“我已了解以上提醒”后再开始计分"))
+        else:
+            try:
+                jobs.job_start(kind=JobKind.COMPUTE, actor=user, cycle=cycle, params={"note": _("页面计分")})
+            except ValidationError as exc:  # another run of the cycle is queued or running
+                messages.error(request, " ".join(exc.messages))
+            else:
+                messages.success(request, _("已开始计分，完成后会通知考核办"))
+            return redirect(runs_url)
+    return render(
+        request,
+        "results/run_start.html",
+        {
+            "cycle": cycle,
+            "errors": errors,
+            "warnings": warnings,
+            "runs_url": runs_url,
+            "running": active_job(kind=JobKind.COMPUTE, cycle=cycle),
+        },
+    )
+
+
+@office_required
+def job_status(request: HttpRequest, pk: int) -> HttpResponse:
+    """The scoring job's progress panel (polled by htmx every 2 s while the job is active)."""
+    job = get_object_or_404(Job.objects.select_related("cycle"), pk=pk, kind=JobKind.COMPUTE)
+    response = render(request, "results/_job.html", {"job": job})
+    if getattr(request, "htmx", False) and not job.is_active:
+        # The run list below the panel changed: reload the page once (it renders without polling).
+        response["HX-Refresh"] = "true"
+    return response
 
 
 @login_required
@@ -52,7 +116,7 @@ def ranking(request: HttpRequest) -> HttpResponse:
     if subject not in ResultSubject.values:
         raise Http404
     categories = selectors.categories(run=run, subject=subject)
-    category = request.GET.get("category") or (categories[0] if categories else "")
+    category = selectors.valid_category(request.GET.get("category", ""), categories)
     rows = list(selectors.ranking(run=run, subject=subject, category=category))
     previous = selectors.previous_by_entity(run=run, subject=subject)
     table = [(r, previous.get((r.official_id or 0) if subject == "official" else r.unit_id)) for r in rows]
@@ -119,11 +183,18 @@ def compare(request: HttpRequest) -> HttpResponse:
     ids = [request.GET.get(key, "") for key in ("old", "new")]
     if not all(i.isdigit() for i in ids):
         raise Http404
-    old, new = (get_object_or_404(ScoringRun, pk=int(i)) for i in ids)
+    old, new = (get_object_or_404(ScoringRun.objects.select_related("cycle"), pk=int(i)) for i in ids)
+    changes = selectors.compare(old=old, new=new)
     return render(
         request,
         "results/compare.html",
-        {"old": old, "new": new, "changes": selectors.compare(old=old, new=new)},
+        {
+            "old": old,
+            "new": new,
+            "changes": changes,
+            "category_names": selectors.category_names(codes=sorted({c.result.category for c in changes})),
+            "decimals": int(new.parameters.get("score_decimals", 2)),
+        },
     )
 
 

@@ -50,18 +50,33 @@ class Command(BaseCommand):
         )
 
     def _from_database(self, year: int, note: str) -> None:
-        from jixiao.results.services import run_compute
+        from jixiao.jobs.models import JobKind, JobStatus
+        from jixiao.jobs.services import JobBusy, job_run_here
+        from jixiao.results.models import ScoringRun
+        from jixiao.results.preflight import preflight
         from jixiao.schemes.models import Cycle
 
         cycle = Cycle.objects.filter(year=year).first()
         if cycle is None:
-            raise CommandError(f"no cycle {year}")
+            raise CommandError(f"没有 {year} 年度的考核周期 / no cycle {year}")
+        problems = preflight(cycle)
+        for problem in problems:
+            if not problem.is_error:
+                self.stderr.write(f"提醒：{problem.message}")
+        errors = [p.message for p in problems if p.is_error]
+        if errors:
+            raise CommandError("计分前检查未通过，未计分：\n" + "\n".join(f"错误：{m}" for m in errors))
         try:
-            run = run_compute(cycle=cycle, actor=None, note=note)
-        except ScoringError as exc:
-            raise CommandError(str(exc)) from exc
+            # The same lock as the runs page: a console run never overlaps a run from the UI.
+            job = job_run_here(kind=JobKind.COMPUTE, actor=None, cycle=cycle, params={"note": note})
+        except JobBusy as exc:
+            raise CommandError(" ".join(exc.messages)) from exc
         except ValidationError as exc:  # a closed cycle
             raise CommandError(" ".join(exc.messages)) from exc
+        if job.status != JobStatus.SUCCEEDED:
+            raise CommandError(job.message)
+        run = ScoringRun.objects.filter(cycle=cycle).order_by("-number").first()
+        assert run is not None
         self.stdout.write(
             f"run {run} · {run.entity_count} entities · {run.seconds:.2f}s\n"
             f"input_digest  {run.input_digest}\noutput_digest {run.output_digest}"

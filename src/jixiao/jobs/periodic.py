@@ -1,0 +1,101 @@
+"""The periodic jobs that were cron commands (``flush-ballots``, ``surveys-send-outbox``,
+``surveys-monitor``), and when each is due.
+
+django-tasks has no scheduler; ``jixiao worker`` calls :func:`periodic_enqueue_due` between
+batches. Whether a kind is due is read from its last :class:`Job` row, so a restart does not
+re-run everything and two workers do not double the schedule (the active-job constraint refuses
+the second enqueue). The old commands still work for a cron set-up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from jixiao.jobs.models import Job, JobKind, JobStatus
+from jixiao.jobs.services import JobBusy, JobOutcome, Progress, job_start
+
+
+@dataclass(frozen=True)
+class Periodic:
+    kind: JobKind
+    every: timedelta
+
+
+PERIODIC: tuple[Periodic, ...] = (
+    # Rating links should reach people within a minute of the service they rate.
+    Periodic(JobKind.SEND_OUTBOX, timedelta(minutes=1)),
+    # Each flush moves at least an event's batch size, so flushing often never shrinks anonymity.
+    Periodic(JobKind.FLUSH_BALLOTS, timedelta(minutes=5)),
+    # Reminders are recorded once per entity per day anyway.
+    Periodic(JobKind.SAMPLE_MONITOR, timedelta(hours=6)),
+    Periodic(JobKind.PRUNE, timedelta(days=1)),
+)
+# Finished periodic jobs (a row a minute) and the queue's own rows are kept this long.
+KEEP_FINISHED = timedelta(days=7)
+
+
+def periodic_enqueue_due(*, now: datetime | None = None) -> list[Job]:
+    """Queue every periodic job whose last run started at least its interval ago; return them."""
+    now = now or timezone.now()
+    queued: list[Job] = []
+    for periodic in PERIODIC:
+        last = (
+            Job.objects.filter(kind=periodic.kind)
+            .order_by("-created_at")
+            .values_list("created_at", flat=True)
+        )
+        last_at = last.first()
+        if last_at is not None and last_at > now - periodic.every:
+            continue
+        try:
+            queued.append(job_start(kind=periodic.kind, actor=None))
+        except JobBusy:
+            continue  # still running from the last interval
+    return queued
+
+
+def flush_ballots_job(*, job: Job, progress: Progress) -> JobOutcome:
+    from jixiao.evaluations.ballots import ballots_flush
+    from jixiao.evaluations.models import EvaluationEvent, EventStatus
+
+    moved = 0
+    for event_id in EvaluationEvent.objects.filter(status=EventStatus.OPEN).values_list("pk", flat=True):
+        while (n := ballots_flush(event_id=event_id)) > 0:
+            moved += n
+    return JobOutcome(_("%(n)d 张测评票已入库") % {"n": moved})
+
+
+def send_outbox_job(*, job: Job, progress: Progress) -> JobOutcome:
+    from jixiao.surveys.ratetime import outbox_deliver
+
+    report = outbox_deliver(limit=500)
+    return JobOutcome(
+        _("发送 %(sent)d 条，失败 %(failed)d 条，过期 %(expired)d 条")
+        % {"sent": report.sent, "failed": report.failed, "expired": report.expired}
+    )
+
+
+def sample_monitor_job(*, job: Job, progress: Progress) -> JobOutcome:
+    from jixiao.surveys.monitor import reminders_record
+
+    result, created = reminders_record()
+    return JobOutcome(
+        _("%(flagged)d 个对象有效评价不足，新增提醒 %(new)d 条")
+        % {"flagged": len(result.flags), "new": created}
+    )
+
+
+def prune_job(*, job: Job, progress: Progress) -> JobOutcome:
+    from django_tasks_db.models import DBTaskResult
+
+    cutoff = timezone.now() - KEEP_FINISHED
+    periodic_kinds = [p.kind for p in PERIODIC]
+    jobs, _detail = Job.objects.filter(
+        kind__in=periodic_kinds, status=JobStatus.SUCCEEDED, finished_at__lt=cutoff
+    ).delete()
+    tasks, _detail = DBTaskResult.objects.finished().filter(finished_at__lt=cutoff).delete()
+    return JobOutcome(_("清理任务记录 %(jobs)d 条、队列记录 %(tasks)d 条") % {"jobs": jobs, "tasks": tasks})

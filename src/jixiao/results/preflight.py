@@ -1,0 +1,327 @@
+"""The pre-flight check (计分前检查): everything that would make a scoring run fail or mislead,
+in Chinese, with where to fix it. A pure read; the runs page and ``jixiao compute --cycle`` show
+the same list, and an error refuses the run while a warning only asks to be acknowledged.
+
+Checked: a closed cycle; a cycle without schemes; weights not summing to 100 at any level
+(``schemes.selectors.weight_problems``); a leaf without a rule; rule parameters that cannot work,
+one by one and together (``schemes.rule_types``); grades entered that a 定性等次 map does not
+score; results whose target is 0 or missing where the rule divides by it; a category with no
+assessed unit; facts about units this cycle does not assess; and, last, the engine's own scheme
+validation as a safety net.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, Q
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from jixiao.facts.models import Adjustment, EvaluationScore, IndicatorResult
+from jixiao.organisation.models import Unit
+from jixiao.schemes.lifecycle import CycleLocked, assert_cycle_editable
+from jixiao.schemes.models import Cycle, IndicatorNode, Scheme
+from jixiao.schemes.rule_types import (
+    INDICATOR_RULES,
+    grade_labels_missing,
+    grade_map_message,
+    param_label,
+    rule_param_problems,
+)
+from jixiao.schemes.selectors import weight_problems
+from jixiao.scoring.errors import ScoringError
+
+ERROR = "error"
+WARNING = "warning"
+SAMPLE = 3  # unit names quoted per problem ("如 甲县、乙县、丙县")
+
+
+@dataclass(frozen=True)
+class Problem:
+    severity: str  # ERROR refuses the run; WARNING must be acknowledged
+    code: str  # what kind of problem (stable, for tests and filters)
+    message: str  # Chinese: names the category, component, indicator and field
+    link: str  # where to fix it
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == ERROR
+
+
+def _path(node: IndicatorNode, nodes: dict[int, IndicatorNode]) -> str:
+    names = [node.name]
+    parent = node.parent_id
+    while parent is not None and parent in nodes:
+        names.append(nodes[parent].name)
+        parent = nodes[parent].parent_id
+    return " › ".join(reversed(names))
+
+
+def _where(scheme: Scheme, node: IndicatorNode, nodes: dict[int, IndicatorNode]) -> str:
+    return _("%(category)s · %(component)s · 指标“%(path)s”") % {
+        "category": scheme.category.name,
+        "component": node.component.name,
+        "path": _path(node, nodes),
+    }
+
+
+def _uses_target(node: IndicatorNode) -> bool:
+    """Whether the leaf's rule divides by (or compares with) the result's target, with no default."""
+    params = node.rule_params or {}
+    rule = node.rule_type
+    if rule == "completion" or (rule == "steps" and params.get("on") == "ratio"):
+        return params.get("target") in (None, "")
+    return rule == "threshold_deduction" and params.get("threshold") in (None, "")
+
+
+def _units(names: list[str]) -> str:
+    return "、".join(names[:SAMPLE]) + ("等" if len(names) > SAMPLE else "")
+
+
+def _scheme_problems(
+    scheme: Scheme, leaves: list[IndicatorNode], nodes: dict[int, IndicatorNode]
+) -> list[Problem]:
+    out: list[Problem] = []
+    scheme_link = reverse("schemes:scheme_detail", args=[scheme.pk])
+    for weight in weight_problems(scheme=scheme):
+        out.append(
+            Problem(
+                ERROR,
+                "weights",
+                _("%(category)s方案：“%(where)s”下一级的权重合计为 %(total)s，应为 100")
+                % {"category": scheme.category.name, "where": weight.where, "total": f"{weight.total:g}"},
+                scheme_link,
+            )
+        )
+    for leaf in leaves:
+        link = reverse("schemes:indicator_edit", args=[leaf.pk])
+        if not leaf.rule_type:
+            out.append(
+                Problem(
+                    ERROR,
+                    "no_rule",
+                    _("%(where)s：末级指标未设置计分规则（字段“计分规则”）")
+                    % {"where": _where(scheme, leaf, nodes)},
+                    link,
+                )
+            )
+            continue
+        for _param, message in rule_param_problems(leaf.rule_type, leaf.rule_params or {}):
+            out.append(Problem(ERROR, "rule_params", f"{_where(scheme, leaf, nodes)}：{message}", link))
+    return out
+
+
+def _grade_problems(
+    scheme_of: dict[int, Scheme],
+    leaves: dict[int, IndicatorNode],
+    nodes: dict[int, IndicatorNode],
+    cycle: Cycle,
+) -> list[Problem]:
+    maps = [pk for pk, leaf in leaves.items() if leaf.rule_type == "grade_map"]
+    if not maps:
+        return []
+    used: dict[int, set[str]] = defaultdict(set)
+    rows = (
+        IndicatorResult.objects.filter(cycle=cycle, indicator_id__in=maps)
+        .exclude(grade="")
+        .values_list("indicator_id", "grade")
+        .distinct()
+    )
+    for indicator_id, grade in rows:
+        used[indicator_id].add(grade)
+    out = []
+    for pk, labels in sorted(used.items()):
+        leaf = leaves[pk]
+        missing = grade_labels_missing(leaf.rule_params or {}, labels)
+        if missing:
+            where = _where(scheme_of[leaf.scheme_id], leaf, nodes)
+            link = reverse("schemes:indicator_edit", args=[pk])
+            out.append(Problem(ERROR, "grade_map", f"{where}：{grade_map_message(missing)}", link))
+    return out
+
+
+def _target_problems(
+    scheme_of: dict[int, Scheme],
+    leaves: dict[int, IndicatorNode],
+    nodes: dict[int, IndicatorNode],
+    cycle: Cycle,
+) -> list[Problem]:
+    needing = [pk for pk, leaf in leaves.items() if _uses_target(leaf)]
+    if not needing:
+        return []
+    bad = (
+        IndicatorResult.objects.filter(cycle=cycle, indicator_id__in=needing, value__isnull=False)
+        .filter(Q(target__lte=0) | Q(target__isnull=True))
+        .values("indicator_id")
+        .annotate(n=Count("id"), zero=Count("id", filter=Q(target__lte=0)))
+        .order_by("indicator_id")
+    )
+    out = []
+    for row in bad:
+        pk = row["indicator_id"]
+        leaf = leaves[pk]
+        names = list(
+            IndicatorResult.objects.filter(cycle=cycle, indicator_id=pk, value__isnull=False)
+            .filter(Q(target__lte=0) | Q(target__isnull=True))
+            .order_by("unit__code")
+            .values_list("unit__name", flat=True)[: SAMPLE + 1]
+        )
+        field = param_label(
+            leaf.rule_type, "threshold" if leaf.rule_type == "threshold_deduction" else "target"
+        )
+        message = _(
+            "%(where)s：%(n)d 个单位的“目标值”为 0、负数或未填（如 %(units)s），该规则需要大于 0 的目标值；"
+            "请在录入中补正目标值，或在规则中填写“%(field)s”"
+        ) % {
+            "where": _where(scheme_of[leaf.scheme_id], leaf, nodes),
+            "n": row["n"],
+            "units": _units(names),
+            "field": field,
+        }
+        out.append(Problem(ERROR, "target", message, reverse("facts:indicator_results", args=[pk])))
+    return out
+
+
+def _entity_problems(cycle: Cycle, schemes: list[Scheme]) -> list[Problem]:
+    out: list[Problem] = []
+    assessed = {s.category_id for s in schemes}
+    counts = dict(
+        Unit.objects.filter(is_active=True, category_id__in=assessed)
+        .values_list("category_id")
+        .annotate(n=Count("id"))
+        .values_list("category_id", "n")
+    )
+    for scheme in schemes:
+        if not counts.get(scheme.category_id):
+            out.append(
+                Problem(
+                    WARNING,
+                    "no_entities",
+                    _("类别“%(category)s”没有参加考核的单位，%(scheme)s不会产生结果")
+                    % {"category": scheme.category.name, "scheme": scheme.name},
+                    reverse("organisation:unit_list"),
+                )
+            )
+    outside = ~Q(unit__is_active=True, unit__category_id__in=assessed)
+    for model, label, link in (
+        (IndicatorResult, _("指标结果"), reverse("facts:indicator_list")),
+        (EvaluationScore, _("测评得分"), reverse("facts:score_list")),
+        (Adjustment, _("加减分"), reverse("facts:adjustment_list")),
+    ):
+        rows = model.objects.filter(cycle=cycle, unit__isnull=False).filter(outside)
+        n = rows.count()
+        if n:
+            names = list(
+                rows.order_by("unit__code").values_list("unit__name", flat=True).distinct()[: SAMPLE + 1]
+            )
+            out.append(
+                Problem(
+                    WARNING,
+                    "unknown_entities",
+                    _(
+                        "%(n)d 条%(what)s属于本周期不参加考核的单位（如 %(units)s：已停用或其类别没有考核方案），计分时将忽略"
+                    )
+                    % {"n": n, "what": label, "units": _units(names)},
+                    link,
+                )
+            )
+    return out
+
+
+_INDICATOR_WHERE = re.compile(r"^indicator I(\d+)$")
+
+
+def describe_scoring_error(exc: ScoringError, cycle: Cycle | None = None) -> str:
+    """The engine's refusal in Chinese: the indicator by its category, component and path (never
+    its internal id) and the parameter by its label."""
+    match = _INDICATOR_WHERE.match(exc.where)
+    where = exc.where
+    rule = ""
+    if match:
+        node = (
+            IndicatorNode.objects.select_related("scheme__category", "component")
+            .filter(pk=int(match[1]))
+            .first()
+        )
+        if node is not None:
+            nodes = {
+                n.pk: n
+                for n in IndicatorNode.objects.filter(scheme_id=node.scheme_id).only("name", "parent_id")
+            }
+            where, rule = _where(node.scheme, node, nodes), node.rule_type
+    if exc.param and rule in INDICATOR_RULES:
+        return _("%(where)s：参数“%(field)s”有误（%(detail)s）") % {
+            "where": where,
+            "field": param_label(rule, exc.param),
+            "detail": exc.message,
+        }
+    return _("计分引擎拒绝计算：%(where)s：%(detail)s") % {"where": where, "detail": exc.message}
+
+
+def preflight(cycle: Cycle) -> list[Problem]:
+    """Return every problem of ``cycle`` that a scoring run would trip over, errors first."""
+    try:
+        assert_cycle_editable(cycle)
+    except CycleLocked as exc:
+        return [
+            Problem(ERROR, "closed", " ".join(exc.messages), reverse("schemes:cycle_detail", args=[cycle.pk]))
+        ]
+    schemes = list(
+        Scheme.objects.filter(cycle=cycle)
+        .select_related("category")
+        .prefetch_related("components", "indicators")
+        .order_by("category__order", "category__code")
+    )
+    if not schemes:
+        return [
+            Problem(
+                ERROR,
+                "no_scheme",
+                _("%(cycle)s还没有考核方案，无法计分") % {"cycle": cycle.name},
+                reverse("schemes:cycle_detail", args=[cycle.pk]),
+            )
+        ]
+    problems: list[Problem] = []
+    scheme_of = {s.pk: s for s in schemes}
+    components = {c.pk: c for s in schemes for c in s.components.all()}
+    nodes: dict[int, IndicatorNode] = {}
+    for scheme in schemes:
+        for node in scheme.indicators.all():
+            node.component = components[node.component_id]
+            nodes[node.pk] = node
+    parents = {n.parent_id for n in nodes.values() if n.parent_id is not None}
+    leaves = {pk: n for pk, n in nodes.items() if pk not in parents}
+    by_scheme: dict[int, list[IndicatorNode]] = defaultdict(list)
+    for leaf in sorted(leaves.values(), key=lambda n: (n.level, n.order, n.pk)):
+        by_scheme[leaf.scheme_id].append(leaf)
+    for scheme in schemes:
+        problems += _scheme_problems(scheme, by_scheme[scheme.pk], nodes)
+    problems += _grade_problems(scheme_of, leaves, nodes, cycle)
+    problems += _target_problems(scheme_of, leaves, nodes, cycle)
+    problems += _entity_problems(cycle, schemes)
+    if not any(p.is_error for p in problems):
+        problems += _engine_problems(cycle)
+    return sorted(problems, key=lambda p: p.severity != ERROR)
+
+
+def _engine_problems(cycle: Cycle) -> list[Problem]:
+    from jixiao.results.engine_io import scheme_dict
+    from jixiao.scoring.scheme import parse_scheme
+
+    raw: dict[str, Any] = scheme_dict(cycle)
+    try:
+        parse_scheme(raw)
+    except ScoringError as exc:
+        return [
+            Problem(
+                ERROR,
+                "engine",
+                describe_scoring_error(exc, cycle),
+                reverse("schemes:cycle_detail", args=[cycle.pk]),
+            )
+        ]
+    return []
