@@ -247,3 +247,19 @@ def password_change_own(*, user: User, password: str) -> None:
     user.must_change_password = False
     user.save(update_fields=["password", "must_change_password"])
     audit_record(actor=user, action=AuditAction.PASSWORD, obj=user)
+
+
+@transaction.atomic
+def office_bootstrap(*, username: str, display_name: str = "") -> IssuedPassword:
+    """Create the first office account of an installation, with a generated initial password to
+    be changed at first login, and return it. Refused while an active office account exists:
+    from then on the office opens every account in the product (``/accounts/users/``)."""
+    if User.objects.select_for_update().filter(role=Role.OFFICE, is_active=True).exists():
+        raise ValidationError(_("已有考核办账户：请由考核办在“用户”页面开通账户"))
+    user = User(username=username.strip(), role=Role.OFFICE, display_name=display_name.strip())
+    password = password_generate()
+    set_initial_password(user, password)
+    user.full_clean()
+    user.save()
+    audit_record(actor=None, action=AuditAction.CREATE, obj=user, changes=snapshot(user, AUDITED_FIELDS))
+    return IssuedPassword(user=user, password=password)

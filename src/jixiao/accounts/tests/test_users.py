@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
 
@@ -287,3 +289,14 @@ def test_office_creates_a_liaison_who_logs_in_changes_the_password_and_sees_the_
     assert response.status_code == 200
     assert response.redirect_chain[-1][0] == reverse("web:home")
     assert "某县人民政府" in response.content.decode()
+
+
+def test_create_office_command_makes_the_first_office_once() -> None:
+    out = io.StringIO()
+    call_command("create_office", "kaohe", "--name", "市考核办", stdout=out)
+    password = out.getvalue().split("：")[-1].strip()
+    office = User.objects.get(username="kaohe")
+    assert office.role == Role.OFFICE and office.must_change_password and office.check_password(password)
+    with pytest.raises(CommandError, match="已有考核办账户"):
+        call_command("create_office", "second", stdout=io.StringIO())
+    assert not User.objects.filter(username="second").exists()
