@@ -8,6 +8,7 @@ from typing import Literal
 
 from django.apps import apps
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from jixiao.organisation.models import Layer
 from jixiao.schemes.models import (
@@ -72,6 +73,61 @@ class ComponentTree:
         return not self.roots or self.roots_weight == WEIGHT_TOTAL
 
 
+# A tree with more nodes than this is shown one level-1 subtree at a time (?node=<level-1 id>).
+TREE_PAGE_ABOVE = 80
+
+
+@dataclass(frozen=True)
+class Level1:
+    """A level-1 node in the tree's jump list."""
+
+    pk: int
+    code: str
+    name: str
+    size: int  # the node and all its descendants
+
+
+def _size(item: TreeNode) -> int:
+    return 1 + sum(_size(c) for c in item.children)
+
+
+def tree_paging(forest: list[ComponentTree], *, open_root: int | None) -> dict[str, object]:
+    """How a tree is paged: ``paged`` (a large tree shows one level-1 subtree at a time),
+    ``open_root`` (the level-1 node shown, if any) and ``level1`` (the jump list)."""
+    level1 = [Level1(r.node.pk, r.node.code, r.node.name, _size(r)) for tree in forest for r in tree.roots]
+    paged = sum(item.size for item in level1) > TREE_PAGE_ABOVE
+    known = {item.pk for item in level1}
+    return {
+        "paged": paged,
+        "open_root": open_root if open_root in known else None,
+        "level1": level1 if paged else [],
+    }
+
+
+def _walk(items: list[TreeNode]) -> list[tuple[TreeNode, TreeNode]]:
+    """(level-1 ancestor, node) for every node under ``items``."""
+    out: list[tuple[TreeNode, TreeNode]] = []
+    for root in items:
+        stack = [root]
+        while stack:
+            item = stack.pop()
+            out.append((root, item))
+            stack.extend(item.children)
+    return out
+
+
+def find_tree_node(forest: list[ComponentTree], pk: int) -> TreeNode | None:
+    """The tree node ``pk`` with its subtree, or None."""
+    return next((item for tree in forest for _root, item in _walk(tree.roots) if item.node.pk == pk), None)
+
+
+def level1_of(forest: list[ComponentTree], pk: int) -> int | None:
+    """The level-1 ancestor of node ``pk`` (itself for a level-1 node), or None."""
+    return next(
+        (root.node.pk for tree in forest for root, item in _walk(tree.roots) if item.node.pk == pk), None
+    )
+
+
 @dataclass(frozen=True)
 class WeightProblem:
     where: str
@@ -104,24 +160,49 @@ def indicator_forest(*, scheme: Scheme) -> list[ComponentTree]:
     return forest
 
 
-def weight_problems(*, scheme: Scheme) -> list[WeightProblem]:
-    """Return every level whose weights do not sum to 100: the team's components, the officials'
-    components for each layer (a component's layer weight, else its weight), sub-components,
-    each component's level-1 indicators, and each node's children."""
-    problems: list[WeightProblem] = []
+@dataclass(frozen=True)
+class WeightCheck:
+    """One level of component weights: where (naming the scheme, for lists of problems), a
+    label for the scheme's own page, its total, and whether that is 100."""
+
+    where: str
+    label: str
+    total: Decimal
+
+    @property
+    def ok(self) -> bool:
+        return self.total == WEIGHT_TOTAL
+
+
+def component_weight_checks(*, scheme: Scheme) -> list[WeightCheck]:
+    """Every level of component weights, each checked on its own: the team's top components, the
+    officials' top components per layer (a component's layer weight, else its weight) — team and
+    official components are two separate totals of 100, never one of 200 — and each parent's
+    sub-components. Reads ``scheme.components.all()`` (prefetch it for many schemes)."""
     comps = list(scheme.components.all())
+    checks: list[WeightCheck] = []
     top = [c for c in comps if c.parent_id is None and c.subject == Subject.TEAM]
-    if top and sum((c.weight for c in top), Decimal("0")) != WEIGHT_TOTAL:
-        problems.append(WeightProblem(str(scheme), sum((c.weight for c in top), Decimal("0"))))
+    if top:
+        total = sum((c.weight for c in top), Decimal("0"))
+        checks.append(WeightCheck(str(scheme), str(_("领导班子构成")), total))
     officials = [c for c in comps if c.parent_id is None and c.subject == Subject.OFFICIAL]
-    for layer, label in Layer.choices if officials else []:
+    for layer, name in Layer.choices if officials else []:
         total = sum((Decimal(str(c.layer_weights.get(layer, c.weight))) for c in officials), Decimal("0"))
-        if total != WEIGHT_TOTAL:
-            problems.append(WeightProblem(f"{scheme} · {label}", total))
+        label = str(_("领导干部构成（%(layer)s）") % {"layer": name})
+        checks.append(WeightCheck(f"{scheme} · {name}", label, total))
     for parent in comps:
         kids = [c for c in comps if c.parent_id == parent.pk]
-        if kids and sum((c.weight for c in kids), Decimal("0")) != WEIGHT_TOTAL:
-            problems.append(WeightProblem(parent.name, sum((c.weight for c in kids), Decimal("0"))))
+        if kids:
+            total = sum((c.weight for c in kids), Decimal("0"))
+            checks.append(WeightCheck(parent.name, str(_("“%(c)s”的子构成") % {"c": parent.name}), total))
+    return checks
+
+
+def weight_problems(*, scheme: Scheme) -> list[WeightProblem]:
+    """Return every level whose weights do not sum to 100: the component levels of
+    :func:`component_weight_checks`, each component's level-1 indicators, and each node's
+    children."""
+    problems = [WeightProblem(c.where, c.total) for c in component_weight_checks(scheme=scheme) if not c.ok]
 
     def walk(items: list[TreeNode]) -> None:
         for item in items:

@@ -25,6 +25,7 @@ urlpatterns = [
     path("components/<int:pk>/edit/", views.component_edit, name="component_edit"),
     path("components/<int:pk>/delete/", views.component_delete, name="component_delete"),
     path("s/<int:scheme_pk>/policies/new/", views.policy_create, name="policy_create"),
+    path("policies/<int:pk>/edit/", views.policy_edit, name="policy_edit"),
     path("policies/<int:pk>/delete/", views.policy_delete, name="policy_delete"),
     path("policies/<int:policy_pk>/levels/new/", views.level_create, name="level_create"),
     path("levels/<int:pk>/edit/", views.level_edit, name="level_edit"),

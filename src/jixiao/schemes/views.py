@@ -12,15 +12,15 @@ tree fragment (``#tree-editor``) and a plain POST with a redirect, so it also wo
 from __future__ import annotations
 
 from collections.abc import Callable
-from decimal import Decimal
 from typing import Any, TypeVar
+from urllib.parse import parse_qs, urlsplit
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -47,7 +47,6 @@ from jixiao.schemes.forms import (
 )
 from jixiao.schemes.models import (
     MAX_LEVEL,
-    WEIGHT_TOTAL,
     Component,
     Cycle,
     GradeLevel,
@@ -59,7 +58,16 @@ from jixiao.schemes.models import (
     Scheme,
 )
 from jixiao.schemes.rule_types import INDICATOR_RULES
-from jixiao.schemes.selectors import ComponentTree, TreeNode, indicator_forest, weight_problems
+from jixiao.schemes.selectors import (
+    ComponentTree,
+    TreeNode,
+    component_weight_checks,
+    find_tree_node,
+    indicator_forest,
+    level1_of,
+    tree_paging,
+    weight_problems,
+)
 from jixiao.web import crud
 
 M = TypeVar("M", bound=models.Model)
@@ -153,21 +161,6 @@ def cycle_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return _save_form(
         request, form=form, before=before, title=_("编辑考核周期"), success_url=url, cancel_url=url
     )
-
-
-def _component_weight_checks(components: list[Component]) -> list[tuple[str, Decimal, bool]]:
-    """(where, total, ok) for the top-level components and each parent's sub-components."""
-    checks: list[tuple[str, Decimal, bool]] = []
-    top = [c for c in components if c.parent_id is None]
-    if top:
-        total = sum((c.weight for c in top), Decimal("0"))
-        checks.append((_("一级构成"), total, total == WEIGHT_TOTAL))
-    for parent in top:
-        kids = [c for c in components if c.parent_id == parent.pk]
-        if kids:
-            total = sum((c.weight for c in kids), Decimal("0"))
-            checks.append((parent.name, total, total == WEIGHT_TOTAL))
-    return checks
 
 
 @login_required
@@ -372,14 +365,23 @@ def _label_rules(items: list[TreeNode]) -> None:
         _label_rules(item.children)
 
 
-def _tree_context(request: HttpRequest, scheme: Scheme, flash: str = "") -> dict[str, Any]:
+def _tree_context(
+    request: HttpRequest, scheme: Scheme, flash: str = "", focus: int | None = None
+) -> dict[str, Any]:
     user = request_user(request)
-    components = list(scheme.components.order_by("order", "id"))
+    # One read of the components and of the indicators serves the tree and the weight check.
+    prefetch_related_objects(
+        [scheme],
+        Prefetch("components", queryset=Component.objects.order_by("order", "id")),
+        Prefetch("indicators", queryset=IndicatorNode.objects.select_related("lead_unit")),
+    )
+    components = list(scheme.components.all())
     forest = _ordered_forest(scheme, components)
     for tree in forest:
         _label_rules(tree.roots)
     locked = lifecycle.is_locked(scheme.cycle)
     return {
+        **tree_paging(forest, open_root=_open_root(request, forest, focus)),
         "scheme": scheme,
         "forest": forest,
         "problems": weight_problems(scheme=scheme),
@@ -394,7 +396,8 @@ def _tree_context(request: HttpRequest, scheme: Scheme, flash: str = "") -> dict
 @login_required
 def scheme_detail(request: HttpRequest, pk: int) -> HttpResponse:
     scheme = _scheme_for_read(request, pk)
-    components = list(scheme.components.order_by("order", "id"))
+    context = _tree_context(request, scheme)
+    components = list(scheme.components.all())
     component_rows = [
         (comp, depth)
         for top in components
@@ -406,9 +409,9 @@ def scheme_detail(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         "schemes/scheme_detail.html",
         {
-            **_tree_context(request, scheme),
+            **context,
             "component_rows": component_rows,
-            "component_checks": _component_weight_checks(components),
+            "component_checks": component_weight_checks(scheme=scheme),
             "policies": policies,
         },
     )
@@ -466,6 +469,17 @@ def policy_create(request: HttpRequest, scheme_pk: int) -> HttpResponse:
     url = _scheme_url(scheme.pk, "grading")
     return _save_form(
         request, form=form, before=None, title=_("新增等次政策"), success_url=url, cancel_url=url
+    )
+
+
+@office_only
+def policy_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    policy = get_object_or_404(GradingPolicy.objects.select_related("scheme"), pk=pk)
+    before = snapshot(policy)
+    form = GradingPolicyForm(request.POST or None, instance=policy, scheme=policy.scheme)
+    url = _scheme_url(policy.scheme_id, "grading")
+    return _save_form(
+        request, form=form, before=before, title=_("编辑等次政策"), success_url=url, cancel_url=url
     )
 
 
@@ -560,12 +574,42 @@ def _placement(request: HttpRequest, scheme: Scheme) -> tuple[IndicatorNode | No
     return None, component, f"c-{component.pk}"
 
 
-def _tree_saved(request: HttpRequest, scheme: Scheme, message: str, anchor: str = "") -> HttpResponse:
-    """After a tree write: the fresh fragment for htmx, a redirect for a plain POST."""
+def _open_root(request: HttpRequest, forest: list[ComponentTree], focus: int | None) -> int | None:
+    """The level-1 node whose subtree is shown: the one holding ``focus`` (the node just written),
+    else ``?node=`` of the request or, for htmx, of the page it came from."""
+    if focus is not None:
+        return level1_of(forest, focus)
+    raw = request.GET.get("node", "")
+    if not raw and _is_htmx(request) and request.htmx.current_url:  # type: ignore[attr-defined]
+        raw = parse_qs(urlsplit(request.htmx.current_url).query).get("node", [""])[0]  # type: ignore[attr-defined]
+    return int(raw) if raw.isdigit() else None
+
+
+def _tree_saved(
+    request: HttpRequest, scheme: Scheme, message: str, anchor: str = "", node: int | None = None
+) -> HttpResponse:
+    """After a tree write: for htmx the fresh fragment (or, for ``node``, only its row and the
+    sums it changed), for a plain POST a redirect to the node's page and anchor."""
     if _is_htmx(request):
-        return render(request, "schemes/_tree.html", _tree_context(request, scheme, flash=message))
+        context = _tree_context(request, scheme, flash=message, focus=node)
+        if node is not None and request.GET.get("row") == "1":
+            found = find_tree_node(context["forest"], node)
+            if found is not None:
+                parent = (
+                    None
+                    if found.node.parent_id is None
+                    else find_tree_node(context["forest"], found.node.parent_id)
+                )
+                return render(
+                    request, "schemes/_node_saved.html", {**context, "item": found, "parent": parent}
+                )
+        return render(request, "schemes/_tree.html", context)
     messages.success(request, message)
-    return redirect(_scheme_url(scheme.pk, anchor or "tree-editor"))
+    page = ""
+    if node is not None:
+        root = level1_of(indicator_forest(scheme=scheme), node)
+        page = f"?node={root}" if root is not None else ""
+    return redirect(reverse("schemes:scheme_detail", args=[scheme.pk]) + page + f"#{anchor or 'tree-editor'}")
 
 
 def _tree_refused(request: HttpRequest, scheme: Scheme, error: ValidationError) -> HttpResponse:
@@ -578,16 +622,21 @@ def _tree_refused(request: HttpRequest, scheme: Scheme, error: ValidationError) 
 
 
 def _node_form(
-    request: HttpRequest, *, scheme: Scheme, form: forms.Form, slot: str, title: str
+    request: HttpRequest, *, scheme: Scheme, form: forms.Form, slot: str, title: str, row: int | None = None
 ) -> HttpResponse:
-    """Show a node form: into its slot for htmx (errors re-target the slot), else as a page."""
+    """Show a node form: into its slot for htmx (errors re-target the slot), else as a page.
+    With ``row`` a saved htmx form replaces only that node's row."""
+    action = request.get_full_path()
+    if row is not None and "row=1" not in action:
+        action += ("&" if "?" in action else "?") + "row=1"
     context = {
         "scheme": scheme,
         "form": form,
         "slot": slot,
         "title": title,
-        "action": request.get_full_path(),
+        "action": action,
         "use_htmx": _is_htmx(request),
+        "target": f"#node-{row}" if row is not None else "#tree-editor",
     }
     if _is_htmx(request):
         response = render(request, "schemes/_node_form.html", context)
@@ -624,7 +673,9 @@ def indicator_add(request: HttpRequest, scheme_pk: int) -> HttpResponse:
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            return _tree_saved(request, scheme, _("已添加指标：%(n)s") % {"n": node.name}, f"node-{node.pk}")
+            return _tree_saved(
+                request, scheme, _("已添加指标：%(n)s") % {"n": node.name}, f"node-{node.pk}", node=node.pk
+            )
     under = parent.name if parent else (component.name if component else "")
     return _node_form(
         request, scheme=scheme, form=form, slot=slot, title=_("在“%(p)s”下添加指标") % {"p": under}
@@ -653,7 +704,11 @@ def indicator_library(request: HttpRequest, scheme_pk: int) -> HttpResponse:
             form.add_error(None, exc)
         else:
             return _tree_saved(
-                request, scheme, _("已从指标库添加：%(n)s") % {"n": node.name}, f"node-{node.pk}"
+                request,
+                scheme,
+                _("已从指标库添加：%(n)s") % {"n": node.name},
+                f"node-{node.pk}",
+                node=node.pk,
             )
     under = parent.name if parent else (component.name if component else "")
     return _node_form(
@@ -674,7 +729,11 @@ def indicator_edit(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_error(None, exc)
         else:
             return _tree_saved(
-                request, node.scheme, _("已保存指标：%(n)s") % {"n": node.name}, f"node-{node.pk}"
+                request,
+                node.scheme,
+                _("已保存指标：%(n)s") % {"n": node.name},
+                f"node-{node.pk}",
+                node=node.pk,
             )
     return _node_form(
         request,
@@ -682,6 +741,8 @@ def indicator_edit(request: HttpRequest, pk: int) -> HttpResponse:
         form=form,
         slot=f"n-{node.pk}",
         title=_("编辑指标：%(n)s") % {"n": node.name},
+        # A saved edit swaps only this node's row (the reader stays where they were).
+        row=node.pk,
     )
 
 
@@ -694,7 +755,9 @@ def indicator_move(request: HttpRequest, pk: int) -> HttpResponse:
         services.indicator_move(actor=request_user(request), node=node, direction=direction)
     except ValidationError as exc:
         return _tree_refused(request, node.scheme, exc)
-    return _tree_saved(request, node.scheme, _("已调整顺序：%(n)s") % {"n": node.name}, f"node-{node.pk}")
+    return _tree_saved(
+        request, node.scheme, _("已调整顺序：%(n)s") % {"n": node.name}, f"node-{node.pk}", node=node.pk
+    )
 
 
 @office_only
