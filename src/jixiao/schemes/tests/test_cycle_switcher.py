@@ -20,6 +20,7 @@ from jixiao.results.services import run_compute
 from jixiao.schemes.models import Component, Cycle, CycleStatus, GradeLevel, GradingPolicy, Subject
 from jixiao.schemes.selectors import cycle_for_page, cycles_having
 from jixiao.schemes.tests.factories import CycleFactory, IndicatorFactory, SchemeFactory
+from jixiao.surveys.tests.factories import SurveyFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -143,3 +144,13 @@ def test_entry_grid_and_facts_lists_carry_the_switcher(client: Client) -> None:
         page = client.get(reverse(name)).content.decode()
         assert re.search(r'<select name="year" class="cycle-select"', page), name
         assert '<option value="2025" selected>2025 年度（进行中）</option>' in page, name
+
+
+def test_survey_list_shows_the_latest_cycle_with_surveys_and_offers_the_others(client: Client) -> None:
+    old = SurveyFactory(cycle=CycleFactory(year=2025, status=CycleStatus.OPEN), title="2025年满意度调查")
+    CycleFactory(year=2026)
+    client.force_login(UserFactory(role=Role.OFFICE))
+    response = client.get(reverse("surveys:survey_list"))
+    assert list(response.context["page"]) == [old]
+    assert [year for year, _selected, _label in _options(response.content.decode())] == ["2026", "2025"]
+    assert list(client.get(reverse("surveys:survey_list") + "?year=2026").context["page"]) == []
