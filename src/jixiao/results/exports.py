@@ -1,4 +1,5 @@
-"""Excel export of a run's results (real .xlsx via xlsxwriter)."""
+"""Excel export of a run's results (real .xlsx via xlsxwriter): Chinese headers and names (categories,
+components, flags), scores to the scheme's decimals, times in local time (settings.TIME_ZONE)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,10 @@ import io
 from collections.abc import Iterable
 
 import xlsxwriter
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from jixiao.results import labels, selectors
 from jixiao.results.models import EntityResult, ScoringRun
 
 
@@ -18,7 +21,10 @@ def results_workbook(*, run: ScoringRun, results: Iterable[EntityResult]) -> byt
     sheet = book.add_worksheet(_("考核结果"))
     bold = book.add_format({"bold": True, "bg_color": "#EEF2F7"})
     rows = list(results)
+    decimals = int(run.parameters.get("score_decimals", 2))
     components = sorted({c for r in rows for c in r.components})
+    categories = selectors.category_names(codes=sorted({r.category for r in rows}))
+    names = selectors.all_component_names(run=run)
     headers = [
         _("对象"),
         _("类别"),
@@ -26,7 +32,7 @@ def results_workbook(*, run: ScoringRun, results: Iterable[EntityResult]) -> byt
         _("单位"),
         _("姓名"),
         _("总分"),
-        *components,
+        *[names.get(c, c) for c in components],
         _("等次"),
         _("提示"),
     ]
@@ -37,14 +43,14 @@ def results_workbook(*, run: ScoringRun, results: Iterable[EntityResult]) -> byt
             0,
             [
                 r.get_subject_display(),
-                r.category,
+                categories.get(r.category, r.category),
                 r.rank if r.rank is not None else "",
                 r.unit.name,
                 r.official.name if r.official else "",
-                r.total if r.total is not None else "",
-                *[r.components.get(c, "") for c in components],
+                _rounded(r.total, decimals),
+                *[_rounded(r.components.get(c), decimals) for c in components],
                 r.grade or _("不确定等次"),
-                "、".join(r.flags),
+                "、".join(str(labels.FLAGS.get(f, f)) for f in r.flags),
             ],
         )
     sheet.freeze_panes(1, 0)
@@ -55,7 +61,7 @@ def results_workbook(*, run: ScoringRun, results: Iterable[EntityResult]) -> byt
             (_("周期"), run.cycle.name),
             (_("批次"), run.number),
             (_("引擎版本"), run.engine_version),
-            (_("计算时间"), run.created_at.isoformat()),
+            (_("计算时间"), timezone.localtime(run.created_at).strftime("%Y-%m-%d %H:%M:%S")),
             (_("输入摘要 SHA-256"), run.input_digest),
             (_("结果摘要 SHA-256"), run.output_digest),
         ]
@@ -64,3 +70,8 @@ def results_workbook(*, run: ScoringRun, results: Iterable[EntityResult]) -> byt
     info.set_column(0, 1, 40)
     book.close()
     return buffer.getvalue()
+
+
+def _rounded(value: float | None, decimals: int) -> float | str:
+    """A score rounded to the scheme's decimals ("" for none), still a number for Excel."""
+    return "" if value is None else round(value, decimals)

@@ -93,7 +93,10 @@ def _ratio(value: Any) -> str:
         share = Fraction(str(value))
     except (ValueError, ZeroDivisionError):
         return str(value)
-    return f"{float(share * 100):g}%"
+    percent = share * 100
+    if (percent * 10).denominator == 1:  # 15%, 2.5%
+        return f"{float(percent):g}%"
+    return f"{share.numerator}/{share.denominator}"  # 1/3 stays exact
 
 
 def _listed(values: list[str]) -> str:

@@ -9,16 +9,20 @@ from __future__ import annotations
 
 import functools
 import io
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext
 
 from jixiao.accounts.models import Role, User
 from jixiao.organisation.models import UnitCategory
+from jixiao.results import labels
 from jixiao.results.models import EntityResult, RunDetail, ScoringRun
 from jixiao.results.services import indicator_names
+from jixiao.schemes.config_forms import rating_item_choices
 from jixiao.schemes.models import Component, Cycle, RaterGroup, Subject
 from jixiao.scoring.bundle import _clean
 from jixiao.scoring.explain import explain
@@ -55,13 +59,33 @@ def may_see_rankings(user: User) -> bool:
     return user.sees_all_units
 
 
+def category_order(codes: list[str]) -> list[str]:
+    """Engine category codes (``county``, ``county:official``) in the configured order of their
+    unit category (``UnitCategory.order``, then code): 县市 first, not alphabetical."""
+    order = dict(UnitCategory.objects.values_list("code", "order"))
+    return sorted(codes, key=lambda c: (order.get(c.split(":")[0], len(order) + 1_000_000), c))
+
+
 def categories(*, run: ScoringRun, subject: str) -> list[str]:
-    return list(
-        EntityResult.objects.filter(run=run, subject=subject)
-        .values_list("category", flat=True)
-        .distinct()
-        .order_by("category")
+    """The run's categories of ``subject`` in the configured order."""
+    return category_order(
+        list(
+            EntityResult.objects.filter(run=run, subject=subject)
+            .values_list("category", flat=True)
+            .distinct()
+            .order_by()
+        )
     )
+
+
+def valid_category(requested: str, available: list[str]) -> str:
+    """``requested`` if available; else the same unit category's (``county`` ⇄ ``county:official``
+    when switching between teams and officials); else the first available ("" for none)."""
+    if requested in available:
+        return requested
+    base = requested.split(":")[0]
+    same = [c for c in available if c.split(":")[0] == base]
+    return same[0] if same else (available[0] if available else "")
 
 
 def category_names(*, codes: list[str]) -> dict[str, str]:
@@ -79,6 +103,11 @@ def component_names(*, run: ScoringRun, category: str) -> dict[str, str]:
             scheme__cycle_id=run.cycle_id, scheme__category__code=code, subject=subject
         ).values_list("code", "name")
     )
+
+
+def all_component_names(*, run: ScoringRun) -> dict[str, str]:
+    """Component codes of every scheme of the run's cycle → names (for a sheet of all categories)."""
+    return {code: name for per in _component_names(run.cycle_id).values() for code, name in per.items()}
 
 
 def rater_group_names(*, run: ScoringRun) -> dict[str, str]:
@@ -105,38 +134,218 @@ def previous_by_entity(*, run: ScoringRun, subject: str) -> dict[int, EntityResu
 
 
 @dataclass(frozen=True)
+class FieldChange:
+    """One changed outcome of an entity: its label, before and after (None: absent)."""
+
+    label: str
+    before: Any
+    after: Any
+    number: bool  # a score: shown to the scheme's decimals
+
+
+@dataclass(frozen=True)
 class Change:
-    result: EntityResult
-    before: EntityResult | None
-    fields: dict[str, tuple[Any, Any]]
+    result: EntityResult  # in the new run
+    fields: list[FieldChange]
+    reasons: list[str]  # which inputs or rules changed, in words
+
+
+_Outcome = tuple[
+    int, float | None, int | None, str, dict[str, Any], str
+]  # pk, total, rank, grade, comps, category
+
+
+def _outcomes(run: ScoringRun) -> dict[str, _Outcome]:
+    """Entity key → the run's outcome, read as plain values (no model instances)."""
+    rows = EntityResult.objects.filter(run=run).values_list(
+        "pk", "unit_id", "official_id", "total", "rank", "grade", "components", "category"
+    )
+    return {
+        (f"O{official}" if official is not None else f"U{unit}"): (pk, total, rank, grade, comps, category)
+        for pk, unit, official, total, rank, grade, comps, category in rows
+    }
+
+
+def _component_names(cycle_id: int) -> dict[str, dict[str, str]]:
+    """Engine category code → component code → name, for every scheme of the cycle (one query)."""
+    names: dict[str, dict[str, str]] = {}
+    rows = Component.objects.filter(scheme__cycle_id=cycle_id).values_list(
+        "scheme__category__code", "subject", "code", "name"
+    )
+    for category, subject, code, name in rows:
+        key = f"{category}:official" if subject == Subject.OFFICIAL else category
+        names.setdefault(key, {})[code] = name
+    return names
 
 
 def compare(*, old: ScoringRun, new: ScoringRun) -> list[Change]:
-    """Every entity whose total, rank or grade differs between two runs, with the differences."""
-
-    def key(r: EntityResult) -> tuple[str, int]:
-        return (r.subject, r.official_id or r.unit_id)
-
-    before = {key(r): r for r in EntityResult.objects.filter(run=old)}
-    changes: list[Change] = []
-    for result in (
-        EntityResult.objects.filter(run=new)
-        .select_related("unit", "official")
-        .order_by("subject", "category", "rank")
-    ):
-        prev = before.get(key(result))
-        fields: dict[str, tuple[Any, Any]] = {}
-        for name in ("total", "rank", "grade"):
-            a, b = (getattr(prev, name) if prev else None), getattr(result, name)
-            if a != b:
-                fields[name] = (a, b)
+    """The entities whose total, rank, grade or a component differs between two runs, with the
+    differences and the reasons (``change_reasons``), in category order then rank."""
+    before, after = _outcomes(old), _outcomes(new)
+    changed: dict[str, list[FieldChange]] = {}
+    moved: set[str] = set()  # entities whose total changed (an official's team among them)
+    names = _component_names(new.cycle_id)
+    for key, (_pk, total, rank, grade, comps, category) in after.items():
+        prev = before.get(key)
+        p_total, p_rank, p_grade, p_comps = prev[1:5] if prev else (None, None, "", {})
+        fields: list[FieldChange] = []
+        if p_total != total:
+            moved.add(key)
+            fields.append(FieldChange(gettext("总分"), p_total, total, True))
+        if p_rank != rank:
+            fields.append(FieldChange(gettext("名次"), p_rank, rank, False))
+        if p_grade != grade:
+            fields.append(FieldChange(gettext("等次"), p_grade or None, grade or None, False))
         if prev is not None:
-            for comp, value in result.components.items():
-                if prev.components.get(comp) != value:
-                    fields[f"component:{comp}"] = (prev.components.get(comp), value)
+            comp_names = names.get(category, {})
+            for comp, value in comps.items():
+                if p_comps.get(comp) != value:
+                    fields.append(FieldChange(comp_names.get(comp, comp), p_comps.get(comp), value, True))
         if fields:
-            changes.append(Change(result, prev, fields))
-    return changes
+            changed[key] = fields
+    reasons = change_reasons(old=old, new=new, entities=list(changed), total_changed=moved)
+    results = {
+        r.entity_key: r
+        for r in EntityResult.objects.filter(pk__in=[after[k][0] for k in changed]).select_related(
+            "unit", "official"
+        )
+    }
+    order = {c: i for i, c in enumerate(category_order(sorted({r.category for r in results.values()})))}
+    out = [
+        Change(
+            results[k],
+            fields,
+            reasons.get(k) or [gettext("本身输入未变，名次或等次随同类别其他对象变化")],
+        )
+        for k, fields in changed.items()
+    ]
+    out.sort(
+        key=lambda c: (c.result.subject != "unit", order[c.result.category], c.result.rank or 0, c.result.pk)
+    )
+    return out
+
+
+def _number(value: Any, decimals: int) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:.{decimals}f}".rstrip("0").rstrip(".") if decimals else f"{value:.0f}"
+    return str(value)
+
+
+def _changed_rows(a: pl.DataFrame, b: pl.DataFrame, keys: list[str], values: list[str]) -> pl.DataFrame:
+    """Rows of ``a`` and ``b`` (full join on ``keys``) where any of ``values`` differs (null-safe)."""
+    joined = a.select(*keys, *values).join(
+        b.select(*keys, *values), on=keys, how="full", suffix="_new", coalesce=True
+    )
+    differs = pl.any_horizontal(~pl.col(v).eq_missing(pl.col(f"{v}_new")) for v in values)
+    return joined.filter(differs)
+
+
+def change_reasons(
+    *, old: ScoringRun, new: ScoringRun, entities: list[str], total_changed: Collection[str] = ()
+) -> dict[str, list[str]]:
+    """Entity key → what changed between the runs' inputs for it, in words: indicator values and
+    targets, evaluation means, adjustments, its category's scheme (weights, rules, grading) and,
+    for an official, the team's score. Read from the runs' frames (``RunDetail``); {} without them.
+    """
+    a = _explainer(old.pk, old.created_at.isoformat())
+    b = _explainer(new.pk, new.created_at.isoformat())
+    if a is None or b is None or not entities:
+        return {}
+    decimals = int(new.parameters.get("score_decimals", 2))
+    wanted = pl.Series(entities, dtype=pl.String)
+    out: dict[str, list[str]] = {}
+
+    def frame(x: _Explainer, name: str) -> pl.DataFrame:
+        f: pl.DataFrame = getattr(x.results, name)
+        return f.filter(pl.col("entity").is_in(wanted.implode()))
+
+    rows = _changed_rows(frame(a, "indicators"), frame(b, "indicators"), ["entity", "indicator"],
+                         ["value", "label", "target"])  # fmt: skip
+    for r in rows.iter_rows(named=True):
+        name = b.names.get(r["indicator"], a.names.get(r["indicator"], r["indicator"]))
+        before = r["label"] if r["label"] is not None else _number(r["value"], decimals)
+        after = r["label_new"] if r["label_new"] is not None else _number(r["value_new"], decimals)
+        if before != after:
+            text = gettext("指标“%(name)s”实际值 %(a)s → %(b)s") % {"name": name, "a": before, "b": after}
+        else:
+            text = gettext("指标“%(name)s”目标值 %(a)s → %(b)s") % {
+                "name": name, "a": _number(r["target"], decimals), "b": _number(r["target_new"], decimals),
+            }  # fmt: skip
+        out.setdefault(r["entity"], []).append(text)
+    groups = rater_group_names(run=new)
+    items = {**{k: str(v) for k, v in labels.ITEMS.items()}, **dict(rating_item_choices())}
+    rows = _changed_rows(frame(a, "raters"), frame(b, "raters"), ["entity", "component", "group", "item"],
+                         ["ratings", "mean"])  # fmt: skip
+    for r in rows.iter_rows(named=True):
+        out.setdefault(r["entity"], []).append(
+            gettext("评价主体“%(group)s”的“%(item)s”平均分 %(a)s → %(b)s（%(n)s 份）")
+            % {"group": groups.get(r["group"], r["group"]), "item": items.get(r["item"], r["item"]),
+               "a": _number(r["mean"], decimals), "b": _number(r["mean_new"], decimals),
+               "n": r["ratings_new"] if r["ratings_new"] is not None else 0}
+        )  # fmt: skip
+    adjust = ["kind", "level", "indicator", "points", "reason"]
+    for x, verb in ((a, gettext("撤销")), (b, gettext("新增"))):
+        other = b if x is a else a
+        mine, theirs = (
+            frame(x, "adjustments").select("entity", *adjust),
+            frame(other, "adjustments").select("entity", *adjust),
+        )
+        for r in mine.join(theirs, on=["entity", *adjust], how="anti", nulls_equal=True).iter_rows(
+            named=True
+        ):
+            kind = str(labels.ADJUSTMENT_KINDS.get(r["kind"], r["kind"]))
+            out.setdefault(r["entity"], []).append(
+                f"{verb}{kind}" + (f"：{r['reason']}" if r["reason"] else "")
+            )
+    scheme_reasons = _scheme_reasons(a, b)
+    category = dict(
+        b.results.entities.filter(pl.col("entity").is_in(wanted.implode()))
+        .select("entity", "category")
+        .iter_rows()
+    )
+    team = dict(
+        b.results.entities.filter(pl.col("entity").is_in(wanted.implode()))
+        .select("entity", "unit")
+        .iter_rows()
+    )
+    for e in entities:
+        out.setdefault(e, []).extend(scheme_reasons.get(category.get(e, ""), []))
+        if team.get(e) in total_changed:
+            out[e].append(gettext("所在班子得分变化"))
+    return {e: reasons for e, reasons in out.items() if reasons}
+
+
+def _scheme_reasons(a: _Explainer, b: _Explainer) -> dict[str, list[str]]:
+    """Engine category code → what changed in its scheme between two runs, in words."""
+    before = {c["code"]: c for c in a.raw_scheme.get("categories", [])}
+    out: dict[str, list[str]] = {}
+    for cat in b.raw_scheme.get("categories", []):
+        prev = before.get(cat["code"])
+        if prev is None or prev == cat:
+            continue
+        reasons: list[str] = []
+        old_nodes = {n["code"]: n for n in prev.get("indicators", [])}
+        for node in cat.get("indicators", []):
+            was = old_nodes.get(node["code"])
+            name = node.get("name", node["code"])
+            if was is None:
+                reasons.append(gettext("新增指标“%(name)s”") % {"name": name})
+            elif was.get("weight") != node.get("weight"):
+                reasons.append(gettext("指标“%(name)s”权重 %(a)s → %(b)s") % {
+                    "name": name, "a": was.get("weight"), "b": node.get("weight")})  # fmt: skip
+            elif was.get("rule") != node.get("rule"):
+                reasons.append(gettext("指标“%(name)s”的计分规则已修改") % {"name": name})
+        if prev.get("components") != cat.get("components"):
+            reasons.append(gettext("构成或其权重已修改"))
+        if prev.get("grading") != cat.get("grading"):
+            reasons.append(gettext("等次政策已修改"))
+        rest = {k for k in {*prev, *cat} if k not in ("indicators", "components", "grading")}
+        if any(prev.get(k) != cat.get(k) for k in rest):
+            reasons.append(gettext("考核方案的计分选项已修改"))
+        out[cat["code"]] = reasons
+    return out
 
 
 @dataclass(frozen=True)
@@ -144,6 +353,7 @@ class _Explainer:
     results: Results  # every frame sorted by entity
     scheme: Scheme
     names: dict[str, str]
+    raw_scheme: dict[str, Any]
 
 
 @functools.lru_cache(maxsize=DETAIL_CACHE_RUNS)
@@ -163,7 +373,7 @@ def _explainer(run_id: int, created_at: str) -> _Explainer | None:
         decisions=detail.decisions,
         **frames,
     )
-    return _Explainer(results, parse_scheme(detail.scheme), indicator_names(detail.scheme))
+    return _Explainer(results, parse_scheme(detail.scheme), indicator_names(detail.scheme), detail.scheme)
 
 
 def _rows_of(frame: pl.DataFrame, entity: str) -> pl.DataFrame:

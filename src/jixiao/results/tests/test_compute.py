@@ -222,7 +222,7 @@ def test_breakdown_page_shows_the_explanation_of_the_bundle_path(
         assert response.status_code == 200
         assert response.context["x"] == explanations[result.entity_key]
     assert (
-        "vote_share"
+        "基本称职及不称职票 7 张，占 17 张的比例超过 1/3，直接确定为基本称职"
         in client.get(
             reverse("results:breakdown", args=[EntityResult.objects.get(run=run, official=head).pk])
         ).content.decode()

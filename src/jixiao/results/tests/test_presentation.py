@@ -1,0 +1,147 @@
+"""Results for people: the grade explained in words, categories in their order, comparison with
+reasons, the Excel export in Chinese and local time."""
+
+from __future__ import annotations
+
+import io
+import time
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+from python_calamine import CalamineWorkbook
+
+from jixiao.accounts.models import Role
+from jixiao.facts.models import Adjustment, AdjustmentKind, EvaluationScore, IndicatorResult
+from jixiao.organisation.models import Layer
+from jixiao.organisation.tests.factories import CategoryFactory, OfficialFactory, UnitFactory, UserFactory
+from jixiao.results import selectors
+from jixiao.results.models import EntityResult, ScoringRun
+from jixiao.results.services import run_compute
+from jixiao.schemes.models import Component, ComponentSource, GradeLevel, GradingPolicy, RaterGroup, Subject
+from jixiao.schemes.tests.factories import CycleFactory, IndicatorFactory, SchemeFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _levels(policy: GradingPolicy, levels: list[tuple[str, str | None]]) -> None:
+    for order, (label, quota) in enumerate(levels, start=1):
+        GradeLevel.objects.create(
+            policy=policy, code=f"l{order}", label=label, order=order,
+            quota_percent=None if quota is None else Decimal(quota),
+        )  # fmt: skip
+
+
+def _category(cycle: Any, code: str, name: str, order: int, units: int) -> dict[str, Any]:
+    category = CategoryFactory(code=code, name=name, order=order)
+    scheme = SchemeFactory(cycle=cycle, category=category)
+    annual = Component.objects.create(scheme=scheme, code="annual", name="年度实绩", weight=Decimal("80"))
+    Component.objects.create(
+        scheme=scheme, code="public", name="社会公认度", weight=Decimal("20"),
+        source=ComponentSource.RATINGS, group_weights={"public": 100},
+    )  # fmt: skip
+    Component.objects.create(
+        scheme=scheme, code="duty", name="履职", weight=Decimal("100"), subject=Subject.OFFICIAL,
+        source=ComponentSource.TEAM,
+    )  # fmt: skip
+    _levels(
+        GradingPolicy.objects.create(scheme=scheme, subject=Subject.TEAM), [("一等", "15"), ("二等", None)]
+    )
+    _levels(
+        GradingPolicy.objects.create(scheme=scheme, subject=Subject.OFFICIAL),
+        [("优秀", "15"), ("称职", None)],
+    )
+    leaf = IndicatorFactory(
+        component=annual, rule_type="completion", rule_params={"cap": 1.0}, name="招商引资"
+    )
+    made = [UnitFactory(category=category, code=f"{code}{i:02d}") for i in range(units)]
+    for i, unit in enumerate(made):
+        IndicatorResult.objects.create(cycle=cycle, unit=unit, indicator=leaf, value=50 + i, target=100)
+        EvaluationScore.objects.create(cycle=cycle, unit=unit, rater_group="public", item="overall", score=80)
+    officials = [OfficialFactory(unit=u, layer=Layer.MEMBER) for u in made]
+    return {"units": made, "leaf": leaf, "officials": officials}
+
+
+@pytest.fixture
+def scored() -> dict[str, Any]:
+    """Two categories whose configured order (县市 first) is not their codes' order; one run."""
+    cycle = CycleFactory(year=2025)
+    RaterGroup.objects.create(cycle=cycle, code="public", name="群众", min_ballots=1)
+    county = _category(cycle, "zcounty", "县市", 1, 20)
+    dept = _category(cycle, "adept", "市直部门", 2, 7)
+    run = run_compute(cycle=cycle, actor=None)
+    client = Client()
+    client.force_login(UserFactory(role=Role.OFFICE))
+    return {"cycle": cycle, "county": county, "dept": dept, "run": run, "client": client}
+
+
+def test_categories_are_listed_in_their_configured_order_not_by_code(scored: dict[str, Any]) -> None:
+    assert selectors.categories(run=scored["run"], subject="unit") == ["zcounty", "adept"]
+    assert selectors.categories(run=scored["run"], subject="official") == [
+        "zcounty:official",
+        "adept:official",
+    ]
+    page = scored["client"].get(reverse("results:ranking"), {"run": scored["run"].pk}).content.decode()
+    assert page.index(">县市<") < page.index(">市直部门<")
+
+
+def test_switching_to_officials_keeps_the_same_unit_category(scored: dict[str, Any]) -> None:
+    response = scored["client"].get(
+        reverse("results:ranking"), {"run": scored["run"].pk, "subject": "official", "category": "adept"}
+    )
+    assert response.context["category"] == "adept:official"
+    assert len(response.context["table"]) == 7
+
+
+def test_a_vetoed_first_unit_is_explained_in_words_and_not_recommended(scored: dict[str, Any]) -> None:
+    cycle, top = scored["cycle"], scored["county"]["units"][-1]
+    Adjustment.objects.create(
+        cycle=cycle, unit=top, kind=AdjustmentKind.VETO_EXCELLENT, source="督查", reason="安全事故"
+    )
+    run = run_compute(cycle=cycle, actor=None)
+    result = EntityResult.objects.get(run=run, unit=top, subject="unit")
+    page = scored["client"].get(reverse("results:breakdown", args=[result.pk])).content.decode()
+    assert "排名第1，但因一票否优项“安全事故”不得评为一等，按比例评为二等" in page
+    assert "{&#x27;code&#x27;" not in page and "{'code'" not in page
+    assert "top_twice" not in result.flags
+
+
+def test_comparison_lists_only_changed_entities_with_the_input_that_changed(scored: dict[str, Any]) -> None:
+    cycle, county = scored["cycle"], scored["county"]
+    moved = county["units"][0]
+    IndicatorResult.objects.filter(cycle=cycle, unit=moved).update(value=95)
+    new = run_compute(cycle=cycle, actor=None)
+    changes = selectors.compare(old=scored["run"], new=new)
+    by_unit = {c.result.unit_id: c for c in changes if c.result.subject == "unit"}
+    assert moved.pk in by_unit
+    assert "指标“招商引资”实际值 50 → 95" in by_unit[moved.pk].reasons
+    assert all(c.result.category.startswith("zcounty") for c in changes)  # 市直部门 unchanged
+    others = [c for c in by_unit.values() if c.result.unit_id != moved.pk]
+    assert others and all(c.reasons == ["本身输入未变，名次或等次随同类别其他对象变化"] for c in others)
+    official = next(c for c in changes if c.result.official_id == county["officials"][0].pk)
+    assert "所在班子得分变化" in official.reasons
+    page = scored["client"].get(reverse("results:compare"), {"old": scored["run"].pk, "new": new.pk})
+    assert "component:" not in page.content.decode() and "年度实绩" in page.content.decode()
+
+
+def test_comparison_of_two_demo_size_runs_answers_in_under_a_second(scored: dict[str, Any]) -> None:
+    new = run_compute(cycle=scored["cycle"], actor=None)
+    started = time.perf_counter()
+    response = scored["client"].get(reverse("results:compare"), {"old": scored["run"].pk, "new": new.pk})
+    assert response.status_code == 200 and time.perf_counter() - started < 1.0
+    assert response.context["changes"] == []
+
+
+def test_the_excel_export_has_chinese_headers_names_and_local_time(scored: dict[str, Any]) -> None:
+    run: ScoringRun = scored["run"]
+    response = scored["client"].get(reverse("results:export"), {"run": run.pk})
+    book = CalamineWorkbook.from_filelike(io.BytesIO(response.content))
+    rows = book.get_sheet_by_index(0).to_python()
+    assert rows[0][:6] == ["对象", "类别", "名次", "单位", "姓名", "总分"]
+    assert "年度实绩" in rows[0] and "annual" not in rows[0]
+    assert {r[1] for r in rows[1:]} == {"县市", "市直部门"}
+    info = dict(tuple(r[:2]) for r in book.get_sheet_by_index(1).to_python())
+    assert info["计算时间"] == timezone.localtime(run.created_at).strftime("%Y-%m-%d %H:%M:%S")
