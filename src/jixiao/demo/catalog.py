@@ -7,6 +7,7 @@ department names follow the usual structure of a Chinese prefecture (市委组�
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Final
 
 # --- registry ---------------------------------------------------------------------------------
@@ -528,6 +529,66 @@ RULE_WEIGHTS: Final[dict[str, dict[str, int]]] = {
 }  # fmt: skip
 # Words in a level-3 name that mean "lower is better" (accidents, unemployment, energy use …).
 LOWER_IS_BETTER_WORDS: Final = ("事故", "失业率", "能耗", "纠错率", "越级", "突发", "违纪", "事件", "债务率")
+
+# --- units of measure of the leaves ------------------------------------------------------------
+# A leaf's value is drawn in its unit of measure, read from its name: a share or a rate is a
+# percentage (never above 100), a growth rate a few percent, money in 亿元, areas in 万亩, people,
+# counts of items, days, or otherwise a 100-point assessment score. ``typical`` is where a leaf's
+# level (target, last year, peer value) is drawn; ``bounds`` is what any value may take.
+
+
+@dataclass(frozen=True)
+class Measure:
+    """One unit of measure (计量单位) of demo indicator values."""
+
+    code: str
+    unit: str
+    typical: tuple[float, float]
+    bounds: tuple[float, float]
+    integer: bool = False
+
+
+MEASURES: Final = {
+    "percent": Measure("percent", "%", (60.0, 96.0), (0.0, 100.0)),
+    "percent_low": Measure("percent_low", "%", (2.0, 12.0), (0.0, 100.0)),  # 失业率, 纠错率 …
+    "growth": Measure("growth", "%", (3.0, 9.0), (-20.0, 40.0)),
+    "money": Measure("money", "亿元", (3.0, 120.0), (0.0, 5_000.0)),
+    "area": Measure("area", "万亩", (20.0, 300.0), (0.0, 5_000.0)),
+    "people": Measure("people", "人", (1_500.0, 20_000.0), (0.0, 500_000.0), integer=True),
+    "items": Measure("items", "项", (5.0, 60.0), (0.0, 5_000.0), integer=True),
+    "days": Measure("days", "天", (2.0, 15.0), (0.5, 365.0)),
+    "score": Measure("score", "分", (70.0, 95.0), (0.0, 100.0)),
+}
+# (words in the subject, measure), first match wins; the subject is the name without its rule suffix.
+MEASURE_WORDS: Final[tuple[tuple[tuple[str, ...], str], ...]] = (
+    (("增速", "增长"), "growth"),
+    (("失业率", "纠错率", "事故率", "发生率"), "percent_low"),
+    (("率", "比例", "占比", "比重"), "percent"),
+    (("时间", "时限", "用时"), "days"),
+    (("收入", "投资", "产值", "内资", "税收", "总量", "增加值", "生产总值", "资金"), "money"),
+    (("面积", "保有量"), "area"),
+    (("就业", "人数", "人才", "培训"), "people"),
+    (("项目", "事项", "案件", "事件", "事故", "问题", "信访", "成果"), "items"),
+)
+# Rules whose value is not in the subject's unit: counts of problems or merits, a triggered veto,
+# and steps whose thresholds are on a 100-point scale.
+RULE_MEASURE: Final = {"bonus_deduction": "items", "veto": "items"}
+
+
+def measure_for(name: str, rule: str) -> Measure:
+    """Return the unit of measure of a demo leaf called ``name`` scored by ``rule``."""
+    if rule in RULE_MEASURE:
+        return MEASURES[RULE_MEASURE[rule]]
+    subject = name
+    for suffix in sorted(RULE_SUFFIX.get(rule, ()), key=len, reverse=True):
+        if subject.endswith(suffix) and len(subject) > len(suffix):
+            subject = subject[: -len(suffix)]
+            break
+    code = next((m for words, m in MEASURE_WORDS if any(w in subject for w in words)), "score")
+    if rule == "steps" and code not in ("percent", "score"):
+        code = "score"  # the steps' thresholds (70–100) are on a 100-point scale
+    return MEASURES[code]
+
 
 # --- the "3+3+3" indicator library ------------------------------------------------------------
 # (kind, code, name, description, function zone code or "", layer or "", rule type, params)

@@ -198,6 +198,7 @@ class Leaves:
     category: NDArray[np.str_]
     rule: NDArray[np.str_]
     params: list[dict[str, Any]]
+    measures: list[catalog.Measure]
 
 
 def _leaves(ctx: Context, cycle: Cycle) -> Leaves:
@@ -206,13 +207,14 @@ def _leaves(ctx: Context, cycle: Cycle) -> Leaves:
         .filter(scheme__cycle=cycle)
         .exclude(rule_type="")
         .order_by("pk")
-        .values_list("pk", "scheme__category__code", "rule_type", "rule_params")
+        .values_list("pk", "scheme__category__code", "rule_type", "rule_params", "name")
     )
     return Leaves(
         pk=np.array([r[0] for r in rows], dtype=np.int64),
         category=np.array([r[1] for r in rows], dtype=np.str_),
         rule=np.array([r[2] for r in rows], dtype=np.str_),
         params=[dict(r[3]) for r in rows],
+        measures=[catalog.measure_for(r[4], r[2]) for r in rows],
     )
 
 
@@ -238,19 +240,28 @@ def indicator_frame(
     difficulty = rng.normal(0.0, 0.3, leaves.pk.size)
     z = 0.75 * strength[ent] + 0.65 * rng.standard_normal(n) - difficulty[leaf]
     lower = np.array([bool(p.get("lower_is_better")) for p in leaves.params])[leaf]
-    scale = rng.choice(np.array([12.0, 50.0, 100.0, 500.0, 2000.0, 30000.0]), leaves.pk.size)[leaf]
-    unit_factor = rng.uniform(0.6, 1.6, n)
+    # Each leaf's level in its unit of measure (a share near 60–96 %, money in 亿元 …); values are
+    # drawn around it and kept inside what the unit allows (a percentage never above 100).
+    low = np.array([m.typical[0] for m in leaves.measures])
+    high = np.array([m.typical[1] for m in leaves.measures])
+    scale = (low + (high - low) * rng.random(leaves.pk.size))[leaf]
+    floor = np.array([m.bounds[0] for m in leaves.measures])[leaf]
+    ceiling = np.array([m.bounds[1] for m in leaves.measures])[leaf]
+    unit_factor = rng.uniform(0.8, 1.2, n)
     value = np.full(n, np.nan)
     target = np.full(n, np.nan)
     last_year = np.full(n, np.nan)
     label = np.full(n, -1, dtype=np.int64)  # index into the leaf's labels
     rule = leaves.rule[leaf]
 
+    def bounded(values: F64, where: NDArray[np.bool_]) -> F64:
+        return np.clip(values, floor[where], ceiling[where])
+
     sel = rule == "completion"
-    t = np.round(scale[sel] * unit_factor[sel], 1)
+    t = np.round(bounded(scale[sel] * unit_factor[sel], sel), 1)
     ratio = np.clip(0.92 + 0.11 * z[sel], 0.4, 1.4)
     target[sel] = t
-    value[sel] = np.round(np.where(lower[sel], t / ratio, t * ratio), 2)
+    value[sel] = np.round(bounded(np.where(lower[sel], t / ratio, t * ratio), sel), 2)
 
     sel = rule == "steps"
     top = np.array([max((s[0] for s in p.get("steps", [[100, 1]])), default=100) for p in leaves.params])
@@ -259,10 +270,12 @@ def indicator_frame(
     target[sel & on_ratio] = 100.0
 
     sel = rule == "threshold_deduction"
-    t = np.round(np.clip(scale[sel] / 100.0 * 90.0, 5.0, 100.0), 1)
-    short = np.round(np.maximum(0.0, 1.5 - 2.5 * z[sel] + rng.normal(0.0, 1.0, int(sel.sum()))), 1)
+    t = np.round(bounded(scale[sel], sel), 1)
+    # The shortfall is in units of the measure, at most a fifth of the target.
+    short = np.maximum(0.0, 1.5 - 2.5 * z[sel] + rng.normal(0.0, 1.0, int(sel.sum())))
+    short = np.round(np.minimum(short * np.maximum(t / 20.0, 1.0), t / 5.0), 1)
     target[sel] = t
-    value[sel] = np.where(lower[sel], t + short, np.maximum(t - short, 0.0))
+    value[sel] = np.round(bounded(np.where(lower[sel], t + short, t - short), sel), 2)
 
     sel = rule == "bonus_deduction"
     per_unit = np.array([float(p.get("per_unit", 0.0)) for p in leaves.params])[leaf[sel]]
@@ -277,13 +290,13 @@ def indicator_frame(
     for kind, spread in (("rank_points", 0.12), ("best_proportion", 0.25), ("vs_average", 0.15)):
         sel = rule == kind
         sign = np.where(lower[sel], -1.0, 1.0)
-        value[sel] = np.round(scale[sel] * np.exp(sign * spread * z[sel]), 2)
+        value[sel] = np.round(bounded(scale[sel] * np.exp(sign * spread * z[sel]), sel), 2)
 
     sel = rule == "yoy_improvement"
-    last = np.round(scale[sel] * unit_factor[sel], 1)
+    last = np.round(bounded(scale[sel] * unit_factor[sel], sel), 1)
     growth = (3.0 + 3.0 * z[sel]) / 100.0
     last_year[sel] = last
-    value[sel] = np.round(last * np.where(lower[sel], 1.0 - growth, 1.0 + growth), 2)
+    value[sel] = np.round(bounded(last * np.where(lower[sel], 1.0 - growth, 1.0 + growth), sel), 2)
 
     sel = rule == "veto"
     triggered = rng.random(n) < 0.003
@@ -296,6 +309,11 @@ def indicator_frame(
         rows = np.flatnonzero(sel & (ent == best))
         triggered[rows[:1]] = True
     value[sel] = triggered[sel].astype(np.float64)
+
+    # People and items are whole numbers (NaN stays NaN).
+    whole = np.array([m.integer for m in leaves.measures])[leaf]
+    for column in (value, target, last_year):
+        column[whole] = np.round(column[whole])
 
     labels = [
         _labels_by_rate(p) if kind == "grade_map" else []

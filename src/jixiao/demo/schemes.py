@@ -369,6 +369,8 @@ def _indicator_rows(
         if node.rule_type:
             raw, target = rule_params(rng, node.rule_type, node.lower_is_better)
             params = validate_rule_params(node.rule_type, raw, indicator=node.name)
+            if node.rule_type != "grade_map":  # a grade label has no unit
+                target += f"（计量单位：{catalog.measure_for(node.name, node.rule_type).unit}）"
         rows.append(
             IndicatorNode(
                 id=pk,

@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 from io import StringIO
+from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import Client
@@ -21,6 +23,7 @@ from jixiao.organisation.models import Official, Unit
 from jixiao.results.models import EntityResult, ScoringRun
 from jixiao.schemes.models import GradeLevel, IndicatorNode, Scheme
 from jixiao.scoring.grading import quota
+from jixiao.web.management.commands.demo import COMPRESSING_STORAGE
 
 pytestmark = pytest.mark.django_db
 
@@ -133,12 +136,15 @@ def test_demo_serves_with_gunicorn_on_the_requested_port(monkeypatch: pytest.Mon
         calls.append((path, argv))
 
     monkeypatch.setattr("jixiao.web.management.commands.demo.os.execvp", fake_execvp)
+    monkeypatch.setattr("jixiao.web.management.commands.demo.start_worker", lambda: calls.append(("worker", [])))
     monkeypatch.setattr("jixiao.web.management.commands.demo.generate", lambda **kw: _tiny(**kw))
     monkeypatch.setenv("PORT", "8123")
 
     call_command("demo", stdout=StringIO())
 
-    ((path, argv),) = calls
+    # The job runner starts beside the server, before this process becomes gunicorn.
+    worker, (path, argv) = calls
+    assert worker == ("worker", [])
     assert path.endswith("gunicorn")
     assert "jixiao.config.wsgi:application" in argv
     assert argv[argv.index("--bind") + 1] == "127.0.0.1:8123"
@@ -157,8 +163,10 @@ def test_demo_rejects_a_bad_port() -> None:
         call_command("demo", "--no-serve", "--port", "http", stdout=StringIO())
 
 
-def test_demo_prints_every_step_with_the_time_it_took(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_demo_prints_every_step_with_the_time_it_took(monkeypatch: pytest.MonkeyPatch, settings: Any) -> None:
     monkeypatch.setattr("jixiao.web.management.commands.demo.generate", lambda **kw: _tiny(**kw))
+    # The production default (tests otherwise use plain storage): compressing, hashed names.
+    settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": COMPRESSING_STORAGE}}
     out = StringIO()
     call_command("demo", "--no-serve", stdout=out)
     text = out.getvalue()
@@ -170,3 +178,7 @@ def test_demo_prints_every_step_with_the_time_it_took(monkeypatch: pytest.Monkey
     for cycle in ("2024", "2025"):
         assert re.search(cycle + r".*第 1 次计算.*" + timed, text), cycle
     assert re.search(r"准备完成 / ready in " + timed, text)
+    # Hashed names for whitenoise, without the slow gzip/brotli copies (loopback demo).
+    static = Path(django_settings.STATIC_ROOT)
+    assert (static / "staticfiles.json").exists()
+    assert not list(static.rglob("*.br")) and not list(static.rglob("*.gz"))

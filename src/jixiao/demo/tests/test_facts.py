@@ -125,3 +125,47 @@ def test_a_tiny_cycle_computes_with_breakdowns() -> None:
             "quality",
         }
         assert {r["group"] for r in official.explanation["raters"]} >= {"org", "peers", "public"}
+
+
+def test_every_indicator_value_is_plausible_for_its_unit_of_measure_and_its_target() -> None:
+    generate(scale="tiny", seed=3, steps=UP_TO_FACTS)
+
+    checked = 0
+    for result in IndicatorResult.objects.select_related("indicator"):
+        leaf = result.indicator
+        measure = catalog.measure_for(leaf.name, leaf.rule_type)
+        low, high = measure.bounds
+        for field in ("value", "target", "last_year"):
+            number = getattr(result, field)
+            if number is None:
+                continue
+            assert low <= number <= high, (leaf.name, field, number, measure.unit)
+            if measure.integer:
+                assert number == round(number), (leaf.name, field, number)
+        # Independently of the classification: a share or a rate is a percentage.
+        subject = leaf.name.removesuffix("目标完成率")
+        is_share = any(w in subject for w in ("率", "比例", "占比")) and "增速" not in subject
+        if is_share and leaf.rule_type not in catalog.RULE_MEASURE:
+            assert result.value is None or 0 <= result.value <= 100, (leaf.name, result.value)
+            assert result.target is None or 0 <= result.target <= 100, (leaf.name, result.target)
+        if result.target and result.value is not None and leaf.rule_type == "completion":
+            assert 0.3 <= result.value / result.target <= 2.5, (leaf.name, result.value, result.target)
+        if result.last_year and result.value is not None:
+            assert 0.5 <= result.value / result.last_year <= 1.5, (leaf.name, result.value, result.last_year)
+        checked += 1
+    assert checked == IndicatorResult.objects.count() > 1_000
+    shares = IndicatorResult.objects.filter(indicator__name__contains="空气质量优良天数比例")
+    assert not shares.filter(value__gt=100).exists()
+
+
+def test_each_leaf_states_its_unit_of_measure_in_its_target_text() -> None:
+    generate(scale="tiny", seed=3, steps=["registry", "library", "schemes"])
+    leaves = IndicatorNode.objects.exclude(rule_type="").exclude(rule_type="grade_map")
+    assert leaves.exists()
+    for leaf in leaves:
+        assert leaf.target_text.endswith(
+            f"（计量单位：{catalog.measure_for(leaf.name, leaf.rule_type).unit}）"
+        )
+    air = catalog.measure_for("空气质量优良天数比例与最优单位比较", "best_proportion")
+    assert (air.unit, air.bounds) == ("%", (0.0, 100.0))
+    assert catalog.measure_for("地方一般公共预算收入目标完成率", "completion").unit == "亿元"

@@ -17,6 +17,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+from django.conf import settings
+from django.contrib.staticfiles.management.commands import collectstatic
+from django.contrib.staticfiles.storage import ManifestStaticFilesStorage
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -27,6 +30,7 @@ from jixiao.demo.accounts import ensure_demo_accounts
 from jixiao.demo.generator import DEFAULT_SEED, generate
 from jixiao.demo.schemes import close_finished_cycles
 from jixiao.facts.models import EvaluationScore, IndicatorResult
+from jixiao.jobs.runner import start_worker
 from jixiao.organisation.models import Unit
 from jixiao.results.models import ScoringRun
 from jixiao.results.services import run_compute
@@ -37,6 +41,19 @@ T = TypeVar("T")
 DEFAULT_PORT = 8000
 WSGI_APP = "jixiao.config.wsgi:application"
 WORKERS = 2  # sync workers with persistent connections measured fastest here (RECIPES.md)
+
+
+# The default storage also writes gzip and brotli copies of every file: 45 s of CPU for the API
+# docs' bundles on this machine, on every start, for a server on loopback where compression buys
+# nothing. The demo collects with the same manifest (hashed names) and skips the copies.
+COMPRESSING_STORAGE = "whitenoise.storage.CompressedManifestStaticFilesStorage"
+
+
+def _collectstatic() -> None:
+    command = collectstatic.Command()
+    if settings.STORAGES["staticfiles"]["BACKEND"] == COMPRESSING_STORAGE:
+        command.storage = ManifestStaticFilesStorage()
+    call_command(command, interactive=False, verbosity=0)
 
 
 def _port(value: str | None) -> int:
@@ -75,9 +92,7 @@ class Command(BaseCommand):
         for cycle in close_finished_cycles():
             self.stdout.write(f"  {cycle.name}: 已结束（只读）/ closed (read-only)")
         accounts = self._timed("演示账号 / demo accounts", ensure_demo_accounts)
-        self._timed(
-            "静态文件 / collectstatic", lambda: call_command("collectstatic", interactive=False, verbosity=0)
-        )
+        self._timed("静态文件 / collectstatic", _collectstatic)
         self._say(f"准备完成 / ready in {time.perf_counter() - began:.1f} s")
         self._print_logins(port, [user for user, _ in accounts])
         if options["no_serve"]:
@@ -149,4 +164,5 @@ class Command(BaseCommand):
         ]
         sys.stdout.flush()
         sys.stderr.flush()
+        start_worker()  # the background job runner beside the server (scoring runs, periodic jobs)
         os.execvp(argv[0], argv)  # replaces this process: Ctrl-C reaches gunicorn directly
