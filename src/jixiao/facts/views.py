@@ -12,23 +12,13 @@ from django.utils.translation import gettext as _
 
 from jixiao.accounts.permissions import office_required, request_user, write_required
 from jixiao.facts import selectors, services
-from jixiao.facts.forms import AdjustmentForm
+from jixiao.facts.forms import AdjustmentForm, grid_from_results, parse_result_grid
 from jixiao.facts.models import Adjustment, AdjustmentKind
 from jixiao.schemes.lifecycle import CycleLocked, assert_cycle_editable, is_locked
 from jixiao.schemes.models import IndicatorNode
+from jixiao.schemes.rule_types import INDICATOR_RULES
 from jixiao.schemes.selectors import cycle_for_page
 from jixiao.web.paging import paginate
-
-
-def _float(raw: str, label: str, errors: list[str]) -> float | None:
-    raw = raw.strip()
-    if raw == "":
-        return None
-    try:
-        return float(raw)
-    except ValueError:
-        errors.append(_("%(label)s“%(raw)s”不是数字") % {"label": label, "raw": raw})
-        return None
 
 
 @login_required
@@ -56,46 +46,41 @@ def indicator_results(request: HttpRequest, pk: int) -> HttpResponse:
     if not selectors.enterable_leaves(user=user, cycle=indicator.scheme.cycle).filter(pk=pk).exists():
         raise Http404
     grid = selectors.result_grid(indicator=indicator)
-    errors: list[str] = []
+    rows = grid_from_results(grid)
     cycle_locked = is_locked(indicator.scheme.cycle)
     can_edit = services.may_enter_results(user, indicator) and not cycle_locked
     if request.method == "POST":
         if not services.may_enter_results(user, indicator):
             raise PermissionDenied
-        entries = []
-        for unit, _result in grid:
-            prefix = f"u{unit.pk}-"
-            entries.append(
-                services.ResultEntry(
-                    unit_id=unit.pk,
-                    value=_float(request.POST.get(prefix + "value", ""), unit.name + _("实际值"), errors),
-                    grade=request.POST.get(prefix + "grade", "").strip()[:32],
-                    target=_float(request.POST.get(prefix + "target", ""), unit.name + _("目标值"), errors),
-                    last_year=_float(
-                        request.POST.get(prefix + "last_year", ""), unit.name + _("上年值"), errors
-                    ),
-                    evidence=request.POST.get(prefix + "evidence", "").strip(),
-                )
+        # Every cell is read and checked before anything is saved; a bad cell keeps all typed values.
+        parsed = parse_result_grid(indicator=indicator, units=[unit for unit, _r in grid], data=request.POST)
+        rows = parsed.rows
+        if parsed.errors:
+            messages.error(
+                request,
+                _("有 %(n)d 处填写有误（已标红），全部未保存；请更正后再保存") % {"n": parsed.errors},
             )
-        if not errors:
+        else:
             try:
-                changed = services.indicator_results_save(actor=user, indicator=indicator, entries=entries)
+                changed = services.indicator_results_save(
+                    actor=user, indicator=indicator, entries=parsed.entries
+                )
             except ValidationError as exc:
-                errors.extend(exc.messages)
+                for error in exc.messages:
+                    messages.error(request, error)
             else:
                 messages.success(request, _("已保存 %(n)d 条完成情况") % {"n": changed})
                 return redirect("facts:indicator_results", pk=pk)
-        for error in errors:
-            messages.error(request, error)
+    spec = INDICATOR_RULES.get(indicator.rule_type)
     return render(
         request,
         "facts/indicator_results.html",
         {
             "indicator": indicator,
-            "grid": grid,
+            "rows": rows,
+            "rule_label": spec.label if spec else "",
             "can_edit": can_edit,
             "cycle_locked": cycle_locked,
-            "posted": request.POST if errors else None,
         },
     )
 

@@ -136,7 +136,9 @@ def test_demo_serves_with_gunicorn_on_the_requested_port(monkeypatch: pytest.Mon
         calls.append((path, argv))
 
     monkeypatch.setattr("jixiao.web.management.commands.demo.os.execvp", fake_execvp)
-    monkeypatch.setattr("jixiao.web.management.commands.demo.start_worker", lambda: calls.append(("worker", [])))
+    monkeypatch.setattr(
+        "jixiao.web.management.commands.demo.start_worker", lambda: calls.append(("worker", []))
+    )
     monkeypatch.setattr("jixiao.web.management.commands.demo.generate", lambda **kw: _tiny(**kw))
     monkeypatch.setenv("PORT", "8123")
 
