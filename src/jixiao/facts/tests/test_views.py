@@ -69,14 +69,16 @@ def test_a_non_number_is_reported_and_nothing_is_saved(client: Client, setting: 
     assert not IndicatorResult.objects.exists()
 
 
-def test_office_records_a_sanction_for_an_official_by_code(client: Client, setting: dict) -> None:
+def test_office_records_a_sanction_for_an_official_picked_from_the_list(
+    client: Client, setting: dict
+) -> None:
     official = OfficialFactory(code="G-9")
     client.force_login(UserFactory(role=Role.OFFICE))
     response = client.post(
         reverse("facts:adjustment_create"),
         {
             "kind": "sanction",
-            "official_code": "G-9",
+            "official": official.pk,
             "sanction": "admonish",
             "source": "督查",
             "reason": "诫勉谈话",
