@@ -47,9 +47,15 @@ def password_generate() -> str:
             return password
 
 
-def set_initial_password(user: User, password: str) -> None:
+def set_initial_password(user: User, password: str, *, generated: bool = True) -> None:
     """Validate ``password`` with the project's validators (raises ValidationError with Chinese
-    messages), store its hash on ``user`` (not saved) and mark that it must be changed."""
+    messages), store its hash on ``user`` (not saved) and mark that it must be changed.
+
+    Only a ``generated`` password gets the cheaper hash above; one a person typed is hashed at
+    full cost like any chosen password."""
     validate_password(password, user)
-    user.password = make_password(password, hasher=_InitialPasswordHasher())
+    if generated:
+        user.password = make_password(password, hasher=_InitialPasswordHasher())
+    else:
+        user.set_password(password)
     user.must_change_password = True

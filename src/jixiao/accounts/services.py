@@ -162,7 +162,7 @@ def account_create(
     )
     initial = password or password_generate()
     try:
-        set_initial_password(user, initial)
+        set_initial_password(user, initial, generated=not password)
     except ValidationError as exc:
         raise ValidationError({"password": exc.messages}) from exc
     user.full_clean()

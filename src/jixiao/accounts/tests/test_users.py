@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from jixiao.accounts import services
 from jixiao.accounts.models import AuditAction, AuditLog, Role, User
+from jixiao.accounts.passwords import INITIAL_HASH_ITERATIONS
 from jixiao.organisation.tests.factories import OfficialFactory, UnitFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -300,3 +301,17 @@ def test_create_office_command_makes_the_first_office_once() -> None:
     with pytest.raises(CommandError, match="已有考核办账户"):
         call_command("create_office", "second", stdout=io.StringIO())
     assert not User.objects.filter(username="second").exists()
+
+
+def test_generated_initial_passwords_get_a_cheap_hash_that_is_upgraded_at_first_login(client: Client) -> None:
+    office = UserFactory(role=Role.OFFICE)
+    issued = services.account_create(actor=office, username="gen", role=Role.LEADER, display_name="甲")
+    typed = services.account_create(
+        actor=office, username="typed", role=Role.LEADER, display_name="乙", password="Typed-Secret-2026"
+    )
+    iterations = int(issued.user.password.split("$")[1])
+    assert iterations == INITIAL_HASH_ITERATIONS
+    assert int(User.objects.get(username="typed").password.split("$")[1]) > INITIAL_HASH_ITERATIONS
+    assert typed.password == "Typed-Secret-2026"
+    client.post(reverse("accounts:login"), {"username": "gen", "password": issued.password})
+    assert int(User.objects.get(username="gen").password.split("$")[1]) > INITIAL_HASH_ITERATIONS
