@@ -9,17 +9,26 @@ from django.db.models import Count, ExpressionWrapper, F, FloatField, Q, QuerySe
 from django.db.models.functions import Cast
 
 from jixiao.accounts.models import Role, User
-from jixiao.accounts.permissions import scope_to_units
+from jixiao.accounts.permissions import scope_to_units, sees_raw_ratings
 from jixiao.facts.models import Adjustment, EvaluationScore, IndicatorResult, VoteCount
 from jixiao.organisation.models import Unit
 from jixiao.schemes.models import Cycle, IndicatorNode
 
 
+def may_see_entry_grids(user: User) -> bool:
+    """Who uses the indicator entry grids: the office and lead departments enter, leaders and the
+    auditor follow progress. A liaison or an official enters no indicator result."""
+    return user.is_office or user.role in {Role.AUDITOR, Role.LEADER, Role.LEAD_DEPT}
+
+
 def enterable_leaves(*, user: User, cycle: Cycle) -> QuerySet[IndicatorNode]:
-    """Leaf indicators of ``cycle`` the user may see in the entry list, with counts entered."""
+    """Leaf indicators of ``cycle`` the user may see in the entry list, with counts entered: all
+    of them for the office, leaders and the auditor, a lead department's own, none for others."""
     leaves = IndicatorNode.objects.filter(scheme__cycle=cycle, children__isnull=True).select_related(
         "scheme__category", "lead_unit", "component"
     )
+    if not may_see_entry_grids(user):
+        return leaves.none()
     if not (user.is_office or user.role in {Role.AUDITOR, Role.LEADER}):
         leaves = leaves.filter(lead_unit_id=user.unit_id) if user.unit_id else leaves.none()
     return leaves.annotate(entered=Count("results", filter=Q(results__unit__isnull=False))).order_by(
@@ -56,14 +65,11 @@ def evaluation_score_summary(
     *, user: User, cycle: Cycle, rater_group: str = "", entity_type: str = ""
 ) -> QuerySet[Any, Mapping[str, Any]]:
     """Scores of ``cycle`` grouped per entity, rater group and item: rows, ballots and the
-    ballot-weighted mean (a row may aggregate many ballots). Scoped like :func:`adjustments_for`:
-    a liaison sees their unit and its officials."""
+    ballot-weighted mean (a row may aggregate many ballots). Raw ratings: empty for anyone but
+    the office and the auditor (:func:`~jixiao.accounts.permissions.sees_raw_ratings`)."""
     qs = EvaluationScore.objects.filter(cycle=cycle)
-    if not user.sees_all_units:
-        if user.unit_id is None:
-            qs = qs.none()
-        else:
-            qs = qs.filter(Q(unit_id=user.unit_id) | Q(official__unit_id=user.unit_id))
+    if not sees_raw_ratings(user):
+        qs = qs.none()
     if rater_group:
         qs = qs.filter(rater_group=rater_group)
     if entity_type == "unit":
@@ -94,8 +100,9 @@ def evaluation_score_summary(
 
 
 def vote_counts_for(*, user: User, cycle: Cycle) -> QuerySet[VoteCount]:
-    """Vote counts of ``cycle`` the user may see: officials of their unit, or all."""
+    """Vote counts of ``cycle``: all of them for the office and the auditor, none for anyone else
+    (an official must not read his colleagues' votes, nor a liaison his leaders')."""
     qs = VoteCount.objects.filter(cycle=cycle).select_related("official__unit")
-    if not user.sees_all_units:
-        qs = qs.filter(official__unit_id=user.unit_id) if user.unit_id is not None else qs.none()
+    if not sees_raw_ratings(user):
+        qs = qs.none()
     return qs.order_by("official__unit__code", "official__code")

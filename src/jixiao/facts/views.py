@@ -24,6 +24,8 @@ from jixiao.web.paging import paginate
 @login_required
 def indicator_list(request: HttpRequest) -> HttpResponse:
     user = request_user(request)
+    if not selectors.may_see_entry_grids(user):
+        raise PermissionDenied
     cycle = cycle_for_page(request.GET.get("year"), has="indicators")
     leaves = selectors.enterable_leaves(user=user, cycle=cycle) if cycle else IndicatorNode.objects.none()
     query = request.GET.get("q", "").strip()

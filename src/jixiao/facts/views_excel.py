@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
-from jixiao.accounts.permissions import request_user
+from jixiao.accounts.permissions import raw_ratings_required, request_user, sees_raw_ratings
 from jixiao.facts import selectors
 from jixiao.facts.excel import (
     SHEETS,
@@ -103,8 +103,15 @@ def import_view(request: HttpRequest, kind: str) -> HttpResponse:
 @login_required
 @require_GET
 def template_view(request: HttpRequest, kind: str) -> FileResponse:
-    """The blank template of one kind: headers, an example row and the notes sheet."""
+    """The blank template of one kind: headers, an example row and the notes sheet.
+
+    For those who may import that kind, and for the readers of raw ratings (the office and the
+    auditor); nobody else needs the layout of the score and vote sheets.
+    """
     spec = SHEETS_BY_KIND[_kind(kind)]
+    user = request_user(request)
+    if not (may_import(user, spec.kind) or sees_raw_ratings(user)):
+        raise PermissionDenied
     handle = tempfile.TemporaryFile()  # noqa: SIM115  # FileResponse closes (and so deletes) it
     write_template(handle, spec.kind)
     handle.seek(0)
@@ -117,6 +124,7 @@ def template_view(request: HttpRequest, kind: str) -> FileResponse:
 
 
 @login_required
+@raw_ratings_required
 @require_GET
 def score_list(request: HttpRequest) -> HttpResponse:
     """Evaluation scores aggregated per entity, rater group and item."""
@@ -152,6 +160,7 @@ def score_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@raw_ratings_required
 @require_GET
 def vote_list(request: HttpRequest) -> HttpResponse:
     """Vote counts (优秀/称职/基本称职/不称职) per official."""

@@ -1,7 +1,13 @@
-"""Navigation for the base template, filtered by the user's role."""
+"""Navigation for the base template, filtered by the user's role.
+
+Each entry names the permission predicate its view enforces (the same function, imported from
+where the view takes it), so a link is shown exactly when its page answers: a role never sees a
+link that ends on a 403, nor a page it cannot use.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.http import HttpRequest
@@ -9,33 +15,51 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from jixiao.accounts.models import User
+from jixiao.accounts.permissions import office_or_auditor, sees_raw_ratings
+from jixiao.facts.selectors import may_see_entry_grids
 
-# (url name, label, office only)
-_NAV: list[tuple[str, Any, bool]] = [
-    ("web:home", _("首页"), False),
-    ("organisation:unit_list", _("单位"), False),
-    ("organisation:official_list", _("领导干部"), False),
-    ("organisation:registry", _("基础数据"), True),
-    ("schemes:cycle_list", _("考核方案"), False),
-    ("schemes:library_list", _("指标库"), False),
-    ("facts:indicator_list", _("指标录入"), False),
-    ("facts:adjustment_list", _("加减分"), False),
-    ("results:ranking", _("考核结果"), False),
-    ("evaluations:event_list", _("民主测评"), True),
-    ("surveys:survey_list", _("群众评价"), False),
-    ("accounts:audit_log", _("审计日志"), True),
+Predicate = Callable[[User], bool]
+
+
+def anyone(user: User) -> bool:
+    """Every signed-in user: the page scopes what it lists to the user's unit."""
+    return True
+
+
+def office(user: User) -> bool:
+    """What ``accounts.permissions.office_required`` lets through."""
+    return user.is_office
+
+
+# (url name, label, who may use the page: the predicate its view enforces)
+NAV: list[tuple[str, Any, Predicate]] = [
+    ("web:home", _("首页"), anyone),
+    ("organisation:unit_list", _("单位"), anyone),
+    ("organisation:official_list", _("领导干部"), anyone),
+    ("organisation:registry", _("基础数据"), office_or_auditor),
+    ("schemes:cycle_list", _("考核方案"), anyone),
+    ("schemes:library_list", _("指标库"), anyone),
+    ("facts:indicator_list", _("指标录入"), may_see_entry_grids),
+    ("facts:adjustment_list", _("加减分"), anyone),
+    ("results:ranking", _("考核结果"), anyone),
+    ("evaluations:event_list", _("民主测评"), office),
+    ("surveys:survey_list", _("群众评价"), anyone),
+    ("accounts:user_list", _("用户"), office),
+    ("accounts:audit_log", _("审计日志"), office_or_auditor),
 ]
+
+
+def nav_links(user: User) -> list[tuple[str, Any]]:
+    """Return (url, label) of every navigation entry ``user`` may use, in menu order."""
+    return [(reverse(name), label) for name, label, allowed in NAV if allowed(user)]
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if not isinstance(user, User) or not user.is_authenticated:
-        return {"nav_items": []}
+        return {"nav_items": [], "sees_raw_ratings": False}
     items = []
-    for name, label, office_only in _NAV:
-        if office_only and not (user.is_office or user.role == "auditor"):
-            continue
-        url = reverse(name)
+    for url, label in nav_links(user):
         active = request.path == url if url == "/" else request.path.startswith(url)
         items.append({"url": url, "label": label, "active": active})
-    return {"nav_items": items}
+    return {"nav_items": items, "sees_raw_ratings": sees_raw_ratings(user)}

@@ -140,12 +140,28 @@ def test_an_upload_that_is_not_a_workbook_is_a_422_with_one_error(client: Client
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_any_signed_in_user_downloads_a_template(client: Client, world: World, kind: str) -> None:
-    client.force_login(UserFactory(role=Role.LIAISON, unit=world.ua1))
+@pytest.mark.parametrize("role", [Role.OFFICE, Role.AUDITOR])
+def test_the_office_and_the_auditor_download_every_template(
+    client: Client, world: World, kind: str, role: Role
+) -> None:
+    client.force_login(UserFactory(role=role))
     response = client.get(reverse("facts:import_template", args=[kind]))
     assert response.status_code == 200
     assert response["Content-Type"] == XLSX_CONTENT_TYPE
     assert "attachment" in response["Content-Disposition"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_liaison_may_not_download_a_template(client: Client, world: World, kind: str) -> None:
+    client.force_login(UserFactory(role=Role.LIAISON, unit=world.ua1))
+    assert client.get(reverse("facts:import_template", args=[kind])).status_code == 403
+
+
+def test_a_lead_department_downloads_the_results_template_only(client: Client, world: World) -> None:
+    client.force_login(world.lead)
+    assert client.get(reverse("facts:import_template", args=["results"])).status_code == 200
+    for kind in ("scores", "votes"):
+        assert client.get(reverse("facts:import_template", args=[kind])).status_code == 403
 
 
 def test_the_facts_pages_link_to_the_import_pages(client: Client, world: World) -> None:
