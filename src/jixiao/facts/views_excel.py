@@ -27,6 +27,7 @@ from jixiao.facts.excel import (
     may_import,
     write_template,
 )
+from jixiao.facts.excel.template import results_prefill
 from jixiao.facts.models import EvaluationScore, VoteCount
 from jixiao.schemes.config_forms import rating_item_choices
 from jixiao.schemes.models import Component, Cycle, RaterGroup
@@ -112,8 +113,13 @@ def template_view(request: HttpRequest, kind: str) -> FileResponse:
     user = request_user(request)
     if not (may_import(user, spec.kind) or sees_raw_ratings(user)):
         raise PermissionDenied
+    prefill = None
+    if spec.kind is FactKind.RESULTS and may_import(user, spec.kind):
+        # The results template lists the user's own indicators and units, by their real codes.
+        cycle = cycle_for_page(request.GET.get("year"), has="indicators")
+        prefill = results_prefill(user=user, cycle=cycle) if cycle is not None else None
     handle = tempfile.TemporaryFile()  # noqa: SIM115  # FileResponse closes (and so deletes) it
-    write_template(handle, spec.kind)
+    write_template(handle, spec.kind, prefill)
     handle.seek(0)
     return FileResponse(
         handle,

@@ -164,7 +164,8 @@ def check_results(sheet: ParsedSheet, ctx: Context, errors: list[RowError]) -> P
         if code is None:
             continue
         # Without a unit the scheme is unknown: check the code against the whole cycle.
-        found = index.resolve(code, unit.category_id) if unit is not None else None
+        entity = _("单位“%(code)s”") % {"code": v["unit"][i]}
+        found = index.resolve(code, unit.category_id, entity) if unit is not None else None
         if isinstance(found, IndicatorMiss):
             errors.append(sheet.error(i, "unit" if found.category else "indicator", found.message))
         elif found is not None:
@@ -326,10 +327,9 @@ def check_adjustments(sheet: ParsedSheet, ctx: Context, errors: list[RowError]) 
             errors.append(sheet.error(i, "indicator", _("弄虚作假须指明涉及的指标")))
         if code is None or category is None:
             continue
-        found = index.resolve(code, category)
+        found = index.resolve(code, category, _("“%(code)s”") % {"code": v["entity"][i]})
         if isinstance(found, IndicatorMiss):
-            message = _("指标“%(code)s”不在该对象所属单位类别的考核方案中") % {"code": code}
-            errors.append(sheet.error(i, "indicator", message if found.category else found.message))
+            errors.append(sheet.error(i, "indicator", found.message))
         else:
             indicator_ids[i] = found.pk
     if errors:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from django.utils.translation import gettext as _
 
 from jixiao.facts.excel.specs import PK_PREFIX
-from jixiao.organisation.models import Official, Unit
+from jixiao.organisation.models import Official, Unit, UnitCategory
 from jixiao.schemes.models import Cycle, IndicatorNode, RaterGroup
 
 # SQLite refuses more than 32,766 bound parameters per statement; stay well below it.
@@ -88,6 +88,9 @@ class IndicatorIndex:
     leaf_codes: set[str] = field(default_factory=set)
     branch_codes: set[str] = field(default_factory=set)
     branch_pks: set[int] = field(default_factory=set)
+    # Which categories' schemes hold a leaf code, and the categories' names, for messages.
+    code_categories: dict[str, set[int]] = field(default_factory=dict)
+    category_names: dict[int, str] = field(default_factory=dict)
 
     @classmethod
     def load(cls, cycle: Cycle) -> IndicatorIndex:
@@ -98,6 +101,9 @@ class IndicatorIndex:
         )
         parents = {parent for _pk, _code, parent, _cat, _lead in nodes if parent is not None}
         index = cls()
+        index.category_names = dict(
+            UnitCategory.objects.filter(schemes__cycle=cycle).values_list("pk", "name")
+        )
         by_code: dict[tuple[int, str], list[Leaf]] = defaultdict(list)
         for pk, code, _parent, category, lead in nodes:
             if pk in parents:
@@ -110,12 +116,25 @@ class IndicatorIndex:
             if code:
                 by_code[(category, code)].append(leaf)
                 index.leaf_codes.add(code)
+                index.code_categories.setdefault(code, set()).add(category)
         index.by_code = dict(by_code)
         return index
 
-    def resolve(self, text: str, category_id: int) -> Leaf | IndicatorMiss:
+    def other_category(self, text: str, categories: set[int], entity: str, category_id: int) -> str:
+        """ "指标 X 属于 Y 类方案，不适用于单位 Z（W）": the indicator exists, in another scheme."""
+        names = "、".join(sorted(self.category_names.get(c, "?") for c in categories))
+        return _("指标“%(code)s”属于“%(home)s”类方案，不适用于%(entity)s（“%(category)s”类）") % {
+            "code": text,
+            "home": names,
+            "entity": entity,
+            "category": self.category_names.get(category_id, "?"),
+        }
+
+    def resolve(self, text: str, category_id: int, entity: str = "") -> Leaf | IndicatorMiss:
         """Return the leaf that ``text`` (a code or ``#pk``) names in the scheme of
-        ``category_id``, or why there is none."""
+        ``category_id``, or why there is none; ``entity`` (e.g. 单位“U001 某县”) names the row's
+        unit or official when the indicator belongs to another category's scheme."""
+        entity = entity or _("该对象")
         if text.startswith(PK_PREFIX):
             digits = text[len(PK_PREFIX) :].strip()
             pk = int(digits) if digits.isdigit() else -1
@@ -123,7 +142,7 @@ class IndicatorIndex:
             if leaf is None:
                 return self._missing(pk in self.branch_pks, text)
             if leaf.category_id != category_id:
-                return IndicatorMiss(_("不属于指标“%(code)s”所在方案的单位类别") % {"code": text}, True)
+                return IndicatorMiss(self.other_category(text, {leaf.category_id}, entity, category_id), True)
             return leaf
         candidates = self.by_code.get((category_id, text), [])
         if len(candidates) == 1:
@@ -134,7 +153,9 @@ class IndicatorIndex:
                 % {"code": text, "pks": "、".join(f"{PK_PREFIX}{c.pk}" for c in candidates)}
             )
         if text in self.leaf_codes:
-            return IndicatorMiss(_("不属于指标“%(code)s”所在方案的单位类别") % {"code": text}, True)
+            return IndicatorMiss(
+                self.other_category(text, self.code_categories.get(text, set()), entity, category_id), True
+            )
         return self._missing(text in self.branch_codes, text)
 
     @staticmethod

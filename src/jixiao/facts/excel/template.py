@@ -1,12 +1,19 @@
-"""The downloadable template of each kind: headers, one example row and a 填写说明 sheet."""
+"""The downloadable template of each kind: headers, one example row and a 填写说明 sheet.
+
+The results template can instead be prefilled for one user and cycle (:func:`results_prefill`):
+one row per indicator they enter and unit of its category, with the real codes and what is
+already stored, and a 对照表 sheet naming each code (the importer reads only the data sheet)."""
 
 from __future__ import annotations
 
+from collections import Counter
+from dataclasses import dataclass, field
 from typing import IO, Any
 
 import xlsxwriter
 from django.utils.translation import gettext as _
 
+from jixiao.accounts.models import Role, User
 from jixiao.facts.excel.specs import (
     NOTES_SHEET,
     PK_PREFIX,
@@ -17,6 +24,9 @@ from jixiao.facts.excel.specs import (
     FactKind,
     FactSheet,
 )
+from jixiao.facts.models import IndicatorResult
+from jixiao.organisation.models import Unit
+from jixiao.schemes.models import Cycle, IndicatorNode
 
 # The last row Excel allows; list validation covers the whole column.
 _LAST_ROW = 1_048_575
@@ -29,8 +39,79 @@ def _options(column: Column) -> list[str]:
     return [str(label) for _value, label in column.choices.choices]
 
 
-def write_template(target: str | IO[bytes], kind: FactKind) -> None:
-    """Write the template workbook of ``kind`` to ``target``."""
+LOOKUP_SHEET = "对照表"
+
+
+@dataclass
+class Prefill:
+    """Rows for the data sheet (in column order) and (code, name, category) lines of 对照表."""
+
+    rows: list[list[Any]] = field(default_factory=list)
+    indicators: list[tuple[str, str, str]] = field(default_factory=list)
+    units: list[tuple[str, str, str]] = field(default_factory=list)
+
+
+def results_prefill(*, user: User, cycle: Cycle) -> Prefill:
+    """The results rows ``user`` may import for ``cycle``: every leaf they enter (the office: all;
+    a lead department: those it leads) × every active unit of the leaf's category, by code, with
+    the values already stored. A leaf without a code, or whose code repeats in its scheme, is
+    written as ``#<id>`` (the importer accepts both)."""
+    leaves = IndicatorNode.objects.filter(scheme__cycle=cycle, children__isnull=True).select_related(
+        "scheme__category"
+    )
+    if not user.is_office:
+        if user.role != Role.LEAD_DEPT or user.unit_id is None:
+            return Prefill()
+        leaves = leaves.filter(lead_unit_id=user.unit_id)
+    leaves = leaves.order_by("scheme__category__order", "scheme__category__code", "code", "id")
+    codes = Counter(
+        (cat, code)
+        for cat, code in IndicatorNode.objects.filter(scheme__cycle=cycle, children__isnull=True)
+        .exclude(code="")
+        .values_list("scheme__category_id", "code")
+    )
+    leaf_list = list(leaves)
+    categories = {leaf.scheme.category_id for leaf in leaf_list}
+    units: dict[int, list[tuple[int, str, str]]] = {}
+    for pk, code, name, cat in (
+        Unit.objects.filter(category_id__in=categories, is_active=True)
+        .order_by("code")
+        .values_list("pk", "code", "name", "category_id")
+    ):
+        units.setdefault(cat, []).append((pk, code, name))
+    stored = {
+        (r.indicator_id, r.unit_id): r
+        for r in IndicatorResult.objects.filter(indicator__in=leaf_list, unit__isnull=False)
+    }
+    prefill = Prefill()
+    seen_units: set[int] = set()
+    for leaf in leaf_list:
+        category = leaf.scheme.category
+        unique = leaf.code and codes[(category.pk, leaf.code)] == 1
+        ref = leaf.code if unique else f"{PK_PREFIX}{leaf.pk}"
+        prefill.indicators.append((ref, leaf.name, category.name))
+        for unit_pk, unit_code, unit_name in units.get(category.pk, []):
+            r = stored.get((leaf.pk, unit_pk))
+            prefill.rows.append(
+                [
+                    ref,
+                    unit_code,
+                    r.value if r else None,
+                    r.grade if r else "",
+                    r.target if r else None,
+                    r.last_year if r else None,
+                    r.evidence if r else "",
+                ]
+            )
+            if unit_pk not in seen_units:
+                seen_units.add(unit_pk)
+                prefill.units.append((unit_code, unit_name, category.name))
+    return prefill
+
+
+def write_template(target: str | IO[bytes], kind: FactKind, prefill: Prefill | None = None) -> None:
+    """Write the template workbook of ``kind`` to ``target``; with ``prefill`` (results only) its
+    rows replace the example row and a 对照表 sheet names the codes."""
     spec = SHEETS_BY_KIND[kind]
     workbook = xlsxwriter.Workbook(
         target,
@@ -57,14 +138,51 @@ def write_template(target: str | IO[bytes], kind: FactKind) -> None:
                 1, col, _LAST_ROW, col, {"validate": "list", "source": options, "error_type": "information"}
             )
         ws.write_string(0, col, column.header, required if column.required else header)
+        if prefill is not None:
+            continue
         example = column.example
         if isinstance(example, str) and example:
             ws.write_string(1, col, example)
         elif isinstance(example, int | float):
             ws.write_number(1, col, example)
+    if prefill is not None:
+        keys = [c.key for c in spec.columns]
+        order = ["indicator", "unit", "value", "grade", "target", "last_year", "evidence"]
+        for row_number, values in enumerate(prefill.rows, start=1):
+            by_key = dict(zip(order, values, strict=True))
+            for col, key in enumerate(keys):
+                _write_cell(ws, row_number, col, by_key.get(key))
     ws.freeze_panes(1, 0)
     _write_notes(workbook, header, spec)
+    if prefill is not None:
+        _write_lookup(workbook, header, prefill)
     workbook.close()
+
+
+def _write_cell(ws: Any, row: int, col: int, value: Any) -> None:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        ws.write_number(row, col, value)
+    elif value:
+        ws.write_string(row, col, str(value))
+
+
+def _write_lookup(workbook: xlsxwriter.Workbook, header: Any, prefill: Prefill) -> None:
+    ws = workbook.add_worksheet(LOOKUP_SHEET)
+    ws.set_column(0, 0, 14)
+    ws.set_column(1, 1, 40)
+    ws.set_column(2, 2, 16)
+    ws.set_column(4, 4, 14)
+    ws.set_column(5, 5, 30)
+    ws.set_column(6, 6, 16)
+    for col, title in enumerate(
+        [_("指标编号"), _("指标名称"), _("方案类别"), "", _("单位代码"), _("单位名称"), _("单位类别")]
+    ):
+        if title:
+            ws.write_string(0, col, title, header)
+    for row, line in enumerate(prefill.indicators, start=1):
+        ws.write_row(row, 0, line)
+    for row, line in enumerate(prefill.units, start=1):
+        ws.write_row(row, 4, line)
 
 
 def _write_notes(workbook: xlsxwriter.Workbook, header: Any, spec: FactSheet) -> None:
