@@ -4,20 +4,29 @@ PORT ?= 8000
 UV := $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
 export UV_LINK_MODE := copy
 
-.PHONY: demo test test-engine lint typecheck env serve bench vendor
+.PHONY: demo test test-engine lint typecheck env serve bench vendor jixiao
 
+# uv need not be on PATH: pip --user puts it in ~/.local/bin, which a fresh shell may not search
+# (PEP 668 Debian Pythons need --break-system-packages even for --user). After `make env` every
+# README command runs as .venv/bin/jixiao … (or `make jixiao ARGS="…"`), with or without uv.
 env:
-	@command -v uv >/dev/null 2>&1 || test -x "$(UV)" || python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
+	@command -v uv >/dev/null 2>&1 || test -x "$(UV)" || python3 -m pip install --quiet --user uv \
+		|| python3 -m pip install --quiet --user --break-system-packages uv || python3 -m pip install --quiet uv
 	@$$(command -v uv || echo "$(UV)") sync --frozen --quiet
+	@test -x .venv/bin/jixiao || { echo "make env: .venv/bin/jixiao is missing" >&2; exit 1; }
+
+# `make jixiao ARGS="compute --cycle 2025"` runs any jixiao command without uv on PATH.
+jixiao: env
+	@.venv/bin/jixiao $(ARGS)
 
 demo: env
-	@$$(command -v uv || echo "$(UV)") run jixiao demo --port $(PORT)
+	@.venv/bin/jixiao demo --port $(PORT)
 
 test: env
-	@$$(command -v uv || echo "$(UV)") run pytest -n 2 --dist loadgroup -q $(PYTEST_ARGS)
+	@.venv/bin/pytest -n 2 --dist loadgroup -q $(PYTEST_ARGS)
 
 test-engine: env
-	@$$(command -v uv || echo "$(UV)") run pytest -p no:django -q src/jixiao/scoring
+	@.venv/bin/pytest -p no:django -q src/jixiao/scoring
 
 lint: env
 	@$$(command -v uv || echo "$(UV)") run ruff check src tests bench

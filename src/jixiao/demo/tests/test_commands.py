@@ -19,6 +19,7 @@ from jixiao.accounts.models import Role, User
 from jixiao.demo import catalog
 from jixiao.demo.accounts import DEMO_ACCOUNTS
 from jixiao.facts.models import Adjustment, EvaluationScore, IndicatorResult, VoteCount
+from jixiao.jobs.models import Job, JobKind, JobStatus
 from jixiao.organisation.models import Official, Unit
 from jixiao.results.models import EntityResult, ScoringRun
 from jixiao.schemes.models import GradeLevel, IndicatorNode, Scheme
@@ -152,6 +153,12 @@ def test_demo_serves_with_gunicorn_on_the_requested_port(monkeypatch: pytest.Mon
     assert argv[argv.index("--bind") + 1] == "127.0.0.1:8123"
     assert argv[argv.index("--workers") + 1] == "2"
     assert argv[argv.index("--worker-class") + 1] == "sync"
+    # The first page answers before the newest cycle is scored: 2024 is scored here, 2025 waits
+    # for the job runner (it sees 2024's run for the cross-year rules).
+    assert ScoringRun.objects.filter(cycle__year=2024).count() == 1
+    assert not ScoringRun.objects.filter(cycle__year=2025).exists()
+    queued = Job.objects.get(kind=JobKind.COMPUTE)
+    assert queued.cycle.year == 2025 and queued.status == JobStatus.QUEUED  # type: ignore[union-attr]
 
 
 def _tiny(**kwargs: Any) -> Any:

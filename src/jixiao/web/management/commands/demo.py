@@ -10,6 +10,7 @@ the server.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import time
@@ -30,7 +31,9 @@ from jixiao.demo.accounts import ensure_demo_accounts
 from jixiao.demo.generator import DEFAULT_SEED, generate
 from jixiao.demo.schemes import close_finished_cycles
 from jixiao.facts.models import EvaluationScore, IndicatorResult
+from jixiao.jobs.models import JobKind
 from jixiao.jobs.runner import start_worker
+from jixiao.jobs.services import JobBusy, job_start
 from jixiao.organisation.models import Unit
 from jixiao.results.models import ScoringRun
 from jixiao.results.services import run_compute
@@ -39,6 +42,7 @@ from jixiao.scoring.errors import ScoringError
 
 T = TypeVar("T")
 DEFAULT_PORT = 8000
+DEMO_RUN_NOTE = "演示数据自动计算 / demo run"
 WSGI_APP = "jixiao.config.wsgi:application"
 WORKERS = 2  # sync workers with persistent connections measured fastest here (RECIPES.md)
 
@@ -88,7 +92,7 @@ class Command(BaseCommand):
             ratings = ctx.counts["facts.EvaluationScore"]
             results = ctx.counts["facts.IndicatorResult"]
             self.stdout.write(f"  {results} 条指标结果 / indicator results, {ratings} 条测评 / ratings")
-        self._compute()
+        self._compute(queue_latest=not options["no_serve"])
         for cycle in close_finished_cycles():
             self.stdout.write(f"  {cycle.name}: 已结束（只读）/ closed (read-only)")
         accounts = self._timed("演示账号 / demo accounts", ensure_demo_accounts)
@@ -112,21 +116,30 @@ class Command(BaseCommand):
         self._say(f"  {label}: {time.perf_counter() - started:.1f} s")
         return result
 
-    def _compute(self) -> None:
-        """Score every cycle that has facts and no run yet, oldest first (cross-year rules)."""
-        for cycle in Cycle.objects.order_by("year"):
-            if ScoringRun.objects.filter(cycle=cycle).exists():
-                continue
-            has_facts = (
+    def _compute(self, *, queue_latest: bool) -> None:
+        """Score every cycle that has facts and no run yet, oldest first (cross-year rules). With
+        ``queue_latest`` the newest such cycle goes to the job runner started beside the server
+        instead, so the first page answers while it is scored (its page shows the progress)."""
+        pending = [
+            cycle
+            for cycle in Cycle.objects.order_by("year")
+            if not ScoringRun.objects.filter(cycle=cycle).exists()
+            and (
                 IndicatorResult.objects.filter(cycle=cycle).exists()
                 or EvaluationScore.objects.filter(cycle=cycle).exists()
             )
-            if not has_facts:
+        ]
+        for cycle in pending:
+            if queue_latest and cycle is pending[-1]:
+                # JobBusy: queued by an earlier start that was stopped before the worker ran it.
+                with contextlib.suppress(JobBusy):
+                    job_start(kind=JobKind.COMPUTE, actor=None, cycle=cycle, params={"note": DEMO_RUN_NOTE})
+                self._say(f"{cycle.name}: 已交后台计算 / queued for the job runner (计分运行 page)")
                 continue
             self._say(f"{cycle.name}: 计算中 / computing …")
             started = time.perf_counter()
             try:
-                run = run_compute(cycle=cycle, actor=None, note="演示数据自动计算 / demo run")
+                run = run_compute(cycle=cycle, actor=None, note=DEMO_RUN_NOTE)
             except (ScoringError, ValidationError) as exc:  # ValidationError: a closed cycle
                 self.stderr.write(f"{cycle.name}: 无法计算 / cannot compute: {exc}")
                 continue
