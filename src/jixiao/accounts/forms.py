@@ -6,10 +6,12 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.forms import PasswordChangeForm
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
 from jixiao.accounts.models import Role, User
+from jixiao.accounts.services import account_scope
 from jixiao.organisation.models import Official, Unit
 from jixiao.web.widgets import GroupedModelChoiceField
 
@@ -59,10 +61,31 @@ class AccountEditForm(forms.Form):
                     "phone": user.phone,
                 },
             )
+        self.account = user
         super().__init__(*args, **kwargs)
         # Fresh querysets per form (a class-level queryset is evaluated once per process).
         self.fields["unit"] = _unit_field()
         self.fields["official"] = _official_field()
+
+    def clean(self) -> dict[str, Any]:
+        """Check role and scope together here too, so that every problem shows at once (the
+        service checks again when saving)."""
+        data = super().clean() or {}
+        if data.get("role") in Role.values:
+            unit: Unit | None = data.get("unit")
+            official: Official | None = data.get("official")
+            try:
+                account_scope(
+                    role=Role(data["role"]),
+                    unit_id=unit.pk if unit is not None else None,
+                    official_id=official.pk if official is not None else None,
+                    user_pk=self.account.pk if self.account is not None else None,
+                )
+            except ValidationError as exc:
+                for field, messages in exc.message_dict.items():
+                    for message in messages:
+                        self.add_error(field, message)
+        return data
 
     def scope(self) -> dict[str, Any]:
         """The cleaned data as keyword arguments of the account services."""

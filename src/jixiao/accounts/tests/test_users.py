@@ -315,3 +315,10 @@ def test_generated_initial_passwords_get_a_cheap_hash_that_is_upgraded_at_first_
     assert typed.password == "Typed-Secret-2026"
     client.post(reverse("accounts:login"), {"username": "gen", "password": issued.password})
     assert int(User.objects.get(username="gen").password.split("$")[1]) > INITIAL_HASH_ITERATIONS
+
+
+def test_a_bad_form_reports_the_missing_name_and_the_missing_unit_together(client: Client) -> None:
+    _office(client)
+    response = client.post(reverse("accounts:user_create"), {"username": "x3", "role": Role.LIAISON})
+    errors = response.context["form"].errors
+    assert set(errors) == {"display_name", "unit"}
