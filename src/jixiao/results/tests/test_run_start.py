@@ -7,12 +7,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
 from jixiao.accounts.models import Role
 from jixiao.facts.models import IndicatorResult
 from jixiao.jobs.models import Job, JobKind, JobStatus
+from jixiao.jobs.services import job_execute
 from jixiao.notifications.models import Notification
 from jixiao.organisation.tests.factories import CategoryFactory, UnitFactory, UserFactory
 from jixiao.results.models import ScoringRun
@@ -117,3 +119,37 @@ def test_only_the_office_may_start_scoring_or_watch_the_job(cycle_with_facts: di
         assert client.post(START, {"year": "2025"}).status_code == 403
         assert client.get(reverse("results:job_status", args=[job.pk])).status_code == 403
     assert not ScoringRun.objects.exists()
+
+
+def test_a_job_that_fails_tells_the_office_why_in_chinese(
+    cycle_with_facts: dict, office: Any, client: Client, settings: Any
+) -> None:
+    settings.TASKS = DUMMY
+    client.post(START, {"year": "2025"})
+    job = Job.objects.get()
+    # The cycle is closed while the job waits in the queue.
+    type(cycle_with_facts["cycle"]).objects.filter(pk=cycle_with_facts["cycle"].pk).update(status="closed")
+    job_execute(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED and "已结束" in job.message
+    note = Notification.objects.get(recipient=office)
+    assert note.title == "2025年度考核计分失败" and "已结束" in note.body
+    assert not ScoringRun.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_run_started_on_the_page_is_executed_by_the_database_worker(
+    cycle_with_facts: dict, client: Client
+) -> None:
+    # The configured backend (django-tasks-db): the page only queues; `db_worker --batch` runs it.
+    office = UserFactory(role=Role.OFFICE)
+    client.force_login(office)
+    client.post(START, {"year": "2025"})
+    job = Job.objects.get()
+    assert job.status == JobStatus.QUEUED and not ScoringRun.objects.exists()
+    call_command("db_worker", batch=True, verbosity=0)
+    job.refresh_from_db()
+    run = ScoringRun.objects.get()
+    assert (job.status, job.link) == (JobStatus.SUCCEEDED, f"/results/?run={run.pk}")
+    assert run.created_by == office and run.entity_count == 23
+    assert Notification.objects.get(recipient=office).link == job.link
