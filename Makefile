@@ -2,7 +2,9 @@
 SHELL := /bin/bash
 PORT ?= 8000
 UV := $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
-export UV_LINK_MODE := copy
+# Hardlinks from uv's cache: a fresh clone's .venv in 5 s instead of 20 s of copying 670 MB (uv
+# copies by itself when the cache is on another file system).
+export UV_LINK_MODE ?= hardlink
 
 .PHONY: demo test test-engine lint typecheck env serve bench vendor jixiao
 
