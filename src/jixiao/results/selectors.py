@@ -351,9 +351,14 @@ def _scheme_reasons(a: _Explainer, b: _Explainer) -> dict[str, list[str]]:
 @dataclass(frozen=True)
 class _Explainer:
     results: Results  # every frame sorted by entity
-    scheme: Scheme
     names: dict[str, str]
     raw_scheme: dict[str, Any]
+
+    @functools.cached_property
+    def scheme(self) -> Scheme:
+        """The parsed scheme, parsed when first explained (a comparison never needs it: ~0.3 s
+        for the demo prefecture's sixteen schemes)."""
+        return parse_scheme(self.raw_scheme)
 
 
 @functools.lru_cache(maxsize=DETAIL_CACHE_RUNS)
@@ -373,7 +378,7 @@ def _explainer(run_id: int, created_at: str) -> _Explainer | None:
         decisions=detail.decisions,
         **frames,
     )
-    return _Explainer(results, parse_scheme(detail.scheme), indicator_names(detail.scheme), detail.scheme)
+    return _Explainer(results, indicator_names(detail.scheme), detail.scheme)
 
 
 def _rows_of(frame: pl.DataFrame, entity: str) -> pl.DataFrame:
@@ -382,6 +387,50 @@ def _rows_of(frame: pl.DataFrame, entity: str) -> pl.DataFrame:
     start = int(column.search_sorted(entity, side="left"))
     end = int(column.search_sorted(entity, side="right"))
     return frame.slice(start, end - start)
+
+
+WITHHELD = "withheld"
+
+
+def _withhold_small_groups(explanation: dict[str, Any], scheme: Scheme | None) -> dict[str, Any]:
+    """Apply the minimum group size k to the rater rows a page shows; return ``explanation``.
+
+    A row the engine withheld (fewer ballots than the group's k) keeps its status but loses its
+    mean and counts: a single rater's score must not be readable on a results page. A rater group
+    that weighs in a ratings component of the entity's category but has no row at all is listed
+    as withheld too: closing an evaluation does not write a group below k into the facts
+    (docs/threat-model-ballots.md), so for the engine it simply has no usable ratings.
+    """
+    raters: list[dict[str, Any]] = []
+    for row in explanation.get("raters", []):
+        if row.get("status") == WITHHELD:
+            row = {**row, "ratings": None, "kept": None, "mean": None}
+        raters.append(row)
+    if scheme is not None:
+        present = {(r.get("component"), r.get("group")) for r in raters}
+        try:
+            category = scheme.category(str(explanation.get("category", "")))
+        except KeyError:
+            category = None
+        for component in category.components if category is not None else ():
+            if component.source != "ratings":
+                continue
+            for group, weight in component.groups.items():
+                if weight > 0 and (component.code, group) not in present:
+                    raters.append(
+                        {"component": component.code, "group": group, "item": "", "ratings": None,
+                         "kept": None, "mean": None, "status": WITHHELD}
+                    )  # fmt: skip
+    explanation["raters"] = raters
+    return explanation
+
+
+def shown_explanation(result: EntityResult) -> dict[str, Any]:
+    """The explanation a results page may show: :func:`entity_explanation` with every rater
+    group below its k withheld (:func:`_withhold_small_groups`)."""
+    run = result.run
+    explainer = _explainer(run.pk, run.created_at.isoformat())
+    return _withhold_small_groups(entity_explanation(result), explainer.scheme if explainer else None)
 
 
 def entity_explanation(result: EntityResult) -> dict[str, Any]:
