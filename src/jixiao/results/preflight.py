@@ -17,7 +17,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Q
+from django.db.models import Count, Prefetch, Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -35,6 +35,18 @@ from jixiao.schemes.rule_types import (
 from jixiao.schemes.selectors import weight_problems
 from jixiao.scoring.errors import ScoringError
 
+# What the checks read of an indicator (a province has ~50,000: the other columns are not loaded).
+_NODE_FIELDS = (
+    "scheme",
+    "parent",
+    "component",
+    "level",
+    "name",
+    "weight",
+    "order",
+    "rule_type",
+    "rule_params",
+)
 ERROR = "error"
 WARNING = "warning"
 SAMPLE = 3  # unit names quoted per problem ("如 甲县、乙县、丙县")
@@ -82,6 +94,10 @@ def _units(names: list[str]) -> str:
     return "、".join(names[:SAMPLE]) + ("等" if len(names) > SAMPLE else "")
 
 
+def _edit(node: IndicatorNode) -> str:
+    return reverse("schemes:indicator_edit", args=[node.pk])
+
+
 def _scheme_problems(
     scheme: Scheme, leaves: list[IndicatorNode], nodes: dict[int, IndicatorNode]
 ) -> list[Problem]:
@@ -98,7 +114,6 @@ def _scheme_problems(
             )
         )
     for leaf in leaves:
-        link = reverse("schemes:indicator_edit", args=[leaf.pk])
         if not leaf.rule_type:
             out.append(
                 Problem(
@@ -106,12 +121,14 @@ def _scheme_problems(
                     "no_rule",
                     _("%(where)s：末级指标未设置计分规则（字段“计分规则”）")
                     % {"where": _where(scheme, leaf, nodes)},
-                    link,
+                    _edit(leaf),
                 )
             )
             continue
         for _param, message in rule_param_problems(leaf.rule_type, leaf.rule_params or {}):
-            out.append(Problem(ERROR, "rule_params", f"{_where(scheme, leaf, nodes)}：{message}", link))
+            out.append(
+                Problem(ERROR, "rule_params", f"{_where(scheme, leaf, nodes)}：{message}", _edit(leaf))
+            )
     return out
 
 
@@ -262,8 +279,12 @@ def describe_scoring_error(exc: ScoringError, cycle: Cycle | None = None) -> str
     return _("计分引擎拒绝计算：%(where)s：%(detail)s") % {"where": where, "detail": exc.message}
 
 
-def preflight(cycle: Cycle) -> list[Problem]:
-    """Return every problem of ``cycle`` that a scoring run would trip over, errors first."""
+def preflight(cycle: Cycle, *, engine: bool = True) -> list[Problem]:
+    """Return every problem of ``cycle`` that a scoring run would trip over, errors first.
+
+    ``engine=False`` skips the last check (the engine parsing the whole scheme, ~1.5 s at
+    prefecture scale): the scoring job passes it, because ``run_compute`` parses the scheme anyway
+    and its refusal is reported in the same words."""
     try:
         assert_cycle_editable(cycle)
     except CycleLocked as exc:
@@ -273,7 +294,9 @@ def preflight(cycle: Cycle) -> list[Problem]:
     schemes = list(
         Scheme.objects.filter(cycle=cycle)
         .select_related("category")
-        .prefetch_related("components", "indicators")
+        .prefetch_related(
+            "components", Prefetch("indicators", queryset=IndicatorNode.objects.only(*_NODE_FIELDS))
+        )
         .order_by("category__order", "category__code")
     )
     if not schemes:
@@ -303,7 +326,7 @@ def preflight(cycle: Cycle) -> list[Problem]:
     problems += _grade_problems(scheme_of, leaves, nodes, cycle)
     problems += _target_problems(scheme_of, leaves, nodes, cycle)
     problems += _entity_problems(cycle, schemes)
-    if not any(p.is_error for p in problems):
+    if engine and not any(p.is_error for p in problems):
         problems += _engine_problems(cycle)
     return sorted(problems, key=lambda p: p.severity != ERROR)
 

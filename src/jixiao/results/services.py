@@ -294,7 +294,7 @@ def compute_job(*, job: Job, progress: Progress) -> JobOutcome:
     assert job.cycle is not None
     cycle = job.cycle
     progress(2, _("计分前检查"))
-    errors = [p.message for p in preflight(cycle) if p.is_error]
+    errors = [p.message for p in preflight(cycle, engine=False) if p.is_error]
     if errors:
         raise ComputeRefused(errors)
     try:
