@@ -26,6 +26,7 @@ from jixiao.accounts.models import Role, User
 from jixiao.demo.generator import generate
 from jixiao.evaluations.models import BallotFormItem
 from jixiao.facts.models import Adjustment, AdjustmentKind
+from jixiao.organisation.models import UnitCategory
 from jixiao.results import labels
 from jixiao.results.models import EntityResult, ScoringRun
 from jixiao.results.services import run_compute
@@ -77,6 +78,17 @@ def code_list() -> set[str]:
     codes |= set(labels.ITEMS) | set(labels.STATUSES) | set(INDICATOR_RULES) | set(HARD_RULES)
     codes |= set(FLAGS) | set(DECISION_CODES) | set(labels.DECISIONS) | set(labels.ADJUSTMENT_KINDS)
     codes |= choice_values()
+    categories = set(UnitCategory.objects.values_list("code", flat=True))
+    codes |= categories | {f"{c}:official" for c in categories}
+    codes |= {m._meta.label_lower for m in apps.get_models()}  # audit object types (accounts.user)
+    codes |= {
+        "total",
+        "rank",
+        "grade",
+        "weighted",
+        "decided_by",
+        "ceiling_index",
+    }  # result and decision fields
     codes |= set(BallotFormItem.objects.values_list("code", flat=True))
     for component in Component.objects.all():
         codes |= set(component.item_weights) | set(component.group_weights) | set(component.layer_weights)
