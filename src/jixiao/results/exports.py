@@ -21,6 +21,8 @@ def results_workbook(*, run: ScoringRun, results: Iterable[EntityResult]) -> byt
     sheet = book.add_worksheet(_("考核结果"))
     bold = book.add_format({"bold": True, "bg_color": "#EEF2F7"})
     rows = list(results)
+    order = {c: i for i, c in enumerate(selectors.category_order(sorted({r.category for r in rows})))}
+    rows.sort(key=lambda r: (r.subject != "unit", order[r.category], r.rank or 0, r.pk))  # 县市 first
     decimals = int(run.parameters.get("score_decimals", 2))
     components = sorted({c for r in rows for c in r.components})
     categories = selectors.category_names(codes=sorted({r.category for r in rows}))
