@@ -10,6 +10,12 @@ Closing runs in three transactions so that each guarantee has its own:
    facts.EvaluationScore (one row per rated answer, ``ballots = 1``, 不了解 excluded) and
    facts.VoteCount, seal every code, record the tally's SHA-256 in the audit log, status CLOSED.
 
+The facts receive only what the engine may use: a rater group that gave a ratee fewer ratings
+than the group's minimum (``RaterGroup.min_ballots``, k) is **not written** — neither its scores
+nor its votes — so a lone rater's answers never reach the facts, the cycle bundle or an export.
+The count is the engine's: the largest number of rated answers on one item, summed over the
+events closed together (docs/threat-model-ballots.md, "Groups below k"). The tally keeps them.
+
 Everything heavy is set-based SQL (INSERT … SELECT) over a whole *set* of events at once
 (:func:`events_close`; :func:`event_close` is a set of one), so a province's ten million ballot
 items close in one statement per table (bench/bench_close_event.py).
@@ -123,6 +129,34 @@ def _tally_sql(ids: list[int]) -> None:
         )
 
 
+_WITHHELD = "evaluations_close_withheld"
+
+
+def _withheld_sql() -> int:
+    """Fill a temporary table with the (cycle, entity, rater group) below the group's k; return how many.
+
+    Read from the aggregate table: per entity, group and item the rated answers (不了解 excluded)
+    summed over the events being closed; the group's ballots for the entity are the largest such
+    count, as in ``jixiao.scoring.raters``. Entities are keyed by ``COALESCE(id, 0)`` so that the
+    null of the other entity column compares equal on every database.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {_WITHHELD}")
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {_WITHHELD} AS "
+            f"SELECT x.cycle_id, x.unit_key, x.official_key, x.rater_group FROM ("
+            f"SELECT e.cycle_id, COALESCE(r.unit_id, 0) AS unit_key, COALESCE(r.official_id, 0) AS official_key, "
+            f"rg.code AS rater_group, rg.min_ballots AS k, a.item, SUM(a.n) AS rated "
+            f"FROM {_AGG} a JOIN {_t(EvaluationEvent)} e ON e.id = a.event_id "
+            f"JOIN {_t(EventRatee)} r ON r.id = a.ratee_id JOIN {_t(EventGroup)} g ON g.id = a.group_id "
+            f"JOIN {_t(RaterGroup)} rg ON rg.id = g.rater_group_id WHERE a.points IS NOT NULL "
+            f"GROUP BY e.cycle_id, COALESCE(r.unit_id, 0), COALESCE(r.official_id, 0), rg.code, rg.min_ballots, a.item"
+            f") x GROUP BY x.cycle_id, x.unit_key, x.official_key, x.rater_group HAVING MAX(x.rated) < MAX(x.k)"
+        )
+        cursor.execute(f"SELECT COUNT(*) FROM {_WITHHELD}")
+        return int(cursor.fetchone()[0])
+
+
 def _facts_sql(ids: list[int], *, compact: bool) -> int:
     """Insert the events' rated answers into facts.EvaluationScore; return how many rows.
 
@@ -133,6 +167,7 @@ def _facts_sql(ids: list[int], *, compact: bool) -> int:
     rater: at province scale every inserted row costs deferred foreign-key checks at COMMIT.
     Rows are sorted by (event, ratee, group, item, score), so the facts table's sequential ids
     say nothing about which answers came from the same ballot or in which order ballots arrived.
+    A (ratee, group) listed by :func:`_withheld_sql` (below the group's k) is left out.
     """
     if compact:
         source_sql = f"{_AGG} a"
@@ -154,6 +189,9 @@ def _facts_sql(ids: list[int], *, compact: bool) -> int:
             f"JOIN {_t(EventRatee)} r ON r.id = a.ratee_id JOIN {_t(EventGroup)} g ON g.id = {group_col} "
             f"JOIN {_t(RaterGroup)} rg ON rg.id = g.rater_group_id "
             f"WHERE {event_col} IN {_in(ids)} AND a.points IS NOT NULL "
+            f"AND NOT EXISTS (SELECT 1 FROM {_WITHHELD} w WHERE w.cycle_id = e.cycle_id "
+            f"AND w.unit_key = COALESCE(r.unit_id, 0) AND w.official_key = COALESCE(r.official_id, 0) "
+            f"AND w.rater_group = rg.code) "
             f"ORDER BY {event_col}, a.ratee_id, rg.code, a.item, a.points"
         )
         return int(cursor.rowcount)
@@ -163,17 +201,30 @@ def _votes_to_facts(events: list[EvaluationEvent]) -> int:
     """Write each rated official's vote totals to facts.VoteCount (replace or add); return how many.
 
     Events are applied in id order, so two events of one set rating the same official combine as
-    if closed one after the other.
+    if closed one after the other. A rater group that cast fewer votes on an official than its k
+    (summed over the set) is left out, like its scores (see the module docstring).
     """
-    totals: dict[tuple[int, int], dict[str, int]] = {}
-    rows = VoteTally.objects.filter(event__in=events, ratee__official__isnull=False).values_list(
-        "event_id", "ratee__official_id", *VOTE_FIELDS
+    by_event = {e.pk: e for e in events}
+    rows = list(
+        VoteTally.objects.filter(event__in=events, ratee__official__isnull=False).values_list(
+            "event_id",
+            "ratee__official_id",
+            "group__rater_group__code",
+            "group__rater_group__min_ballots",
+            *VOTE_FIELDS,
+        )
     )
-    for event_id, official_id, *counts in rows:
+    cast: dict[tuple[int, int, str], int] = {}
+    for event_id, official_id, code, _k, *counts in rows:
+        key3 = (by_event[event_id].cycle_id, official_id, code)
+        cast[key3] = cast.get(key3, 0) + sum(counts)
+    totals: dict[tuple[int, int], dict[str, int]] = {}
+    for event_id, official_id, code, k, *counts in rows:
+        if cast[(by_event[event_id].cycle_id, official_id, code)] < k:
+            continue
         entry = totals.setdefault((event_id, official_id), dict.fromkeys(VOTE_FIELDS, 0))
         for name, n in zip(VOTE_FIELDS, counts, strict=True):
             entry[name] += n
-    by_event = {e.pk: e for e in events}
     cycles = {e.cycle_id for e in events}
     officials = {o for _e, o in totals}
     existing = {
@@ -281,9 +332,11 @@ def events_close(
             raise RuntimeError("the ballot buffer is not empty after the closing flush")
         _aggregate_sql(ids)
         _tally_sql(ids)
+        withheld = _withheld_sql()
         facts = _facts_sql(ids, compact=compact_facts)
         with connection.cursor() as cursor:
             cursor.execute(f"DROP TABLE IF EXISTS {_AGG}")
+            cursor.execute(f"DROP TABLE IF EXISTS {_WITHHELD}")
         _votes_to_facts(locked)
         # One transaction id for every code row of these events: the ids of the transactions that
         # used each code (and so the flush batch each ballot went into) are no longer readable.
@@ -311,6 +364,8 @@ def events_close(
                     "tally_sha256": event.tally_digest,
                     "ballots": counts.get(event.pk, {}),
                     "source": event.source,
+                    # (entity, rater group) pairs below k in the set, not written to the facts
+                    "withheld_groups": withheld,
                     **(
                         {"evaluation_scores_in_set": facts, "events_in_set": len(ids)}
                         if len(ids) > 1

@@ -146,7 +146,7 @@ def breakdown(request: HttpRequest, pk: int) -> HttpResponse:
     if result.subject == ResultSubject.OFFICIAL and result.official_id != user.official_id:
         # An official's explanation is personal data: reading it is audited.
         audit_record(actor=user, action=AuditAction.VIEW_SENSITIVE, obj=result)
-    x = selectors.entity_explanation(result)
+    x = selectors.shown_explanation(result)  # rater groups below k withheld
     components = selectors.component_names(run=result.run, category=result.category)
     indicator_names = {i["indicator"]: i.get("name", i["indicator"]) for i in x.get("indicators", [])}
     decimals = int(result.run.parameters.get("score_decimals", 2))

@@ -14,7 +14,13 @@ from django.views.decorators.http import require_POST
 
 from jixiao.accounts.audit import audit_record
 from jixiao.accounts.models import AuditAction, Role, User
-from jixiao.accounts.permissions import can_edit_unit, office_required, request_user, write_required
+from jixiao.accounts.permissions import (
+    can_edit_unit,
+    office_required,
+    request_user,
+    sees_raw_ratings,
+    write_required,
+)
 from jixiao.organisation.models import Unit
 from jixiao.schemes.config_forms import rating_item_choices
 from jixiao.schemes.models import RaterGroup
@@ -125,6 +131,9 @@ def survey_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "stats": stats,
             # Suspect counts hint at who stuffed a link: the office and the auditor only.
             "show_suspect": _reader_of_everything(user),
+            # Citizens' ratings of a unit and its leaders are raw ratings: the office and the
+            # auditor only; the unit reads them through the results pages (withheld below k).
+            "show_ratings": sees_raw_ratings(user),
             "target_form": TargetForm() if user.is_office and user.can_write else None,
         },
     )
@@ -224,7 +233,13 @@ def event_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "surveys/event_list.html",
-        {"page": paginate(request, selectors.visible_events(user)), "form": form, "now": timezone.now()},
+        {
+            "page": paginate(request, selectors.visible_events(user)),
+            "form": form,
+            "now": timezone.now(),
+            # One citizen's rating of a named official or unit: the office and the auditor only.
+            "show_ratings": sees_raw_ratings(user),
+        },
     )
 
 

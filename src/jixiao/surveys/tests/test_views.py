@@ -373,3 +373,30 @@ def test_the_office_edits_the_monitor_threshold_as_data(world: dict[str, object]
     policy = ratetime.rating_policy()
     assert (policy.monitor_threshold, policy.monitor_window_days, policy.tags) == (10, 90, ["热情", "高效"])
     assert AuditLog.objects.filter(object_type="surveys.ratingpolicy").count() == 1
+
+
+@pytest.mark.parametrize("role", [Role.LIAISON, Role.OFFICIAL, Role.LEADER, Role.LEAD_DEPT])
+def test_a_unit_never_reads_the_citizens_ratings_of_itself_or_its_leaders(
+    world: dict[str, object], role: Role
+) -> None:
+    recorded = ratetime.event_record(
+        unit=world["mine"],
+        official=None,
+        service="办证",
+        channel=EventChannel.NONE,  # type: ignore[arg-type]
+    )
+    ServiceRating.objects.create(
+        event=recorded.event, unit=recorded.event.unit, score=3, created_at=recorded.event.occurred_at
+    )
+    ServiceEvent.objects.filter(pk=recorded.event.pk).update(rated_at=recorded.event.occurred_at)
+    client = _client(world, role)
+    detail = client.get(_pages(world)["detail"]).content.decode()
+    assert 'id="ratings-withheld"' in detail and "100.0" not in detail
+    events = client.get(reverse("surveys:event_list")).content.decode()
+    assert "已评价" in events and "3 分" not in events
+
+
+@pytest.mark.parametrize("role", [Role.OFFICE, Role.AUDITOR])
+def test_the_office_and_the_auditor_read_the_citizens_ratings(world: dict[str, object], role: Role) -> None:
+    detail = _client(world, role).get(_pages(world)["detail"]).content.decode()
+    assert 'id="ratings-withheld"' not in detail and "平均分" in detail
