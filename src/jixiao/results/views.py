@@ -133,6 +133,7 @@ def ranking(request: HttpRequest) -> HttpResponse:
             "components": [(c, names.get(c, c)) for c in component_codes],
             "table": table,
             "subjects": ResultSubject.choices,
+            "decimals": int(run.parameters.get("score_decimals", 2)),
         },
     )
 
