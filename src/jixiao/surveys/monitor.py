@@ -68,7 +68,10 @@ def undersampled(*, now: datetime | None = None, policy: RatingPolicy | None = N
     )
     if policy.count_survey_answers:
         answers = (
-            SurveyResponse.objects.filter(is_valid=True, created_at__gte=start, created_at__lt=end)
+            # Suspect answers (stuffing) are not counted anywhere, so not towards a sample either.
+            SurveyResponse.objects.filter(
+                is_valid=True, suspect=False, created_at__gte=start, created_at__lt=end
+            )
             .values("target__unit_id", "target__official_id")
             .annotate(n=Count("id"))
             .values_list("target__unit_id", "target__official_id", "n")

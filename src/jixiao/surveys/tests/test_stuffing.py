@@ -13,7 +13,7 @@ from django.utils import timezone
 from jixiao.accounts.models import Role
 from jixiao.facts.models import EvaluationScore
 from jixiao.organisation.tests.factories import UserFactory
-from jixiao.surveys import antiabuse, engine, services
+from jixiao.surveys import antiabuse, engine, monitor, services
 from jixiao.surveys.models import Survey, SurveyResponse, SurveyTarget, SuspectReason
 from jixiao.surveys.tests.factories import RaterGroupFactory, TargetFactory, survey_with_questions
 
@@ -149,3 +149,10 @@ def test_a_liaison_sees_counted_answers_but_no_suspect_counts() -> None:
     body = client.get(reverse("surveys:survey_detail", args=[target.survey.pk])).content.decode()
     assert '<div class="num" id="response-count">5</div>' in body
     assert "suspect-count" not in body
+
+
+def test_suspect_answers_do_not_fill_the_sample_monitor() -> None:
+    target = survey_with_questions()
+    _fresh_session_answers(target, 8)
+    counts = {f.entity_id: f.count for f in monitor.undersampled().flags if f.kind == "unit"}
+    assert counts[target.unit_id] == 5
