@@ -110,7 +110,7 @@ def test_office_adds_edits_and_reorders_an_indicator_and_sees_the_weight_check_c
     bad.locator("select[name=rule_type]").select_option("threshold_deduction")
     bad.locator("input[name=rp__threshold_deduction__per_unit]").fill("很多")
     bad.get_by_role("button", name="保存").click()
-    expect(bad.locator(".form-errors")).to_contain_text("固定资产投资")
+    expect(bad.locator(".form-errors")).to_contain_text("“每差 1 扣减得分率”须为数字")
     assert IndicatorNode.objects.get(name="固定资产投资").rule_type == ""
 
     page.set_viewport_size({"width": 1280, "height": 900})

@@ -26,6 +26,8 @@ def searchable(widget: forms.Widget, *, placeholder: str = "") -> forms.Widget:
     widget.attrs["data-searchable"] = "1"
     widget.attrs["data-placeholder"] = placeholder or str(SEARCH_PLACEHOLDER)
     widget.attrs["data-no-results"] = str(_("没有匹配的选项"))
+    widget.attrs["data-clear-title"] = str(_("清除"))
+    widget.attrs["data-remove-title"] = str(_("移除"))
     return widget
 
 
@@ -82,11 +84,13 @@ class GroupedModelChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
         return self.label_of(obj) if self.label_of is not None else super().label_from_instance(obj)
 
 
-class NumberWithUnit(forms.NumberInput):
-    """A number input followed by its unit (分, %, 得分率 …)."""
+class NumberWithUnit(forms.TextInput):
+    """A number input followed by its unit (分, %, 得分率 …). A text input with a decimal keypad,
+    not ``type=number``: the server checks the value and names the field, and a browser's number
+    input would silently drop what it cannot parse."""
 
     def __init__(self, unit: Any = "", attrs: dict[str, Any] | None = None) -> None:
-        super().__init__({"step": "any", "inputmode": "decimal", **(attrs or {})})
+        super().__init__({"inputmode": "decimal", "size": "10", **(attrs or {})})
         self.unit = unit
 
     def render(self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None) -> Any:

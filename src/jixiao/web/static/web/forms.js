@@ -10,13 +10,20 @@
     if (typeof window.TomSelect !== "function") { return; }
     root.querySelectorAll("select[data-searchable]").forEach(function (select) {
       if (select.tomselect) { return; }
+      var plugins = {};
+      if (select.multiple) {
+        plugins.remove_button = { title: select.getAttribute("data-remove-title") || "" };
+      } else if (!select.required) {
+        // An optional choice can be emptied again; the empty option itself is not shown as a choice.
+        plugins.clear_button = { title: select.getAttribute("data-clear-title") || "" };
+      }
       new window.TomSelect(select, {
         maxOptions: MAX_SHOWN,
-        allowEmptyOption: true,
+        allowEmptyOption: false,
         placeholder: select.getAttribute("data-placeholder") || "",
         searchField: ["text", "optgroup"],
         lockOptgroupOrder: true,
-        plugins: select.multiple ? ["remove_button"] : [],
+        plugins: plugins,
         render: {
           no_results: function (data, escape) {
             return '<div class="no-results">' + escape(select.getAttribute("data-no-results") || "") + "</div>";
