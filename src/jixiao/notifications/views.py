@@ -37,8 +37,8 @@ def open_notification(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(notification.link if notification.link and safe else "notifications:inbox")
 
 
-@require_POST
 @login_required
+@require_POST
 def mark_read(request: HttpRequest, pk: int) -> HttpResponse:
     user = request_user(request)
     notification = get_object_or_404(selectors.inbox(user), pk=pk)
@@ -46,8 +46,8 @@ def mark_read(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("notifications:inbox")
 
 
-@require_POST
 @login_required
+@require_POST
 def mark_all_read(request: HttpRequest) -> HttpResponse:
     count = services.notifications_mark_all_read(user=request_user(request))
     messages.success(request, _("已将 %(n)d 条通知标为已读") % {"n": count})

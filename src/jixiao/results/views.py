@@ -48,6 +48,7 @@ def run_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+@login_required
 @office_required
 @write_required
 def run_start(request: HttpRequest) -> HttpResponse:
@@ -88,6 +89,7 @@ def run_start(request: HttpRequest) -> HttpResponse:
     )
 
 
+@login_required
 @office_required
 def job_status(request: HttpRequest, pk: int) -> HttpResponse:
     """The scoring job's progress panel (polled by htmx every 2 s while the job is active)."""
