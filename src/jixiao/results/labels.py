@@ -161,11 +161,13 @@ def grade_text(x: Mapping[str, Any], names: Mapping[str, str]) -> str:
     code = str(d.get("code", ""))
     rank = (x.get("rank") or {}).get("rank")
     ranked = gettext("排名第%(rank)s") % {"rank": rank} if rank else gettext("未排名")
+    if code == "no_grade.sanction" and d.get("level"):
+        level = d["level"]
+        return gettext("受处分（%(level)s），不确定等次") % {"level": SANCTION_LEVELS.get(level, level)}
+    if code == "no_grade.adjustment" and d.get("reason") not in (None, "", "unspecified"):
+        return gettext("不确定等次：%(reason)s") % {"reason": d["reason"]}
     if code.startswith("no_grade"):
-        reason = d.get("reason") or d.get("level")
-        reason = SANCTION_LEVELS.get(reason, reason) if reason else ""
-        text = str(decision_label(code))
-        return f"{text}（{reason}）" if reason and reason != "unspecified" else text
+        return str(decision_label(code))
     if "binding" in d:
         outcome = d.get("outcome", "")
         how = {
@@ -173,10 +175,19 @@ def grade_text(x: Mapping[str, Any], names: Mapping[str, str]) -> str:
             "fill": gettext("按比例评为"),
             "ceiling": gettext("按等次上限评为"),
         }.get(outcome, gettext("评为"))
-        text = gettext("%(ranked)s，但因%(why)s不得评为%(denied)s，%(how)s%(grade)s") % {
-            "ranked": ranked, "why": constraint_text(d["binding"], names), "denied": d.get("denied", ""),
-            "how": how, "grade": label,
-        }  # fmt: skip
+        binding = d["binding"]
+        if binding.get("code") == "ceiling.team_cap":
+            text = gettext(
+                "%(ranked)s，但所在班子等次为%(team)s，其成员评为%(denied)s的名额（%(cap)s 名）已满，%(how)s%(grade)s"
+            ) % {
+                "ranked": ranked, "team": binding.get("team_grade", ""), "denied": d.get("denied", ""),
+                "cap": binding.get("cap", ""), "how": how, "grade": label,
+            }  # fmt: skip
+        else:
+            text = gettext("%(ranked)s，但因%(why)s不得评为%(denied)s，%(how)s%(grade)s") % {
+                "ranked": ranked, "why": constraint_text(binding, names), "denied": d.get("denied", ""),
+                "how": how, "grade": label,
+            }  # fmt: skip
         if "forced" in d:
             text += gettext("（%(forced)s）") % {"forced": _forced_text(d["forced"], d, names)}
         return text
