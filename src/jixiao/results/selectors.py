@@ -110,6 +110,11 @@ def all_component_names(*, run: ScoringRun) -> dict[str, str]:
     return {code: name for per in _component_names(run.cycle_id).values() for code, name in per.items()}
 
 
+def item_names() -> dict[str, str]:
+    """Rating item codes → names: the conventional items, then the ballot forms' own items."""
+    return {**{k: str(v) for k, v in labels.ITEMS.items()}, **dict(rating_item_choices())}
+
+
 def rater_group_names(*, run: ScoringRun) -> dict[str, str]:
     return dict(RaterGroup.objects.filter(cycle_id=run.cycle_id).values_list("code", "name"))
 
@@ -275,7 +280,7 @@ def change_reasons(
             }  # fmt: skip
         out.setdefault(r["entity"], []).append(text)
     groups = rater_group_names(run=new)
-    items = {**{k: str(v) for k, v in labels.ITEMS.items()}, **dict(rating_item_choices())}
+    items = item_names()
     rows = _changed_rows(frame(a, "raters"), frame(b, "raters"), ["entity", "component", "group", "item"],
                          ["ratings", "mean"])  # fmt: skip
     for r in rows.iter_rows(named=True):

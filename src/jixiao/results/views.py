@@ -167,7 +167,7 @@ def breakdown(request: HttpRequest, pk: int) -> HttpResponse:
                 **{k: str(v) for k, v in labels.ADJUSTMENT_KINDS.items()},
                 **{k: str(v) for k, v in labels.SANCTION_LEVELS.items()},
                 **indicator_names,
-                **{k: str(v) for k, v in labels.ITEMS.items()},
+                **selectors.item_names(),
                 **{k: str(v) for k, v in labels.STATUSES.items()},
                 **{k: str(v) for k, v in labels.TIE_BREAK.items()},
                 **{code: str(spec.label) for code, spec in INDICATOR_RULES.items()},
