@@ -12,6 +12,7 @@ from jixiao.evaluations.models import DEFAULT_FLUSH_BATCH, BallotForm, FormKind,
 from jixiao.evaluations.services import parse_items, parse_scale
 from jixiao.organisation.models import Unit
 from jixiao.schemes.models import Cycle
+from jixiao.web.widgets import SearchableSelectMultiple
 
 _DT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
@@ -41,7 +42,7 @@ class RateesForm(forms.Form):
     units = forms.ModelMultipleChoiceField(
         label=_("单位"),
         queryset=Unit.objects.filter(is_active=True).select_related("category"),
-        widget=forms.SelectMultiple(attrs={"size": 12}),
+        widget=SearchableSelectMultiple(),
     )
     kinds = forms.MultipleChoiceField(
         label=_("测评对象"),

@@ -18,6 +18,7 @@ from jixiao.organisation.models import (
     Unit,
     UnitCategory,
 )
+from jixiao.web.widgets import searchable
 
 
 class DateInput(forms.DateInput):
@@ -75,6 +76,7 @@ class OfficialForm(forms.ModelForm[Official]):
         unit = self.fields["unit"]
         assert isinstance(unit, forms.ModelChoiceField)
         unit.queryset = Unit.objects.select_related("category")
+        searchable(unit.widget)
 
 
 class PositionForm(forms.ModelForm[Position]):

@@ -22,6 +22,7 @@ from jixiao.surveys.models import (
 )
 from jixiao.surveys.scale import parse_questions, parse_scale_text, parse_tags, questions_text, scale_text
 from jixiao.surveys.services import SurveyData
+from jixiao.web.widgets import GroupedModelChoiceField, SearchableSelect, SearchableSelectMultiple
 
 DEFAULT_QUESTIONS = "overall|您对本单位的服务总体是否满意？"
 
@@ -110,7 +111,7 @@ class SurveyForm(forms.Form):
                 label=_("为这些单位生成链接和二维码"),
                 queryset=Unit.objects.filter(is_active=True).order_by("code"),
                 required=False,
-                widget=forms.SelectMultiple(attrs={"size": 10}),
+                widget=SearchableSelectMultiple(),
             )
 
     def _limit(self, name: str, default: int) -> int:
@@ -157,17 +158,26 @@ class SurveyForm(forms.Form):
 
 class TargetForm(forms.Form):
     unit = forms.ModelChoiceField(
-        label=_("单位"), queryset=Unit.objects.filter(is_active=True).order_by("code")
+        label=_("单位"),
+        queryset=Unit.objects.filter(is_active=True).order_by("code"),
+        widget=SearchableSelect,
     )
-    official = forms.ModelChoiceField(
-        label=_("干部（可选）"), queryset=Official.objects.filter(is_active=True), required=False
+    official = GroupedModelChoiceField(
+        label=_("干部（可选）"),
+        queryset=Official.objects.filter(is_active=True)
+        .select_related("unit")
+        .order_by("unit__code", "code"),
+        required=False,
+        group_by=lambda official: official.unit.name,
     )
     service_point = forms.CharField(label=_("服务点（可选）"), max_length=100, required=False)
 
 
 class EventForm(forms.Form):
     unit = forms.ModelChoiceField(
-        label=_("单位"), queryset=Unit.objects.filter(is_active=True).order_by("code")
+        label=_("单位"),
+        queryset=Unit.objects.filter(is_active=True).order_by("code"),
+        widget=SearchableSelect,
     )
     official_code = forms.CharField(label=_("干部工号（可选）"), max_length=32, required=False)
     service = forms.CharField(label=_("服务事项"), max_length=120)
