@@ -318,4 +318,12 @@ def test_no_one_but_the_office_and_the_auditor_sees_the_raw_ratings_links(
 def test_the_auditor_sees_no_link_that_ends_on_a_403(demo: dict[Role, User]) -> None:
     urls = {url for url, _label in nav_links(demo[Role.AUDITOR])}
     assert "/evaluations/" not in urls  # evaluation events are the office's
-    assert "/accounts/audit/" in urls or any(u.startswith("/accounts/") for u in urls)
+    assert {"/accounts/audit/", "/org/registry/", "/facts/indicators/"} <= urls
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", [Role.LIAISON, Role.OFFICIAL])
+def test_liaisons_and_officials_see_no_entry_grid_they_cannot_use(demo: dict[Role, User], role: Role) -> None:
+    urls = {url for url, _label in nav_links(demo[role])}
+    assert "/facts/indicators/" not in urls
+    assert _client(demo[role]).get("/facts/indicators/").status_code == 403
