@@ -3,12 +3,13 @@ periodic jobs queued once per interval, and a real run through the database work
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.core.management import call_command
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from jixiao.jobs.models import Job, JobKind, JobStatus
@@ -116,3 +117,32 @@ def test_the_worker_command_runs_queued_and_periodic_jobs_through_the_database()
     from django_tasks_db.models import DBTaskResult
 
     assert DBTaskResult.objects.filter(status="SUCCESSFUL").count() == Job.objects.count()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_simultaneous_starts_of_one_cycle_yield_one_job(settings: Any) -> None:
+    if connection.vendor != "postgresql":
+        # The in-memory SQLite test database reports "table is locked" instead of waiting.
+        pytest.skip("a concurrency test: run it with DATABASE_URL=postgres://…")
+    settings.TASKS = DUMMY
+    cycle = CycleFactory(year=2025)
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def start() -> None:
+        barrier.wait()
+        try:
+            job_start(kind=JobKind.COMPUTE, actor=None, cycle=cycle)
+            outcomes.append("started")
+        except JobBusy:
+            outcomes.append("refused")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=start) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["refused", "started"]
+    assert Job.objects.filter(kind=JobKind.COMPUTE).count() == 1

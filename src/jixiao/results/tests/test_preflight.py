@@ -11,9 +11,10 @@ from django.core.management import CommandError, call_command
 from jixiao.facts.models import IndicatorResult
 from jixiao.organisation.tests.factories import CategoryFactory, UnitFactory
 from jixiao.results.models import ScoringRun
-from jixiao.results.preflight import ERROR, WARNING, preflight
+from jixiao.results.preflight import ERROR, WARNING, describe_scoring_error, preflight
 from jixiao.schemes.models import Component, CycleStatus, IndicatorNode
 from jixiao.schemes.tests.factories import IndicatorFactory, SchemeFactory
+from jixiao.scoring.errors import FactsError, SchemeError
 
 pytestmark = pytest.mark.django_db
 
@@ -112,3 +113,15 @@ def test_a_closed_cycle_is_an_error(cycle_with_facts: dict) -> None:
     type(cycle).objects.filter(pk=cycle.pk).update(status=CycleStatus.CLOSED)
     [problem] = preflight(cycle)
     assert problem.code == "closed" and "已结束" in problem.message
+
+
+def test_an_engine_refusal_names_the_indicator_path_and_the_field_not_the_internal_id(
+    cycle_with_facts: dict,
+) -> None:
+    leaf = cycle_with_facts["leaf"]
+    facts = describe_scoring_error(FactsError(f"indicator I{leaf.pk}", "targets must be > 0"))
+    assert leaf.name in facts and "年度实绩" in facts and f"I{leaf.pk}" not in facts
+    scheme = describe_scoring_error(
+        SchemeError(f"indicator I{leaf.pk}", "parameter 'cap' must not be below 'floor'", param="cap")
+    )
+    assert "参数“封顶完成率”有误" in scheme and f"I{leaf.pk}" not in scheme
