@@ -153,7 +153,7 @@ def write_template(target: str | IO[bytes], kind: FactKind, prefill: Prefill | N
             for col, key in enumerate(keys):
                 _write_cell(ws, row_number, col, by_key.get(key))
     ws.freeze_panes(1, 0)
-    _write_notes(workbook, header, spec)
+    _write_notes(workbook, header, spec, prefilled=prefill is not None)
     if prefill is not None:
         _write_lookup(workbook, header, prefill)
     workbook.close()
@@ -185,7 +185,9 @@ def _write_lookup(workbook: xlsxwriter.Workbook, header: Any, prefill: Prefill) 
         ws.write_row(row, 4, line)
 
 
-def _write_notes(workbook: xlsxwriter.Workbook, header: Any, spec: FactSheet) -> None:
+def _write_notes(
+    workbook: xlsxwriter.Workbook, header: Any, spec: FactSheet, *, prefilled: bool = False
+) -> None:
     ws = workbook.add_worksheet(NOTES_SHEET)
     ws.set_column(0, 0, 18)
     ws.set_column(1, 1, 8)
@@ -199,7 +201,11 @@ def _write_notes(workbook: xlsxwriter.Workbook, header: Any, spec: FactSheet) ->
             "红色列名为必填项。导入时先检查全部数据：只要有一处错误，就不写入任何数据，并列出每个错误所在的工作表、行号和列。"
         ),
         str(spec.help),
-        _("第 2 行是示例，导入前请删除或改为真实数据。本说明工作表在导入时会被忽略。"),
+        _(
+            "已列出您负责录入的每个指标与单位（编号见“对照表”），请填写实际值等；不需导入的行可以删除。本说明工作表和对照表在导入时会被忽略。"
+        )
+        if prefilled
+        else _("第 2 行是示例，导入前请删除或改为真实数据。本说明工作表在导入时会被忽略。"),
     ]
     if any(c.key == "indicator" for c in spec.columns):
         lines.append(
