@@ -250,7 +250,7 @@ def _store_run(
         number=number,
         engine_version=results.engine_version,
         created_by=actor if actor is not None and actor.pk else None,
-        created_by_name=actor.get_username() if actor is not None else "cli",
+        created_by_name=actor.get_username() if actor is not None else "",  # "" = the console
         input_digest=in_digest,
         output_digest=output_digest,
         parameters={
@@ -303,8 +303,8 @@ def compute_job(*, job: Job, progress: Progress) -> JobOutcome:
         )
     except ScoringError as exc:
         raise ComputeRefused(describe_scoring_error(exc, cycle)) from exc
-    message = _("%(run)s：%(n)d 个对象，用时 %(s).1f 秒") % {
-        "run": run,
+    message = _("第 %(number)d 次计分：%(n)d 个对象，用时 %(s).1f 秒") % {
+        "number": run.number,
         "n": run.entity_count,
         "s": run.seconds,
     }
