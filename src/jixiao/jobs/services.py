@@ -59,6 +59,11 @@ HANDLERS: Mapping[str, str] = {
 NOTIFY_OFFICE = frozenset({JobKind.COMPUTE})
 
 
+# Housekeeping queued by the worker itself every few minutes: its Job rows are the record (an audit
+# entry a minute would bury the people's actions).
+UNAUDITED = frozenset({JobKind.SEND_OUTBOX, JobKind.FLUSH_BALLOTS, JobKind.SAMPLE_MONITOR, JobKind.PRUNE})
+
+
 class JobBusy(ValidationError):
     """A job of this kind and scope is already queued or running."""
 
@@ -98,7 +103,10 @@ def _create(*, kind: str, actor: User | None, cycle: Cycle | None, params: Mappi
                 created_by=actor if actor is not None and actor.pk else None,
                 stage=_("等待后台执行"),
             )
-            audit_record(actor=actor, action=AuditAction.CREATE, obj=job, changes={"kind": kind, **params})
+            if kind not in UNAUDITED:
+                audit_record(
+                    actor=actor, action=AuditAction.CREATE, obj=job, changes={"kind": kind, **params}
+                )
     except IntegrityError:
         raise JobBusy(_busy_message(kind, cycle), code="job_busy") from None
     return job

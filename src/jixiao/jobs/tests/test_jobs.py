@@ -146,3 +146,13 @@ def test_two_simultaneous_starts_of_one_cycle_yield_one_job(settings: Any) -> No
         thread.join()
     assert sorted(outcomes) == ["refused", "started"]
     assert Job.objects.filter(kind=JobKind.COMPUTE).count() == 1
+
+
+def test_starting_a_scoring_run_is_audited_but_periodic_housekeeping_is_not(settings: Any) -> None:
+    from jixiao.accounts.models import AuditLog
+
+    settings.TASKS = DUMMY
+    periodic_enqueue_due()
+    assert not AuditLog.objects.filter(object_type="jobs.job").exists()
+    job = job_start(kind=JobKind.COMPUTE, actor=None, cycle=CycleFactory(year=2025))
+    assert AuditLog.objects.get(object_type="jobs.job").object_id == str(job.pk)
