@@ -36,6 +36,9 @@ KEYS: dict[str, StrOrPromise] = {
     "created": _("新增"),
     "descendants": _("下级指标数"),
     "entities": _("对象数"),
+    "evaluation_scores": _("写入测评得分条数"),
+    "evaluation_scores_in_set": _("本批写入测评得分条数"),
+    "events_in_set": _("本批测评活动数"),
     "file": _("文件"),
     "format": _("格式"),
     "group": _("评价主体"),
@@ -56,14 +59,19 @@ KEYS: dict[str, StrOrPromise] = {
     "schemes": _("方案数"),
     "scope": _("范围"),
     "service": _("服务"),
+    "source": _("来源"),
     "survey_rows": _("调查答卷数"),
     "surveys": _("调查数"),
+    "tally_sha256": _("计票摘要 SHA-256"),
     "units": _("单位数"),
     "updated": _("更新"),
+    "withheld_groups": _("低于最少人数未计入的评价主体数"),
     "year": _("年度"),
 }
 _ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 _LONG_DECIMAL = re.compile(r"-?\d+\.\d{3,}")
+# The ``source`` of an evaluation's facts (``EvaluationEvent.source``): named by the event.
+_EVALUATION_SOURCE = re.compile(r"evaluation:(\d+)")
 VALUES: dict[str, StrOrPromise] = {"xlsx": _("Excel 表格"), "pdf": _("PDF 文件"), "csv": _("CSV 文件")}
 
 
@@ -128,6 +136,9 @@ def _scalar(value: Any, field: models.Field[Any, Any] | None, names: Names) -> s
         return timezone.localtime(when).strftime("%Y-%m-%d %H:%M") if timezone.is_aware(when) else text[:16]
     if _LONG_DECIMAL.fullmatch(text):
         return f"{float(text):.2f}"
+    if source := _EVALUATION_SOURCE.fullmatch(text):
+        event = apps.get_model("evaluations", "EvaluationEvent")._default_manager.filter(pk=source[1]).first()
+        return str(event) if event is not None else gettext("测评活动 #%(id)s") % {"id": source[1]}
     return str(VALUES.get(text, names.get(text, text)))
 
 

@@ -11,6 +11,7 @@ from django.urls import reverse
 from jixiao.accounts.audit import audit_record
 from jixiao.accounts.audit_display import audit_rows
 from jixiao.accounts.models import AuditAction, AuditLog, Role, User
+from jixiao.evaluations.models import EvaluationEvent
 from jixiao.organisation.tests.factories import UnitFactory, UserFactory
 from jixiao.schemes.models import RaterGroup
 from jixiao.schemes.tests.factories import CycleFactory
@@ -55,3 +56,19 @@ def test_the_audit_page_shows_no_dict_and_no_model_label(client: Client) -> None
     page = client.get(reverse("accounts:audit_log")).content.decode()
     assert "accounts.user" not in page and "{&#x27;" not in page
     assert "用户" in page
+
+
+def test_closing_an_evaluation_reads_its_counts_in_words_and_its_source_by_the_events_name() -> None:
+    cycle = CycleFactory(year=2025)
+    event = EvaluationEvent.objects.create(
+        cycle=cycle, name="2025年度民主测评", closes_at=datetime(2025, 12, 20, tzinfo=UTC)
+    )
+    audit_record(
+        actor=None, action=AuditAction.UPDATE, obj=event,
+        changes={"tally_sha256": "ab" * 32, "source": event.source, "withheld_groups": 0, "evaluation_scores": 12},
+    )  # fmt: skip
+    changes = dict(audit_rows(AuditLog.objects.all())[0].changes)
+    assert changes["来源"] == "2025年度民主测评"
+    assert changes["计票摘要 SHA-256"] == "ab" * 32
+    assert changes["低于最少人数未计入的评价主体数"] == "0"
+    assert changes["写入测评得分条数"] == "12"
