@@ -223,9 +223,11 @@ def event_update(
     flush_batch: int,
     votes_mode: str,
 ) -> EvaluationEvent:
-    """Change an event's name, deadline and settings until it closes; audited."""
+    """Change an event's name, deadline and settings until it closes; audited. Raises
+    CycleLocked when the event's cycle is closed."""
     _require_office(actor)
     event = EvaluationEvent.objects.select_for_update().get(pk=event.pk)
+    assert_cycle_editable(event.cycle_id)
     _require_status(event, EventStatus.DRAFT, EventStatus.OPEN)
     before = snapshot(event, _EVENT_FIELDS)
     event.name, event.closes_at, event.flush_batch, event.votes_mode = (
@@ -248,10 +250,12 @@ def event_set_groups(
 ) -> list[EventGroup]:
     """Set the participating rater groups: ``{rater_group_id: expected ballots or None (absent)}``.
 
-    New groups rate every ratee; a group that already has codes cannot be removed.
+    New groups rate every ratee; a group that already has codes cannot be removed. Raises
+    CycleLocked when the event's cycle is closed.
     """
     _require_office(actor)
     event = EvaluationEvent.objects.select_for_update().get(pk=event.pk)
+    assert_cycle_editable(event.cycle_id)
     _require_status(event, EventStatus.DRAFT, EventStatus.OPEN)
     valid = set(RaterGroup.objects.filter(cycle_id=event.cycle_id).values_list("pk", flat=True))
     if set(expected) - valid:
@@ -297,10 +301,12 @@ def event_set_ratees(
     """Replace the ratees with the teams and/or officials (by layer) of ``units``; return how many.
 
     ``kinds`` picks FormKind values; ``forms`` gives the form per kind. Every ratee is rated by
-    every participating group until the matrix says otherwise. Only while the event is a draft.
+    every participating group until the matrix says otherwise. Only while the event is a draft
+    and its cycle is not closed (CycleLocked).
     """
     _require_office(actor)
     event = EvaluationEvent.objects.select_for_update().get(pk=event.pk)
+    assert_cycle_editable(event.cycle_id)
     _require_status(event, EventStatus.DRAFT)
     kinds = set(kinds)
     for kind in kinds:
@@ -340,9 +346,11 @@ def event_set_ratees(
 
 @transaction.atomic
 def event_set_matrix(*, actor: User | None, event: EvaluationEvent, pairs: set[tuple[int, int]]) -> None:
-    """Set who rates whom: ``pairs`` of (ratee id, event group id). Only while a draft."""
+    """Set who rates whom: ``pairs`` of (ratee id, event group id). Only while a draft in a
+    cycle that is not closed (CycleLocked)."""
     _require_office(actor)
     event = EvaluationEvent.objects.select_for_update().get(pk=event.pk)
+    assert_cycle_editable(event.cycle_id)
     _require_status(event, EventStatus.DRAFT)
     ratees = set(EventRatee.objects.filter(event=event).values_list("pk", flat=True))
     groups = set(EventGroup.objects.filter(event=event).values_list("pk", flat=True))
@@ -356,9 +364,11 @@ def event_set_matrix(*, actor: User | None, event: EvaluationEvent, pairs: set[t
 
 @transaction.atomic
 def event_open(*, actor: User | None, event: EvaluationEvent) -> EvaluationEvent:
-    """Start accepting ballots: needs groups, ratees, and a group for every ratee; audited."""
+    """Start accepting ballots: needs groups, ratees, a group for every ratee and a cycle that
+    is not closed (CycleLocked); audited. Return the event."""
     _require_office(actor)
     event = EvaluationEvent.objects.select_for_update().get(pk=event.pk)
+    assert_cycle_editable(event.cycle_id)
     _require_status(event, EventStatus.DRAFT)
     if not EventGroup.objects.filter(event=event).exists():
         raise ValidationError(_("请先选择评价主体"))
@@ -380,9 +390,11 @@ def codes_issue(
 
     Returns the codes in clear text — the only time they exist outside a rater's hands; the
     database keeps their hashes and no names. The audit entry records how many, never which.
+    Raises CycleLocked when the event's cycle is closed: a code is a ballot into its facts.
     """
     _require_office(actor)
     event = EvaluationEvent.objects.select_for_update().get(pk=group.event_id)
+    assert_cycle_editable(event.cycle_id)
     _require_status(event, EventStatus.DRAFT, EventStatus.OPEN)
     labels = [n.strip() for n in names if n.strip()] or [""] * count
     if not labels or len(labels) > MAX_CODES_PER_ISSUE:
