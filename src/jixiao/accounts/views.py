@@ -216,7 +216,10 @@ def user_import_template(request: HttpRequest) -> HttpResponse:
 @office_required
 @write_required
 @never_cache
+@require_POST
 def user_credentials(request: HttpRequest, fmt: str) -> HttpResponse:
+    """The one-time download of the initial passwords. POST only: a GET (a prefetch, a pasted link)
+    must not use up the only copy."""
     if fmt not in credentials.FORMATS:
         raise Http404
     content = credentials.credentials_download(

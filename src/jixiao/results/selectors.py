@@ -282,8 +282,16 @@ def change_reasons(
     groups = rater_group_names(run=new)
     items = item_names()
     rows = _changed_rows(frame(a, "raters"), frame(b, "raters"), ["entity", "component", "group", "item"],
-                         ["ratings", "mean"])  # fmt: skip
+                         ["ratings", "mean", "status"])  # fmt: skip
     for r in rows.iter_rows(named=True):
+        if r["status"] != "used" or r["status_new"] != "used":
+            # A group below its minimum ballots k is withheld on every page: its mean and count
+            # would let a reader recover a lone rater's score, so the reason names it only.
+            out.setdefault(r["entity"], []).append(
+                gettext("评价主体“%(group)s”的“%(item)s”：样本不足，不予显示")
+                % {"group": groups.get(r["group"], r["group"]), "item": items.get(r["item"], r["item"])}
+            )
+            continue
         out.setdefault(r["entity"], []).append(
             gettext("评价主体“%(group)s”的“%(item)s”平均分 %(a)s → %(b)s（%(n)s 份）")
             % {"group": groups.get(r["group"], r["group"]), "item": items.get(r["item"], r["item"]),

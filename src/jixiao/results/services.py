@@ -242,8 +242,9 @@ def _store_run(
 ) -> ScoringRun:
     # The cycle may have been closed while the engine ran; lock its row so two concurrent runs
     # cannot take the same number either.
-    assert_cycle_editable(cycle)
+    # Lock first, then check: a close that commits in between must be seen.
     Cycle.objects.select_for_update().filter(pk=cycle.pk).first()
+    assert_cycle_editable(cycle)
     number = (ScoringRun.objects.filter(cycle=cycle).aggregate(m=Max("number"))["m"] or 0) + 1
     run = ScoringRun.objects.create(
         cycle=cycle,

@@ -19,6 +19,7 @@ from jixiao.jobs.selectors import active_job, latest_job
 from jixiao.results import exports, labels, selectors
 from jixiao.results.models import EntityResult, ResultSubject, ScoringRun
 from jixiao.results.preflight import preflight
+from jixiao.schemes.models import Cycle, CycleStatus
 from jixiao.schemes.rule_types import INDICATOR_RULES
 from jixiao.schemes.selectors import cycle_for_page
 
@@ -56,7 +57,13 @@ def run_start(request: HttpRequest) -> HttpResponse:
     every warning was acknowledged."""
     user = request_user(request)
     year = request.POST.get("year") if request.method == "POST" else request.GET.get("year")
-    cycle = cycle_for_page(year, has="results")
+    # Without a year, scoring is about the cycle in progress (its first run included), not the
+    # latest one that already has results, which may be last year's closed cycle.
+    if year:
+        cycle = cycle_for_page(year, has="results")
+    else:
+        open_cycle = Cycle.objects.filter(status=CycleStatus.OPEN).order_by("-year").first()
+        cycle = open_cycle or cycle_for_page(None, has="results")
     if cycle is None:
         raise Http404
     problems = preflight(cycle)

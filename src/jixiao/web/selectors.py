@@ -311,7 +311,10 @@ def _unit_result(user: User) -> TodoGroup:
 
 
 def _result_todo(run: ScoringRun, result: EntityResult) -> Todo:
-    total = "—" if result.total is None else number_format(round(result.total, 2), decimal_pos=2)
+    decimals = int(run.parameters.get("score_decimals", 2))
+    total = (
+        "—" if result.total is None else number_format(round(result.total, decimals), decimal_pos=decimals)
+    )
     return Todo(
         _("%(c)s：总分 %(t)s，类别内第 %(r)s 名，等次 %(g)s")
         % {"c": run.cycle.name, "t": total, "r": result.rank or "—", "g": result.grade or _("不确定等次")},

@@ -90,11 +90,13 @@ def test_the_template_as_downloaded_creates_liaisons_for_all_units_and_the_passw
     page = client.get(reverse("accounts:user_import")).content.decode()
     assert "下载可打印的密码通知" in page
 
-    pdf = client.get(reverse("accounts:user_credentials", args=["pdf"]))
+    # A GET (a prefetch, a pasted link) does not use up the only copy.
+    assert client.get(reverse("accounts:user_credentials", args=["pdf"])).status_code == 405
+    pdf = client.post(reverse("accounts:user_credentials", args=["pdf"]))
     assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
     assert pdf.content.startswith(b"%PDF")
     assert _page_count(pdf.content) == 1  # three notices fit on one A4 page
-    xlsx = client.get(reverse("accounts:user_credentials", args=["xlsx"]))
+    xlsx = client.post(reverse("accounts:user_credentials", args=["xlsx"]))
     rows = list(openpyxl.load_workbook(io.BytesIO(xlsx.content)).active.iter_rows(values_only=True))  # type: ignore[union-attr]
     assert rows[0][:6] == ("单位代码", "单位名称", "姓名", "角色", "用户名", "初始密码")
     by_username = {r[4]: r[5] for r in rows[1:4]}
@@ -104,7 +106,7 @@ def test_the_template_as_downloaded_creates_liaisons_for_all_units_and_the_passw
         assert user.check_password(password)
 
     # Once each: the second request finds nothing, and the session no longer holds them.
-    again = client.get(reverse("accounts:user_credentials", args=["pdf"]))
+    again = client.post(reverse("accounts:user_credentials", args=["pdf"]))
     assert again.status_code == 302
     assert SESSION_KEY not in client.session
     exports = AuditLog.objects.filter(action=AuditAction.EXPORT, actor=office)

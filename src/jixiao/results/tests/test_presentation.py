@@ -4,7 +4,6 @@ reasons, the Excel export in Chinese and local time."""
 from __future__ import annotations
 
 import io
-import time
 from decimal import Decimal
 from typing import Any
 
@@ -127,12 +126,26 @@ def test_comparison_lists_only_changed_entities_with_the_input_that_changed(scor
     assert "component:" not in page.content.decode() and "年度实绩" in page.content.decode()
 
 
-def test_comparison_of_two_demo_size_runs_answers_in_under_a_second(scored: dict[str, Any]) -> None:
+def test_comparison_of_two_runs_on_the_same_inputs_lists_nothing(scored: dict[str, Any]) -> None:
+    # Its speed on the demo is measured by hand (issue note), never asserted: a timing is no test.
     new = run_compute(cycle=scored["cycle"], actor=None)
-    started = time.perf_counter()
     response = scored["client"].get(reverse("results:compare"), {"old": scored["run"].pk, "new": new.pk})
-    assert response.status_code == 200 and time.perf_counter() - started < 1.0
+    assert response.status_code == 200
     assert response.context["changes"] == []
+
+
+def test_comparison_names_a_withheld_rater_group_without_its_mean_or_count(scored: dict[str, Any]) -> None:
+    cycle, moved = scored["cycle"], scored["county"]["units"][0]
+    RaterGroup.objects.filter(cycle=cycle, code="public").update(min_ballots=3)
+    old = run_compute(cycle=cycle, actor=None)
+    # One lone citizen's rating changes (below k in both runs) and an indicator moves the total.
+    EvaluationScore.objects.filter(cycle=cycle, unit=moved).update(score=23)
+    IndicatorResult.objects.filter(cycle=cycle, unit=moved).update(value=95)
+    new = run_compute(cycle=cycle, actor=None)
+    change = next(c for c in selectors.compare(old=old, new=new) if c.result.unit_id == moved.pk)
+    text = " ".join(change.reasons)
+    assert "评价主体“群众”的" in text and "样本不足，不予显示" in text
+    assert "23" not in text and "80" not in text and "份" not in text
 
 
 def test_the_excel_export_has_chinese_headers_names_and_local_time(scored: dict[str, Any]) -> None:

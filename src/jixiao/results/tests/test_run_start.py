@@ -153,3 +153,17 @@ def test_a_run_started_on_the_page_is_executed_by_the_database_worker(
     assert (job.status, job.link) == (JobStatus.SUCCEEDED, f"/results/?run={run.pk}")
     assert run.created_by == office and run.entity_count == 23
     assert Notification.objects.get(recipient=office).link == job.link
+
+
+def test_without_a_year_the_start_page_is_about_the_open_cycle_not_last_years_closed_one(
+    cycle_with_facts: dict, office: Any, client: Client
+) -> None:
+    from jixiao.schemes.models import CycleStatus
+    from jixiao.schemes.tests.factories import CycleFactory
+
+    closed = cycle_with_facts["cycle"]
+    call_command("compute", "--cycle", str(closed.year))
+    type(closed).objects.filter(pk=closed.pk).update(status=CycleStatus.CLOSED)
+    CycleFactory(year=closed.year + 1, status=CycleStatus.OPEN)
+    response = client.get(START)
+    assert response.context["cycle"].year == closed.year + 1
