@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from jixiao.accounts.audit import audit_record, diff, snapshot
 from jixiao.accounts.models import AuditAction, User
 from jixiao.organisation.models import Official, Unit
+from jixiao.schemes.lifecycle import assert_cycle_editable
 from jixiao.schemes.models import Cycle
 from jixiao.surveys.antiabuse import survey_mark_suspects
 from jixiao.surveys.models import (
@@ -89,7 +90,9 @@ def _save_questions(survey: Survey, questions: list[tuple[str, str]]) -> None:
 
 @transaction.atomic
 def survey_create(*, actor: User, data: SurveyData, unit_ids: Iterable[int] = ()) -> Survey:
-    """Create a survey with its questions and one link per unit in ``unit_ids``; audited."""
+    """Create a survey with its questions and one link per unit in ``unit_ids``; audited. Raises
+    CycleLocked when ``data.cycle`` is closed."""
+    assert_cycle_editable(data.cycle)
     survey = Survey()
     _apply(survey, data)
     survey.full_clean()
@@ -111,7 +114,10 @@ def survey_create(*, actor: User, data: SurveyData, unit_ids: Iterable[int] = ()
 @transaction.atomic
 def survey_update(*, actor: User, survey: Survey, data: SurveyData) -> Survey:
     """Change a survey; questions with answers cannot be removed. Audited with the changes. New
-    anti-stuffing limits are re-applied at once to the answers already stored."""
+    anti-stuffing limits are re-applied at once to the answers already stored. Raises CycleLocked
+    when the survey's cycle, or the cycle it would move to, is closed."""
+    assert_cycle_editable(survey.cycle_id)
+    assert_cycle_editable(data.cycle)
     before = {**snapshot(survey), "questions": list(survey.questions.values_list("item", "text"))}
     limits = (survey.limit_hours, survey.address_limit, survey.device_limit)
     _apply(survey, data)
@@ -133,7 +139,9 @@ def survey_update(*, actor: User, survey: Survey, data: SurveyData) -> Survey:
 def target_add(
     *, actor: User, survey: Survey, unit: Unit, official: Official | None = None, service_point: str = ""
 ) -> SurveyTarget:
-    """Add a link for a unit, one of its officials or a service point; audited."""
+    """Add a link for a unit, one of its officials or a service point; audited. Raises CycleLocked
+    when the survey's cycle is closed."""
+    assert_cycle_editable(survey.cycle_id)
     if official is not None and official.unit_id != unit.pk:
         raise ValidationError(_("干部“%(name)s”不属于%(unit)s") % {"name": official.name, "unit": unit.name})
     duplicate = SurveyTarget.objects.filter(survey=survey, unit=unit)
@@ -157,6 +165,9 @@ def target_add(
 
 @transaction.atomic
 def target_set_active(*, actor: User, target: SurveyTarget, active: bool) -> SurveyTarget:
+    """Switch a link on or off; audited. Return it. Raises CycleLocked when the survey's cycle is
+    closed (a link switched on would collect answers into it)."""
+    assert_cycle_editable(Survey.objects.filter(pk=target.survey_id).values_list("cycle_id", flat=True).get())
     if target.is_active != active:
         target.is_active = active
         target.save(update_fields=["is_active"])

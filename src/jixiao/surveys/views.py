@@ -171,7 +171,10 @@ def target_add(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def target_toggle(request: HttpRequest, pk: int) -> HttpResponse:
     target = get_object_or_404(SurveyTarget, pk=pk)
-    services.target_set_active(actor=request_user(request), target=target, active=not target.is_active)
+    try:
+        services.target_set_active(actor=request_user(request), target=target, active=not target.is_active)
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
     return redirect("surveys:survey_detail", pk=target.survey_id)
 
 
