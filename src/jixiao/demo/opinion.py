@@ -42,4 +42,9 @@ def run_surveys(ctx: Context) -> None:
     for cycle in _cycles(ctx):
         rng = np.random.default_rng(ctx.seed * 10_000 + cycle.year)
         report = demo_survey_year(cycle, rng, answers=answers, events=SERVICE_EVENTS[ctx.scale.name])
-        ctx.log(f"  {cycle.year}: {report}")
+        ctx.log(
+            f"  {cycle.year}: {report.surveys} 份问卷 / surveys, {report.answers:,} 条回答 / answers"
+            f"（{report.suspect} 条可疑 / suspect）, {report.events:,} 次服务 / service events, "
+            f"{report.ratings:,} 条随时评 / ratings → {report.facts.survey_rows + report.facts.rating_rows:,}"
+            " 条事实 / facts"
+        )
