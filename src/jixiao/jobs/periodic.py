@@ -3,8 +3,14 @@
 
 django-tasks has no scheduler; ``jixiao worker`` calls :func:`periodic_enqueue_due` between
 batches. Whether a kind is due is read from its last :class:`Job` row, so a restart does not
-re-run everything and two workers do not double the schedule (the active-job constraint refuses
-the second enqueue). The old commands still work for a cron set-up.
+re-run everything. The due check and the enqueue are not one atomic step: with two workers, the
+active-job constraint (``jobs_one_active_per_kind_scope``) guarantees only that two runs of a
+kind never overlap — the second enqueue is refused while the first is queued or running. Two
+workers that both read "due" before either queued can still run a kind twice in one interval
+when the first run has already ended by the time the second enqueues. That is harmless: each
+periodic job is idempotent (the outbox and the ballot buffer are claimed row by row, reminders
+are recorded once per entity and day, pruning deletes what is old). The old commands still work
+for a cron set-up.
 """
 
 from __future__ import annotations
@@ -34,7 +40,8 @@ PERIODIC: tuple[Periodic, ...] = (
     Periodic(JobKind.SAMPLE_MONITOR, timedelta(hours=6)),
     Periodic(JobKind.PRUNE, timedelta(days=1)),
 )
-# Finished periodic jobs (a row a minute) and the queue's own rows are kept this long.
+# Finished periodic jobs (a row a minute, succeeded or failed) and the queue's own rows are kept
+# this long.
 KEEP_FINISHED = timedelta(days=7)
 
 
@@ -94,8 +101,12 @@ def prune_job(*, job: Job, progress: Progress) -> JobOutcome:
 
     cutoff = timezone.now() - KEEP_FINISHED
     periodic_kinds = [p.kind for p in PERIODIC]
+    # A failed periodic job is as frequent as a succeeded one (an SMS gateway down for a day fails
+    # a row a minute); scoring runs and other people's jobs are kept whatever their outcome.
     jobs, _detail = Job.objects.filter(
-        kind__in=periodic_kinds, status=JobStatus.SUCCEEDED, finished_at__lt=cutoff
+        kind__in=periodic_kinds,
+        status__in=[JobStatus.SUCCEEDED, JobStatus.FAILED],
+        finished_at__lt=cutoff,
     ).delete()
     tasks, _detail = DBTaskResult.objects.finished().filter(finished_at__lt=cutoff).delete()
     return JobOutcome(_("清理任务记录 %(jobs)d 条、队列记录 %(tasks)d 条") % {"jobs": jobs, "tasks": tasks})

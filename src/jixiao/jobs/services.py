@@ -90,9 +90,15 @@ def _busy_message(kind: str, cycle: Cycle | None) -> str:
     return _("已有“%(kind)s”任务在排队或进行中") % {"kind": JobKind(kind).label}
 
 
+def _active_exists(kind: str, scope: str) -> bool:
+    return Job.objects.filter(kind=kind, scope=scope, status__in=ACTIVE_STATUSES).exists()
+
+
 def _create(*, kind: str, actor: User | None, cycle: Cycle | None, params: Mapping[str, Any]) -> Job:
     scope = scope_of(cycle)
     _reap_stale(kind, scope)
+    if _active_exists(kind, scope):
+        raise JobBusy(_busy_message(kind, cycle), code="job_busy")
     try:
         with transaction.atomic():
             job = Job.objects.create(
@@ -108,7 +114,12 @@ def _create(*, kind: str, actor: User | None, cycle: Cycle | None, params: Mappi
                     actor=actor, action=AuditAction.CREATE, obj=job, changes={"kind": kind, **params}
                 )
     except IntegrityError:
-        raise JobBusy(_busy_message(kind, cycle), code="job_busy") from None
+        # A start that raced ours past the check above and won the active-job constraint
+        # (jobs_one_active_per_kind_scope; on PostgreSQL our insert waited for its commit, so it
+        # is visible now). Any other integrity error is a bug and is not disguised as "busy".
+        if _active_exists(kind, scope):
+            raise JobBusy(_busy_message(kind, cycle), code="job_busy") from None
+        raise
     return job
 
 
@@ -124,7 +135,7 @@ def job_start(
         result = run_job.enqueue(job.pk)
     except Exception:
         logger.exception("could not enqueue job %s", job.pk)
-        _finish(job, JobStatus.FAILED, _("无法提交后台任务，请联系系统管理员"))
+        _finish(job, JobStatus.FAILED, _("无法提交后台任务，请联系系统管理员"), source=JobStatus.QUEUED)
         raise
     Job.objects.filter(pk=job.pk).update(task_id=str(result.id))
     job.task_id = str(result.id)
@@ -144,20 +155,33 @@ def job_run_here(
 def _progress(job: Job) -> Progress:
     def report(percent: int, stage: str) -> None:
         percent = max(0, min(100, int(percent)))
-        Job.objects.filter(pk=job.pk).update(progress=percent, stage=stage[:100], updated_at=timezone.now())
+        # Only while running: a job reaped as stale keeps the stage that says why it failed.
+        Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(
+            progress=percent, stage=stage[:100], updated_at=timezone.now()
+        )
         job.progress, job.stage = percent, stage
 
     return report
 
 
-def _finish(job: Job, status: JobStatus, message: str, link: str = "") -> None:
+def _finish(
+    job: Job, status: JobStatus, message: str, link: str = "", *, source: JobStatus = JobStatus.RUNNING
+) -> bool:
+    """Record the outcome of ``job`` if it is still in ``source``; return whether it was.
+
+    A job reaped as stale (FAILED by :func:`_reap_stale` while its handler was still going, its
+    lock perhaps already taken by a new start) keeps that outcome: ``job`` is reloaded instead."""
     now = timezone.now()
     fields = {"status": status, "message": message, "link": link, "finished_at": now}
     if status == JobStatus.SUCCEEDED:
         fields.update(progress=100, stage=_("已完成"))
-    Job.objects.filter(pk=job.pk).update(**fields, updated_at=now)
+    if not Job.objects.filter(pk=job.pk, status=source).update(**fields, updated_at=now):
+        logger.warning("job %s was no longer %s when it ended as %s; kept as it was", job.pk, source, status)
+        job.refresh_from_db()
+        return False
     for name, value in fields.items():
         setattr(job, name, value)
+    return True
 
 
 def failure_message(exc: BaseException) -> str:

@@ -156,3 +156,69 @@ def test_starting_a_scoring_run_is_audited_but_periodic_housekeeping_is_not(sett
     assert not AuditLog.objects.filter(object_type="jobs.job").exists()
     job = job_start(kind=JobKind.COMPUTE, actor=None, cycle=CycleFactory(year=2025))
     assert AuditLog.objects.get(object_type="jobs.job").object_id == str(job.pk)
+
+
+def test_a_job_reaped_while_its_handler_ran_stays_failed(settings: Any, monkeypatch: Any) -> None:
+    settings.TASKS = DUMMY
+    reaped = "任务中断：后台进程已停止或重启，请重新开始"
+
+    def handler(*, job: Job, progress: Any) -> JobOutcome:
+        # The handler outlived STALE_AFTER: a new start reaped its row and took the lock.
+        Job.objects.filter(pk=job.pk).update(status=JobStatus.FAILED, message=reaped, stage="中断")
+        successor = job_start(kind=JobKind.COMPUTE, actor=None, cycle=job.cycle)
+        progress(90, "写入结果")
+        seen.append(successor.pk)
+        return JobOutcome("计分完成", "/results/")
+
+    seen: list[int] = []
+    monkeypatch.setattr("jixiao.jobs.services.import_string", lambda path: handler)
+    job = job_start(kind=JobKind.COMPUTE, actor=None, cycle=CycleFactory(year=2025))
+    returned = job_execute(job_id=job.pk)
+    job.refresh_from_db()
+    assert (job.status, job.message, job.stage, job.progress, job.link) == (
+        JobStatus.FAILED,
+        reaped,
+        "中断",
+        0,
+        "",
+    )
+    assert returned is not None and returned.status == JobStatus.FAILED
+    assert Job.objects.get(pk=seen[0]).status == JobStatus.QUEUED  # the successor keeps the lock
+
+
+def test_an_integrity_error_other_than_a_busy_job_is_not_reported_as_busy(
+    settings: Any, monkeypatch: Any
+) -> None:
+    settings.TASKS = DUMMY
+
+    def broken_audit(**kwargs: Any) -> None:
+        # A real violation of another constraint inside the start (jobs_progress_0_100).
+        Job.objects.create(kind=JobKind.PRUNE, progress=101)
+
+    monkeypatch.setattr("jixiao.jobs.services.audit_record", broken_audit)
+    with pytest.raises(IntegrityError):
+        job_start(kind=JobKind.COMPUTE, actor=None, cycle=CycleFactory(year=2025))
+    assert not Job.objects.exists()
+
+
+def test_prune_removes_old_succeeded_and_failed_periodic_jobs_but_keeps_scoring_runs() -> None:
+    from jixiao.jobs.periodic import KEEP_FINISHED, prune_job
+
+    old = timezone.now() - KEEP_FINISHED - timedelta(hours=1)
+    recent = timezone.now() - timedelta(hours=1)
+    cycle = CycleFactory(year=2025)
+    rows = {
+        "old_ok": (JobKind.SEND_OUTBOX, JobStatus.SUCCEEDED, old, ""),
+        "old_failed": (JobKind.SEND_OUTBOX, JobStatus.FAILED, old, ""),
+        "recent_failed": (JobKind.FLUSH_BALLOTS, JobStatus.FAILED, recent, ""),
+        "old_compute_failed": (JobKind.COMPUTE, JobStatus.FAILED, old, f"cycle:{cycle.pk}"),
+    }
+    ids = {
+        name: Job.objects.create(kind=kind, status=status, finished_at=at, scope=scope).pk
+        for name, (kind, status, at, scope) in rows.items()
+    }
+    job = Job.objects.create(kind=JobKind.PRUNE, status=JobStatus.RUNNING)
+    outcome = prune_job(job=job, progress=lambda percent, stage: None)
+    kept = set(Job.objects.exclude(pk=job.pk).values_list("pk", flat=True))
+    assert kept == {ids["recent_failed"], ids["old_compute_failed"]}
+    assert outcome.message.startswith("清理任务记录 2 条")
