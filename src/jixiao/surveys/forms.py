@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from jixiao.organisation.models import Official, Unit
@@ -179,7 +178,14 @@ class EventForm(forms.Form):
         queryset=Unit.objects.filter(is_active=True).order_by("code"),
         widget=SearchableSelect,
     )
-    official_code = forms.CharField(label=_("干部工号（可选）"), max_length=32, required=False)
+    official = GroupedModelChoiceField(
+        label=_("干部（可选）"),
+        queryset=Official.objects.filter(is_active=True)
+        .select_related("unit")
+        .order_by("unit__code", "code"),
+        required=False,
+        group_by=lambda official: official.unit.name,
+    )
     service = forms.CharField(label=_("服务事项"), max_length=120)
     channel = forms.ChoiceField(label=_("发送渠道"), choices=EventChannel.choices, initial=EventChannel.SMS)
     contact = forms.CharField(
@@ -196,16 +202,19 @@ class EventForm(forms.Form):
             assert isinstance(field, forms.ModelChoiceField)
             field.queryset = Unit.objects.filter(pk=unit_id)
             field.initial = unit_id
+            official = self.fields["official"]
+            assert isinstance(official, forms.ModelChoiceField)
+            official.queryset = (
+                Official.objects.filter(is_active=True, unit_id=unit_id)
+                .select_related("unit")
+                .order_by("code")
+            )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        code = (data.get("official_code") or "").strip()
-        data["official"] = None
-        if code and data.get("unit") is not None:
-            official = Official.objects.filter(code=code, unit=data["unit"]).first()
-            if official is None:
-                raise ValidationError(_("本单位没有工号为“%(c)s”的干部") % {"c": code})
-            data["official"] = official
+        official, unit = data.get("official"), data.get("unit")
+        if official is not None and unit is not None and official.unit_id != unit.pk:
+            self.add_error("official", _("“%(o)s”不是“%(u)s”的干部") % {"o": official.name, "u": unit.name})
         return data
 
 

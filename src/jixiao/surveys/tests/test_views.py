@@ -400,3 +400,27 @@ def test_a_unit_never_reads_the_citizens_ratings_of_itself_or_its_leaders(
 def test_the_office_and_the_auditor_read_the_citizens_ratings(world: dict[str, object], role: Role) -> None:
     detail = _client(world, role).get(_pages(world)["detail"]).content.decode()
     assert 'id="ratings-withheld"' not in detail and "平均分" in detail
+
+
+def test_a_liaison_picks_the_rated_official_from_their_own_units_officials_not_by_typing_a_code(
+    world: dict[str, object],
+) -> None:
+    from jixiao.organisation.tests.factories import OfficialFactory
+
+    client = _client(world, Role.LIAISON)
+    mine, theirs = world["mine"], world["theirs"]
+    own, stranger = OfficialFactory(unit=mine), OfficialFactory(unit=theirs)
+    page = client.get(reverse("surveys:event_create")).content.decode()
+    assert 'name="official_code"' not in page
+    assert f'value="{own.pk}"' in page and f'value="{stranger.pk}"' not in page
+    ok = client.post(
+        reverse("surveys:event_create"),
+        {"unit": mine.pk, "official": own.pk, "service": "窗口咨询", "channel": EventChannel.NONE},
+    )  # type: ignore[attr-defined]
+    assert ok.status_code == 200
+    refused = client.post(
+        reverse("surveys:event_create"),
+        {"unit": mine.pk, "official": stranger.pk, "service": "x", "channel": EventChannel.NONE},
+    )  # type: ignore[attr-defined]
+    assert "official" in refused.context["form"].errors
+    assert list(ServiceEvent.objects.values_list("official_id", flat=True)) == [own.pk]  # type: ignore[attr-defined]
