@@ -33,6 +33,7 @@ from jixiao.evaluations import ballots, closing, selectors, services
 from jixiao.evaluations.codes import codes_pdf
 from jixiao.evaluations.forms import BallotFormForm, EventForm, IssueCodesForm, RateesForm
 from jixiao.evaluations.models import BallotForm, EvaluationEvent, EventGroup, EventStatus, FormKind, Vote
+from jixiao.schemes.lifecycle import is_locked
 from jixiao.schemes.models import RaterGroup
 from jixiao.schemes.selectors import cycle_for_page
 
@@ -294,13 +295,16 @@ def event_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _detail_context(event: EvaluationEvent) -> dict[str, Any]:
     ratees = selectors.ratees(event)
+    # A closed cycle's event offers no change (the services refuse them anyway).
+    locked = is_locked(event.cycle)
     return {
         "event": event,
         "progress": selectors.progress(event),
         "ratees": [(r, selectors.ratee_label(r)) for r in ratees],
         "forms": {r.form for r in ratees},
         "issue_form": IssueCodesForm(),
-        "can_issue": event.status in {EventStatus.DRAFT, EventStatus.OPEN},
+        "can_issue": event.status in {EventStatus.DRAFT, EventStatus.OPEN} and not locked,
+        "cycle_locked": locked,
         "ballot_url": reverse("evaluations:ballot_start"),
     }
 

@@ -158,3 +158,12 @@ def test_closed_cycle_refusals_show_the_chinese_message_on_the_event_pages(
     assert EvaluationEvent.objects.get(pk=world.event.pk).name != "改名"
     assert EvaluationEvent.objects.get(pk=draft.pk).status == EventStatus.DRAFT
     assert not BallotCode.objects.filter(group=world.peers).exists()
+
+
+def test_a_closed_cycles_event_page_offers_no_change_and_says_why(client: Client, world: World) -> None:
+    _close_cycle(world)
+    client.force_login(world.office)
+    page = client.get(reverse("evaluations:event_detail", args=[world.event.pk])).content.decode()
+    assert 'id="cycle-locked"' in page
+    assert reverse("evaluations:event_edit", args=[world.event.pk]) not in page
+    assert reverse("evaluations:codes_issue", args=[world.event.pk, world.peers.pk]) not in page
