@@ -23,6 +23,7 @@ from jixiao.accounts.permissions import (
 )
 from jixiao.organisation.models import Unit
 from jixiao.schemes.config_forms import rating_item_choices
+from jixiao.schemes.lifecycle import is_locked
 from jixiao.schemes.models import RaterGroup
 from jixiao.schemes.selectors import cycle_for_page
 from jixiao.surveys import engine, monitor, ratetime, selectors, services, thirdparty
@@ -117,6 +118,9 @@ def survey_detail(request: HttpRequest, pk: int) -> HttpResponse:
         (t, public_link(request, t), stats.by_target.get(t.pk, 0), stats.suspect_by_target.get(t.pk, 0))
         for t in targets
     ]
+    # A closed cycle's survey offers no change (the services refuse them anyway).
+    locked = is_locked(survey.cycle)
+    may_change = user.is_office and user.can_write and not locked
     return render(
         request,
         "surveys/survey_detail.html",
@@ -134,7 +138,9 @@ def survey_detail(request: HttpRequest, pk: int) -> HttpResponse:
             # Citizens' ratings of a unit and its leaders are raw ratings: the office and the
             # auditor only; the unit reads them through the results pages (withheld below k).
             "show_ratings": sees_raw_ratings(user),
-            "target_form": TargetForm() if user.is_office and user.can_write else None,
+            "target_form": TargetForm() if may_change else None,
+            "may_change": may_change,
+            "cycle_locked": locked,
         },
     )
 

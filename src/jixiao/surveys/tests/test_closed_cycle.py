@@ -145,3 +145,14 @@ def test_closed_cycle_refusals_show_the_chinese_message_on_the_survey_pages(clie
         assert response.status_code == 200, name
         assert LOCKED in response.content.decode(), name
     assert _survey_state() == ([(survey.pk, survey.title, survey.cycle_id)], [(target.pk, True)])
+
+
+def test_a_closed_cycles_survey_page_offers_no_change_and_says_why(client: Client) -> None:
+    target = survey_with_questions(cycle__year=2025)
+    Cycle.objects.filter(pk=target.survey.cycle_id).update(status=CycleStatus.CLOSED)
+    client.force_login(UserFactory(role=Role.OFFICE))
+    page = client.get(reverse("surveys:survey_detail", args=[target.survey_id])).content.decode()
+    assert 'id="cycle-locked"' in page
+    assert reverse("surveys:survey_edit", args=[target.survey_id]) not in page
+    assert reverse("surveys:target_toggle", args=[target.pk]) not in page
+    assert reverse("surveys:target_add", args=[target.survey_id]) not in page
