@@ -64,6 +64,7 @@ class Todo:
     url: str = ""
     due: datetime | date | None = None
     urgent: bool = False
+    at: datetime | None = None  # when a past event happened (shown as a time, not a deadline)
 
 
 @dataclass(frozen=True)
@@ -419,7 +420,7 @@ def _runs_to_read(title: str) -> TodoGroup:
             _("%(c)s 第 %(n)s 批计分：%(e)s 个对象")
             % {"c": run.cycle.name, "n": run.number, "e": run.entity_count},
             _year_url("results:ranking", run.cycle),
-            run.created_at,
+            at=run.created_at,
         )
         for run in rows
     ]
@@ -441,7 +442,8 @@ def _auditor_todos() -> list[TodoGroup]:
     rows, more = _bounded(entries)
     audit = reverse("accounts:audit_log")
     items = [
-        Todo(f"{e.actor_name or '—'} {e.get_action_display()} {e.object_repr}", audit, e.at) for e in rows
+        Todo(f"{e.actor_name or _('系统')} {e.get_action_display()} {e.object_repr}", audit, at=e.at)
+        for e in rows
     ]
     return [
         TodoGroup(_("近期导出、导入与重置密码"), items, more, audit, _("暂无记录")),

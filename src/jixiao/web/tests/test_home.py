@@ -237,6 +237,12 @@ def test_auditor_sees_recent_exports_and_runs_and_leader_sees_results_to_read(cl
     assert _texts(groups["最近的计分批次"]) == ["2024年度考核 第 1 批计分：0 个对象"]
     leader = _todos(client, UserFactory(role=Role.LEADER))
     assert leader["待阅考核结果"].items[0].url == reverse("results:ranking") + "?year=2024"
+    # Past events carry the time they happened, never a deadline.
+    assert all(t.due is None and t.at is not None for t in groups["近期导出、导入与重置密码"].items)
+    audit_record(actor=None, action=AuditAction.IMPORT, object_repr="群众评价计入测评得分")
+    client.force_login(UserFactory(role=Role.AUDITOR))
+    page = client.get(reverse("web:home")).content.decode()
+    assert "截止" not in page and "系统 导入 群众评价计入测评得分" in page
 
 
 def _grow(world: World, *, units: int, leaves: int) -> None:
