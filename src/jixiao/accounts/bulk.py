@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 import xlsxwriter
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext as _
 
@@ -299,7 +299,15 @@ def accounts_import(*, actor: User, source: str | IO[bytes], filename: str = "")
                 phone=row.phone,
             )
         )
-    User.objects.bulk_create(users)
+    try:
+        with transaction.atomic():  # a savepoint: the refusal below leaves the import's transaction usable
+            User.objects.bulk_create(users)
+    except IntegrityError:
+        # Usernames were picked from an unlocked read: another office user created one of them in
+        # the meantime. Nothing is written; importing again picks fresh names.
+        return ImportOutcome(
+            [RowError("", None, "", _("有账号在导入期间被他人同时创建，未写入任何账号，请重新导入"))], []
+        )
     for user in User.objects.filter(username__in=[c.username for c in created]):
         audit_record(actor=actor, action=AuditAction.CREATE, obj=user, changes=snapshot(user, AUDITED_FIELDS))
     audit_record(

@@ -175,3 +175,17 @@ def test_a_sheet_without_the_role_column_is_refused_by_column() -> None:
         actor=office, source=_sheet([["C1", "某局", "甲"]], headers=("单位代码", "单位名称", "姓名"))
     )
     assert [(e.row, e.column, e.message) for e in outcome.errors] == [(1, "角色", "缺少此列")]
+
+
+def test_a_username_taken_by_someone_else_during_the_import_writes_nothing_and_says_so(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    office = UserFactory(role=Role.OFFICE)
+    unit = UnitFactory(code="D1", name="某局")
+    UserFactory(username="taken", role=Role.AUDITOR)
+    # The names were read before another office user created "taken" (the race, made certain).
+    monkeypatch.setattr(bulk, "_usernames", lambda rows: ["taken" for _ in rows])
+    outcome = bulk.accounts_import(actor=office, source=_sheet([["D1", "", "", "", "单位绩效员"]]))
+    assert not outcome.ok and "请重新导入" in outcome.errors[0].message
+    assert not User.objects.filter(unit=unit).exists()
+    assert not AuditLog.objects.filter(action=AuditAction.IMPORT).exists()
