@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 from jixiao.accounts import bulk, credentials, selectors, services
 from jixiao.accounts.forms import AccountCreateForm, AccountEditForm, AccountImportForm
 from jixiao.accounts.models import AuditAction, Role, User
-from jixiao.accounts.permissions import office_required, request_user, write_required
+from jixiao.accounts.permissions import office_or_auditor, office_required, request_user, write_required
 from jixiao.organisation.models import Unit
 from jixiao.web.paging import paginate
 
@@ -50,7 +50,7 @@ class PasswordChange(auth_views.PasswordChangeView):
 @login_required
 def audit_log(request: HttpRequest) -> HttpResponse:
     user = request_user(request)
-    if not (user.is_office or user.role == Role.AUDITOR):
+    if not office_or_auditor(user):
         raise PermissionDenied
     entries = selectors.audit_entries(
         action=request.GET.get("action", ""), query=request.GET.get("q", "").strip()

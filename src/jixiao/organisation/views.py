@@ -24,8 +24,7 @@ from django.utils.translation import gettext_lazy
 from django_stubs_ext import StrOrPromise
 
 from jixiao.accounts.audit import snapshot
-from jixiao.accounts.models import Role
-from jixiao.accounts.permissions import office_required, request_user
+from jixiao.accounts.permissions import office_or_auditor, office_required, request_user
 from jixiao.accounts.services import instance_update
 from jixiao.organisation import selectors, services
 from jixiao.organisation.forms import (
@@ -187,7 +186,7 @@ def _io_links() -> list[tuple[str, str]]:
 @login_required
 def registry(request: HttpRequest) -> HttpResponse:
     user = request_user(request)
-    if not (user.is_office or user.role == Role.AUDITOR):
+    if not office_or_auditor(user):
         raise PermissionDenied
     return render(
         request,

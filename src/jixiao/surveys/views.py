@@ -16,6 +16,7 @@ from jixiao.accounts.audit import audit_record
 from jixiao.accounts.models import AuditAction, Role, User
 from jixiao.accounts.permissions import (
     can_edit_unit,
+    office_or_auditor,
     office_required,
     request_user,
     sees_raw_ratings,
@@ -39,10 +40,6 @@ from jixiao.surveys.forms import (
 from jixiao.surveys.models import EventChannel, ServiceToken, Survey, SurveyTarget, ThirdPartyImport
 from jixiao.surveys.poster import poster_pdf, public_link, qr_svg
 from jixiao.web.paging import paginate
-
-
-def _reader_of_everything(user: User) -> bool:
-    return user.is_office or user.role == Role.AUDITOR
 
 
 @login_required
@@ -134,7 +131,7 @@ def survey_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "rows": rows,
             "stats": stats,
             # Suspect counts hint at who stuffed a link: the office and the auditor only.
-            "show_suspect": _reader_of_everything(user),
+            "show_suspect": office_or_auditor(user),
             # Citizens' ratings of a unit and its leaders are raw ratings: the office and the
             # auditor only; the unit reads them through the results pages (withheld below k).
             "show_ratings": sees_raw_ratings(user),
@@ -291,7 +288,7 @@ def event_create(request: HttpRequest) -> HttpResponse:
 @login_required
 def token_list(request: HttpRequest) -> HttpResponse:
     user = request_user(request)
-    if not _reader_of_everything(user):
+    if not office_or_auditor(user):
         raise PermissionDenied
     tokens = ServiceToken.objects.select_related("unit", "created_by").order_by("-created_at")
     return render(
@@ -366,7 +363,7 @@ def policy_edit(request: HttpRequest) -> HttpResponse:
 @login_required
 def thirdparty_import(request: HttpRequest) -> HttpResponse:
     user = request_user(request)
-    if not _reader_of_everything(user):
+    if not office_or_auditor(user):
         raise PermissionDenied
     form = ThirdPartyForm(request.POST or None, request.FILES or None) if user.is_office else None
     errors: list[thirdparty.CellError] = []
