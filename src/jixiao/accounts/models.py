@@ -1,7 +1,9 @@
 """Users with a role and a unit scope, and the audit log.
 
 Roles (角色): assessment office 考核办 (admin), unit liaison 绩效员, lead department 牵头单位,
-leader 分管领导, official 领导干部, auditor 纪委/审计 (read-only).
+leader 分管领导, official 领导干部, auditor 纪委/审计 (read-only); and the three administrators of
+等保 三权分立: system admin 系统管理员 (accounts and settings, no appraisal data), security admin
+安全管理员 (roles, lockouts, second factors), audit admin 安全审计员 (reads the audit log).
 """
 
 from __future__ import annotations
@@ -21,6 +23,13 @@ class Role(models.TextChoices):
     LEADER = "leader", _("分管领导")
     OFFICIAL = "official", _("领导干部")
     AUDITOR = "auditor", _("审计/纪检（只读）")
+    SYSADMIN = "sysadmin", _("系统管理员")
+    SECADMIN = "secadmin", _("安全管理员")
+    AUDITADMIN = "auditadmin", _("安全审计员")
+
+
+# The three administrators of 三权分立 (GB/T 22239 level 3): none of them does appraisal work.
+ADMIN_ROLES = frozenset({Role.SYSADMIN, Role.SECADMIN, Role.AUDITADMIN})
 
 
 class User(AbstractUser):

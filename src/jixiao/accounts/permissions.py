@@ -55,6 +55,27 @@ def office_or_auditor(user: User) -> bool:
     return user.is_authenticated and (user.is_office or user.role == Role.AUDITOR)
 
 
+def is_system_admin(user: User) -> bool:
+    """系统管理员: accounts and settings; reads no appraisal data."""
+    from jixiao.accounts.models import Role
+
+    return user.is_authenticated and (user.is_superuser or user.role == Role.SYSADMIN)
+
+
+def is_security_admin(user: User) -> bool:
+    """安全管理员: roles, lockouts, second-factor resets."""
+    from jixiao.accounts.models import Role
+
+    return user.is_authenticated and (user.is_superuser or user.role == Role.SECADMIN)
+
+
+def is_audit_admin(user: User) -> bool:
+    """安全审计员: reads the audit log; sees no personal data beyond it."""
+    from jixiao.accounts.models import Role
+
+    return user.is_authenticated and (user.is_superuser or user.role == Role.AUDITADMIN)
+
+
 def sees_raw_ratings(user: User) -> bool:
     """Raw evaluation scores per rater group and vote counts: the office and the auditor only.
 
