@@ -111,6 +111,34 @@ def problems(text: str, prose: str, codes: set[str], decimals: int) -> list[str]
     return found
 
 
+# A script element without src runs inline, unless it is data (json_script: type="application/json").
+INLINE_SCRIPT = re.compile(r"(?is)<script\b(?![^>]*\bsrc=)(?![^>]*type=[\"']application/json)[^>]*>")
+EVENT_HANDLER = re.compile(r"(?is)<[a-z][^>]*\son[a-z]+\s*=")
+JS_URL = re.compile(r"(?is)(?:href|src|action)\s*=\s*[\"']?\s*javascript:")
+
+
+def script_problems(page: str, csp: str) -> list[str]:
+    """What the Content-Security-Policy would block or what would weaken it: an inline script, an
+    event-handler attribute, a javascript: URL, or a response without the policy."""
+    found = [f"inline script {m.group()[:60]!r}" for m in INLINE_SCRIPT.finditer(page)]
+    found += [f"event handler {m.group()[-60:]!r}" for m in EVENT_HANDLER.finditer(page)]
+    found += [f"javascript URL {m.group()!r}" for m in JS_URL.finditer(page)]
+    if "script-src 'self'" not in csp or "unsafe-inline" in csp.split("script-src", 1)[1].split(";")[0]:
+        found.append(f"no strict script-src in the policy {csp!r}")
+    return found
+
+
+def test_script_problems_finds_each_kind_of_inline_code() -> None:
+    strict = "default-src 'self'; script-src 'self'"
+    assert script_problems('<script src="/s.js"></script>', strict) == []
+    assert len(script_problems("<script>alert(1)</script>", strict)) == 1
+    assert script_problems('<script id="d" type="application/json">{}</script>', strict) == []
+    assert len(script_problems('<a href="#" onclick="x()">', strict)) == 1
+    assert len(script_problems('<a href="javascript:x()">', strict)) == 1
+    assert len(script_problems("", "script-src 'self' 'unsafe-inline'")) == 1
+    assert len(script_problems("", "")) == 1
+
+
 def _scored_demo() -> tuple[ScoringRun, ScoringRun]:
     generate(scale="tiny", seed=7)
     for cycle in Cycle.objects.order_by("year"):
@@ -144,7 +172,7 @@ def _extra_urls(old: ScoringRun, new: ScoringRun) -> Iterator[str]:
         yield f"/results/entity/{pk}/"
 
 
-def test_every_page_of_the_demo_shows_names_not_codes_dicts_or_long_floats() -> None:
+def test_every_page_of_the_demo_shows_names_not_codes_and_runs_no_inline_script() -> None:
     old, new = _scored_demo()
     office = User.objects.filter(role=Role.OFFICE, is_active=True).first()
     assert office is not None
@@ -163,6 +191,7 @@ def test_every_page_of_the_demo_shows_names_not_codes_dicts_or_long_floats() -> 
         rendered += 1
         page = response.content.decode()
         found = problems(visible_text(page), visible_text(CODE_ELEMENT.sub(" ", page)), codes, decimals)
+        found += script_problems(page, response.get("Content-Security-Policy", ""))
         if found:
             failures[url] = found[:6]
     assert rendered > 60, rendered  # the walk reached the pages, not only redirects

@@ -21,8 +21,13 @@ DEBUG = env_bool("DJANGO_DEBUG", False)
 # The demo key only exists so `make demo` works on a fresh clone; production must set its own.
 _DEMO_SECRET = "jixiao-demo-only-not-secret-set-DJANGO_SECRET_KEY-in-production"
 SECRET_KEY = env_str("DJANGO_SECRET_KEY", _DEMO_SECRET)
-if SECRET_KEY == _DEMO_SECRET and env_bool("JIXIAO_PRODUCTION", False):
-    raise ConfigError("JIXIAO_PRODUCTION=1 requires DJANGO_SECRET_KEY")
+# JIXIAO_PRODUCTION=1 refuses to start with DEBUG, a short or published secret key (here) and demo
+# accounts (config/wsgi.py, web/checks.py), and turns on HTTPS-only cookies, redirects and HSTS.
+PRODUCTION = env_bool("JIXIAO_PRODUCTION", False)
+if PRODUCTION:
+    from jixiao.config.production import refuse, settings_problems
+
+    refuse(settings_problems(debug=DEBUG, secret_key=SECRET_KEY))
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 
@@ -37,6 +42,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "ninja",  # serves the OpenAPI docs page's assets locally (no CDN on an intranet)
     "axes",
+    "csp",
     "jixiao.accounts",
     "jixiao.organisation",
     "jixiao.schemes",
@@ -53,6 +59,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "jixiao.web.middleware.ChineseFirstMiddleware",
@@ -159,8 +166,41 @@ STORAGES = {
 MEDIA_ROOT = VAR_DIR / "media"
 
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env_bool("JIXIAO_SECURE_COOKIES", False)
+SESSION_COOKIE_SECURE = env_bool("JIXIAO_SECURE_COOKIES", PRODUCTION)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# Secure cookies mean the site is served over HTTPS: then plain HTTP redirects and browsers are told
+# (HSTS) never to use HTTP again. Behind a TLS-terminating proxy set JIXIAO_PROXY_SSL_HEADER=1 so
+# Django trusts its X-Forwarded-Proto (only when the proxy overwrites that header).
+if SESSION_COOKIE_SECURE:
+    SECURE_SSL_REDIRECT = env_bool("JIXIAO_SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = env_int("JIXIAO_HSTS_SECONDS", 31_536_000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("JIXIAO_HSTS_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("JIXIAO_HSTS_PRELOAD", False)
+if env_bool("JIXIAO_PROXY_SSL_HEADER", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Preloading is for public hostnames listed by browser vendors; an intranet host cannot be listed,
+# so the check that asks for it (security.W021) does not apply unless preload is chosen.
+SILENCED_SYSTEM_CHECKS = [] if env_bool("JIXIAO_HSTS_PRELOAD", False) else ["security.W021"]
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+# Content-Security-Policy (django-csp): scripts only from our own static files — no inline script,
+# no eval, no other origin (the product runs on intranets with no internet at all). Styles allow
+# inline <style> blocks of the self-contained ballot and survey pages; styles cannot run code.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+        "base-uri": ["'self'"],
+    }
+}
 # A refused form gets a Chinese page in the product's layout, not Django's English one.
 CSRF_FAILURE_VIEW = "jixiao.web.errors.csrf_failure"
 X_FRAME_OPTIONS = "DENY"

@@ -70,3 +70,16 @@
   document.addEventListener("DOMContentLoaded", function () { enhance(document); });
   document.addEventListener("htmx:load", function (event) { enhance(event.target); });
 })();
+
+// A <select data-autosubmit> submits its form when changed (the language and cycle switchers, the
+// ranking filters): an event listener here, not an onchange attribute, so the CSP can forbid inline code.
+document.addEventListener("change", function (ev) {
+  var el = ev.target;
+  if (el instanceof HTMLSelectElement && el.hasAttribute("data-autosubmit") && el.form) el.form.submit();
+});
+
+// A button or link with data-confirm asks before it acts (instead of an inline onclick="confirm()").
+document.addEventListener("click", function (ev) {
+  var el = ev.target instanceof Element ? ev.target.closest("[data-confirm]") : null;
+  if (el && !window.confirm(el.getAttribute("data-confirm"))) ev.preventDefault();
+});
