@@ -24,6 +24,10 @@ from django.utils.translation import gettext_lazy as _
 NOTE_MAX_LENGTH = 2_000
 """Notes, reasons, opinions, evidence: a paragraph or a few."""
 
+OPINION_MAX_LENGTH = 500
+"""Anonymous opinions on ballots, surveys and ratings (the forms' ``maxlength`` says the same):
+cut, not refused, server-side, so an anonymous answer is never lost over its length."""
+
 DESCRIPTION_MAX_LENGTH = 10_000
 """Long descriptions (a scheme's notes, an indicator's description, a survey's introduction)."""
 

@@ -85,7 +85,10 @@ def test_a_nul_in_an_api_field_is_a_json_400_and_records_nothing() -> None:
         {"service": "不动产登记", "official_code": "\x1f"},
     ):
         response = Client(raise_request_exception=False).post(
-            "/api/surveys/v1/events", body, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {raw}"
+            "/api/surveys/v1/events",
+            body,
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Bearer {raw}",
         )
         assert response.status_code == 400, body
         assert MESSAGE in response.json()["detail"]
