@@ -35,8 +35,9 @@ MESSAGE_MAX_LENGTH = 10_000
 """Text the system writes itself (job results, notifications): truncated, never refused."""
 
 # C0 controls except \t \n \r, DEL, and the C1 controls: never typed by a person, and NUL breaks
-# PostgreSQL text.
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# PostgreSQL text. Lone surrogates (a JSON "\udce2" decodes to one) are no characters at all and
+# cannot be encoded to UTF-8 for the database: refused with them.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 
 CONTROL_CHARACTER_MESSAGE = _("输入内容含有不允许的控制字符（如空字符 NUL），请删除后重新提交。")
 

@@ -94,13 +94,17 @@ def _fuzz_operation(
         if poison is not None:
             _spike(case, poison, where)
         for name, headers in callers.items():
-            response = case.call(headers=dict(headers))
             report.requests += 1
-            report.statuses[response.status_code] = report.statuses.get(response.status_code, 0) + 1
-            if response.status_code >= 500:
+            try:
+                status = case.call(headers=dict(headers)).status_code
+            except Exception as exc:  # the handler itself failed (e.g. rendering the 500 page)
+                status, detail = 500, f"{type(exc).__name__}: {exc}"
+            else:
+                detail = ""
+            report.statuses[status] = report.statuses.get(status, 0) + 1
+            if status >= 500:
                 report.server_errors.append(
-                    f"{operation.label} [{mode.value}, {name}] → {response.status_code}: "
-                    f"{case.as_curl_command()}"
+                    f"{operation.label} [{mode.value}, {name}] → {status} {detail}: {case.as_curl_command()}"
                 )
 
     run()

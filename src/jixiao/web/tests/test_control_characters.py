@@ -31,7 +31,8 @@ def _office_client() -> Client:
 
 def test_tab_newline_and_carriage_return_are_allowed_other_controls_are_not() -> None:
     assert not has_control_characters("第一行\r\n第二行\t说明")
-    for bad in ("\x00", "a\x01b", "\x0b", "\x1b[31m", "\x7f", "\x85"):
+    assert not has_control_characters("\U0001f600 emoji 𠀀")  # astral characters are fine
+    for bad in ("\x00", "a\x01b", "\x0b", "\x1b[31m", "\x7f", "\x85", "\udce2"):
         assert has_control_characters(bad), repr(bad)
 
 
@@ -83,6 +84,7 @@ def test_a_nul_in_an_api_field_is_a_json_400_and_records_nothing() -> None:
         {"service": "不动产\x00登记", "channel": "none"},
         {"service": "不动产登记", "channel": "none", "external_ref": "\x00"},
         {"service": "不动产登记", "official_code": "\x1f"},
+        {"service": "不动产\udce2登记", "channel": "none"},  # a lone surrogate: not encodable
     ):
         response = Client(raise_request_exception=False).post(
             "/api/surveys/v1/events",
