@@ -11,6 +11,13 @@ from django.db import models
 
 from jixiao.accounts.middleware import current_request
 from jixiao.accounts.models import AuditAction, AuditLog, User
+from jixiao.hygiene import CONTROL_CHARACTERS
+
+# One entry's changes stay small whatever was changed: a 100 KB note once copied itself into the
+# log and made the audit page 210 MB. Long strings keep their head and their length, long lists
+# their first items; the data itself is in its own table.
+AUDIT_TEXT_MAX = 500
+AUDIT_LIST_MAX = 50
 
 
 def _jsonable(value: Any) -> Any:
@@ -24,6 +31,23 @@ def _jsonable(value: Any) -> Any:
         return [_jsonable(v) for v in value]
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
+    return value
+
+
+def _bounded(value: Any) -> Any:
+    """Return JSON-able ``value`` with long strings and lists cut (marked with what was cut) and
+    control characters replaced (PostgreSQL's jsonb refuses NUL)."""
+    if isinstance(value, str):
+        if len(value) > AUDIT_TEXT_MAX:
+            value = f"{value[:AUDIT_TEXT_MAX]}…（共 {len(value)} 字）"
+        return CONTROL_CHARACTERS.sub("\ufffd", value)
+    if isinstance(value, list):
+        items = [_bounded(v) for v in value[:AUDIT_LIST_MAX]]
+        if len(value) > AUDIT_LIST_MAX:
+            items.append(f"…（共 {len(value)} 项）")
+        return items
+    if isinstance(value, dict):
+        return {_bounded(str(k)): _bounded(v) for k, v in value.items()}
     return value
 
 
@@ -68,6 +92,6 @@ def audit_record(
         object_type=object_type,
         object_id=object_id,
         object_repr=object_repr[:200],
-        changes=_jsonable(dict(changes or {})),
+        changes=_bounded(_jsonable(dict(changes or {}))),
         ip_address=_client_ip(),
     )

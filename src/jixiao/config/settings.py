@@ -61,6 +61,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before sessions, CSRF and axes read cookies, forms and headers: a NUL there was a 500.
+    "jixiao.web.middleware.ControlCharacterMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "jixiao.web.middleware.ChineseFirstMiddleware",
     "django.middleware.locale.LocaleMiddleware",

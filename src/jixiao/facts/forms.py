@@ -14,6 +14,7 @@ from django_stubs_ext import StrOrPromise
 
 from jixiao.facts.models import AdjustmentKind, IndicatorResult, SanctionLevel
 from jixiao.facts.services import ResultEntry
+from jixiao.hygiene import NOTE_MAX_LENGTH
 from jixiao.organisation.models import Official, Unit
 from jixiao.schemes.models import Component, IndicatorNode, Subject
 from jixiao.web.widgets import GroupedModelChoiceField, NumberWithUnit
@@ -50,7 +51,9 @@ class AdjustmentForm(forms.Form):
     )
     component = forms.ChoiceField(label=_("扣减或加分的构成"), required=False)
     source = forms.CharField(label=_("来源"), max_length=64, help_text=_("如 督查督办、审计、纪检"))
-    reason = forms.CharField(label=_("事由"), widget=forms.Textarea(attrs={"rows": 3}))
+    reason = forms.CharField(
+        label=_("事由"), max_length=NOTE_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
     def __init__(self, *args: Any, cycle_id: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -205,6 +208,9 @@ def parse_result_grid(*, indicator: IndicatorNode, units: list[Unit], data: Mapp
                 cells[key].error = gettext("“%(label)s”须为数字") % {"label": label}
             else:
                 numbers[key] = number
+        evidence = cells["evidence"]
+        if len(evidence.text) > NOTE_MAX_LENGTH:
+            evidence.error = gettext("“佐证说明”不能超过 %(n)s 个字") % {"n": NOTE_MAX_LENGTH}
         grade = cells["grade"]
         if len(grade.text) > GRADE_MAX:
             grade.error = gettext("“等次/是否”不能超过 %(n)s 个字") % {"n": GRADE_MAX}

@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from jixiao.hygiene import NOTE_MAX_LENGTH, text_validators
 from jixiao.organisation.models import Official, Unit
 from jixiao.schemes.models import Cycle, IndicatorNode
 
@@ -50,7 +51,9 @@ class IndicatorResult(EntityFact):
     grade = models.CharField(_("评定等次/是否"), max_length=32, blank=True)
     target = models.FloatField(_("目标值"), null=True, blank=True)
     last_year = models.FloatField(_("上年值"), null=True, blank=True)
-    evidence = models.TextField(_("佐证说明"), blank=True)
+    evidence = models.TextField(
+        _("佐证说明"), blank=True, max_length=NOTE_MAX_LENGTH, validators=text_validators(NOTE_MAX_LENGTH)
+    )
     entered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("录入人"),
@@ -149,7 +152,9 @@ class Adjustment(EntityFact):
     )
     component = models.CharField(_("扣减构成"), max_length=32, blank=True)
     source = models.CharField(_("来源"), max_length=64)
-    reason = models.TextField(_("事由"))
+    reason = models.TextField(
+        _("事由"), max_length=NOTE_MAX_LENGTH, validators=text_validators(NOTE_MAX_LENGTH)
+    )
     entered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("录入人"),

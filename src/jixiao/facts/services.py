@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from jixiao.accounts.audit import audit_record, snapshot
 from jixiao.accounts.models import AuditAction, Role, User
 from jixiao.facts.models import Adjustment, AdjustmentKind, IndicatorResult
+from jixiao.hygiene import NOTE_MAX_LENGTH, clean_text
 from jixiao.organisation.models import Official, Unit
 from jixiao.schemes.lifecycle import assert_cycle_editable
 from jixiao.schemes.models import IndicatorNode
@@ -57,8 +58,9 @@ def indicator_results_save(*, actor: User, indicator: IndicatorNode, entries: Se
     for entry in entries:
         if entry.unit_id not in allowed:
             raise ValidationError(_("单位不属于该方案的类别"))
+        evidence = clean_text(entry.evidence, max_length=NOTE_MAX_LENGTH, label=str(_("佐证说明")))
         row = existing.get(entry.unit_id)
-        blank = entry.value is None and not entry.grade and entry.target is None and not entry.evidence
+        blank = entry.value is None and not entry.grade and entry.target is None and not evidence
         if row is None and blank:
             continue
         if row is None:
@@ -69,7 +71,7 @@ def indicator_results_save(*, actor: User, indicator: IndicatorNode, entries: Se
         else:
             before = snapshot(row, ["value", "grade", "target", "last_year", "evidence"])
         row.value, row.grade, row.target = entry.value, entry.grade, entry.target
-        row.last_year, row.evidence, row.entered_by = entry.last_year, entry.evidence, actor
+        row.last_year, row.evidence, row.entered_by = entry.last_year, evidence, actor
         after = snapshot(row, ["value", "grade", "target", "last_year", "evidence"])
         if after == before:
             continue
@@ -105,6 +107,7 @@ def adjustment_create(
     if not actor.is_office or not actor.can_write:
         raise PermissionDenied
     assert_cycle_editable(cycle_id)
+    reason = clean_text(reason, max_length=NOTE_MAX_LENGTH, label=str(_("事由")))
     adjustment = Adjustment(
         cycle_id=cycle_id,
         unit=unit,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models.functions import Left
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -14,6 +15,7 @@ from jixiao.accounts.permissions import office_required, request_user, write_req
 from jixiao.facts import selectors, services
 from jixiao.facts.forms import AdjustmentForm, grid_from_results, parse_result_grid
 from jixiao.facts.models import Adjustment, AdjustmentKind
+from jixiao.hygiene import NOTE_MAX_LENGTH
 from jixiao.schemes.lifecycle import CycleLocked, assert_cycle_editable, is_locked
 from jixiao.schemes.models import IndicatorNode
 from jixiao.schemes.rule_types import INDICATOR_RULES
@@ -101,7 +103,13 @@ def adjustment_list(request: HttpRequest) -> HttpResponse:
         {
             "cycle": cycle,
             "cycle_locked": is_locked(cycle),
-            "page": paginate(request, items.order_by("-created_at")),
+            # Rows written before reasons were bounded can be huge: read only what the list shows.
+            "page": paginate(
+                request,
+                items.defer("reason")
+                .annotate(reason_head=Left("reason", NOTE_MAX_LENGTH))
+                .order_by("-created_at"),
+            ),
             "kinds": AdjustmentKind.choices,
         },
     )

@@ -15,6 +15,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from jixiao.hygiene import MESSAGE_MAX_LENGTH
+
 
 class JobKind(models.TextChoices):
     COMPUTE = "compute", _("计分")
@@ -49,7 +51,7 @@ class Job(models.Model):
     status = models.CharField(_("状态"), max_length=16, choices=JobStatus.choices, default=JobStatus.QUEUED)
     progress = models.PositiveSmallIntegerField(_("进度"), default=0)
     stage = models.CharField(_("阶段"), max_length=100, blank=True)
-    message = models.TextField(_("结果说明"), blank=True)
+    message = models.TextField(_("结果说明"), blank=True, max_length=MESSAGE_MAX_LENGTH)
     link = models.CharField(_("结果链接"), max_length=300, blank=True)
     params: models.JSONField[dict[str, Any]] = models.JSONField(_("参数"), default=dict, blank=True)
     task_id = models.CharField(_("队列编号"), max_length=64, blank=True)

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from jixiao.accounts.audit import audit_record
 from jixiao.accounts.models import AuditAction, Role, User
+from jixiao.hygiene import MESSAGE_MAX_LENGTH, truncate_text
 from jixiao.jobs.models import ACTIVE_STATUSES, Job, JobKind, JobStatus
 from jixiao.schemes.models import Cycle
 
@@ -172,6 +173,8 @@ def _finish(
     A job reaped as stale (FAILED by :func:`_reap_stale` while its handler was still going, its
     lock perhaps already taken by a new start) keeps that outcome: ``job`` is reloaded instead."""
     now = timezone.now()
+    # A failure's message can quote a whole workbook's errors: keep the row and its pages small.
+    message = truncate_text(message, MESSAGE_MAX_LENGTH)
     fields = {"status": status, "message": message, "link": link, "finished_at": now}
     if status == JobStatus.SUCCEEDED:
         fields.update(progress=100, stage=_("已完成"))

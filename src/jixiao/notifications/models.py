@@ -13,6 +13,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from jixiao.hygiene import MESSAGE_MAX_LENGTH
+
 
 class Notification(models.Model):
     recipient = models.ForeignKey(
@@ -24,7 +26,7 @@ class Notification(models.Model):
     cause = models.CharField(_("事由"), max_length=200)
     due = models.DateField(_("截止日期"), null=True, blank=True)
     title = models.CharField(_("标题"), max_length=200)
-    body = models.TextField(_("内容"), blank=True)
+    body = models.TextField(_("内容"), blank=True, max_length=MESSAGE_MAX_LENGTH)
     link = models.CharField(_("链接"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
     read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)

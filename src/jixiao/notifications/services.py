@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from jixiao.accounts.models import User
+from jixiao.hygiene import MESSAGE_MAX_LENGTH, truncate_text
 from jixiao.notifications.models import Channel, Delivery, DeliveryStatus, Notification
 from jixiao.surveys.senders import get_sender, mask
 
@@ -86,6 +87,7 @@ def notify(
     created by this call (recipients already notified for the same cause and date are skipped)."""
     created: list[Notification] = []
     seen: set[int] = set()
+    body = truncate_text(body, MESSAGE_MAX_LENGTH)  # bodies quote job messages; keep the inbox small
     for user in recipients:
         if not user.is_active or user.pk in seen:
             continue

@@ -11,6 +11,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from jixiao.hygiene import DESCRIPTION_MAX_LENGTH, text_validators
+
 
 class Region(models.Model):
     """An administrative area (prefecture, county); regions nest."""
@@ -41,7 +43,12 @@ class UnitCategory(models.Model):
     code = models.CharField(_("代码"), max_length=32, unique=True)
     name = models.CharField(_("名称"), max_length=100)
     order = models.PositiveIntegerField(_("排序"), default=0)
-    description = models.TextField(_("说明"), blank=True)
+    description = models.TextField(
+        _("说明"),
+        blank=True,
+        max_length=DESCRIPTION_MAX_LENGTH,
+        validators=text_validators(DESCRIPTION_MAX_LENGTH),
+    )
 
     class Meta:
         verbose_name = _("单位类别")
@@ -57,7 +64,12 @@ class FunctionZone(models.Model):
 
     code = models.CharField(_("代码"), max_length=32, unique=True)
     name = models.CharField(_("名称"), max_length=100)
-    description = models.TextField(_("说明"), blank=True)
+    description = models.TextField(
+        _("说明"),
+        blank=True,
+        max_length=DESCRIPTION_MAX_LENGTH,
+        validators=text_validators(DESCRIPTION_MAX_LENGTH),
+    )
 
     class Meta:
         verbose_name = _("功能区")

@@ -16,6 +16,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
 
+from jixiao.hygiene import DESCRIPTION_MAX_LENGTH
 from jixiao.organisation.models import Unit, UnitCategory
 from jixiao.schemes.config_forms import ComponentForm as ComponentForm
 from jixiao.schemes.config_forms import GradingPolicyForm as GradingPolicyForm
@@ -244,7 +245,10 @@ class IndicatorForm(RuleParamsMixin):
         group_by=lambda unit: unit.category.name,
     )
     target_text = forms.CharField(
-        label=_("目标内容"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("目标内容"),
+        required=False,
+        max_length=DESCRIPTION_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
     field_order = ["name", "code", "weight", "kind", "is_long_term", "lead_unit", "target_text", "rule_type"]
 

@@ -15,6 +15,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from jixiao.hygiene import DESCRIPTION_MAX_LENGTH, text_validators
 from jixiao.organisation.models import FunctionZone, Layer, Unit, UnitCategory
 
 WEIGHT_TOTAL = Decimal("100")
@@ -54,7 +55,12 @@ class Scheme(models.Model):
         UnitCategory, verbose_name=_("单位类别"), on_delete=models.PROTECT, related_name="schemes"
     )
     name = models.CharField(_("名称"), max_length=120)
-    notes = models.TextField(_("说明"), blank=True)
+    notes = models.TextField(
+        _("说明"),
+        blank=True,
+        max_length=DESCRIPTION_MAX_LENGTH,
+        validators=text_validators(DESCRIPTION_MAX_LENGTH),
+    )
     copied_from = models.ForeignKey(
         "self", verbose_name=_("复制自"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -267,7 +273,12 @@ class LibraryEntry(models.Model):
     kind = models.CharField(_("类型"), max_length=10, choices=LibraryKind.choices)
     code = models.SlugField(_("代码"), max_length=32, unique=True)
     name = models.CharField(_("名称"), max_length=200)
-    description = models.TextField(_("说明"), blank=True)
+    description = models.TextField(
+        _("说明"),
+        blank=True,
+        max_length=DESCRIPTION_MAX_LENGTH,
+        validators=text_validators(DESCRIPTION_MAX_LENGTH),
+    )
     rule_type = models.CharField(_("计分规则"), max_length=32, blank=True)
     rule_params: models.JSONField[dict[str, Any]] = models.JSONField(_("规则参数"), default=dict, blank=True)
     function_zone = models.ForeignKey(
@@ -314,7 +325,12 @@ class IndicatorNode(models.Model):
         _("类型"), max_length=8, choices=IndicatorKind.choices, default=IndicatorKind.BASE
     )
     is_long_term = models.BooleanField(_("潜绩指标"), default=False)
-    target_text = models.TextField(_("目标内容"), blank=True)
+    target_text = models.TextField(
+        _("目标内容"),
+        blank=True,
+        max_length=DESCRIPTION_MAX_LENGTH,
+        validators=text_validators(DESCRIPTION_MAX_LENGTH),
+    )
     rule_type = models.CharField(_("计分规则"), max_length=32, blank=True)
     rule_params: models.JSONField[dict[str, Any]] = models.JSONField(_("规则参数"), default=dict, blank=True)
     lead_unit = models.ForeignKey(

@@ -12,7 +12,7 @@ from typing import Literal
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
-from ninja import NinjaAPI, Schema, Status
+from ninja import Field, NinjaAPI, Schema, Status
 from ninja.errors import HttpError
 from ninja.security import HttpBearer
 
@@ -39,13 +39,15 @@ api = NinjaAPI(
 
 
 class EventIn(Schema):
-    service: str
-    official_code: str | None = None
-    unit_code: str | None = None
+    # Bounded as the columns are: longer values were cut silently (an external_ref cut to 64
+    # could match another event's) or, on PostgreSQL, refused by the varchar as a 500.
+    service: str = Field(max_length=120)
+    official_code: str | None = Field(default=None, max_length=32)
+    unit_code: str | None = Field(default=None, max_length=32)
     occurred_at: datetime | None = None
     channel: Literal["sms", "wechat", "none"] = "sms"
-    contact: str = ""
-    external_ref: str = ""
+    contact: str = Field(default="", max_length=64)
+    external_ref: str = Field(default="", max_length=64)
 
 
 class EventOut(Schema):

@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from jixiao.hygiene import DESCRIPTION_MAX_LENGTH
 from jixiao.organisation.models import Official, Unit
 from jixiao.schemes.models import Cycle
 from jixiao.surveys.models import (
@@ -29,7 +30,12 @@ DEFAULT_QUESTIONS = "overall|您对本单位的服务总体是否满意？"
 class SurveyForm(forms.Form):
     cycle = forms.ModelChoiceField(label=_("考核周期"), queryset=Cycle.objects.all())
     title = forms.CharField(label=_("标题"), max_length=120)
-    intro = forms.CharField(label=_("说明"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    intro = forms.CharField(
+        label=_("说明"),
+        required=False,
+        max_length=DESCRIPTION_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
     questions = forms.CharField(
         label=_("题目"),
         widget=forms.Textarea(attrs={"rows": 4}),

@@ -16,6 +16,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from jixiao.hygiene import DESCRIPTION_MAX_LENGTH, OPINION_MAX_LENGTH, text_validators
 from jixiao.organisation.models import Official, Unit
 from jixiao.schemes.models import Cycle
 
@@ -71,7 +72,12 @@ class Survey(models.Model):
 
     cycle = models.ForeignKey(Cycle, verbose_name=_("周期"), on_delete=models.PROTECT, related_name="+")
     title = models.CharField(_("标题"), max_length=120)
-    intro = models.TextField(_("说明"), blank=True)
+    intro = models.TextField(
+        _("说明"),
+        blank=True,
+        max_length=DESCRIPTION_MAX_LENGTH,
+        validators=text_validators(DESCRIPTION_MAX_LENGTH),
+    )
     scale: models.JSONField[list[dict[str, Any]]] = models.JSONField(_("量表"), default=default_scale)
     tags: models.JSONField[list[str]] = models.JSONField(_("标签"), default=default_survey_tags, blank=True)
     allow_opinion = models.BooleanField(_("允许填写意见"), default=True)
@@ -195,7 +201,12 @@ class SurveyResponse(models.Model):
     )
     points: models.JSONField[dict[str, int]] = models.JSONField(_("得分"))
     tags: models.JSONField[list[str]] = models.JSONField(_("标签"), default=list, blank=True)
-    opinion = models.TextField(_("意见建议（已去标识）"), blank=True)
+    opinion = models.TextField(
+        _("意见建议（已去标识）"),
+        blank=True,
+        max_length=OPINION_MAX_LENGTH,
+        validators=text_validators(OPINION_MAX_LENGTH),
+    )
     # NULL, not "": a NULL device never collides in the unique constraint (no cookie → no dedupe).
     device = models.CharField(_("设备标识摘要"), max_length=24, null=True, blank=True)  # noqa: DJ001
     bucket = models.IntegerField(_("判重时段"), default=0)
@@ -331,7 +342,12 @@ class ServiceRating(models.Model):
     )
     score = models.PositiveSmallIntegerField(_("评分(1-10)"))
     tags: models.JSONField[list[str]] = models.JSONField(_("标签"), default=list, blank=True)
-    opinion = models.TextField(_("意见建议（已去标识）"), blank=True)
+    opinion = models.TextField(
+        _("意见建议（已去标识）"),
+        blank=True,
+        max_length=OPINION_MAX_LENGTH,
+        validators=text_validators(OPINION_MAX_LENGTH),
+    )
     is_valid = models.BooleanField(_("有效"), default=True)
     created_at = models.DateTimeField(_("评价时间"))
 

@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 
 from jixiao.accounts.audit import audit_record
 from jixiao.accounts.models import AuditAction, User
+from jixiao.hygiene import OPINION_MAX_LENGTH, truncate_text
 from jixiao.organisation.models import Official, Unit
 from jixiao.surveys.deidentify import deidentify
 from jixiao.surveys.models import (
@@ -295,7 +296,7 @@ def rating_submit(
         official_id=event.official_id,
         score=score,
         tags=[t for t in dict.fromkeys(tags) if t in allowed],
-        opinion=deidentify(opinion),
+        opinion=truncate_text(deidentify(opinion), OPINION_MAX_LENGTH),
         created_at=now,
     )
     return LinkStatus.OPEN

@@ -21,6 +21,7 @@ from typing import Any, Final
 from django.db import connection
 from django.utils import timezone
 
+from jixiao.hygiene import OPINION_MAX_LENGTH, truncate_text
 from jixiao.surveys.antiabuse import limit_window
 from jixiao.surveys.models import Survey, SurveyQuestion, SurveyResponse, SurveyTarget
 
@@ -129,7 +130,7 @@ def parse_answer(snap: TargetSnapshot, data: Any) -> tuple[ParsedAnswer | None, 
     if snap.allow_opinion:
         from jixiao.surveys.deidentify import deidentify
 
-        opinion = deidentify(data.get("opinion", ""))
+        opinion = truncate_text(deidentify(data.get("opinion", "")), OPINION_MAX_LENGTH)
     return ParsedAnswer(points=points, tags=tags, opinion=opinion), []
 
 

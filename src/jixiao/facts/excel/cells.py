@@ -17,6 +17,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from jixiao.facts.excel.specs import Cell, Column, FactSheet, choice_lookup
+from jixiao.hygiene import has_control_characters
 from jixiao.organisation.excel.reader import HEADER_ROW, RawSheet
 from jixiao.organisation.excel.validate import RowError
 
@@ -55,6 +56,11 @@ def _text(value: Any) -> str:
 def _convert_text(values: list[Any], column: Column) -> Converted:
     out: list[Any] = [v if v is None or type(v) is str else _text(v) for v in values]
     problems: Problems = []
+    # ``_x0000_`` escapes in a workbook decode to NUL, which PostgreSQL refuses in text.
+    for i, v in enumerate(out):
+        if v is not None and has_control_characters(v):
+            problems.append((i, _("含有不允许的控制字符")))
+            out[i] = None
     if column.max_length is not None:
         limit = column.max_length
         message = _("长度超过 %(n)s 个字符") % {"n": limit}

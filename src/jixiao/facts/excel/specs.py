@@ -139,7 +139,9 @@ SHEETS: tuple[FactSheet, ...] = (
             ),
             Column("target", "目标值", Cell.NUMBER, example=100),
             Column("last_year", "上年值", Cell.NUMBER, example=90),
-            Column("evidence", "佐证说明", example="统计局年报"),
+            Column(
+                "evidence", "佐证说明", max_length=_max(IndicatorResult, "evidence"), example="统计局年报"
+            ),
         ),
         office_only=False,
         help=_("按 指标编号+单位代码 识别：已有的完成情况被更新。牵头单位只能导入本单位牵头的指标"),
@@ -271,7 +273,13 @@ SHEETS: tuple[FactSheet, ...] = (
                 help=_("如 督查督办、审计、纪检"),
                 example="督查督办",
             ),
-            Column("reason", "事由", required=True, example="重点工作未按期完成"),
+            Column(
+                "reason",
+                "事由",
+                required=True,
+                max_length=_max(Adjustment, "reason"),
+                example="重点工作未按期完成",
+            ),
         ),
         help=_("每行新增一条记录；同一文件不能重复导入"),
     ),

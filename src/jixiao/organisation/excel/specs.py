@@ -145,7 +145,12 @@ SHEETS: tuple[SheetSpec, ...] = (
                 "name", "类别名称", required=True, max_length=_max(UnitCategory, "name"), example="县市区"
             ),
             Column("order", "排序", kind=Kind.INT, default=0, help=_("非负整数，越小越靠前"), example=1),
-            Column("description", "说明", example="同类单位一起排名和定等次"),
+            Column(
+                "description",
+                "说明",
+                max_length=_max(UnitCategory, "description"),
+                example="同类单位一起排名和定等次",
+            ),
         ),
         key=("code",),
         help=_("同一类别的单位一起排名、定等次"),
@@ -163,7 +168,7 @@ SHEETS: tuple[SheetSpec, ...] = (
                 max_length=_max(FunctionZone, "name"),
                 example="工业转型区",
             ),
-            Column("description", "说明", example=""),
+            Column("description", "说明", max_length=_max(FunctionZone, "description"), example=""),
         ),
         key=("code",),
     ),

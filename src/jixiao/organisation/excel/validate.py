@@ -17,6 +17,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from jixiao.hygiene import has_control_characters
 from jixiao.organisation.excel.reader import HEADER_ROW, RawSheet
 from jixiao.organisation.excel.specs import (
     NO,
@@ -113,6 +114,11 @@ def _as_text(value: Any) -> str:
 def _convert_text(values: list[Any], column: Column) -> Converted:
     out = [v if v is None or type(v) is str else _as_text(v) for v in values]
     problems: list[tuple[int, str]] = []
+    # ``_x0000_`` escapes in a workbook decode to NUL, which PostgreSQL refuses in text.
+    for i, v in enumerate(out):
+        if v is not None and has_control_characters(v):
+            problems.append((i, _("含有不允许的控制字符")))
+            out[i] = None
     if column.max_length is not None:
         limit = column.max_length
         message = _("长度超过 %(n)s 个字符") % {"n": limit}
