@@ -21,6 +21,7 @@ from jixiao.facts.models import (
     SanctionLevel,
     VoteCount,
 )
+from jixiao.web.workbooks import text_cap
 
 NOTES_SHEET = "填写说明"
 # "#123" names an indicator by its primary key, for indicators without a code.
@@ -96,8 +97,9 @@ class FactSheet:
         return self.by_key[key].header
 
 
-def _max(model: type[models.Model], name: str) -> int | None:
-    return getattr(model._meta.get_field(name), "max_length", None)
+def _max(model: type[models.Model], name: str) -> int:
+    """The field's max_length, or the import cap for a field without one (a TextField)."""
+    return text_cap(model, name)
 
 
 def choice_lookup(choices: type[models.TextChoices]) -> dict[str, str]:
@@ -139,7 +141,9 @@ SHEETS: tuple[FactSheet, ...] = (
             ),
             Column("target", "目标值", Cell.NUMBER, example=100),
             Column("last_year", "上年值", Cell.NUMBER, example=90),
-            Column("evidence", "佐证说明", example="统计局年报"),
+            Column(
+                "evidence", "佐证说明", max_length=_max(IndicatorResult, "evidence"), example="统计局年报"
+            ),
         ),
         office_only=False,
         help=_("按 指标编号+单位代码 识别：已有的完成情况被更新。牵头单位只能导入本单位牵头的指标"),
@@ -271,7 +275,13 @@ SHEETS: tuple[FactSheet, ...] = (
                 help=_("如 督查督办、审计、纪检"),
                 example="督查督办",
             ),
-            Column("reason", "事由", required=True, example="重点工作未按期完成"),
+            Column(
+                "reason",
+                "事由",
+                required=True,
+                max_length=_max(Adjustment, "reason"),
+                example="重点工作未按期完成",
+            ),
         ),
         help=_("每行新增一条记录；同一文件不能重复导入"),
     ),

@@ -26,6 +26,7 @@ from jixiao.organisation.models import (
     Unit,
     UnitCategory,
 )
+from jixiao.web.workbooks import text_cap
 
 YES = "是"
 NO = "否"
@@ -94,9 +95,9 @@ class SheetSpec:
         return [c.header for c in self.columns]
 
 
-def _max(model: type[models.Model], name: str) -> int | None:
-    f = model._meta.get_field(name)
-    return getattr(f, "max_length", None)
+def _max(model: type[models.Model], name: str) -> int:
+    """The field's max_length, or the import cap for a field without one (a TextField)."""
+    return text_cap(model, name)
 
 
 def choice_lookup(choices: type[models.TextChoices]) -> dict[str, str]:
@@ -145,7 +146,12 @@ SHEETS: tuple[SheetSpec, ...] = (
                 "name", "类别名称", required=True, max_length=_max(UnitCategory, "name"), example="县市区"
             ),
             Column("order", "排序", kind=Kind.INT, default=0, help=_("非负整数，越小越靠前"), example=1),
-            Column("description", "说明", example="同类单位一起排名和定等次"),
+            Column(
+                "description",
+                "说明",
+                max_length=_max(UnitCategory, "description"),
+                example="同类单位一起排名和定等次",
+            ),
         ),
         key=("code",),
         help=_("同一类别的单位一起排名、定等次"),
@@ -163,7 +169,7 @@ SHEETS: tuple[SheetSpec, ...] = (
                 max_length=_max(FunctionZone, "name"),
                 example="工业转型区",
             ),
-            Column("description", "说明", example=""),
+            Column("description", "说明", max_length=_max(FunctionZone, "description"), example=""),
         ),
         key=("code",),
     ),
