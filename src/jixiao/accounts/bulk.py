@@ -152,6 +152,8 @@ def parse(source: str | IO[bytes]) -> tuple[list[_Row], list[RowError]]:
         return [], [RowError(p.sheet, p.row, p.column, p.message) for p in exc.problems]
     if sheet is None:
         return [], [RowError("", None, "", _("工作簿中没有工作表"))]
+    if not any(sheet.headers) and not sheet.row_numbers:
+        return [], [RowError(sheet.name, None, "", _("工作表是空的，没有可导入的内容"))]
     index = {h: i for i, h in enumerate(sheet.headers) if h}
     missing = [h for h in (COL_NAME, COL_ROLE) if h not in index]
     if COL_UNIT_CODE not in index and COL_UNIT_NAME not in index:

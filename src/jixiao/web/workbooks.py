@@ -76,10 +76,10 @@ class WorkbookRefused(Exception):
     """The upload is not a workbook we read: too large, not an xlsx, corrupt, encrypted, or it
     holds formulas without values. ``problems`` says why, in Chinese, for the person who sent it."""
 
-    def __init__(self, problems: Collection[Problem] | str) -> None:
-        self.problems: tuple[Problem, ...] = (
-            (Problem(problems),) if isinstance(problems, str) else tuple(problems)
-        )
+    def __init__(self, problems: Collection[Problem] | Problem | str) -> None:
+        if isinstance(problems, str):
+            problems = Problem(problems)
+        self.problems: tuple[Problem, ...] = (problems,) if isinstance(problems, Problem) else tuple(problems)
         super().__init__(self.message)
 
     @property

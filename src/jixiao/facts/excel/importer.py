@@ -107,6 +107,10 @@ def _import(
         return ImportResult(errors=tuple(RowError(p.sheet, p.row, p.column, p.message) for p in exc.problems))
     if isinstance(raw, RowError):
         return ImportResult(errors=(raw,))
+    if not any(raw.headers) and not raw.row_numbers:
+        # A blank sheet (or 1 M blank rows): nothing to import, said as such rather than as
+        # missing columns.
+        return _file_error(_("工作表“%(sheet)s”是空的，没有可导入的内容") % {"sheet": raw.name})
     errors: list[RowError] = []
     parsed = parse_sheet(spec, raw, errors)
     if parsed is None:
