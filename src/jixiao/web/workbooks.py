@@ -22,6 +22,7 @@ the cell, and a sheet saved as CSV from Excel no longer starts that field with a
 from __future__ import annotations
 
 import io
+import posixpath
 import pyexpat
 import re
 import zipfile
@@ -291,15 +292,17 @@ def _sheet_paths(archive: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo]) 
         def on_rel(name: str, attrs: dict[str, str]) -> None:
             if name.endswith("Relationship") and "Id" in attrs and "Target" in attrs:
                 target = attrs["Target"]
-                targets[attrs["Id"]] = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+                path = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+                targets[attrs["Id"]] = posixpath.normpath(path)
 
         parser.StartElementHandler = on_rel
         _parse_small(archive, rels, parser, limits)
     found = [(name, targets.get(rid, "")) for name, rid in sheets]
     if any(not path or path not in members for _name, path in found):
         # An unusual package layout: check every worksheet part so nothing escapes the scan.
+        # Every XML part then, as the reader may resolve the target in its own way.
         known = {path for _name, path in found}
-        found += [(path, path) for path in members if path.startswith("xl/worksheets/") and path not in known]
+        found += [(path, path) for path in members if path.endswith(".xml") and path not in known]
     return [(name, path) for name, path in found if path in members and path.endswith(".xml")]
 
 
