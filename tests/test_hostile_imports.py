@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 import pytest
 from django.db.models import Model
+from django.test import Client
+from django.urls import reverse
 
 from jixiao.accounts.bulk import HEADERS as ACCOUNT_HEADERS
 from jixiao.accounts.bulk import SHEET as ACCOUNT_SHEET
@@ -183,3 +185,24 @@ def test_an_over_long_account_name_follows_the_model_field_length() -> None:
     messages = _accounts(hostile.book(ACCOUNT_SHEET, hostile.sheet_xml(rows)))
     assert any(str(limit) in m for m in messages), messages
     assert User.objects.count() == users + 1  # only the office user of the fixture
+
+
+@pytest.mark.parametrize(
+    "kind", ["far_cell", "zip_bomb", "formula_without_value", "encrypted", "oversized_upload"]
+)
+def test_the_upload_pages_answer_a_hostile_workbook_with_the_message_not_a_server_error(
+    client: Client, kind: str
+) -> None:
+    client.force_login(UserFactory(role=Role.OFFICE))
+    cycle = CycleFactory(year=2025)
+    for url, target, extra in (
+        (reverse("registry_io:import"), "registry", {}),
+        (reverse("facts:import", args=["results"]), "facts_results", {"cycle": cycle.year}),
+    ):
+        upload = io.BytesIO(_file(kind, target))
+        upload.name = "hostile.xlsx"
+        before = _counts()
+        response = client.post(url, {"file": upload, **extra})
+        assert response.status_code in (200, 422), response.status_code
+        assert hostile.KINDS[kind][1] in response.content.decode()
+        assert _counts() == before

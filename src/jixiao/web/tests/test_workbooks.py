@@ -90,9 +90,11 @@ def test_an_encrypted_zip_member_is_refused() -> None:
 
 def test_too_many_cells_in_the_rectangle_from_a1_are_refused() -> None:
     rows = hostile.header_row(["a"]) + b'<row r="5000">' + hostile.text_cell("CV5000", "x") + b"</row>"
-    with override_settings(JIXIAO_IMPORT_MAX_CELLS=100_000):
-        with pytest.raises(WorkbookRefused, match="A1:CV5000"):
-            check_workbook(hostile.book("s", hostile.sheet_xml(rows)))
+    with (
+        override_settings(JIXIAO_IMPORT_MAX_CELLS=100_000),
+        pytest.raises(WorkbookRefused, match="A1:CV5000"),
+    ):
+        check_workbook(hostile.book("s", hostile.sheet_xml(rows)))
 
 
 def test_a_sheet_whose_part_cannot_be_resolved_is_still_scanned() -> None:
