@@ -250,8 +250,8 @@ def _stream(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limits) -> 
         raise WorkbookRefused(_("文件已损坏（压缩数据不完整或校验失败），请重新保存后再导入")) from None
 
 
-def _parser() -> Any:
-    parser = pyexpat.ParserCreate(namespace_separator=" ")
+def _parser(*, namespaces: bool = True) -> Any:
+    parser = pyexpat.ParserCreate(namespace_separator=" ") if namespaces else pyexpat.ParserCreate()
 
     def no_doctype(*_args: Any) -> None:
         # Office never writes a DOCTYPE; refusing it rules out entity tricks of any size.
@@ -312,9 +312,6 @@ class _Scan:
     limits: Limits
     row: int = 0
     column: int = 0
-    in_cell: bool = False
-    has_formula: bool = False
-    has_value: bool = False
     max_row: int = 0
     max_column: int = 0
     formulas: list[Problem] = field(default_factory=list)
@@ -326,44 +323,72 @@ class _Scan:
 
 def _scan_sheet(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, limits: Limits) -> list[Problem]:
     state = _Scan(name, limits)
-    parser = _parser()
-    # Element names arrive as "namespace local" (or bare "local"); only the local part matters.
+    # No namespace processing: tags arrive as written ("c", or "x:c" with a prefix), which is
+    # cheaper, and the scan runs once per element of a sheet that may hold millions of cells.
+    parser = _parser(namespaces=False)
+    row = column = 0
+    in_cell = has_value = has_formula = False
+    top_row, top_column = limits.max_rows + 1, limits.max_columns
+    columns: dict[str, int] = {}
 
-    def start(tag: str, attrs: dict[str, str]) -> None:
-        local = tag.rpartition(" ")[2]
-        if local == "c":
-            ref = attrs.get("r")
-            match = _CELL_REF.match(ref) if ref else None
-            if match:
-                state.column = _column_index(match.group(1))
-                state.row = int(match.group(2))
-            else:
-                state.column += 1
-            state.in_cell, state.has_formula, state.has_value = True, False, False
-        elif local == "row":
-            r = attrs.get("r")
-            state.row = int(r) if r and r.isdigit() else state.row + 1
-            state.column = 0
-        elif state.in_cell and local in ("v", "is"):
-            state.has_value = True
-        elif state.in_cell and local == "f":
-            state.has_formula = True
-
-    def end(tag: str) -> None:
-        if not state.in_cell or tag.rpartition(" ")[2] != "c":
-            return
-        state.in_cell = False
-        if state.has_value:
-            _count_value(state)
-        elif state.has_formula:
+    def close() -> None:
+        # A cell ends where the next cell or row starts (or the sheet ends): one handler only.
+        nonlocal in_cell
+        in_cell = False
+        if has_value:
+            if row > top_row or column > top_column or row > state.max_row or column > state.max_column:
+                state.row, state.column = row, column
+                _count_value(state)
+        elif has_formula:
+            state.row, state.column = row, column
             _formula_without_value(state)
 
+    def start(tag: str, attrs: dict[str, str]) -> None:
+        nonlocal row, column, in_cell, has_value, has_formula
+        local = tag if ":" not in tag else tag.rpartition(":")[2]
+        if local == "c":
+            if in_cell:
+                close()
+            ref = attrs.get("r")
+            if ref:
+                letters = ref.rstrip("0123456789")
+                index = columns.get(letters)
+                digits = ref[len(letters) :]
+                if index is None or not digits:
+                    match = _CELL_REF.match(ref)
+                    if match is None:
+                        raise WorkbookRefused(
+                            Problem(
+                                _("工作表“%(sheet)s”的单元格地址“%(ref)s”无效，文件可能已损坏")
+                                % {"sheet": name, "ref": ref[:20]},
+                                sheet=name,
+                            )
+                        )
+                    index = columns[letters] = _column_index(match.group(1))
+                column = index
+                row = int(digits)
+            else:
+                column += 1
+            in_cell, has_value, has_formula = True, False, False
+        elif local == "row":
+            if in_cell:
+                close()
+            r = attrs.get("r")
+            row = int(r) if r and r.isdigit() else row + 1
+            column = 0
+        elif in_cell:
+            if local == "v" or local == "is":
+                has_value = True
+            elif local == "f":
+                has_formula = True
+
     parser.StartElementHandler = start
-    parser.EndElementHandler = end
     try:
         for chunk in _stream(archive, info, limits):
             parser.Parse(chunk, False)
         parser.Parse(b"", True)
+        if in_cell:
+            close()
     except pyexpat.ExpatError:
         raise WorkbookRefused(
             Problem(
@@ -454,7 +479,7 @@ _SAFE_OPTIONS: dict[str, Any] = {
 }
 
 
-class SafeWorksheet(Worksheet):
+class SafeWorksheet(Worksheet):  # type: ignore[misc]  # xlsxwriter has no py.typed: Any to mypy
     """A worksheet whose text cells starting with a formula trigger carry Excel's quote prefix.
     Cells written with a format of their own keep it (still text, as the workbook's options
     never turn strings into formulas)."""
@@ -467,7 +492,7 @@ class SafeWorksheet(Worksheet):
         return super()._write_string(row, col, string, cell_format)
 
 
-class SafeWorkbook(xlsxwriter.Workbook):
+class SafeWorkbook(xlsxwriter.Workbook):  # type: ignore[misc]  # as above
     """xlsxwriter's Workbook with formula, link and number conversion of strings off and
     :class:`SafeWorksheet` sheets."""
 
