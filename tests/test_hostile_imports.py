@@ -195,9 +195,12 @@ def test_the_upload_pages_answer_a_hostile_workbook_with_the_message_not_a_serve
 ) -> None:
     client.force_login(UserFactory(role=Role.OFFICE))
     cycle = CycleFactory(year=2025)
+    RaterGroupFactory(cycle=cycle, code="third_party")
     for url, target, extra in (
         (reverse("registry_io:import"), "registry", {}),
         (reverse("facts:import", args=["results"]), "facts_results", {"cycle": cycle.year}),
+        (reverse("surveys:thirdparty"), "third_party", {"cycle": cycle.pk, "rater_group": "third_party"}),
+        (reverse("accounts:user_import"), "accounts", {}),
     ):
         upload = io.BytesIO(_file(kind, target))
         upload.name = "hostile.xlsx"
