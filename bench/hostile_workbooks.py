@@ -106,22 +106,41 @@ def _targets(cycle: Cycle, office: User) -> dict[str, tuple[str, list[str], obje
     return out
 
 
+_CHILD = """
+import atexit, os, sys
+
+def _peak():
+    # VmHWM is the peak of this process image only (ru_maxrss of a child would include the
+    # parent's pages it was forked with).
+    with open("/proc/self/status") as status, open(os.environ["BENCH_RSS_FILE"], "w") as out:
+        out.write(next(line.split()[1] for line in status if line.startswith("VmHWM")))
+
+atexit.register(_peak)
+from jixiao.cli import main
+main(["jixiao", *sys.argv[1:]])
+"""
+
+
 def _run_cli(args: list[str], path: Path) -> tuple[int, float, int]:
-    """Return (return code, seconds, max RSS in MB) of the command in a fresh process."""
+    """Return (return code, seconds, peak RSS in MB) of the command in a fresh process. A process
+    killed by a signal runs no atexit hook, so its peak reads 0 and its code is negative."""
+    rss_file = TMP / "rss.txt"
+    rss_file.unlink(missing_ok=True)
     started = time.perf_counter()
-    proc = subprocess.Popen(
-        [str(ROOT / ".venv" / "bin" / "jixiao"), *args, str(path)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=os.environ.copy(),
-    )
     try:
-        _pid, status, usage = os.wait4(proc.pid, 0)
-    except KeyboardInterrupt:
-        proc.kill()
-        raise
-    code = os.waitstatus_to_exitcode(status)
-    return code, time.perf_counter() - started, usage.ru_maxrss // 1024
+        done = subprocess.run(
+            [sys.executable, "-c", _CHILD, *args, str(path)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env={**os.environ, "BENCH_RSS_FILE": str(rss_file), "PYTHONPATH": str(ROOT / "src")},
+            timeout=CLI_TIMEOUT,
+            check=False,
+        )
+        code = done.returncode
+    except subprocess.TimeoutExpired:
+        code = -9
+    peak = int(rss_file.read_text()) // 1024 if rss_file.exists() else 0
+    return code, time.perf_counter() - started, peak
 
 
 def _control(path: Path) -> str:
