@@ -16,7 +16,6 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import IO, Any
 
-import xlsxwriter
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext as _
@@ -28,6 +27,7 @@ from jixiao.accounts.services import AUDITED_FIELDS, UNIT_ROLES, require_office
 from jixiao.organisation.excel.reader import RawSheet, UnreadableWorkbook, read_workbook
 from jixiao.organisation.excel.validate import RowError
 from jixiao.organisation.models import Official, Unit
+from jixiao.web.workbooks import safe_workbook, text_cap
 
 SHEET = "账户"
 NOTES_SHEET = "说明"
@@ -39,7 +39,7 @@ COL_ROLE = "角色"
 HEADERS = (COL_UNIT_CODE, COL_UNIT_NAME, COL_NAME, COL_PHONE, COL_ROLE)
 MAX_ROWS = 5000  # more accounts than any prefecture or province has staff for
 PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
-NAME_MAX = 64
+NAME_MAX = text_cap(User, "display_name")  # follows the model field
 
 # Generated usernames: a short pinyin prefix per role, then the unit code (jxy_u0001, qt_u0102 …).
 USERNAME_PREFIX = {
@@ -101,7 +101,7 @@ def template_xlsx() -> bytes:
         .values_list("code", "name")
     )
     buffer = io.BytesIO()
-    workbook = xlsxwriter.Workbook(
+    workbook = safe_workbook(
         buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
     )
     header = workbook.add_format({"bold": True, "bg_color": "#EEF2F7", "border": 1})
@@ -148,10 +148,12 @@ def parse(source: str | IO[bytes]) -> tuple[list[_Row], list[RowError]]:
     """Read and check the sheet; return the rows and every problem found (all rows are checked)."""
     try:
         sheet = _pick_sheet(read_workbook(source))
-    except UnreadableWorkbook:
-        return [], [RowError("", None, "", _("无法读取文件，请上传 .xlsx 格式的工作簿"))]
+    except UnreadableWorkbook as exc:
+        return [], [RowError(p.sheet, p.row, p.column, p.message) for p in exc.problems]
     if sheet is None:
         return [], [RowError("", None, "", _("工作簿中没有工作表"))]
+    if not any(sheet.headers) and not sheet.row_numbers:
+        return [], [RowError(sheet.name, None, "", _("工作表是空的，没有可导入的内容"))]
     index = {h: i for i, h in enumerate(sheet.headers) if h}
     missing = [h for h in (COL_NAME, COL_ROLE) if h not in index]
     if COL_UNIT_CODE not in index and COL_UNIT_NAME not in index:

@@ -23,7 +23,6 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
-import xlsxwriter
 from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
@@ -34,6 +33,7 @@ from django.utils.translation import gettext as _
 from jixiao.accounts.audit import audit_record
 from jixiao.accounts.bulk import Credential
 from jixiao.accounts.models import AuditAction, User
+from jixiao.web.workbooks import safe_workbook
 
 SESSION_KEY = "jixiao.accounts.credentials"
 WINDOW_SECONDS = 15 * 60
@@ -115,7 +115,7 @@ def credentials_pdf(credentials: Sequence[Credential], *, login_url: str) -> byt
 def credentials_xlsx(credentials: Sequence[Credential], *, login_url: str) -> bytes:
     """Return the accounts and initial passwords as a workbook with Chinese headers."""
     buffer = io.BytesIO()
-    workbook = xlsxwriter.Workbook(
+    workbook = safe_workbook(
         buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
     )
     header = workbook.add_format({"bold": True, "bg_color": "#EEF2F7", "border": 1})

@@ -209,6 +209,14 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 DATA_UPLOAD_MAX_MEMORY_SIZE = 50 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 50 * 1024 * 1024
+# Workbook imports (web.workbooks checks them before any cell is read): the upload's size, its
+# total decompressed size, and the extent of the cells holding a value (rows of data below the
+# header, columns, and the cells of the rectangle from A1, which is what the reader allocates).
+JIXIAO_IMPORT_MAX_BYTES = env_int("JIXIAO_IMPORT_MAX_BYTES", 20 * 1024 * 1024)
+JIXIAO_IMPORT_MAX_UNZIPPED_BYTES = env_int("JIXIAO_IMPORT_MAX_UNZIPPED_BYTES", 300 * 1024 * 1024)
+JIXIAO_IMPORT_MAX_ROWS = env_int("JIXIAO_IMPORT_MAX_ROWS", 200_000)
+JIXIAO_IMPORT_MAX_COLUMNS = env_int("JIXIAO_IMPORT_MAX_COLUMNS", 200)
+JIXIAO_IMPORT_MAX_CELLS = env_int("JIXIAO_IMPORT_MAX_CELLS", 4_000_000)
 
 # Rate-any-time links and public surveys (docs/surveys.md).
 JIXIAO_RATING_SENDER = env_str("JIXIAO_RATING_SENDER", "jixiao.surveys.senders.LogSender")

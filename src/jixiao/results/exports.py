@@ -6,18 +6,18 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable
 
-import xlsxwriter
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from jixiao.results import labels, selectors
 from jixiao.results.models import EntityResult, ScoringRun
+from jixiao.web.workbooks import safe_workbook
 
 
 def results_workbook(*, run: ScoringRun, results: Iterable[EntityResult]) -> bytes:
     """Return an .xlsx with one sheet of results: category, rank, name, total, components, grade."""
     buffer = io.BytesIO()
-    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    book = safe_workbook(buffer, {"in_memory": True})
     sheet = book.add_worksheet(_("考核结果"))
     bold = book.add_format({"bold": True, "bg_color": "#EEF2F7"})
     rows = list(results)

@@ -88,11 +88,11 @@ def parse(content: bytes) -> tuple[list[Row], list[CellError]]:
     meaningful when there is no problem)."""
     try:
         sheets = read_workbook(io.BytesIO(content))
-    except UnreadableWorkbook:
-        return [], [CellError("", 0, "", _("文件无法作为 Excel 工作簿打开（请上传 .xlsx 文件）"))]
+    except UnreadableWorkbook as exc:
+        return [], [CellError(p.sheet, p.row or 0, p.column, p.message) for p in exc.problems]
     sheet = next((s for s in sheets.values() if s.headers), None)
     if sheet is None:
-        return [], [CellError("", 0, "", _("工作簿是空的"))]
+        return [], [CellError("", 0, "", _("工作簿是空的，没有可导入的内容"))]
     errors: list[CellError] = []
     positions: dict[str, int] = {}
     for key, header, aliases in COLUMNS:

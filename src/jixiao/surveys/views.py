@@ -40,6 +40,7 @@ from jixiao.surveys.forms import (
 from jixiao.surveys.models import EventChannel, ServiceToken, Survey, SurveyTarget, ThirdPartyImport
 from jixiao.surveys.poster import poster_pdf, public_link, qr_svg
 from jixiao.web.paging import paginate
+from jixiao.web.workbooks import Limits
 
 
 @login_required
@@ -375,7 +376,8 @@ def thirdparty_import(request: HttpRequest) -> HttpResponse:
             outcome = thirdparty.third_party_import(
                 actor=user,
                 cycle=form.cleaned_data["cycle"],
-                content=upload.read(),
+                # At most one byte past the limit: the import then refuses it by its size.
+                content=upload.read(Limits.from_settings().max_bytes + 1),
                 filename=upload.name or "",
                 rater_group=form.cleaned_data["rater_group"],
             )

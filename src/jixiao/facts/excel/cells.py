@@ -20,6 +20,7 @@ from jixiao.facts.excel.specs import Cell, Column, FactSheet, choice_lookup
 from jixiao.hygiene import has_control_characters
 from jixiao.organisation.excel.reader import HEADER_ROW, RawSheet
 from jixiao.organisation.excel.validate import RowError
+from jixiao.web.workbooks import DEFAULT_TEXT_CAP
 
 
 @dataclass
@@ -61,13 +62,15 @@ def _convert_text(values: list[Any], column: Column) -> Converted:
         if v is not None and has_control_characters(v):
             problems.append((i, _("含有不允许的控制字符")))
             out[i] = None
-    if column.max_length is not None:
-        limit = column.max_length
-        message = _("长度超过 %(n)s 个字符") % {"n": limit}
-        for i, v in enumerate(out):
-            if v is not None and len(v) > limit:
-                problems.append((i, message))
-                out[i] = None
+    # A column without a model limit (a TextField) still has a cap: 100 KB of workbook once
+    # stored 100 MB of notes and made every page showing them unusable.
+    limit = column.max_length if column.max_length is not None else DEFAULT_TEXT_CAP
+    for i, v in enumerate(out):
+        if v is not None and len(v) > limit:
+            problems.append(
+                (i, _("长度为 %(len)s 个字符，超过上限 %(n)s 个字符") % {"len": len(v), "n": limit})
+            )
+            out[i] = None
     return out, problems
 
 

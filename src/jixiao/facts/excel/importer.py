@@ -24,6 +24,7 @@ from jixiao.organisation.excel.reader import RawSheet, UnreadableWorkbook, read_
 from jixiao.organisation.excel.validate import RowError
 from jixiao.schemes.lifecycle import CycleLocked, assert_cycle_editable
 from jixiao.schemes.models import Cycle
+from jixiao.web.workbooks import WorkbookRefused, read_upload
 
 _KIND_OF_SHEET = {s.name: s for s in SHEETS}
 # Observations are inserted, so importing the same file twice would count every score twice.
@@ -54,11 +55,8 @@ class _Upload:
 
 
 def _load(source: str | Path | IO[bytes]) -> _Upload:
-    if isinstance(source, str | Path):
-        data = Path(source).read_bytes()
-    else:
-        source.seek(0)
-        data = source.read()
+    # Bounded: an upload over the size limit is refused before it is read whole.
+    data = read_upload(str(source) if isinstance(source, str | Path) else source)
     return _Upload(data, hashlib.sha256(data).hexdigest())
 
 
@@ -97,15 +95,22 @@ def _import(
     *, actor: User | None, cycle: Cycle, kind: FactKind, source: str | Path | IO[bytes], filename: str
 ) -> ImportResult:
     spec = SHEETS_BY_KIND[kind]
-    upload = _load(source)
+    try:
+        upload = _load(source)
+    except WorkbookRefused as exc:
+        return _file_error(exc.message)
     if kind in INSERT_KINDS and (previous := _previous_import(spec, cycle, upload.sha256)) is not None:
         return _file_error(previous)
     try:
         raw = _choose_sheet(spec, upload.data)
-    except UnreadableWorkbook:
-        return _file_error(_("无法读取文件：不是有效的 Excel 工作簿（.xlsx）"))
+    except UnreadableWorkbook as exc:
+        return ImportResult(errors=tuple(RowError(p.sheet, p.row, p.column, p.message) for p in exc.problems))
     if isinstance(raw, RowError):
         return ImportResult(errors=(raw,))
+    if not any(raw.headers) and not raw.row_numbers:
+        # A blank sheet (or 1 M blank rows): nothing to import, said as such rather than as
+        # missing columns.
+        return _file_error(_("工作表“%(sheet)s”是空的，没有可导入的内容") % {"sheet": raw.name})
     errors: list[RowError] = []
     parsed = parse_sheet(spec, raw, errors)
     if parsed is None:

@@ -21,6 +21,7 @@ from jixiao.facts.models import (
     SanctionLevel,
     VoteCount,
 )
+from jixiao.web.workbooks import text_cap
 
 NOTES_SHEET = "填写说明"
 # "#123" names an indicator by its primary key, for indicators without a code.
@@ -96,8 +97,9 @@ class FactSheet:
         return self.by_key[key].header
 
 
-def _max(model: type[models.Model], name: str) -> int | None:
-    return getattr(model._meta.get_field(name), "max_length", None)
+def _max(model: type[models.Model], name: str) -> int:
+    """The field's max_length, or the import cap for a field without one (a TextField)."""
+    return text_cap(model, name)
 
 
 def choice_lookup(choices: type[models.TextChoices]) -> dict[str, str]:

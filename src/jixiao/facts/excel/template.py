@@ -27,6 +27,7 @@ from jixiao.facts.excel.specs import (
 from jixiao.facts.models import IndicatorResult
 from jixiao.organisation.models import Unit
 from jixiao.schemes.models import Cycle, IndicatorNode
+from jixiao.web.workbooks import safe_workbook
 
 # The last row Excel allows; list validation covers the whole column.
 _LAST_ROW = 1_048_575
@@ -113,7 +114,7 @@ def write_template(target: str | IO[bytes], kind: FactKind, prefill: Prefill | N
     """Write the template workbook of ``kind`` to ``target``; with ``prefill`` (results only) its
     rows replace the example row and a 对照表 sheet names the codes."""
     spec = SHEETS_BY_KIND[kind]
-    workbook = xlsxwriter.Workbook(
+    workbook = safe_workbook(
         target,
         {
             # Cells are data, never formulas or links (a reason starting with "=" stays text).

@@ -93,10 +93,8 @@ def registry_import(*, actor: User | None, source: str | IO[bytes], filename: st
 def _import(*, actor: User | None, source: str | IO[bytes], filename: str) -> ImportResult:
     try:
         raw = read_workbook(source)
-    except UnreadableWorkbook:
-        return ImportResult(
-            errors=(RowError("", None, "", _("无法读取文件：不是有效的 Excel 工作簿（.xlsx）")),)
-        )
+    except UnreadableWorkbook as exc:
+        return ImportResult(errors=tuple(RowError(p.sheet, p.row, p.column, p.message) for p in exc.problems))
     parsed = parse_workbook(raw)
     state = load_state(parsed)
     check_references(parsed, state)

@@ -8,19 +8,29 @@ downstream looks at raw calamine values.
 
 from __future__ import annotations
 
+import io
 import itertools
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import IO, Any
 
 import python_calamine
+from django.utils.translation import gettext as _
+
+from jixiao.web.workbooks import WorkbookRefused, check_workbook, read_upload
+
+
+def _bad_file() -> str:
+    return _("无法读取文件：不是有效的 Excel 工作簿（.xlsx），文件可能已损坏")
+
 
 # Excel shows the header on row 1, so the first data row is row 2.
 HEADER_ROW = 1
 
 
-class UnreadableWorkbook(Exception):
-    """The upload is not a workbook calamine can open (not an xlsx, corrupt, encrypted)."""
+class UnreadableWorkbook(WorkbookRefused):
+    """The upload is not a workbook we read (too large, not an xlsx, corrupt, encrypted, formulas
+    without values); ``problems`` holds the Chinese reasons."""
 
 
 @dataclass(frozen=True)
@@ -61,13 +71,20 @@ def normalise_column(values: tuple[Any, ...] | list[Any]) -> list[Any]:
 def read_workbook(source: str | IO[bytes], only: set[str] | None = None) -> dict[str, RawSheet]:
     """Return every sheet (or those named in ``only``) as a :class:`RawSheet`, keyed by name.
 
-    Raises :class:`UnreadableWorkbook` when the file cannot be opened as a workbook.
+    Raises :class:`UnreadableWorkbook` when the file cannot be opened as a workbook or fails the
+    bounds of ``web.workbooks.check_workbook`` (checked before calamine sees a byte, since
+    calamine aborts the process on a sheet too large to allocate).
     """
     try:
-        workbook = python_calamine.load_workbook(source)
+        data = read_upload(source)
+        check_workbook(data, sheets=only)
+    except WorkbookRefused as exc:
+        raise UnreadableWorkbook(exc.problems) from None
+    try:
+        workbook = python_calamine.load_workbook(io.BytesIO(data))
         names = list(workbook.sheet_names)
     except Exception as exc:  # calamine raises several unrelated types for a bad file
-        raise UnreadableWorkbook(str(exc)) from exc
+        raise UnreadableWorkbook(_bad_file()) from exc
     sheets: dict[str, RawSheet] = {}
     for name in names:
         if only is not None and name not in only:
@@ -77,7 +94,7 @@ def read_workbook(source: str | IO[bytes], only: set[str] | None = None) -> dict
             # skip_empty_area=False keeps A1 at index 0, so list positions map to Excel rows.
             rows: list[list[Any]] = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
         except Exception as exc:
-            raise UnreadableWorkbook(str(exc)) from exc
+            raise UnreadableWorkbook(_bad_file()) from exc
         sheets[name] = _to_raw(name, rows)
     return sheets
 

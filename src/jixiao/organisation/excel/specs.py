@@ -26,6 +26,7 @@ from jixiao.organisation.models import (
     Unit,
     UnitCategory,
 )
+from jixiao.web.workbooks import text_cap
 
 YES = "是"
 NO = "否"
@@ -94,9 +95,9 @@ class SheetSpec:
         return [c.header for c in self.columns]
 
 
-def _max(model: type[models.Model], name: str) -> int | None:
-    f = model._meta.get_field(name)
-    return getattr(f, "max_length", None)
+def _max(model: type[models.Model], name: str) -> int:
+    """The field's max_length, or the import cap for a field without one (a TextField)."""
+    return text_cap(model, name)
 
 
 def choice_lookup(choices: type[models.TextChoices]) -> dict[str, str]:

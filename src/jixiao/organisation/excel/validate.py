@@ -32,6 +32,7 @@ from jixiao.organisation.excel.specs import (
     SheetSpec,
     choice_lookup,
 )
+from jixiao.web.workbooks import DEFAULT_TEXT_CAP
 
 PositionKey = tuple[str, str]
 
@@ -119,13 +120,15 @@ def _convert_text(values: list[Any], column: Column) -> Converted:
         if v is not None and has_control_characters(v):
             problems.append((i, _("含有不允许的控制字符")))
             out[i] = None
-    if column.max_length is not None:
-        limit = column.max_length
-        message = _("长度超过 %(n)s 个字符") % {"n": limit}
-        for i, v in enumerate(out):
-            if v is not None and len(v) > limit:
-                problems.append((i, message))
-                out[i] = None
+    # A column without a model limit (a TextField) still has a cap: 100 KB of workbook once
+    # stored 100 MB of notes and made every page showing them unusable.
+    limit = column.max_length if column.max_length is not None else DEFAULT_TEXT_CAP
+    for i, v in enumerate(out):
+        if v is not None and len(v) > limit:
+            problems.append(
+                (i, _("长度为 %(len)s 个字符，超过上限 %(n)s 个字符") % {"len": len(v), "n": limit})
+            )
+            out[i] = None
     return out, problems
 
 
@@ -245,6 +248,9 @@ def parse_workbook(raw: dict[str, RawSheet]) -> ParsedWorkbook:
                     )
                 )
             continue
+        if not any(sheet.headers) and not sheet.row_numbers:
+            # A blank sheet (or one of 1 M blank rows) under a known name holds nothing to import.
+            continue
         parsed = _parse_sheet(spec, sheet, errors)
         if parsed is None:
             unreadable.add(spec.sheet)
@@ -256,6 +262,9 @@ def parse_workbook(raw: dict[str, RawSheet]) -> ParsedWorkbook:
                 "", None, "", _("文件中没有可导入的工作表，可导入的工作表为：%(names)s") % {"names": known}
             )
         )
+    elif sheets and not errors and not any(len(s) for s in sheets.values()):
+        # Headers only (a blank template): "success, 0 rows" would read as if something happened.
+        errors.append(RowError("", None, "", _("文件中没有数据行，没有可导入的内容")))
     return ParsedWorkbook(sheets, errors, unreadable)
 
 

@@ -14,6 +14,7 @@ import xlsxwriter
 from django.utils.translation import gettext as _
 
 from jixiao.organisation.excel.specs import NOTES_SHEET, SHEETS, YES, Column, Kind, SheetSpec, choice_labels
+from jixiao.web.workbooks import safe_workbook
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # The last row Excel allows; data validation covers the whole column.
@@ -36,7 +37,7 @@ def write_workbook(
 ) -> dict[str, int]:
     """Write one worksheet per ``(spec, rows)`` (rows already in export form: codes, Chinese
     labels, dates), plus the notes sheet. Returns the number of data rows written per sheet."""
-    workbook = xlsxwriter.Workbook(
+    workbook = safe_workbook(
         target,
         {
             "constant_memory": True,
