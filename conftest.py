@@ -36,6 +36,11 @@ def pytest_configure(config: pytest.Config) -> None:
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+    # Tests log in with ``client.force_login``, which gives no second factor: the requirement
+    # (on for the privileged roles by default, JIXIAO_OTP_REQUIRED_ROLES) is off for the whole
+    # run, before any session-scoped fixture builds the demo. The accounts tests turn it back on
+    # with the default configuration's value to prove it holds.
+    settings.JIXIAO_OTP_REQUIRED_ROLES = []
 
 
 def chromium_available() -> bool:
@@ -75,16 +80,3 @@ def _chinese_by_default(request: pytest.FixtureRequest) -> Any:
     yield
     translation.activate(settings.LANGUAGE_CODE)
 
-
-@pytest.fixture(autouse=True)
-def _second_factor_not_required_in_tests(request: pytest.FixtureRequest) -> Any:
-    """Tests log in with ``client.force_login``, which gives no second factor: the requirement
-    (on for the privileged roles in the default configuration, JIXIAO_OTP_REQUIRED_ROLES) is
-    off in tests. The accounts tests turn it back on with the default value to prove it holds."""
-    if not request.config.pluginmanager.hasplugin("django"):
-        yield
-        return
-    from django.test import override_settings
-
-    with override_settings(JIXIAO_OTP_REQUIRED_ROLES=[]):
-        yield
