@@ -79,4 +79,3 @@ def _chinese_by_default(request: pytest.FixtureRequest) -> Any:
     translation.activate(settings.LANGUAGE_CODE)
     yield
     translation.activate(settings.LANGUAGE_CODE)
-

@@ -36,7 +36,8 @@ class PBKDF2SM3PasswordHasher(PBKDF2PasswordHasher):
     algorithm = "pbkdf2_sm3"
 
     def encode(self, password: str, salt: str, iterations: int | None = None) -> str:
-        self._check_encode_args(password, salt)
+        if password is None or not salt or "$" in salt:
+            raise ValueError("a password and a salt without '$' are required")
         iterations = iterations or self.iterations
         digest = pbkdf2_sm3(password.encode(), salt.encode(), iterations)
         return f"{self.algorithm}${iterations}${salt}${base64.b64encode(digest).decode('ascii').strip()}"

@@ -40,7 +40,7 @@ def required_for(user: User) -> bool:
 
 def has_second_factor(user: User) -> bool:
     """Whether ``user`` has a confirmed authenticator."""
-    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    return bool(TOTPDevice.objects.filter(user=user, confirmed=True).exists())
 
 
 def enrolment_device(user: User) -> TOTPDevice:
