@@ -36,6 +36,11 @@ def pytest_configure(config: pytest.Config) -> None:
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+    # Tests log in with ``client.force_login``, which gives no second factor: the requirement
+    # (on for the privileged roles by default, JIXIAO_OTP_REQUIRED_ROLES) is off for the whole
+    # run, before any session-scoped fixture builds the demo. The accounts tests turn it back on
+    # with the default configuration's value to prove it holds.
+    settings.JIXIAO_OTP_REQUIRED_ROLES = []
 
 
 def chromium_available() -> bool:

@@ -52,7 +52,7 @@ def routes() -> list[Route]:
 
 def _models() -> dict[str, dict[str, Source]]:
     # Imported late: Django must be set up before the models are.
-    from jixiao.accounts.models import User
+    from jixiao.accounts.models import LoginThrottle, User
     from jixiao.evaluations.models import BallotForm, EvaluationEvent, EventGroup
     from jixiao.facts.excel.specs import FactKind
     from jixiao.facts.models import Adjustment
@@ -106,6 +106,8 @@ def _models() -> dict[str, dict[str, Source]]:
         "notifications/<int:pk>/read/": {"pk": qs(Notification)},
         "accounts/users/<int:pk>/password/": {"pk": qs(User)},
         "accounts/users/<int:pk>/active/": {"pk": qs(User)},
+        "accounts/security/lockouts/<int:pk>/unlock/": {"pk": qs(LoginThrottle)},
+        "accounts/security/users/<int:pk>/otp-reset/": {"pk": qs(User)},
         "schemes/cycles/<int:pk>/open/": {"pk": qs(Cycle)},
         "schemes/cycles/<int:pk>/close/": {"pk": qs(Cycle)},
         "schemes/cycles/<int:pk>/reopen/": {"pk": qs(Cycle)},

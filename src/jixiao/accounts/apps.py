@@ -10,4 +10,4 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         # Login/logout signals feed the audit log; importing registers the receivers.
-        from jixiao.accounts import audit_signals  # noqa: F401
+        from jixiao.accounts import audit_signals, login_state  # noqa: F401

@@ -3,13 +3,18 @@ be threaded through every call), and the forced password change."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from contextvars import ContextVar
+from datetime import timedelta
+from urllib.parse import urlencode
 
 from django.conf import settings
+from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import timezone
 
 current_request: ContextVar[HttpRequest | None] = ContextVar("current_request", default=None)
 
@@ -26,20 +31,109 @@ class CurrentRequestMiddleware:
             current_request.reset(token)
 
 
+def password_expired(user: object) -> bool:
+    """Whether ``user`` (a privileged role, JIXIAO_PASSWORD_EXPIRY_ROLES) has kept the same
+    password longer than JIXIAO_PASSWORD_MAX_AGE_DAYS (0 turns expiry off)."""
+    days = int(settings.JIXIAO_PASSWORD_MAX_AGE_DAYS)
+    changed = getattr(user, "password_changed_at", None)
+    if (
+        days <= 0
+        or changed is None
+        or getattr(user, "role", None) not in settings.JIXIAO_PASSWORD_EXPIRY_ROLES
+    ):
+        return False
+    return bool(changed < timezone.now() - timedelta(days=days))
+
+
 class PasswordChangeRequiredMiddleware:
-    """Keep a user whose password the office set (``must_change_password``) on the password
-    change page until they choose their own: every other page redirects there, except logging
-    out, switching the language and static files. Goes after AuthenticationMiddleware."""
+    """Keep a user whose password the office set (``must_change_password``), or whose password
+    has expired, on the password change page until they choose a new one: every other page
+    redirects there, except logging out, the second-factor pages, switching the language and
+    static files. Goes after AuthenticationMiddleware and SecondFactorRequiredMiddleware."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and getattr(user, "must_change_password", False):
-            target = reverse("accounts:password_change")
-            allowed = (target, reverse("accounts:logout"), reverse("set_language"), settings.STATIC_URL)
-            path = request.path_info
-            if not any(path.startswith(p if p.startswith("/") else f"/{p}") for p in allowed):
-                return redirect(target)
+        if (
+            user is not None
+            and user.is_authenticated
+            and (getattr(user, "must_change_password", False) or password_expired(user))
+        ):
+            names = (
+                "accounts:password_change",
+                "accounts:logout",
+                "accounts:otp_verify",
+                "accounts:otp_setup",
+            )
+            if not _exempt(request.path_info, names):
+                return redirect(reverse("accounts:password_change"))
         return self.get_response(request)
+
+
+def _exempt(path: str, names: tuple[str, ...]) -> bool:
+    allowed = [reverse(name) for name in names] + [reverse("set_language"), settings.STATIC_URL]
+    return any(path.startswith(p if p.startswith("/") else f"/{p}") for p in allowed)
+
+
+class SessionLifetimeMiddleware:
+    """End a session after ``JIXIAO_SESSION_IDLE_MINUTES`` without a request, or
+    ``JIXIAO_SESSION_MAX_HOURS`` after its login however busy (会话超时, GB/T 22239 8.1.4.1 b).
+
+    The last-seen time is rewritten at most once a minute, so a burst of requests does not write
+    the session on every one. Goes after AuthenticationMiddleware."""
+
+    REFRESH_SECONDS = 60
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from jixiao.accounts.login_state import AUTH_AT, SEEN_AT
+
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            session = request.session
+            now = int(time.time())
+            auth_at, seen_at = session.get(AUTH_AT), session.get(SEEN_AT)
+            if not isinstance(auth_at, int) or not isinstance(seen_at, int):
+                # A session from before this middleware: its clock starts now.
+                session[AUTH_AT] = session[SEEN_AT] = now
+            elif (
+                now - seen_at > int(settings.JIXIAO_SESSION_IDLE_MINUTES) * 60
+                or now - auth_at > int(settings.JIXIAO_SESSION_MAX_HOURS) * 3600
+            ):
+                logout(request)
+                login = reverse("accounts:login")
+                return redirect(f"{login}?{urlencode({'next': request.get_full_path(), 'expired': '1'})}")
+            elif now - seen_at >= self.REFRESH_SECONDS:
+                session[SEEN_AT] = now
+        return self.get_response(request)
+
+
+class SecondFactorRequiredMiddleware:
+    """Keep a user who owes a second factor on the verification page (or, for a required role
+    without one, on the enrolment page) until it is given. Goes after OTPMiddleware."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from jixiao.accounts import second_factor
+        from jixiao.accounts.login_state import OTP_STATE, SETUP, VERIFY, otp_state_for
+
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated or user.is_verified():
+            return self.get_response(request)
+        state = request.session.get(OTP_STATE)
+        if state is None and second_factor.required_for(user):
+            # A required role whose session never learnt it (logged in before the rule applied).
+            state = otp_state_for(user)
+            request.session[OTP_STATE] = state
+        if state not in {VERIFY, SETUP}:
+            return self.get_response(request)
+        if _exempt(request.path_info, ("accounts:otp_verify", "accounts:otp_setup", "accounts:logout")):
+            return self.get_response(request)
+        target = reverse("accounts:otp_verify" if state == VERIFY else "accounts:otp_setup")
+        return redirect(f"{target}?{urlencode({'next': request.get_full_path()})}")

@@ -13,6 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -57,6 +58,9 @@ class User(AbstractUser):
     # Set when the office gives the user a password (a new account, a reset); the
     # PasswordChangeRequiredMiddleware keeps the user on the password page until they choose their own.
     must_change_password = models.BooleanField(_("须修改密码"), default=False)
+    # When the current password was set: privileged roles must choose a new one after
+    # JIXIAO_PASSWORD_MAX_AGE_DAYS (GB/T 22239 8.1.4.1 a: 定期更换).
+    password_changed_at = models.DateTimeField(_("密码设置时间"), default=timezone.now)
 
     class Meta:
         verbose_name = _("用户")
@@ -91,6 +95,10 @@ class AuditAction(models.TextChoices):
     VIEW_SENSITIVE = "view", _("查看敏感数据")
     PASSWORD = "password", _("修改密码")
     PASSWORD_RESET = "password_reset", _("重置密码")
+    LOCKOUT = "lockout", _("登录锁定")
+    UNLOCK = "unlock", _("解除锁定")
+    OTP_ENROL = "otp_enrol", _("启用两步验证")
+    OTP_RESET = "otp_reset", _("重置两步验证")
 
 
 class AuditLog(models.Model):
@@ -125,3 +133,27 @@ class AuditLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name} {self.action} {self.object_repr}"
+
+
+class LoginThrottle(models.Model):
+    """Failed logins of one username from one client address (登录失败处理).
+
+    Counting per *combination* is the point: guesses from one address delay only that address's
+    attempts for that username, so nobody can lock the office out from its own desk by failing
+    from elsewhere. See :mod:`jixiao.accounts.lockout` for the delays."""
+
+    username = models.CharField(_("用户名"), max_length=150)
+    address = models.GenericIPAddressField(_("来源地址"))
+    failures = models.PositiveIntegerField(_("连续失败次数"), default=0)
+    locked_until = models.DateTimeField(_("锁定至"), null=True, blank=True, db_index=True)
+    last_failure_at = models.DateTimeField(_("最近失败时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("登录失败记录")
+        verbose_name_plural = _("登录失败记录")
+        constraints = [
+            models.UniqueConstraint(fields=["username", "address"], name="loginthrottle_user_address"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.username}@{self.address}"

@@ -12,6 +12,7 @@ import string
 
 from django.contrib.auth.hashers import PBKDF2PasswordHasher, make_password
 from django.contrib.auth.password_validation import validate_password
+from django.utils import timezone
 
 from jixiao.accounts.models import User
 
@@ -59,3 +60,4 @@ def set_initial_password(user: User, password: str, *, generated: bool = True) -
     else:
         user.set_password(password)
     user.must_change_password = True
+    user.password_changed_at = timezone.now()

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from jixiao.accounts.audit import audit_record, diff, snapshot
@@ -210,7 +211,7 @@ def account_password_reset(*, actor: User, user: User) -> str:
     user = User.objects.select_for_update().get(pk=user.pk)
     password = password_generate()
     set_initial_password(user, password)
-    user.save(update_fields=["password", "must_change_password"])
+    user.save(update_fields=["password", "must_change_password", "password_changed_at"])
     audit_record(
         actor=actor, action=AuditAction.PASSWORD_RESET, obj=user, changes={"must_change_password": True}
     )
@@ -245,7 +246,8 @@ def password_change_own(*, user: User, password: str) -> None:
     validate_password(password, user)
     user.set_password(password)
     user.must_change_password = False
-    user.save(update_fields=["password", "must_change_password"])
+    user.password_changed_at = timezone.now()
+    user.save(update_fields=["password", "must_change_password", "password_changed_at"])
     audit_record(actor=user, action=AuditAction.PASSWORD, obj=user)
 
 

@@ -3,11 +3,16 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from jixiao.accounts import views
+from jixiao.accounts import views, views_auth
 
 app_name = "accounts"
 urlpatterns = [
-    path("login/", auth_views.LoginView.as_view(template_name="accounts/login.html"), name="login"),
+    path("login/", views_auth.Login.as_view(), name="login"),
+    path("otp/verify/", views_auth.otp_verify, name="otp_verify"),
+    path("otp/setup/", views_auth.otp_setup, name="otp_setup"),
+    path("security/", views_auth.security_overview, name="security"),
+    path("security/lockouts/<int:pk>/unlock/", views_auth.lockout_unlock, name="lockout_unlock"),
+    path("security/users/<int:pk>/otp-reset/", views_auth.otp_reset, name="otp_reset"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "password/",

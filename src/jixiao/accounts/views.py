@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
@@ -20,6 +21,7 @@ from django.views.decorators.http import require_POST
 
 from jixiao.accounts import bulk, credentials, selectors, services
 from jixiao.accounts.forms import AccountCreateForm, AccountEditForm, AccountImportForm
+from jixiao.accounts.middleware import password_expired
 from jixiao.accounts.models import AuditAction, Role, User
 from jixiao.accounts.permissions import office_or_auditor, office_required, request_user, write_required
 from jixiao.organisation.models import Unit
@@ -32,7 +34,10 @@ class PasswordChange(auth_views.PasswordChangeView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        context["must_change"] = request_user(self.request).must_change_password
+        user = request_user(self.request)
+        context["must_change"] = user.must_change_password
+        context["expired"] = not user.must_change_password and password_expired(user)
+        context["max_age_days"] = settings.JIXIAO_PASSWORD_MAX_AGE_DAYS
         return context
 
     def form_valid(self, form: PasswordChangeForm) -> HttpResponse:

@@ -41,8 +41,10 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "ninja",  # serves the OpenAPI docs page's assets locally (no CDN on an intranet)
-    "axes",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "jixiao.accounts",
     "jixiao.organisation",
     "jixiao.schemes",
@@ -61,7 +63,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    # Before sessions, CSRF and axes read cookies, forms and headers: a NUL there was a 500.
+    # Before sessions and CSRF read cookies, forms and headers: a NUL there was a 500.
     "jixiao.web.middleware.ControlCharacterMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "jixiao.web.middleware.ChineseFirstMiddleware",
@@ -69,12 +71,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "jixiao.accounts.middleware.SessionLifetimeMiddleware",
+    "jixiao.accounts.middleware.SecondFactorRequiredMiddleware",
     "jixiao.accounts.middleware.PasswordChangeRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "jixiao.accounts.middleware.CurrentRequestMiddleware",
-    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "jixiao.config.urls"
@@ -126,21 +130,49 @@ DATABASES = {"default": _database()}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
-AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
-]
-AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 10)
-AXES_COOLOFF_TIME = 1  # hours
-AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
-
+# Authentication to 等保 level 3 (docs/sm-crypto.md, docs/architecture.md "Authentication").
+# Failed logins are counted per (username, client address) by accounts.lockout, not django-axes:
+# axes has no growing delay per combination, and a lock by username alone would let anyone lock
+# the office out from anywhere.
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+JIXIAO_LOCKOUT_AFTER = env_int("JIXIAO_LOCKOUT_AFTER", 5)  # failures before the first delay
+JIXIAO_LOCKOUT_BASE_SECONDS = env_int("JIXIAO_LOCKOUT_BASE_SECONDS", 60)  # doubles per failure
+JIXIAO_LOCKOUT_MAX_SECONDS = env_int("JIXIAO_LOCKOUT_MAX_SECONDS", 3600)
+# Second factor (TOTP, django-otp): required for these roles, optional for the others. The
+# system administrator is included: it opens accounts, so it is as privileged as the office.
+JIXIAO_OTP_REQUIRED_ROLES = env_list(
+    "JIXIAO_OTP_REQUIRED_ROLES", ["office", "sysadmin", "secadmin", "auditadmin"]
+)
+OTP_TOTP_ISSUER = env_str("JIXIAO_OTP_ISSUER", "绩效考核平台")
+# Password policy: ≥ 10 characters of at least 3 of the 4 classes, not a common password; the
+# privileged roles choose a new one every JIXIAO_PASSWORD_MAX_AGE_DAYS (0 turns expiry off).
+JIXIAO_PASSWORD_MAX_AGE_DAYS = env_int("JIXIAO_PASSWORD_MAX_AGE_DAYS", 90)
+JIXIAO_PASSWORD_EXPIRY_ROLES = env_list(
+    "JIXIAO_PASSWORD_EXPIRY_ROLES", ["office", "sysadmin", "secadmin", "auditadmin"]
+)
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "jixiao.accounts.validators.CharacterClassesValidator", "OPTIONS": {"min_classes": 3}},
 ]
+# JIXIAO_PASSWORD_HASHER=sm3 hashes new passwords with PBKDF2-HMAC-SM3 (密评); the others stay
+# listed so that existing hashes still verify (and are upgraded at the next login).
+JIXIAO_PASSWORD_HASHER = env_str("JIXIAO_PASSWORD_HASHER", "pbkdf2_sha256")
+if JIXIAO_PASSWORD_HASHER not in {"pbkdf2_sha256", "sm3"}:
+    raise ConfigError(f"JIXIAO_PASSWORD_HASHER={JIXIAO_PASSWORD_HASHER} must be pbkdf2_sha256 or sm3")
+_HASHERS = [
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+_SM3_HASHER = "jixiao.accounts.hashers.PBKDF2SM3PasswordHasher"
+PASSWORD_HASHERS = [_SM3_HASHER, *_HASHERS] if JIXIAO_PASSWORD_HASHER == "sm3" else [*_HASHERS, _SM3_HASHER]
+# Sealed personal data (contacts waiting for a rating link): AES-256-GCM, or SM4-GCM for 密评.
+JIXIAO_SEAL_CIPHER = env_str("JIXIAO_SEAL_CIPHER", "aes")
+if JIXIAO_SEAL_CIPHER not in {"aes", "sm4"}:
+    raise ConfigError(f"JIXIAO_SEAL_CIPHER={JIXIAO_SEAL_CIPHER} must be aes or sm4")
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "web:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
@@ -168,6 +200,11 @@ STORAGES = {
 MEDIA_ROOT = VAR_DIR / "media"
 
 SESSION_COOKIE_HTTPONLY = True
+# A session ends after JIXIAO_SESSION_IDLE_MINUTES without a request and, whatever the activity,
+# JIXIAO_SESSION_MAX_HOURS after the login (accounts.middleware.SessionLifetimeMiddleware).
+JIXIAO_SESSION_IDLE_MINUTES = env_int("JIXIAO_SESSION_IDLE_MINUTES", 30)
+JIXIAO_SESSION_MAX_HOURS = env_int("JIXIAO_SESSION_MAX_HOURS", 12)
+SESSION_COOKIE_AGE = JIXIAO_SESSION_MAX_HOURS * 3600
 SESSION_COOKIE_SECURE = env_bool("JIXIAO_SECURE_COOKIES", PRODUCTION)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 # Secure cookies mean the site is served over HTTPS: then plain HTTP redirects and browsers are told

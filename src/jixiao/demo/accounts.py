@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from jixiao.accounts import second_factor
 from jixiao.accounts.models import Role, User
 from jixiao.accounts.services import user_create
 from jixiao.demo import catalog
@@ -80,6 +81,10 @@ def ensure_demo_accounts(
             user.official = member
             user.save(update_fields=["official"])
         out.append((user, True))
+    for user, _created in out:
+        # The privileged demo logins must pass the second factor like real ones (docs/demo.md).
+        if second_factor.required_for(user):
+            second_factor.demo_device_ensure(user=user, key_hex=second_factor.demo_key(user.username))
     return out
 
 

@@ -156,6 +156,10 @@ class Command(BaseCommand):
         for user in users:
             unit = f" · {user.unit}" if user.unit_id else ""
             self.stdout.write(f"  {user.username:10} {user.get_role_display()} / {user.role}{unit} · {user}")
+        self.stdout.write(
+            "考核办等特权账号登录后须输入两步验证码：另开终端运行 `.venv/bin/jixiao otp-code 用户名` 获取"
+            " / privileged logins ask for a 2FA code: run `.venv/bin/jixiao otp-code USERNAME`"
+        )
         self.stdout.write("按 Ctrl-C 停止 / Press Ctrl-C to stop.")
         self.stdout.flush()
 
