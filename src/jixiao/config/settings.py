@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "jixiao.jobs",
     "jixiao.notifications",
     "jixiao.web",
+    "jixiao.operations",
     "django_tasks",
     "django_tasks_db",
 ]
