@@ -1,5 +1,6 @@
 """Each demo role, in a real browser, walks its home page, its to-dos and its main pages: every page
-answers, shows no raw code, no English and, for a unit-scoped role, nothing of another unit.
+answers, shows no raw code, no English, trips no Content-Security-Policy violation and, for a
+unit-scoped role, nothing of another unit.
 
 The tiny demo is generated and scored once. For each of the six roles the demo account logs in
 through the login page in Chromium, the home page is captured to ``/tmp/h9shots/<role>.png``, and
@@ -159,6 +160,16 @@ def _walk(browser: Browser, base: str, user: User, checks: dict[str, Any]) -> Ro
     walk = RoleWalk(Role(user.role))
     context = browser.new_context(locale="zh-CN")
     page = context.new_page()
+    # Chromium reports what the Content-Security-Policy blocked (an inline script, an event
+    # handler, an injected style) on the console: any such message is a page that lost behaviour.
+    page.on(
+        "console",
+        lambda message: (
+            walk.problems.append(f"{page.url}: CSP {message.text[:160]}")
+            if "Content Security Policy" in message.text
+            else None
+        ),
+    )
     try:
         _log_in(page, base, user)
         page.screenshot(path=str(SHOTS / f"{user.role}.png"), full_page=True)
