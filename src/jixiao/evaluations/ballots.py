@@ -17,19 +17,24 @@ Anonymity rests on three things here (docs/threat-model-ballots.md):
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
 import random
+import secrets
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.db import connection, transaction
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from jixiao.evaluations.codes import code_hash, looks_like_code
+from jixiao.evaluations.codes import code_hash, looks_like_code, secret_key_material
 from jixiao.evaluations.models import (
     Ballot,
     BallotAnswer,
@@ -187,16 +192,44 @@ class BallotContent:
     opinions: list[tuple[int, str]] = field(default_factory=list)
 
     def payload(self) -> dict[str, Any]:
-        return {"g": self.group_id, "a": self.answers, "v": self.votes, "o": self.opinions}
+        """The buffer row's payload: the group in clear (flushes count per group), the content sealed.
+
+        The group is no secret here (the used code of the same transaction says it); the content
+        of a small group waiting in the buffer is, so a copy of the database without the key
+        (``JIXIAO_BALLOT_PEPPER`` or SECRET_KEY) cannot read it.
+        """
+        content = {"a": self.answers, "v": self.votes, "o": self.opinions}
+        return {"g": self.group_id, "s": _seal(json.dumps(content, ensure_ascii=False))}
 
     @classmethod
     def from_payload(cls, payload: Mapping[str, Any]) -> BallotContent:
+        # Rows buffered before sealing was introduced carry the content in clear.
+        content = json.loads(_unseal(str(payload["s"]))) if "s" in payload else payload
         return cls(
             group_id=int(payload["g"]),
-            answers=[(int(r), str(i), c, p) for r, i, c, p in payload["a"]],
-            votes=[(int(r), str(v)) for r, v in payload["v"]],
-            opinions=[(int(r), str(t)) for r, t in payload["o"]],
+            answers=[(int(r), str(i), c, p) for r, i, c, p in content["a"]],
+            votes=[(int(r), str(v)) for r, v in content["v"]],
+            opinions=[(int(r), str(t)) for r, t in content["o"]],
         )
+
+
+_NONCE_BYTES = 12
+_SEAL_AAD = b"jixiao.evaluations.pendingballot.v1"
+
+
+def _aead() -> AESGCM:
+    key = hashlib.sha256(b"jixiao.evaluations.buffer.aes-gcm|" + secret_key_material()).digest()
+    return AESGCM(key)
+
+
+def _seal(text: str) -> str:
+    nonce = secrets.token_bytes(_NONCE_BYTES)
+    return base64.urlsafe_b64encode(nonce + _aead().encrypt(nonce, text.encode(), _SEAL_AAD)).decode()
+
+
+def _unseal(sealed: str) -> str:
+    raw = base64.urlsafe_b64decode(sealed.encode())
+    return _aead().decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], _SEAL_AAD).decode()
 
 
 def answer_field(ratee: int, item: str) -> str:

@@ -153,7 +153,18 @@ def sequences_moved(before: dict[str, int], after: dict[str, int]) -> bool:
     )
 
 
+def buffer_content(group: EventGroup) -> bool:
+    """A buffered ballot of the group whose answers can be read without the server's key."""
+    return any(
+        "a" in p or "o" in p
+        for p in PendingBallot.objects.filter(event_id=group.event_id, payload__g=group.pk).values_list(
+            "payload", flat=True
+        )
+    )
+
+
 STATIC_ATTACKS: dict[str, Callable[[EventGroup], bool]] = {
+    "buffer content readable": buffer_content,
     "stored content below k": stored_content,
     "used code joins group's ballots": code_group_join,
     "xmin batch / shared xmin": xmin_batch,
