@@ -142,7 +142,8 @@ def results(event: EvaluationEvent) -> list[RateeResult]:
             if g.pk not in mine:
                 continue
             n = ballots.get(g.pk, 0)
-            withheld = n < g.rater_group.min_ballots
+            # Closing deletes the tally of a (ratee, group) the engine withholds (below k rated).
+            withheld = n < g.rater_group.min_ballots or (ratee.pk, g.pk) not in lines
             rows.append(
                 GroupResult(
                     group=g,

@@ -166,3 +166,22 @@ def test_a_group_moves_from_the_buffer_only_in_batches_of_at_least_its_k() -> No
     # the last ballot goes in with K - 1 earlier ones taken back: a batch of K, K + 1 ballots in all
     assert ballots.ballots_flush(event_id=event.pk, force=True) == 1
     assert Ballot.objects.filter(group=groups["k"]).count() == K + 1
+
+
+@pytest.mark.django_db
+def test_a_pair_rated_by_fewer_than_k_keeps_no_tally_line_and_shows_withheld() -> None:
+    """Two staff ballots (k = 2), one of them all 不了解: one rating per item is below k."""
+    from jixiao.evaluations.tests.helpers import issue, make_world
+
+    world = make_world(flush_batch=1, min_ballots=2)
+    first, second = issue(world, world.staff, 2)
+    ballots.ballot_submit(code=first, data=full_ballot(world.staff, choice="0"))
+    unknown = {k: (ballots.UNKNOWN if k.startswith("a-") else v) for k, v in full_ballot(world.staff).items()}
+    ballots.ballot_submit(code=second, data=unknown)
+    event_close(actor=None, event=world.event)
+    assert not TallyLine.objects.filter(group=world.staff).exists()
+    assert not VoteTally.objects.filter(group=world.staff).exists()
+    assert not EvaluationScore.objects.filter(rater_group="staff").exists()
+    world.event.refresh_from_db()
+    for res in results(world.event):
+        assert all(g.withheld for g in res.groups if g.group == world.staff)
