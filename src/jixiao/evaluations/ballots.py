@@ -5,28 +5,36 @@ Anonymity rests on three things here (docs/threat-model-ballots.md):
 1. ``ballot_submit`` marks the code used and writes the ballot to the *buffer* (PendingBallot) in
    one transaction: atomic, so a code gives exactly one ballot. The buffer row has a random id,
    the content and the event — no code, no hash, no time.
-2. ``ballots_flush`` moves at least ``flush_batch`` buffered ballots at a time, in a shuffled
-   order, under fresh random ids, in a transaction of its own, and deletes them from the buffer.
-   A permanent ballot therefore never shares a transaction (PostgreSQL ``xmin``) with a code row,
-   and its position (``ctid``) says only which batch it arrived in.
-3. Closing the event seals every code row in one transaction (evaluations.closing), which
-   overwrites the per-code transaction ids that would tell the batch a code was used in.
+2. ``ballots_flush`` moves the buffered ballots of one rater group only once that group has at
+   least max(k, ``flush_batch``) of them (k = the group's ``RaterGroup.min_ballots``), in a
+   shuffled order, under fresh random ids, in a transaction of its own, and deletes them from the
+   buffer. A permanent ballot therefore never shares a transaction (PostgreSQL ``xmin``) with a
+   code row, its position (``ctid``) says only which batch it arrived in, and every batch of a
+   group holds at least k ballots of it — a group of one voter never reaches the ballot tables.
+3. Closing discards the buffered ballots of a group below k (counted, never stored) and deletes
+   every code row of the event, keeping only issued/used counts per group (evaluations.closing).
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
 import random
+import secrets
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.db import connection, transaction
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from jixiao.evaluations.codes import code_hash, looks_like_code
+from jixiao.evaluations.codes import code_hash, looks_like_code, secret_key_material
 from jixiao.evaluations.models import (
     Ballot,
     BallotAnswer,
@@ -184,16 +192,44 @@ class BallotContent:
     opinions: list[tuple[int, str]] = field(default_factory=list)
 
     def payload(self) -> dict[str, Any]:
-        return {"g": self.group_id, "a": self.answers, "v": self.votes, "o": self.opinions}
+        """The buffer row's payload: the group in clear (flushes count per group), the content sealed.
+
+        The group is no secret here (the used code of the same transaction says it); the content
+        of a small group waiting in the buffer is, so a copy of the database without the key
+        (``JIXIAO_BALLOT_PEPPER`` or SECRET_KEY) cannot read it.
+        """
+        content = {"a": self.answers, "v": self.votes, "o": self.opinions}
+        return {"g": self.group_id, "s": _seal(json.dumps(content, ensure_ascii=False))}
 
     @classmethod
     def from_payload(cls, payload: Mapping[str, Any]) -> BallotContent:
+        # Rows buffered before sealing was introduced carry the content in clear.
+        content = json.loads(_unseal(str(payload["s"]))) if "s" in payload else payload
         return cls(
             group_id=int(payload["g"]),
-            answers=[(int(r), str(i), c, p) for r, i, c, p in payload["a"]],
-            votes=[(int(r), str(v)) for r, v in payload["v"]],
-            opinions=[(int(r), str(t)) for r, t in payload["o"]],
+            answers=[(int(r), str(i), c, p) for r, i, c, p in content["a"]],
+            votes=[(int(r), str(v)) for r, v in content["v"]],
+            opinions=[(int(r), str(t)) for r, t in content["o"]],
         )
+
+
+_NONCE_BYTES = 12
+_SEAL_AAD = b"jixiao.evaluations.pendingballot.v1"
+
+
+def _aead() -> AESGCM:
+    key = hashlib.sha256(b"jixiao.evaluations.buffer.aes-gcm|" + secret_key_material()).digest()
+    return AESGCM(key)
+
+
+def _seal(text: str) -> str:
+    nonce = secrets.token_bytes(_NONCE_BYTES)
+    return base64.urlsafe_b64encode(nonce + _aead().encrypt(nonce, text.encode(), _SEAL_AAD)).decode()
+
+
+def _unseal(sealed: str) -> str:
+    raw = base64.urlsafe_b64decode(sealed.encode())
+    return _aead().decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], _SEAL_AAD).decode()
 
 
 def answer_field(ratee: int, item: str) -> str:
@@ -258,7 +294,11 @@ def code_check(code: str) -> BallotCode:
     """Return the code's row (with event and group) if it may vote now; raise a BallotError otherwise."""
     if not looks_like_code(code):
         raise CodeInvalid(_("测评码无效，请核对后重新输入或重新扫描二维码。"))
-    row = BallotCode.objects.select_related("event").filter(code_hash=code_hash(code)).first()
+    row = (
+        BallotCode.objects.select_related("event", "group__rater_group")
+        .filter(code_hash=code_hash(code))
+        .first()
+    )
     if row is None:
         raise CodeInvalid(_("测评码无效，请核对后重新输入或重新扫描二维码。"))
     message = _event_state_message(row.event)
@@ -301,37 +341,103 @@ def ballot_submit(*, code: str, data: Mapping[str, str]) -> None:
         if BallotCode.objects.filter(pk=row.pk, used=False, sealed=False).update(used=True) != 1:
             raise CodeUsed(_("该测评码已经使用过，测评票已提交，不能重复提交。"))
         PendingBallot.objects.create(event_id=row.event_id, payload=content.payload())
-    # A different transaction from the one above: see the module docstring.
-    if PendingBallot.objects.filter(event_id=row.event_id).count() >= row.event.flush_batch:
+    # A different transaction from the one above: see the module docstring. Only this group's
+    # buffer can have grown, and it moves only together with enough ballots of the same group.
+    threshold = max(row.event.flush_batch, row.group.rater_group.min_ballots)
+    if PendingBallot.objects.filter(event_id=row.event_id, payload__g=row.group_id).count() >= threshold:
         ballots_flush(event_id=row.event_id)
+
+
+def group_min_ballots(event_id: int) -> dict[int, int]:
+    """Return k (``RaterGroup.min_ballots``, at least 1) of every group of ``event_id``."""
+    return {
+        gid: max(1, int(k))
+        for gid, k in EventGroup.objects.filter(event_id=event_id).values_list(
+            "pk", "rater_group__min_ballots"
+        )
+    }
+
+
+def _take_back(group_id: int, n: int) -> list[BallotContent]:
+    """Remove ``n`` random stored ballots of ``group_id`` and return their content (to re-move).
+
+    Used by the closing flush when a group's last buffered ballots are fewer than k: they go in
+    together with ``n`` earlier ballots of the group, so that batch too holds at least k ballots
+    and the last voters' ballots cannot be told from the others.
+    """
+    ids = list(Ballot.objects.filter(group_id=group_id).order_by("?").values_list("id", flat=True)[:n])
+    contents = {bid: BallotContent(group_id=group_id) for bid in ids}
+    for bid, r, i, c, p in BallotAnswer.objects.filter(ballot_id__in=ids).values_list(
+        "ballot_id", "ratee_id", "item", "choice", "points"
+    ):
+        contents[bid].answers.append((r, i, c, p))
+    for bid, r, v in BallotVote.objects.filter(ballot_id__in=ids).values_list(
+        "ballot_id", "ratee_id", "vote"
+    ):
+        contents[bid].votes.append((r, v))
+    for bid, r, t in BallotOpinion.objects.filter(ballot_id__in=ids).values_list(
+        "ballot_id", "ratee_id", "text"
+    ):
+        contents[bid].opinions.append((r, t))
+    Ballot.objects.filter(id__in=ids).delete()  # answers, votes and opinions cascade
+    return list(contents.values())
 
 
 def ballots_flush(*, event_id: int, force: bool = False) -> int:
     """Move buffered ballots of ``event_id`` into the ballot tables in shuffled order; return how many.
 
-    Without ``force`` nothing moves unless at least the event's ``flush_batch`` ballots can be
-    moved together, so a batch is never smaller than that (the last one at closing excepted).
-    Concurrent flushes skip each other's rows (SKIP LOCKED) instead of waiting; a forced flush
-    waits, so after it returns the buffer is empty.
+    Per rater group: without ``force`` a group's ballots move only when at least
+    max(k, ``flush_batch``) of them can be moved together. ``force`` (closing) moves every group
+    with at least k buffered ballots, and a group with fewer left but enough stored ones moves
+    them together with earlier ballots of the group taken back (:func:`_take_back`). A group with
+    fewer than k ballots in all stays in the buffer: closing discards it. No batch of a group is
+    ever smaller than k. Concurrent flushes skip each other's rows (SKIP LOCKED) instead of
+    waiting; a forced flush waits.
     """
     batch, status = EvaluationEvent.objects.values_list("flush_batch", "status").get(pk=event_id)
     if status == EventStatus.CLOSED:
         return 0  # a closed event's buffer is empty and stays so: submits are refused
+    ks = group_min_ballots(event_id)
     with transaction.atomic():
         pending_qs = PendingBallot.objects.filter(event_id=event_id)
         if connection.features.has_select_for_update:
             skip = not force and connection.features.has_select_for_update_skip_locked
             pending_qs = pending_qs.select_for_update(skip_locked=skip)
-        pending = list(pending_qs.values_list("id", "payload"))
-        if not pending or (len(pending) < batch and not force):
+        by_group: dict[int, list[tuple[uuid.UUID, BallotContent]]] = {}
+        for pending_id, payload in pending_qs.values_list("id", "payload"):
+            content = BallotContent.from_payload(payload)
+            by_group.setdefault(content.group_id, []).append((pending_id, content))
+        moved_ids: list[uuid.UUID] = []
+        contents: list[BallotContent] = []
+        stored = (
+            dict(
+                Ballot.objects.filter(event_id=event_id, group_id__in=list(by_group))
+                .values("group_id")
+                .annotate(n=Count("id"))
+                .values_list("group_id", "n")
+            )
+            if force
+            else {}
+        )
+        for group_id, rows in by_group.items():
+            k = ks.get(group_id, 1)
+            if len(rows) >= (k if force else max(k, batch)):
+                extra: list[BallotContent] = []
+            elif force and len(rows) + stored.get(group_id, 0) >= k:
+                extra = _take_back(group_id, k - len(rows))
+            else:
+                continue
+            moved_ids.extend(p for p, _c in rows)
+            contents.extend(c for _p, c in rows)
+            contents.extend(extra)
+        if not contents:
             return 0
-        random.SystemRandom().shuffle(pending)
+        random.SystemRandom().shuffle(contents)
         ballots: list[Ballot] = []
         answers: list[BallotAnswer] = []
         votes: list[BallotVote] = []
         opinions: list[BallotOpinion] = []
-        for _pending_id, payload in pending:
-            content = BallotContent.from_payload(payload)
+        for content in contents:
             # A fresh id: the buffer's id must not survive into the permanent table.
             ballot = Ballot(id=uuid.uuid4(), event_id=event_id, group_id=content.group_id)
             ballots.append(ballot)
@@ -345,5 +451,5 @@ def ballots_flush(*, event_id: int, force: bool = False) -> int:
         BallotAnswer.objects.bulk_create(answers, batch_size=5000)
         BallotVote.objects.bulk_create(votes, batch_size=5000)
         BallotOpinion.objects.bulk_create(opinions, batch_size=5000)
-        PendingBallot.objects.filter(id__in=[p[0] for p in pending]).delete()
-    return len(pending)
+        PendingBallot.objects.filter(id__in=moved_ids).delete()
+    return len(moved_ids)

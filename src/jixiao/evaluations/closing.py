@@ -8,13 +8,16 @@ Closing runs in three transactions so that each guarantee has its own:
    last ballots share a transaction id with nothing else;
 3. under the event lock again: tally per (ratee, group, item) and per vote in SQL, insert
    facts.EvaluationScore (one row per rated answer, ``ballots = 1``, 不了解 excluded) and
-   facts.VoteCount, seal every code, record the tally's SHA-256 in the audit log, status CLOSED.
+   facts.VoteCount, delete every code (keeping issued/used counts per group on EventGroup), record
+   the tally's SHA-256 in the audit log, status CLOSED.
 
 The facts receive only what the engine may use: a rater group that gave a ratee fewer ratings
 than the group's minimum (``RaterGroup.min_ballots``, k) is **not written** — neither its scores
 nor its votes — so a lone rater's answers never reach the facts, the cycle bundle or an export.
 The count is the engine's: the largest number of rated answers on one item, summed over the
-events closed together (docs/threat-model-ballots.md, "Groups below k"). The tally keeps them.
+events closed together (docs/threat-model-ballots.md, "Groups below k"); their tally lines and
+vote tallies are deleted too. A group with fewer ballots than k in its event never left the
+buffer and is discarded at closing, counted only in the audit entry ("withheld_ballots").
 
 Everything heavy is set-based SQL (INSERT … SELECT) over a whole *set* of events at once
 (:func:`events_close`; :func:`event_close` is a set of one), so a province's ten million ballot
@@ -25,16 +28,17 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import uuid
 from collections.abc import Sequence
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 
 from jixiao.accounts.audit import audit_record
 from jixiao.accounts.models import AuditAction, User
-from jixiao.evaluations.ballots import ballots_flush
+from jixiao.evaluations.ballots import ballots_flush, group_min_ballots
 from jixiao.evaluations.models import (
     Ballot,
     BallotAnswer,
@@ -289,13 +293,94 @@ def tally_digest(event: EvaluationEvent) -> str:
     return tally_digests([event.pk])[event.pk]
 
 
+def _discard_groups_below_k(ids: list[int]) -> dict[int, dict[str, int]]:
+    """Delete every ballot (buffered or stored) of a group with fewer than its k in its event.
+
+    Such a group's ballots never left the buffer (:func:`ballots_flush` moves a group only in
+    batches of at least k), so they are deleted unread; stored ones exist only if k was raised
+    after they moved. Returns ``{event: {rater group code: ballots discarded}}`` for the audit
+    entry — the only trace they leave.
+    """
+    codes = dict(EventGroup.objects.filter(event_id__in=ids).values_list("pk", "rater_group__code"))
+    counts: dict[int, dict[str, int]] = {}
+    for event_id in ids:
+        ks = group_min_ballots(event_id)
+        pending: dict[int, list[uuid.UUID]] = {}
+        for pk, payload in PendingBallot.objects.filter(event_id=event_id).values_list("pk", "payload"):
+            pending.setdefault(int(payload["g"]), []).append(pk)
+        stored = dict(
+            Ballot.objects.filter(event_id=event_id)
+            .values("group_id")
+            .annotate(n=Count("id"))
+            .values_list("group_id", "n")
+        )
+        for group_id, k in ks.items():
+            n = len(pending.get(group_id, [])) + stored.get(group_id, 0)
+            if n == 0 or n >= k:
+                continue
+            PendingBallot.objects.filter(pk__in=pending.get(group_id, [])).delete()
+            Ballot.objects.filter(event_id=event_id, group_id=group_id).delete()
+            counts.setdefault(event_id, {})[codes[group_id]] = n
+    if PendingBallot.objects.filter(event_id__in=ids).exists():
+        raise RuntimeError("the ballot buffer is not empty after the closing flush")
+    return counts
+
+
+def _tally_withheld_delete(ids: list[int]) -> None:
+    """Delete the tally lines and vote tallies of the (entity, rater group) pairs below k.
+
+    The pairs are those :func:`_withheld_sql` listed (kept from the facts): the sealed tally and
+    its digest then hold nothing the engine withholds.
+    """
+    pairs = (
+        f"SELECT r.id AS rid, g.id AS gid FROM {_WITHHELD} w JOIN {_t(EvaluationEvent)} e ON e.cycle_id = w.cycle_id "
+        f"JOIN {_t(EventRatee)} r ON r.event_id = e.id AND COALESCE(r.unit_id, 0) = w.unit_key "
+        f"AND COALESCE(r.official_id, 0) = w.official_key "
+        f"JOIN {_t(EventGroup)} g ON g.event_id = e.id "
+        f"JOIN {_t(RaterGroup)} rg ON rg.id = g.rater_group_id AND rg.code = w.rater_group "
+        f"WHERE e.id IN {_in(ids)}"
+    )
+    with connection.cursor() as cursor:
+        for table in (_t(TallyLine), _t(VoteTally)):
+            cursor.execute(
+                f"DELETE FROM {table} WHERE event_id IN {_in(ids)} AND EXISTS (SELECT 1 FROM ({pairs}) p "
+                f"WHERE p.rid = {table}.ratee_id AND p.gid = {table}.group_id)"
+            )
+
+
+def _codes_erase(ids: list[int]) -> dict[int, dict[str, list[int]]]:
+    """Keep the issued/used counts per group on EventGroup, then delete the events' codes.
+
+    A used code row keeps its group; in a small group the used codes and the group's ballots
+    would join (by group, and by the order of transaction ids), so after closing no code row is
+    left — only the counts the participation pages show. Returns ``{event: {code: [issued, used]}}``.
+    """
+    counts = {
+        group_id: (issued, used)
+        for group_id, issued, used in BallotCode.objects.filter(event_id__in=ids)
+        .values("group_id")
+        .annotate(issued=Count("id"), used=Count("id", filter=Q(used=True)))
+        .values_list("group_id", "issued", "used")
+    }
+    groups = list(EventGroup.objects.filter(event_id__in=ids).select_related("rater_group"))
+    out: dict[int, dict[str, list[int]]] = {}
+    for group in groups:
+        group.codes_issued, group.codes_used = counts.get(group.pk, (0, 0))
+        out.setdefault(group.event_id, {})[group.rater_group.code] = [group.codes_issued, group.codes_used]
+    EventGroup.objects.bulk_update(groups, ["codes_issued", "codes_used"], batch_size=1000)
+    BallotCode.objects.filter(event_id__in=ids).delete()
+    return out
+
+
 def vacuum_after_close() -> None:
     """Best effort: drop the dead row versions that still carry per-code transaction ids."""
     if connection.vendor != "postgresql" or connection.in_atomic_block:
         return
     try:
         with connection.cursor() as cursor:
-            cursor.execute(f"VACUUM {_t(BallotCode)}, {_t(PendingBallot)}")
+            # The codes (deleted), the buffer and the ballots taken back by the closing flush.
+            tables = [BallotCode, PendingBallot, Ballot, BallotAnswer, BallotVote, BallotOpinion]
+            cursor.execute("VACUUM " + ", ".join(_t(m) for m in tables))
     except Exception:  # a failed VACUUM must not fail a committed close; autovacuum will do it
         logger.warning("VACUUM after closing an evaluation event failed", exc_info=True)
 
@@ -328,19 +413,17 @@ def events_close(
         locked = list(EvaluationEvent.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
         if any(e.status != EventStatus.CLOSING for e in locked):
             raise ValidationError(_("测评活动已经结束，不能重复计票"))
-        if PendingBallot.objects.filter(event_id__in=ids).exists():
-            raise RuntimeError("the ballot buffer is not empty after the closing flush")
+        discarded = _discard_groups_below_k(ids)
         _aggregate_sql(ids)
         _tally_sql(ids)
         withheld = _withheld_sql()
         facts = _facts_sql(ids, compact=compact_facts)
+        _votes_to_facts(locked)
+        _tally_withheld_delete(ids)
         with connection.cursor() as cursor:
             cursor.execute(f"DROP TABLE IF EXISTS {_AGG}")
             cursor.execute(f"DROP TABLE IF EXISTS {_WITHHELD}")
-        _votes_to_facts(locked)
-        # One transaction id for every code row of these events: the ids of the transactions that
-        # used each code (and so the flush batch each ballot went into) are no longer readable.
-        BallotCode.objects.filter(event_id__in=ids).update(sealed=True)
+        participation = _codes_erase(ids)
         digests = tally_digests(ids)
         for event in locked:
             event.status = EventStatus.CLOSED
@@ -366,6 +449,9 @@ def events_close(
                     "source": event.source,
                     # (entity, rater group) pairs below k in the set, not written to the facts
                     "withheld_groups": withheld,
+                    # ballots of groups below k, discarded unread: only their number is kept
+                    "withheld_ballots": discarded.get(event.pk, {}),
+                    "codes": participation.get(event.pk, {}),
                     **(
                         {"evaluation_scores_in_set": facts, "events_in_set": len(ids)}
                         if len(ids) > 1

@@ -27,6 +27,11 @@ def _pepper() -> bytes:
     return (os.environ.get(PEPPER_ENV) or settings.SECRET_KEY).encode()
 
 
+def secret_key_material() -> bytes:
+    """The server-side secret the code hashes and the sealed ballot buffer are keyed from."""
+    return _pepper()
+
+
 def new_code() -> str:
     """Return a fresh random code (22 URL-safe characters)."""
     return secrets.token_urlsafe(CODE_BYTES)

@@ -158,6 +158,10 @@ class EventGroup(models.Model):
         RaterGroup, verbose_name=_("评价主体"), on_delete=models.PROTECT, related_name="+"
     )
     expected_ballots = models.PositiveIntegerField(_("应到票数"), default=0)
+    # Participation kept when closing deletes the event's codes (a used code and its group would
+    # otherwise survive and join to a small group's ballot); null while the event is not closed.
+    codes_issued = models.PositiveIntegerField(_("发放测评码数"), null=True, blank=True, editable=False)
+    codes_used = models.PositiveIntegerField(_("已使用测评码数"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("参评主体")
@@ -212,7 +216,8 @@ class BallotCode(models.Model):
     """A one-time ballot code, stored only as a peppered SHA-256; the code itself is never stored.
 
     No timestamp and no rater name: the printed list is the only place a code meets a person.
-    ``sealed`` is set on every code of an event when it closes (see the threat model).
+    Closing deletes every code of the event and keeps only the issued/used counts per group on
+    EventGroup (see the threat model); ``sealed`` is kept for rows of events closed earlier.
     """
 
     event = models.ForeignKey(

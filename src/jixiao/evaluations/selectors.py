@@ -15,6 +15,7 @@ from jixiao.evaluations.models import (
     EvaluationEvent,
     EventGroup,
     EventRatee,
+    EventStatus,
     TallyLine,
     Vote,
     VoteTally,
@@ -49,7 +50,15 @@ class GroupProgress:
 
 
 def progress(event: EvaluationEvent) -> list[GroupProgress]:
-    """Ballots received per group: the number of used codes. Reveals no content and no timing."""
+    """Ballots received per group: the number of used codes. Reveals no content and no timing.
+
+    A closed event has no codes left: the counts kept on its groups at closing are shown.
+    """
+    if event.status == EventStatus.CLOSED:
+        return [
+            GroupProgress(g, g.codes_issued or 0, g.codes_used or 0)
+            for g in EventGroup.objects.filter(event=event).select_related("rater_group")
+        ]
     counts: dict[int, tuple[int, int]] = {
         group_id: (issued, received)
         for group_id, issued, received in BallotCode.objects.filter(event=event)
@@ -133,7 +142,8 @@ def results(event: EvaluationEvent) -> list[RateeResult]:
             if g.pk not in mine:
                 continue
             n = ballots.get(g.pk, 0)
-            withheld = n < g.rater_group.min_ballots
+            # Closing deletes the tally of a (ratee, group) the engine withholds (below k rated).
+            withheld = n < g.rater_group.min_ballots or (ratee.pk, g.pk) not in lines
             rows.append(
                 GroupResult(
                     group=g,

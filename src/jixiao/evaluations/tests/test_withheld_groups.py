@@ -100,10 +100,10 @@ def test_closing_writes_no_score_and_no_vote_of_a_group_below_its_k() -> None:
     assert EvaluationScore.objects.filter(cycle=cycle, rater_group="peers", official=head).exists()
     votes = VoteCount.objects.get(cycle=cycle, official=head)
     assert (votes.excellent, votes.competent) == (0, 3)  # the lone citizen's 优秀 is not counted
-    # The sealed tally keeps the ballot; the audit entry says how many pairs were withheld.
-    assert TallyLine.objects.filter(group__rater_group__code="public", rated=1).exists()
+    # The lone citizen's ballot never left the buffer: discarded at closing, counted in the audit.
+    assert not TallyLine.objects.filter(group__rater_group__code="public").exists()
     entry = AuditLog.objects.filter(object_type="evaluations.evaluationevent").latest("id")
-    assert entry.changes["withheld_groups"] == 2  # the team and the head, each rated by one citizen
+    assert entry.changes["withheld_ballots"] == {"public": 1}
 
 
 def test_the_breakdown_shows_a_group_below_k_as_withheld_and_scores_without_it(client: Client) -> None:

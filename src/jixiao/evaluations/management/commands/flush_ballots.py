@@ -1,6 +1,6 @@
 """Periodic flush of the ballot buffer (cron / systemd timer), e.g. every few minutes.
 
-Never moves fewer than an event's ``flush_batch`` ballots at once, so running it often does not
+Never moves fewer than max(k, ``flush_batch``) ballots of one rater group at once, so running it often does not
 shrink the anonymity set; closing an event flushes the remainder.
 """
 
