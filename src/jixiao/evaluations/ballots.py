@@ -48,8 +48,9 @@ from jixiao.evaluations.models import (
     PendingBallot,
     Vote,
 )
+from jixiao.hygiene import OPINION_MAX_LENGTH
 
-OPINION_MAX = 500
+OPINION_MAX = OPINION_MAX_LENGTH  # one limit for the form, the model and the ballot parser
 UNKNOWN = "u"  # the posted value of a 不了解 answer
 
 

@@ -21,6 +21,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from jixiao.hygiene import OPINION_MAX_LENGTH, text_validators
 from jixiao.organisation.models import Official, Unit
 from jixiao.schemes.models import Cycle, RaterGroup
 
@@ -326,7 +327,7 @@ class BallotOpinion(models.Model):
     pk = models.CompositePrimaryKey("ballot", "ratee")
     ballot = models.ForeignKey(Ballot, on_delete=models.CASCADE, related_name="opinions")
     ratee = models.ForeignKey(EventRatee, on_delete=models.CASCADE, related_name="+")
-    text = models.TextField()
+    text = models.TextField(max_length=OPINION_MAX_LENGTH, validators=text_validators(OPINION_MAX_LENGTH))
 
     class Meta:
         verbose_name = _("意见建议")
