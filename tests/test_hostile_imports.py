@@ -159,15 +159,16 @@ def test_a_huge_declared_dimension_is_not_trusted_and_real_rows_still_import() -
 def test_a_cell_longer_than_the_model_field_is_reported_with_row_and_column_and_nothing_written() -> None:
     name = SHEETS_BY_KEY[SheetKey.CATEGORY].name
     headers = [c.header for c in SHEETS_BY_KEY[SheetKey.CATEGORY].columns]
+    limit = UnitCategory._meta.get_field("description").max_length or 2000  # follows the model
     cells = [
         hostile.text_cell("A2", "C9"),
         hostile.text_cell("B2", "九类"),
-        hostile.text_cell("D2", "长" * 2001),
+        hostile.text_cell("D2", "长" * (limit + 1)),
     ]
     rows = hostile.header_row(headers) + b'<row r="2">' + b"".join(cells) + b"</row>"
     result = registry_import(actor=None, source=io.BytesIO(hostile.book(name, hostile.sheet_xml(rows))))
     assert [(e.sheet, e.row, e.column) for e in result.errors] == [(name, 2, "说明")]
-    assert "2001" in result.errors[0].message and "2000" in result.errors[0].message
+    assert str(limit + 1) in result.errors[0].message and str(limit) in result.errors[0].message
     assert not UnitCategory.objects.filter(code="C9").exists()
 
 
