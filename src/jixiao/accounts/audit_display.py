@@ -66,6 +66,7 @@ KEYS: dict[str, StrOrPromise] = {
     "units": _("单位数"),
     "updated": _("更新"),
     "withheld_groups": _("低于最少人数未计入的评价主体数"),
+    "withheld_ballots": _("低于最少人数未计入、已销毁的测评票数"),
     "year": _("年度"),
 }
 _ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
