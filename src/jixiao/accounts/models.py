@@ -30,6 +30,10 @@ class Role(models.TextChoices):
 
 # The three administrators of 三权分立 (GB/T 22239 level 3): none of them does appraisal work.
 ADMIN_ROLES = frozenset({Role.SYSADMIN, Role.SECADMIN, Role.AUDITADMIN})
+# Roles the system admin may give when opening an account: unit-scoped business roles whose
+# reach the registry fixes. The office, the auditor and the three administrators are privileged:
+# only the security admin gives them (services.account_role_assign).
+BUSINESS_ROLES = frozenset({Role.LIAISON, Role.LEAD_DEPT, Role.LEADER, Role.OFFICIAL})
 
 
 class User(AbstractUser):
@@ -57,6 +61,9 @@ class User(AbstractUser):
     # Set when the office gives the user a password (a new account, a reset); the
     # PasswordChangeRequiredMiddleware keeps the user on the password page until they choose their own.
     must_change_password = models.BooleanField(_("须修改密码"), default=False)
+    # 三权分立: the office does not read the audit log of its own actions unless a security admin
+    # grants it (audited); nobody can set it on their own account (services.audit_grant_set).
+    audit_log_granted = models.BooleanField(_("可查阅审计日志"), default=False)
 
     class Meta:
         verbose_name = _("用户")
@@ -91,6 +98,7 @@ class AuditAction(models.TextChoices):
     VIEW_SENSITIVE = "view", _("查看敏感数据")
     PASSWORD = "password", _("修改密码")
     PASSWORD_RESET = "password_reset", _("重置密码")
+    GRANT = "grant", _("授权")
 
 
 class AuditLog(models.Model):
