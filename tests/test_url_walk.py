@@ -10,7 +10,10 @@ official, the id of an object of *another* unit wherever the object belongs to a
 - anonymous requests are sent to the login page, except the public pages of ``PUBLIC``;
 - a liaison, lead department or official never gets 200 on another unit's object;
 - raw ratings and votes (``RATINGS_PAGES``) are 403 for everyone but the office and the auditor;
-- the auditor's POST to any page is refused (403, or 404/405), except ``AUDITOR_MAY_POST``.
+- the auditor's POST to any page is refused (403, or 404/405), except ``AUDITOR_MAY_POST``;
+- the three administrators of 三权分立 get 403 on every page outside ``ADMIN_PAGES`` (no
+  appraisal data), and each reaches exactly the account and audit pages of their duty
+  (``DUTIES``); the office reaches neither the account pages nor, ungranted, the audit log.
 """
 
 from __future__ import annotations
@@ -81,7 +84,32 @@ AUDITOR_MAY_POST: dict[str, str] = {
 # The random CSRF tokens on a page may contain any letters: left out of the search for codes.
 CSRF_VALUE = re.compile(r'(csrfmiddlewaretoken" value="|"X-CSRFToken": ")[^"]+')
 SCOPED = (Role.LIAISON, Role.LEAD_DEPT, Role.OFFICIAL)
-ROLES = (Role.OFFICE, Role.LIAISON, Role.LEAD_DEPT, Role.LEADER, Role.OFFICIAL, Role.AUDITOR)
+ADMINS = (Role.SYSADMIN, Role.SECADMIN, Role.AUDITADMIN)
+ROLES = (Role.OFFICE, Role.LIAISON, Role.LEAD_DEPT, Role.LEADER, Role.OFFICIAL, Role.AUDITOR, *ADMINS)
+
+# What an administrator may open at all (accounts.middleware.AdminBoundaryMiddleware): own account
+# pages, notifications, the language, home. Everything else holds appraisal data: 403.
+ADMIN_PAGES = ("accounts:", "notifications:", "web:home", "web:healthz", "set_language")
+# The account and audit pages (GET) each role reaches with 200; every other such page is a 403.
+USER_PAGES = ("accounts:user_", "accounts:audit_log")
+DUTIES: dict[Role, frozenset[str]] = {
+    Role.SYSADMIN: frozenset(
+        {
+            "accounts:user_list",
+            "accounts:user_create",
+            "accounts:user_edit",
+            "accounts:user_password_reset",
+            "accounts:user_import",
+            "accounts:user_import_template",
+        }
+    ),
+    Role.SECADMIN: frozenset({"accounts:user_list", "accounts:user_role"}),
+    Role.AUDITADMIN: frozenset({"accounts:audit_log"}),
+    Role.AUDITOR: frozenset({"accounts:audit_log"}),
+    Role.OFFICE: frozenset(),
+}
+# Pages that answer a GET with 405 (POST only) whoever asks.
+POST_ONLY = frozenset({"accounts:user_set_active", "accounts:user_credentials", "accounts:user_audit_grant"})
 REFUSED = {403, 404, 405}
 
 
@@ -327,3 +355,63 @@ def test_liaisons_and_officials_see_no_entry_grid_they_cannot_use(demo: dict[Rol
     urls = {url for url, _label in nav_links(demo[role])}
     assert "/facts/indicators/" not in urls
     assert _client(demo[role]).get("/facts/indicators/").status_code == 403
+
+
+def _is_admin_page(name: str) -> bool:
+    return name.startswith(ADMIN_PAGES)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ADMINS)
+def test_the_administrators_get_403_on_every_page_with_appraisal_data(
+    demo: dict[Role, User], role: Role
+) -> None:
+    user = demo[role]
+    walk = _walk(user)
+    client = _client(user)
+    reached = 0
+    for route, url in walk.urls:
+        if route.name == "accounts:logout" or _is_admin_page(route.name):
+            continue
+        reached += 1
+        status = _get(client, walk, route, url).status_code
+        if status != 403:
+            walk.problems.append(f"{role}: {url} ({route.name}) answered {status}, not 403")
+    assert reached > 100  # the walk really covers the appraisal pages
+    assert walk.problems == []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", [*ADMINS, Role.OFFICE, Role.AUDITOR])
+def test_each_role_reaches_exactly_the_account_and_audit_pages_of_its_duty(
+    demo: dict[Role, User], role: Role
+) -> None:
+    user = demo[role]
+    other = User.objects.exclude(pk=user.pk).filter(role=Role.LEADER).order_by("pk").first()
+    assert other is not None
+    client = _client(user)
+    answers: dict[str, int] = {}
+    for route, url in urlwalk.urls(lambda r, p, v: other.pk if p == "pk" else urlwalk.first(r, p, v)):
+        if url is None or not route.name.startswith(USER_PAGES) or route.name in POST_ONLY:
+            continue
+        answers[route.name] = client.get(url).status_code
+    expected = {name: 200 if name in DUTIES[role] else 403 for name in answers}
+    assert answers == expected
+
+
+@pytest.mark.django_db
+def test_a_granted_office_reads_the_audit_log(demo: dict[Role, User]) -> None:
+    office = demo[Role.OFFICE]
+    client = _client(office)
+    assert client.get("/accounts/audit/").status_code == 403
+    User.objects.filter(pk=office.pk).update(audit_log_granted=True)
+    assert client.get("/accounts/audit/").status_code == 200
+    assert "/accounts/audit/" in {url for url, _label in nav_links(User.objects.get(pk=office.pk))}
+    User.objects.filter(pk=office.pk).update(audit_log_granted=False)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ADMINS)
+def test_the_administrators_navigation_shows_no_appraisal_page(demo: dict[Role, User], role: Role) -> None:
+    urls = {url for url, _label in nav_links(demo[role])}
+    assert urls <= {"/", "/accounts/users/", "/accounts/audit/"}

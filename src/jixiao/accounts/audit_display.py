@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
 
 from jixiao.accounts.models import AuditLog
+from jixiao.accounts.personal import PERSONAL_FIELDS, mask
 
 # What services record besides model fields (counts, digests, files).
 KEYS: dict[str, StrOrPromise] = {
@@ -32,6 +33,8 @@ KEYS: dict[str, StrOrPromise] = {
     "ballots": _("测评票数"),
     "codes": _("测评码数"),
     "copied_from": _("复制自"),
+    "fields": _("查看的字段"),
+    "where": _("页面"),
     "counts": _("数量"),
     "created": _("新增"),
     "descendants": _("下级指标数"),
@@ -172,8 +175,20 @@ def change_rows(entry: AuditLog, names: Names | None = None) -> list[tuple[str, 
         return [("", _text(changes, None, names))] if changes else []
     model = _model(entry.object_type) if entry.object_type else None
     return [
-        (_key_label(str(k), model, names), _text(v, _field(model, str(k)), names)) for k, v in changes.items()
+        (_key_label(str(k), model, names), _text(_masked(str(k), v), _field(model, str(k)), names))
+        for k, v in changes.items()
     ]
+
+
+def _masked(key: str, value: Any) -> Any:
+    """Personal data (phones, birth dates) masked for every reader of the audit log: the audit
+    admin sees no personal data beyond the log itself, and nobody reads the log for a phone."""
+    kind = PERSONAL_FIELDS.get(key)
+    if kind is None:
+        return value
+    if isinstance(value, list | tuple):
+        return [None if v in (None, "") else mask(v, kind) for v in value]
+    return None if value in (None, "") else mask(value, kind)
 
 
 @dataclass(frozen=True)

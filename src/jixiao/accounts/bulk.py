@@ -5,7 +5,7 @@ reads the sheet with the registry's calamine reader (``organisation.excel.reader
 that normalises cells), checks every row and reports each problem by sheet, row and column; if any
 row is wrong nothing is written. Otherwise it creates the accounts in one transaction with
 generated usernames and initial passwords, and returns those passwords once
-(:mod:`jixiao.accounts.credentials` hands them to the office).
+(:mod:`jixiao.accounts.credentials` hands them to the system admin).
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext as _
 
 from jixiao.accounts.audit import audit_record, snapshot
-from jixiao.accounts.models import AuditAction, Role, User
+from jixiao.accounts.models import BUSINESS_ROLES, AuditAction, Role, User
 from jixiao.accounts.passwords import password_generate, set_initial_password
-from jixiao.accounts.services import AUDITED_FIELDS, UNIT_ROLES, require_office
+from jixiao.accounts.services import AUDITED_FIELDS, UNIT_ROLES, require_system_admin
 from jixiao.organisation.excel.reader import RawSheet, UnreadableWorkbook, read_workbook
 from jixiao.organisation.excel.validate import RowError
 from jixiao.organisation.models import Official, Unit
@@ -87,12 +87,14 @@ class _Row:
 
 
 def _role_labels() -> dict[str, Role]:
-    return {str(label): Role(value) for value, label in Role.choices}
+    """The roles a sheet may give: the business roles the system admin opens accounts with (the
+    privileged ones come only from the security admin, one account at a time)."""
+    return {str(label): Role(value) for value, label in Role.choices if value in BUSINESS_ROLES}
 
 
 def template_xlsx() -> bytes:
     """Return the account sheet, prefilled with one liaison row per active unit without an active
-    liaison (name and phone left for the office to fill in), and a notes sheet."""
+    liaison (name and phone left for the system admin to fill in), and a notes sheet."""
     has_liaison = User.objects.filter(unit_id=OuterRef("pk"), role=Role.LIAISON, is_active=True)
     units = (
         Unit.objects.filter(is_active=True)
@@ -272,7 +274,7 @@ def accounts_import(*, actor: User, source: str | IO[bytes], filename: str = "")
     """Check the sheet and, when every row is right, create its accounts with generated usernames
     and initial passwords (to be changed at first login). Returns the problems, or the created
     accounts with their passwords in clear — the only time they exist outside the user's hands."""
-    require_office(actor)
+    require_system_admin(actor)
     rows, errors = parse(source)
     if errors:
         return ImportOutcome(sorted(errors, key=lambda e: (e.row or 0, e.column)), [])

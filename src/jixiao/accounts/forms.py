@@ -1,4 +1,5 @@
-"""Forms of the office's account pages: create and edit an account, upload an account sheet."""
+"""Forms of the account pages: the system admin opens and edits accounts and uploads an account
+sheet; the security admin gives roles."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
-from jixiao.accounts.models import Role, User
+from jixiao.accounts.models import BUSINESS_ROLES, Role, User
 from jixiao.accounts.services import account_scope
 from jixiao.organisation.models import Official, Unit
 from jixiao.web.widgets import GroupedModelChoiceField
@@ -26,7 +27,7 @@ def _unit_field() -> GroupedModelChoiceField:
         ),
         required=False,
         group_by=lambda unit: unit.category.name,
-        help_text=_("单位绩效员、领导干部选所在单位；牵头单位选其牵头的部门；考核办、分管领导、审计无需选择"),
+        help_text=_("单位绩效员、领导干部选所在单位；牵头单位选其牵头的部门；其他角色无需选择"),
     )
 
 
@@ -42,24 +43,21 @@ def _official_field() -> GroupedModelChoiceField:
     )
 
 
-class AccountEditForm(forms.Form):
-    display_name = forms.CharField(label=_("姓名"), max_length=64)
+def _business_role_choices() -> list[tuple[str, str]]:
+    return [(value, str(label)) for value, label in Role.choices if value in BUSINESS_ROLES]
+
+
+class RoleAssignForm(forms.Form):
+    """The security admin's form: an account's role and unit scope."""
+
     role = forms.ChoiceField(label=_("角色"), choices=Role.choices)
     unit = _unit_field()
     official = _official_field()
-    phone = forms.CharField(label=_("手机号"), max_length=11, required=False, validators=[PHONE])
 
     def __init__(self, *args: Any, user: User | None = None, **kwargs: Any) -> None:
         if user is not None:
             kwargs.setdefault(
-                "initial",
-                {
-                    "display_name": user.display_name,
-                    "role": user.role,
-                    "unit": user.unit_id,
-                    "official": user.official_id,
-                    "phone": user.phone,
-                },
+                "initial", {"role": user.role, "unit": user.unit_id, "official": user.official_id}
             )
         self.account = user
         super().__init__(*args, **kwargs)
@@ -88,26 +86,45 @@ class AccountEditForm(forms.Form):
         return data
 
     def scope(self) -> dict[str, Any]:
-        """The cleaned data as keyword arguments of the account services."""
+        """The cleaned data as keyword arguments of the role service."""
         data = self.cleaned_data
         unit: Unit | None = data.get("unit")
         official: Official | None = data.get("official")
         return {
-            "display_name": data["display_name"],
             "role": Role(data["role"]),
             "unit_id": unit.pk if unit is not None else None,
             "official_id": official.pk if official is not None else None,
-            "phone": data.get("phone") or "",
         }
 
 
-class AccountCreateForm(AccountEditForm):
+class AccountEditForm(forms.Form):
+    """The system admin's form: an account's name and phone (never its role)."""
+
+    display_name = forms.CharField(label=_("姓名"), max_length=64)
+    phone = forms.CharField(label=_("手机号"), max_length=11, required=False, validators=[PHONE])
+
+    def __init__(self, *args: Any, user: User | None = None, **kwargs: Any) -> None:
+        if user is not None:
+            kwargs.setdefault("initial", {"display_name": user.display_name, "phone": user.phone})
+        self.account = user
+        super().__init__(*args, **kwargs)
+
+    def scope(self) -> dict[str, Any]:
+        return {"display_name": self.cleaned_data["display_name"], "phone": self.cleaned_data.get("phone") or ""}
+
+
+class AccountCreateForm(RoleAssignForm):
+    """The system admin's form: a new account of a business role (privileged roles are the
+    security admin's to give)."""
+
     username = forms.CharField(
         label=_("用户名"),
         max_length=150,
         validators=[User.username_validator],
         help_text=_("登录用，字母、数字或 @ . + - _"),
     )
+    display_name = forms.CharField(label=_("姓名"), max_length=64)
+    phone = forms.CharField(label=_("手机号"), max_length=11, required=False, validators=[PHONE])
     password = forms.CharField(
         label=_("初始密码"),
         required=False,
@@ -116,6 +133,20 @@ class AccountCreateForm(AccountEditForm):
         help_text=_("留空则自动生成强密码；用户首次登录须修改"),
     )
     field_order = ["username", "display_name", "role", "unit", "official", "phone", "password"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        role = self.fields["role"]
+        assert isinstance(role, forms.ChoiceField)
+        role.choices = _business_role_choices()
+        role.help_text = _("考核办、审计及管理员角色由安全管理员分配")
+
+    def scope(self) -> dict[str, Any]:
+        return {
+            **super().scope(),
+            "display_name": self.cleaned_data["display_name"],
+            "phone": self.cleaned_data.get("phone") or "",
+        }
 
 
 class AccountImportForm(forms.Form):

@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth import logout
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -137,3 +138,38 @@ class SecondFactorRequiredMiddleware:
             return self.get_response(request)
         target = reverse("accounts:otp_verify" if state == VERIFY else "accounts:otp_setup")
         return redirect(f"{target}?{urlencode({'next': request.get_full_path()})}")
+
+
+# What the three administrators of 三权分立 may open: their own account pages and the user and
+# audit pages (each view checks which of them), notifications, the language, the home page with
+# their to-dos. Every other page holds appraisal data (results, facts, evaluations, surveys,
+# schemes, the registry) and answers 403: one rule here instead of a check in every view.
+ADMIN_NAMESPACES = frozenset({"accounts", "notifications"})
+ADMIN_URL_NAMES = frozenset({"web:home", "web:healthz", "set_language"})
+
+
+class AdminBoundaryMiddleware:
+    """Refuse every appraisal page to a system, security or audit admin (after authentication)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(
+        self, request: HttpRequest, view: Callable[..., HttpResponse], args: object, kwargs: object
+    ) -> None:
+        from jixiao.accounts.permissions import is_admin_role
+
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated or not is_admin_role(user):
+            return None
+        match = request.resolver_match
+        if match is None:
+            return None
+        if match.view_name in ADMIN_URL_NAMES or (
+            match.namespaces and match.namespaces[0] in ADMIN_NAMESPACES
+        ):
+            return None
+        raise PermissionDenied

@@ -31,6 +31,10 @@ class Role(models.TextChoices):
 
 # The three administrators of 三权分立 (GB/T 22239 level 3): none of them does appraisal work.
 ADMIN_ROLES = frozenset({Role.SYSADMIN, Role.SECADMIN, Role.AUDITADMIN})
+# Roles the system admin may give when opening an account: unit-scoped business roles whose
+# reach the registry fixes. The office, the auditor and the three administrators are privileged:
+# only the security admin gives them (services.account_role_assign).
+BUSINESS_ROLES = frozenset({Role.LIAISON, Role.LEAD_DEPT, Role.LEADER, Role.OFFICIAL})
 
 
 class User(AbstractUser):
@@ -61,6 +65,9 @@ class User(AbstractUser):
     # When the current password was set: privileged roles must choose a new one after
     # JIXIAO_PASSWORD_MAX_AGE_DAYS (GB/T 22239 8.1.4.1 a: 定期更换).
     password_changed_at = models.DateTimeField(_("密码设置时间"), default=timezone.now)
+    # 三权分立: the office does not read the audit log of its own actions unless a security admin
+    # grants it (audited); nobody can set it on their own account (services.audit_grant_set).
+    audit_log_granted = models.BooleanField(_("可查阅审计日志"), default=False)
 
     class Meta:
         verbose_name = _("用户")
@@ -99,6 +106,7 @@ class AuditAction(models.TextChoices):
     UNLOCK = "unlock", _("解除锁定")
     OTP_ENROL = "otp_enrol", _("启用两步验证")
     OTP_RESET = "otp_reset", _("重置两步验证")
+    GRANT = "grant", _("授权")
 
 
 class AuditLog(models.Model):

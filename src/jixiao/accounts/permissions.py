@@ -2,6 +2,10 @@
 
 A liaison, lead department or official sees only their own unit; the office, leaders and auditors
 see all units; only the office configures; auditors never write.
+
+三权分立 (GB/T 22239 level 3): the system admin opens accounts and keeps settings, the security
+admin gives roles and grants, the audit admin reads the audit log; none of the three reaches an
+appraisal page (:class:`jixiao.accounts.middleware.AdminBoundaryMiddleware` refuses them).
 """
 
 from __future__ import annotations
@@ -76,6 +80,41 @@ def is_audit_admin(user: User) -> bool:
     return user.is_authenticated and (user.is_superuser or user.role == Role.AUDITADMIN)
 
 
+def is_admin_role(user: User) -> bool:
+    """One of the three administrators (not a superuser): kept out of every appraisal page."""
+    from jixiao.accounts.models import ADMIN_ROLES
+
+    return user.is_authenticated and not user.is_superuser and user.role in ADMIN_ROLES
+
+
+def manages_accounts(user: User) -> bool:
+    """Opens accounts, resets passwords, (de)activates: the system admin."""
+    return is_system_admin(user) and user.is_active
+
+
+def assigns_roles(user: User) -> bool:
+    """Gives and changes roles, units and grants: the security admin."""
+    return is_security_admin(user) and user.is_active
+
+
+def sees_accounts(user: User) -> bool:
+    """The account list: the system admin (to open and keep accounts) and the security admin
+    (to choose whose role to change)."""
+    return manages_accounts(user) or assigns_roles(user)
+
+
+def reads_audit_log(user: User) -> bool:
+    """The audit admin; the auditor (纪检, who oversees the office); the office only with the
+    grant a security admin gives (``User.audit_log_granted``), never by its own role."""
+    from jixiao.accounts.models import Role
+
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if is_audit_admin(user) or user.role == Role.AUDITOR:
+        return True
+    return user.role == Role.OFFICE and user.audit_log_granted
+
+
 def sees_raw_ratings(user: User) -> bool:
     """Raw evaluation scores per rater group and vote counts: the office and the auditor only.
 
@@ -95,6 +134,21 @@ def raw_ratings_required(view: View) -> View:
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def allowed_only(predicate: Callable[[User], bool]) -> Callable[[View], View]:
+    """Only a user for whom ``predicate`` holds may call the view (else 403)."""
+
+    def decorate(view: View) -> View:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not predicate(request_user(request)):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
 
 
 def office_required(view: View) -> View:

@@ -2,8 +2,9 @@
 
 Form-backed CRUD in the registry and schemes goes through the generic writes so that every change
 is in the audit log with who, when and what changed, inside one transaction. The account writes
-(create, edit, password reset, deactivate) are the office's; no password, initial or chosen, is
-ever written to the audit log.
+follow 三权分立: the system admin opens accounts, resets passwords and (de)activates; the security
+admin gives roles, units and grants; nobody changes their own role or grant. No password, initial
+or chosen, is ever written to the audit log.
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from jixiao.accounts.audit import audit_record, diff, snapshot
-from jixiao.accounts.models import AuditAction, Role, User
+from jixiao.accounts.models import ADMIN_ROLES, BUSINESS_ROLES, AuditAction, Role, User
 from jixiao.accounts.passwords import password_generate, set_initial_password
+from jixiao.accounts.permissions import assigns_roles, manages_accounts
 from jixiao.organisation.models import Official, Unit
 
 M = TypeVar("M", bound=models.Model)
@@ -78,12 +80,27 @@ def user_create(
 # Roles whose pages are limited to one unit: they cannot work without one.
 UNIT_ROLES = frozenset({Role.LIAISON, Role.LEAD_DEPT, Role.OFFICIAL})
 # What the audit log keeps of an account (never the password or its hash).
-AUDITED_FIELDS = ("username", "display_name", "role", "unit_id", "official_id", "phone", "is_active")
+AUDITED_FIELDS = (
+    "username",
+    "display_name",
+    "role",
+    "unit_id",
+    "official_id",
+    "phone",
+    "is_active",
+    "audit_log_granted",
+)
+# Roles of which one active account must always remain: the office runs the appraisal, the security
+# admin is the only one who gives roles.
+KEEP_ONE = {
+    Role.OFFICE: _("这是最后一个考核办账户"),
+    Role.SECADMIN: _("这是最后一个安全管理员账户"),
+}
 
 
 @dataclass(frozen=True)
 class IssuedPassword:
-    """An account with the initial password the office must hand over (shown once, never stored)."""
+    """An account with the initial password to hand over (shown once, never stored)."""
 
     user: User
     password: str
@@ -95,12 +112,30 @@ def require_office(actor: User) -> None:
         raise PermissionDenied
 
 
-def _assert_another_office(user: User, message: str) -> None:
-    """Raise ValidationError(``message``) when ``user`` holds the only active office account.
+def require_system_admin(actor: User) -> None:
+    """Raise PermissionDenied unless ``actor`` is an active system admin (opens accounts)."""
+    if not manages_accounts(actor):
+        raise PermissionDenied
 
-    Only accounts with the office role count: a superuser from ``createsuperuser`` is a
-    technician's account, and the product must always keep one office that can manage users."""
-    others = User.objects.select_for_update().filter(role=Role.OFFICE, is_active=True).exclude(pk=user.pk)
+
+def require_security_admin(actor: User) -> None:
+    """Raise PermissionDenied unless ``actor`` is an active security admin (gives roles)."""
+    if not assigns_roles(actor):
+        raise PermissionDenied
+
+
+def _refuse_self(actor: User, user: User, message: str) -> None:
+    """No role grants itself rights: an administrator never changes their own role, grant or state."""
+    if user.pk == actor.pk:
+        raise ValidationError(message)
+
+
+def _assert_another(user: User, role: str, message: str) -> None:
+    """Raise ValidationError(``message``) when ``user`` holds the only active account of ``role``.
+
+    Only accounts with the role count: a superuser from ``createsuperuser`` is a technician's
+    account, and the product must always keep one office and one security admin."""
+    others = User.objects.select_for_update().filter(role=role, is_active=True).exclude(pk=user.pk)
     if not others.exists():
         raise ValidationError(message)
 
@@ -113,7 +148,7 @@ def account_scope(
 
     A liaison, a lead department (its unit is the department whose indicators it leads) and an
     official need a unit; an official also needs the official they are, in that unit, with no
-    other account. The office, leaders and auditors see every unit and keep none."""
+    other account. The office, leaders, auditors and administrators see no unit scope."""
     if role not in UNIT_ROLES:
         return None, None
     official: Official | None = None
@@ -148,10 +183,14 @@ def account_create(
     phone: str = "",
     password: str = "",
 ) -> IssuedPassword:
-    """Create an account for the office, with ``password`` or a generated initial password that
-    the user must change at first login. Returns the account and that password, which is shown
-    once and kept nowhere. Raises ValidationError keyed by form field."""
-    require_office(actor)
+    """Open an account (the system admin's write), with ``password`` or a generated initial
+    password that the user must change at first login. Returns the account and that password,
+    which is shown once and kept nowhere. ``role`` is one of the business roles
+    (``BUSINESS_ROLES``); a privileged role comes only from the security admin afterwards.
+    Raises ValidationError keyed by form field."""
+    require_system_admin(actor)
+    if role not in BUSINESS_ROLES:
+        raise ValidationError({"role": _("系统管理员只能开通业务角色账户；其他角色由安全管理员分配")})
     unit_id, official_id = account_scope(role=role, unit_id=unit_id, official_id=official_id)
     user = User(
         username=username.strip(),
@@ -173,30 +212,15 @@ def account_create(
 
 
 @transaction.atomic
-def account_update(
-    *,
-    actor: User,
-    user: User,
-    role: Role,
-    display_name: str,
-    unit_id: int | None,
-    official_id: int | None,
-    phone: str,
-) -> User:
-    """Change an account's name, role and scope, audited. The office cannot take the office role
-    from itself nor from the last active office account."""
-    require_office(actor)
+def account_update(*, actor: User, user: User, display_name: str, phone: str) -> User:
+    """Change an account's name and phone (the system admin's write), audited. Roles and units
+    are the security admin's (:func:`account_role_assign`)."""
+    require_system_admin(actor)
     user = User.objects.select_for_update().get(pk=user.pk)
     before = snapshot(user, AUDITED_FIELDS)
-    if user.role == Role.OFFICE and role != Role.OFFICE:
-        if user.pk == actor.pk:
-            raise ValidationError({"role": _("不能取消自己的考核办角色")})
-        _assert_another_office(user, _("这是最后一个考核办账户，不能改为其他角色"))
-    unit_id, official_id = account_scope(role=role, unit_id=unit_id, official_id=official_id, user_pk=user.pk)
-    user.role, user.display_name, user.phone = role, display_name.strip(), phone.strip()
-    user.unit_id, user.official_id = unit_id, official_id
+    user.display_name, user.phone = display_name.strip(), phone.strip()
     user.full_clean(exclude=["password"])
-    user.save()
+    user.save(update_fields=["display_name", "phone"])
     changes = diff(before, snapshot(user, AUDITED_FIELDS))
     if changes:
         audit_record(actor=actor, action=AuditAction.UPDATE, obj=user, changes=changes)
@@ -204,11 +228,63 @@ def account_update(
 
 
 @transaction.atomic
+def account_role_assign(
+    *, actor: User, user: User, role: Role, unit_id: int | None, official_id: int | None
+) -> User:
+    """Give ``user`` a role and unit scope (the security admin's write), audited. Refused on the
+    actor's own account, and when it would leave no active office or security admin. Taking the
+    office role away also ends an audit-log grant."""
+    require_security_admin(actor)
+    _refuse_self(actor, user, _("不能修改自己的角色"))
+    user = User.objects.select_for_update().get(pk=user.pk)
+    before = snapshot(user, AUDITED_FIELDS)
+    if user.role != role and user.role in KEEP_ONE and user.is_active:
+        _assert_another(user, user.role, KEEP_ONE[Role(user.role)] + _("，不能改为其他角色"))
+    unit_id, official_id = account_scope(role=role, unit_id=unit_id, official_id=official_id, user_pk=user.pk)
+    user.role, user.unit_id, user.official_id = role, unit_id, official_id
+    if role != Role.OFFICE:
+        user.audit_log_granted = False
+    user.full_clean(exclude=["password"])
+    user.save(update_fields=["role", "unit", "official", "audit_log_granted"])
+    changes = diff(before, snapshot(user, AUDITED_FIELDS))
+    if changes:
+        audit_record(actor=actor, action=AuditAction.GRANT, obj=user, changes=changes)
+    return user
+
+
+@transaction.atomic
+def audit_grant_set(*, actor: User, user: User, granted: bool) -> User:
+    """Let an office account read the audit log, or take that back (the security admin's write),
+    audited as a grant. Refused on the actor's own account and on any role but the office (the
+    audit admin and the auditor read it by their role; nobody else may)."""
+    require_security_admin(actor)
+    _refuse_self(actor, user, _("不能给自己授权"))
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if user.role != Role.OFFICE:
+        raise ValidationError(_("只有考核办账户可以被授权查阅审计日志"))
+    if user.audit_log_granted != granted:
+        user.audit_log_granted = granted
+        user.save(update_fields=["audit_log_granted"])
+        audit_record(
+            actor=actor,
+            action=AuditAction.GRANT,
+            obj=user,
+            changes={"audit_log_granted": [not granted, granted]},
+        )
+    return user
+
+
+@transaction.atomic
 def account_password_reset(*, actor: User, user: User) -> str:
     """Give ``user`` a new generated initial password, to be changed at the next login, and return
-    it (shown once to the office). Changing the hash ends the user's open sessions."""
-    require_office(actor)
+    it (shown once to the system admin). Changing the hash ends the user's open sessions. The
+    other administrators' passwords are reset from the console (``jixiao create-admin --reset``):
+    a system admin who could set them could act as them."""
+    require_system_admin(actor)
+    _refuse_self(actor, user, _("请在“修改密码”页面修改自己的密码"))
     user = User.objects.select_for_update().get(pk=user.pk)
+    if user.role in ADMIN_ROLES or user.is_superuser:
+        raise ValidationError(_("管理员账户的密码须由命令行重置"))
     password = password_generate()
     set_initial_password(user, password)
     user.save(update_fields=["password", "must_change_password", "password_changed_at"])
@@ -220,17 +296,17 @@ def account_password_reset(*, actor: User, user: User) -> str:
 
 @transaction.atomic
 def account_set_active(*, actor: User, user: User, active: bool) -> User:
-    """Deactivate (``active=False``) or reactivate an account; accounts are never deleted, so
-    every audit entry keeps its author. The office cannot deactivate itself or the last office."""
-    require_office(actor)
+    """Deactivate (``active=False``) or reactivate an account (the system admin's write);
+    accounts are never deleted, so every audit entry keeps its author. Refused on the actor's own
+    account and on the last active office or security admin."""
+    require_system_admin(actor)
     user = User.objects.select_for_update().get(pk=user.pk)
     if user.is_active == active:
         return user
     if not active:
-        if user.pk == actor.pk:
-            raise ValidationError(_("不能停用自己的账户"))
-        if user.role == Role.OFFICE:
-            _assert_another_office(user, _("这是最后一个考核办账户，不能停用"))
+        _refuse_self(actor, user, _("不能停用自己的账户"))
+        if user.role in KEEP_ONE:
+            _assert_another(user, user.role, KEEP_ONE[Role(user.role)] + _("，不能停用"))
     user.is_active = active
     user.save(update_fields=["is_active"])
     audit_record(
@@ -255,10 +331,37 @@ def password_change_own(*, user: User, password: str) -> None:
 def office_bootstrap(*, username: str, display_name: str = "") -> IssuedPassword:
     """Create the first office account of an installation, with a generated initial password to
     be changed at first login, and return it. Refused while an active office account exists:
-    from then on the office opens every account in the product (``/accounts/users/``)."""
+    from then on the system admin opens accounts and the security admin gives roles."""
     if User.objects.select_for_update().filter(role=Role.OFFICE, is_active=True).exists():
-        raise ValidationError(_("已有考核办账户：请由考核办在“用户”页面开通账户"))
-    user = User(username=username.strip(), role=Role.OFFICE, display_name=display_name.strip())
+        raise ValidationError(_("已有考核办账户：请由系统管理员开通账户、安全管理员分配角色"))
+    return _bootstrap(username=username, role=Role.OFFICE, display_name=display_name)
+
+
+@transaction.atomic
+def admin_bootstrap(*, username: str, role: Role, display_name: str = "", reset: bool = False) -> IssuedPassword:
+    """Create an administrator account (system, security or audit admin) from the console, or with
+    ``reset`` give an existing one a new initial password. Returns the account and the password,
+    shown once. Creating is refused while an active account of that role exists: the console
+    opens the first of each, the pages do the rest."""
+    if role not in ADMIN_ROLES:
+        raise ValidationError(_("角色须为系统管理员、安全管理员或安全审计员"))
+    if reset:
+        user = User.objects.select_for_update().filter(username=username.strip(), role=role).first()
+        if user is None:
+            raise ValidationError(_("没有该角色的此账户：%(u)s") % {"u": username})
+        password = password_generate()
+        set_initial_password(user, password)
+        user.is_active = True
+        user.save(update_fields=["password", "must_change_password", "is_active"])
+        audit_record(actor=None, action=AuditAction.PASSWORD_RESET, obj=user, changes={"must_change_password": True})
+        return IssuedPassword(user=user, password=password)
+    if User.objects.select_for_update().filter(role=role, is_active=True).exists():
+        raise ValidationError(_("已有%(role)s账户") % {"role": role.label})
+    return _bootstrap(username=username, role=role, display_name=display_name)
+
+
+def _bootstrap(*, username: str, role: Role, display_name: str) -> IssuedPassword:
+    user = User(username=username.strip(), role=role, display_name=display_name.strip())
     password = password_generate()
     set_initial_password(user, password)
     user.full_clean()

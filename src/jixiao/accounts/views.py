@@ -1,4 +1,9 @@
-"""Login-adjacent pages, the audit log viewer, and the office's account pages (/accounts/users/)."""
+"""Login-adjacent pages, the audit log viewer, and the account pages (/accounts/users/).
+
+三权分立: the system admin opens and keeps accounts (create, name and phone, password reset,
+(de)activation, bulk import); the security admin gives roles, units and the office's audit-log
+grant; the audit admin (and the auditor, and a granted office) reads the audit log.
+"""
 
 from __future__ import annotations
 
@@ -19,11 +24,18 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from jixiao.accounts import bulk, credentials, selectors, services
-from jixiao.accounts.forms import AccountCreateForm, AccountEditForm, AccountImportForm
+from jixiao.accounts import bulk, credentials, personal, selectors, services
+from jixiao.accounts.forms import AccountCreateForm, AccountEditForm, AccountImportForm, RoleAssignForm
 from jixiao.accounts.middleware import password_expired
 from jixiao.accounts.models import AuditAction, Role, User
-from jixiao.accounts.permissions import office_or_auditor, office_required, request_user, write_required
+from jixiao.accounts.permissions import (
+    allowed_only,
+    assigns_roles,
+    manages_accounts,
+    reads_audit_log,
+    request_user,
+    sees_accounts,
+)
 from jixiao.organisation.models import Unit
 from jixiao.web.paging import paginate
 
@@ -53,10 +65,8 @@ class PasswordChange(auth_views.PasswordChangeView):
 
 
 @login_required
+@allowed_only(reads_audit_log)
 def audit_log(request: HttpRequest) -> HttpResponse:
-    user = request_user(request)
-    if not office_or_auditor(user):
-        raise PermissionDenied
     entries = selectors.audit_entries(
         action=request.GET.get("action", ""), query=request.GET.get("q", "").strip()
     )
@@ -73,7 +83,7 @@ def _int(raw: str | None) -> int | None:
 
 
 @login_required
-@office_required
+@allowed_only(sees_accounts)
 def user_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()
     role = request.GET.get("role", "")
@@ -90,6 +100,8 @@ def user_list(request: HttpRequest) -> HttpResponse:
             "roles": Role.choices,
             "units": Unit.objects.order_by("category__order", "code").only("pk", "code", "name"),
             "filters": {"q": query, "role": role, "unit": unit_id, "status": status},
+            "manages_accounts": manages_accounts(request_user(request)),
+            "assigns_roles": assigns_roles(request_user(request)),
         },
     )
 
@@ -110,8 +122,7 @@ def _login_url(request: HttpRequest) -> str:
 
 
 @login_required
-@office_required
-@write_required
+@allowed_only(manages_accounts)
 def user_create(request: HttpRequest) -> HttpResponse:
     form = AccountCreateForm(request.POST or None)
     if request.method == "POST":
@@ -132,11 +143,15 @@ def user_create(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@office_required
-@write_required
+@allowed_only(manages_accounts)
 def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
     account = get_object_or_404(User.objects.select_related("unit", "official"), pk=pk)
     form = AccountEditForm(request.POST or None, user=account)
+    if request.method != "POST" and account.phone:
+        # The form shows the phone unmasked: 查询留痕.
+        personal.sensitive_view_record(
+            actor=request_user(request), obj=account, fields=["phone"], where="accounts:user_edit"
+        )
     if request.method == "POST":
         if form.is_valid():
             try:
@@ -153,8 +168,51 @@ def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@office_required
-@write_required
+@allowed_only(assigns_roles)
+def user_role(request: HttpRequest, pk: int) -> HttpResponse:
+    """The security admin gives an account its role and unit (never their own)."""
+    account = get_object_or_404(User.objects.select_related("unit", "official"), pk=pk)
+    actor = request_user(request)
+    if account.pk == actor.pk:
+        raise PermissionDenied  # no role grants itself rights
+    form = RoleAssignForm(request.POST or None, user=account)
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.account_role_assign(actor=actor, user=account, **form.scope())
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(request, _("已分配角色：%(u)s") % {"u": account.username})
+                return redirect("accounts:user_list")
+        messages.error(request, _("保存失败，请更正下列错误"))
+    return render(
+        request,
+        "accounts/users/role.html",
+        {"form": form, "account": account, "title": _("分配角色"), "grantable": account.role == Role.OFFICE},
+    )
+
+
+@login_required
+@allowed_only(assigns_roles)
+@require_POST
+def user_audit_grant(request: HttpRequest, pk: int) -> HttpResponse:
+    """The security admin lets an office account read the audit log, or takes it back."""
+    account = get_object_or_404(User, pk=pk)
+    granted = request.POST.get("granted") == "1"
+    try:
+        services.audit_grant_set(actor=request_user(request), user=account, granted=granted)
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        done = _("已授权查阅审计日志：%(u)s") if granted else _("已收回审计日志查阅权：%(u)s")
+        messages.success(request, done % {"u": account.username})
+    return redirect("accounts:user_list")
+
+
+@login_required
+@allowed_only(manages_accounts)
 @never_cache
 def user_password_reset(request: HttpRequest, pk: int) -> HttpResponse:
     account = get_object_or_404(User, pk=pk)
@@ -165,8 +223,7 @@ def user_password_reset(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@office_required
-@write_required
+@allowed_only(manages_accounts)
 @require_POST
 def user_set_active(request: HttpRequest, pk: int) -> HttpResponse:
     account = get_object_or_404(User, pk=pk)
@@ -185,8 +242,7 @@ def user_set_active(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@office_required
-@write_required
+@allowed_only(manages_accounts)
 def user_import(request: HttpRequest) -> HttpResponse:
     form = AccountImportForm(request.POST or None, request.FILES or None)
     errors: list[Any] = []
@@ -210,7 +266,7 @@ def user_import(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@office_required
+@allowed_only(manages_accounts)
 def user_import_template(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(bulk.template_xlsx(), content_type=credentials.XLSX_CONTENT_TYPE)
     response["Content-Disposition"] = 'attachment; filename="accounts-template.xlsx"'
@@ -218,8 +274,7 @@ def user_import_template(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@office_required
-@write_required
+@allowed_only(manages_accounts)
 @never_cache
 @require_POST
 def user_credentials(request: HttpRequest, fmt: str) -> HttpResponse:

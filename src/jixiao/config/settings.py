@@ -76,6 +76,7 @@ MIDDLEWARE = [
     "jixiao.accounts.middleware.SessionLifetimeMiddleware",
     "jixiao.accounts.middleware.SecondFactorRequiredMiddleware",
     "jixiao.accounts.middleware.PasswordChangeRequiredMiddleware",
+    "jixiao.accounts.middleware.AdminBoundaryMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -292,9 +293,12 @@ LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Bearer tokens (rating links, ?token=…) never reach a log line (web.logscrub).
+    "filters": {"scrub_tokens": {"()": "jixiao.web.logscrub.TokenScrubFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["scrub_tokens"]}},
     "loggers": {
         "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "django.security": {"handlers": ["console"], "level": "WARNING", "propagate": False},
         "jixiao": {"handlers": ["console"], "level": env_str("JIXIAO_LOG_LEVEL", "INFO")},
     },

@@ -34,6 +34,10 @@ DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
     DemoAccount("liaison2", Role.LIAISON, "市财政局绩效员", unit_suffix="市财政局"),
     DemoAccount("tongji", Role.LEAD_DEPT, "市统计局（牵头单位）", unit_suffix="市统计局"),
     DemoAccount("ganbu", Role.OFFICIAL, "领导干部", unit_suffix="市生态环境局", as_official=True),
+    # 三权分立: the three administrators, who see no appraisal data.
+    DemoAccount("xitong", Role.SYSADMIN, "系统管理员"),
+    DemoAccount("anquan", Role.SECADMIN, "安全管理员"),
+    DemoAccount("shenjiyuan", Role.AUDITADMIN, "安全审计员"),
 )
 
 

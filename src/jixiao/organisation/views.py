@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_stubs_ext import StrOrPromise
 
+from jixiao.accounts import personal
 from jixiao.accounts.audit import snapshot
 from jixiao.accounts.permissions import office_or_auditor, office_required, request_user
 from jixiao.accounts.services import instance_update
@@ -160,7 +161,12 @@ def official_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def official_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    official = selectors.official_get(user=request_user(request), pk=pk)
+    user = request_user(request)
+    official = selectors.official_get(user=user, pk=pk)
+    if official.birth_date is not None and personal.sees_personal_data(user):
+        personal.sensitive_view_record(
+            actor=user, obj=official, fields=["birth_date"], where="organisation:official_detail"
+        )
     return render(
         request,
         "organisation/official_detail.html",
@@ -329,6 +335,11 @@ def official_create(request: HttpRequest) -> HttpResponse:
 def official_edit(request: HttpRequest, pk: int) -> HttpResponse:
     official = get_object_or_404(Official, pk=pk)
     url = reverse("organisation:official_detail", args=[official.pk])
+    if request.method == "GET" and official.birth_date is not None:
+        # The office's form shows the birth date unmasked: 查询留痕.
+        personal.sensitive_view_record(
+            actor=request_user(request), obj=official, fields=["birth_date"], where="organisation:official_edit"
+        )
     return _save_form(
         request,
         form_class=OfficialForm,

@@ -142,10 +142,36 @@ def thanks_page(request: HttpRequest, token: str) -> HttpResponse:
     return _thanks(request, snap)
 
 
+# An old-form link's token, kept in the session between its one redirect and the rating page.
+SESSION_TOKEN = "surveys.rate_token"
+
+
 @csrf_exempt
 @require_http_methods(["GET", "HEAD", "POST"])
-def rate_page(request: HttpRequest, token: str) -> HttpResponse:
-    """The one-time rating link of a service event: 10-point score plus tags."""
+def rate_legacy(request: HttpRequest, token: str) -> HttpResponse:
+    """An old-form link ``/surveys/r/<token>/``: the token goes into the session and the browser
+    to the token-free ``/surveys/r/``, so the address bar, the history, a Referer and every later
+    log line hold no token (this one request's line is scrubbed by ``web.logscrub``)."""
+    request.session[SESSION_TOKEN] = token
+    response = redirect("surveys:public_rate")
+    response["Cache-Control"] = NO_STORE
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@csrf_exempt
+@require_http_methods(["GET", "HEAD", "POST"])
+def rate_page(request: HttpRequest) -> HttpResponse:
+    """The one-time rating link of a service event (``/surveys/r/#<token>``): 10-point score plus
+    tags. The token travels in the URL fragment, which browsers never send; the start page's
+    script (``surveys/rate_open.js``) posts it, and the rating form carries it back in its body,
+    as ballot codes do, so no request path ever holds it."""
+    if request.method == "POST":
+        token = request.POST.get("token", "").strip()
+    else:
+        token = str(request.session.pop(SESSION_TOKEN, "") or "")
+    if not token:
+        return _private(render(request, "surveys/public/rate_start.html"))
     try:
         state = ratetime.link_state(token)
     except DatabaseError:
@@ -167,7 +193,7 @@ def rate_page(request: HttpRequest, token: str) -> HttpResponse:
             % {"days": state.valid_days},
         )
     error = ""
-    if request.method == "POST":
+    if request.method == "POST" and "score" in request.POST:
         if not antiabuse.Limiters.address().allow(antiabuse.client_address(request)):
             return _busy(request)
         raw_score = request.POST.get("score", "")
@@ -187,10 +213,23 @@ def rate_page(request: HttpRequest, token: str) -> HttpResponse:
             # Another tab used the link a moment ago, or it expired while the page was open.
             return _message(request, _("您已评价过"), _("这条链接已经使用或已过期。感谢您的参与！"))
         error = _("请先选择 1–10 分")
-    response = render(
-        request,
-        "surveys/public/rate.html",
-        {"state": state, "scores": range(1, 11), "error": error, "picked_tags": request.POST.getlist("tag")},
+    return _private(
+        render(
+            request,
+            "surveys/public/rate.html",
+            {
+                "state": state,
+                "token": token,
+                "scores": range(1, 11),
+                "error": error,
+                "picked_tags": request.POST.getlist("tag"),
+            },
+        )
     )
+
+
+def _private(response: HttpResponse) -> HttpResponse:
+    """A page that holds (or fetches) a rating token: never cached, never sent as a Referer."""
     response["Cache-Control"] = NO_STORE
+    response["Referrer-Policy"] = "no-referrer"
     return response

@@ -66,7 +66,9 @@ def public_base_url() -> str:
 
 
 def rating_link(token: str, base_url: str | None = None) -> str:
-    return (base_url or public_base_url()) + reverse("surveys:public_rate", args=[token])
+    """The link sent to the citizen: the token in the fragment (``/surveys/r/#<token>``), which
+    browsers never send to the server, so no access log, proxy or Referer sees it."""
+    return f"{base_url or public_base_url()}{reverse('surveys:public_rate')}#{token}"
 
 
 def normalise_contact(channel: str, contact: str) -> str:

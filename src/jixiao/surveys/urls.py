@@ -9,7 +9,10 @@ urlpatterns = [
     # Public, anonymous
     path("s/<slug:token>/", public.survey_page, name="public_survey"),
     path("s/<slug:token>/thanks/", public.thanks_page, name="public_thanks"),
-    path("r/<slug:token>/", public.rate_page, name="public_rate"),
+    # The token travels in the fragment (/surveys/r/#<token>) and in POST bodies, never in a path;
+    # an old-form link is exchanged once for a session and a redirect to the token-free page.
+    path("r/", public.rate_page, name="public_rate"),
+    path("r/<slug:token>/", public.rate_legacy, name="public_rate_legacy"),
     # Staff
     path("", views.survey_list, name="survey_list"),
     path("new/", views.survey_create, name="survey_create"),

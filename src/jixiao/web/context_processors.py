@@ -15,7 +15,13 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from jixiao.accounts.models import User
-from jixiao.accounts.permissions import office_or_auditor, sees_raw_ratings
+from jixiao.accounts.permissions import (
+    is_admin_role,
+    office_or_auditor,
+    reads_audit_log,
+    sees_accounts,
+    sees_raw_ratings,
+)
 from jixiao.facts.selectors import may_see_entry_grids
 
 Predicate = Callable[[User], bool]
@@ -31,21 +37,31 @@ def office(user: User) -> bool:
     return user.is_office
 
 
+def appraisal(predicate: Predicate) -> Predicate:
+    """An appraisal page: never for the three administrators (``AdminBoundaryMiddleware``)."""
+
+    def allowed(user: User) -> bool:
+        return not is_admin_role(user) and predicate(user)
+
+    allowed.__doc__ = predicate.__doc__
+    return allowed
+
+
 # (url name, label, who may use the page: the predicate its view enforces)
 NAV: list[tuple[str, Any, Predicate]] = [
     ("web:home", _("首页"), anyone),
-    ("organisation:unit_list", _("单位"), anyone),
-    ("organisation:official_list", _("领导干部"), anyone),
-    ("organisation:registry", _("基础数据"), office_or_auditor),
-    ("schemes:cycle_list", _("考核方案"), anyone),
-    ("schemes:library_list", _("指标库"), anyone),
-    ("facts:indicator_list", _("指标录入"), may_see_entry_grids),
-    ("facts:adjustment_list", _("加减分"), anyone),
-    ("results:ranking", _("考核结果"), anyone),
+    ("organisation:unit_list", _("单位"), appraisal(anyone)),
+    ("organisation:official_list", _("领导干部"), appraisal(anyone)),
+    ("organisation:registry", _("基础数据"), appraisal(office_or_auditor)),
+    ("schemes:cycle_list", _("考核方案"), appraisal(anyone)),
+    ("schemes:library_list", _("指标库"), appraisal(anyone)),
+    ("facts:indicator_list", _("指标录入"), appraisal(may_see_entry_grids)),
+    ("facts:adjustment_list", _("加减分"), appraisal(anyone)),
+    ("results:ranking", _("考核结果"), appraisal(anyone)),
     ("evaluations:event_list", _("民主测评"), office),
-    ("surveys:survey_list", _("群众评价"), anyone),
-    ("accounts:user_list", _("用户"), office),
-    ("accounts:audit_log", _("审计日志"), office_or_auditor),
+    ("surveys:survey_list", _("群众评价"), appraisal(anyone)),
+    ("accounts:user_list", _("用户"), sees_accounts),
+    ("accounts:audit_log", _("审计日志"), reads_audit_log),
 ]
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -96,6 +96,12 @@ def home_todos(*, user: User) -> list[TodoGroup]:
         groups = _official_todos(user)
     elif user.role == Role.AUDITOR:
         groups = _auditor_todos()
+    elif user.role == Role.SYSADMIN:
+        groups = _system_admin_todos()
+    elif user.role == Role.SECADMIN:
+        groups = _security_admin_todos()
+    elif user.role == Role.AUDITADMIN:
+        groups = _audit_admin_todos()
     else:
         groups = [_runs_to_read(_("待阅考核结果"))]
     notifications = _notifications(user)
@@ -449,3 +455,85 @@ def _auditor_todos() -> list[TodoGroup]:
         TodoGroup(_("近期导出、导入与重置密码"), items, more, audit, _("暂无记录")),
         _runs_to_read(_("最近的计分批次")),
     ]
+
+
+# The three administrators' to-dos: accounts, roles and the audit log only, never appraisal data.
+
+
+def _account_item(account: User, url: str, text: str) -> Todo:
+    return Todo(f"{account.display_name or account.username}（{account.username}）{text}", url)
+
+
+def _system_admin_todos() -> list[TodoGroup]:
+    users = reverse("accounts:user_list")
+    waiting = list(
+        User.objects.filter(is_active=True, must_change_password=True, last_login__isnull=True)
+        .order_by("-date_joined", "-pk")[: TODO_LIMIT + 1]
+    )
+    rows, more = _bounded(waiting)
+    return [
+        TodoGroup(
+            _("已开通、尚未首次登录的账户"),
+            [_account_item(a, reverse("accounts:user_edit", args=[a.pk]), _("待首次登录")) for a in rows],
+            more,
+            users,
+            _("没有待首次登录的账户"),
+        )
+    ]
+
+
+# A privileged role is the security admin's to give; new accounts are checked within this window.
+RECENT_ACCOUNT_DAYS = 30
+
+
+def _security_admin_todos() -> list[TodoGroup]:
+    users = reverse("accounts:user_list")
+    since = timezone.now() - timedelta(days=RECENT_ACCOUNT_DAYS)
+    recent = list(
+        User.objects.filter(is_active=True, date_joined__gte=since)
+        .exclude(role__in=[Role.SYSADMIN, Role.SECADMIN, Role.AUDITADMIN])
+        .order_by("-date_joined", "-pk")[: TODO_LIMIT + 1]
+    )
+    rows, more = _bounded(recent)
+    granted = list(
+        User.objects.filter(is_active=True, role=Role.OFFICE, audit_log_granted=True).order_by("pk")[
+            : TODO_LIMIT + 1
+        ]
+    )
+    granted_rows, granted_more = _bounded(granted)
+    return [
+        TodoGroup(
+            _("近 %(days)d 天新开通的账户（核对角色）") % {"days": RECENT_ACCOUNT_DAYS},
+            [
+                _account_item(a, reverse("accounts:user_role", args=[a.pk]), str(a.get_role_display()))
+                for a in rows
+            ],
+            more,
+            users,
+            _("没有新开通的账户"),
+        ),
+        TodoGroup(
+            _("已授权查阅审计日志的考核办账户"),
+            [_account_item(a, reverse("accounts:user_role", args=[a.pk]), _("可查阅审计日志")) for a in granted_rows],
+            granted_more,
+            users,
+            _("没有考核办账户被授权查阅审计日志"),
+        ),
+    ]
+
+
+def _audit_admin_todos() -> list[TodoGroup]:
+    audit = reverse("accounts:audit_log")
+    groups = []
+    for title, actions, empty in (
+        (_("近期导出、导入与重置密码"), SENSITIVE_ACTIONS, _("暂无记录")),
+        (_("近期授权与登录失败"), (AuditAction.GRANT, AuditAction.LOGIN_FAILED), _("暂无记录")),
+    ):
+        entries = list(AuditLog.objects.filter(action__in=actions).order_by("-at", "-id")[: TODO_LIMIT + 1])
+        rows, more = _bounded(entries)
+        items = [
+            Todo(f"{e.actor_name or _('系统')} {e.get_action_display()} {e.object_repr}", audit, at=e.at)
+            for e in rows
+        ]
+        groups.append(TodoGroup(title, items, more, audit, empty))
+    return groups

@@ -1,4 +1,7 @@
-"""Exporting the registry in the import format, scoped to what the user may see, and audited."""
+"""Exporting the registry in the import format, scoped to what the user may see, and audited.
+
+Birth dates are masked (``1985-**-**``) for every role but the office (:mod:`accounts.personal`);
+the office's unmasked export is also a logged view of personal data (VIEW_SENSITIVE)."""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ from typing import IO, Any
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
+from jixiao.accounts import personal
 from jixiao.accounts.audit import audit_record
 from jixiao.accounts.models import AuditAction, Role, User
 from jixiao.accounts.permissions import scope_to_units
@@ -78,7 +82,7 @@ def export_rows(user: User | None) -> list[SheetRows]:
                 code,
                 name,
                 gender.get(g, g),
-                birth,
+                personal.shown(user, birth, personal.Kind.DATE),
                 unit,
                 layer.get(lay, lay),
                 rank,
@@ -126,11 +130,21 @@ def registry_export(*, actor: User | None, target: str | IO[bytes]) -> dict[str,
     Returns the number of rows written per sheet."""
     counts = write_workbook(target, export_rows(actor))
     scope = "all" if actor is None or actor.sees_all_units else f"unit:{actor.unit_id}"
+    unmasked = personal.sees_personal_data(actor)
     audit_record(
         actor=actor,
         action=AuditAction.EXPORT,
         object_type="organisation.registry",
         object_repr=_("名册导出"),
-        changes={"scope": scope, "counts": counts},
+        changes={"scope": scope, "counts": counts, "masked": not unmasked},
     )
+    officials = counts.get(SHEETS_BY_KEY[SheetKey.OFFICIAL].name, 0)
+    if unmasked and actor is not None:
+        personal.sensitive_view_record(
+            actor=actor,
+            fields=["birth_date"],
+            where="registry_io:export",
+            object_type="organisation.official",
+            count=officials,
+        )
     return counts
