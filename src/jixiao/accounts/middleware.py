@@ -74,6 +74,8 @@ class AdminBoundaryMiddleware:
         match = request.resolver_match
         if match is None:
             return None
-        if match.view_name in ADMIN_URL_NAMES or (match.namespaces and match.namespaces[0] in ADMIN_NAMESPACES):
+        if match.view_name in ADMIN_URL_NAMES or (
+            match.namespaces and match.namespaces[0] in ADMIN_NAMESPACES
+        ):
             return None
         raise PermissionDenied
