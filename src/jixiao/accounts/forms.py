@@ -110,7 +110,10 @@ class AccountEditForm(forms.Form):
         super().__init__(*args, **kwargs)
 
     def scope(self) -> dict[str, Any]:
-        return {"display_name": self.cleaned_data["display_name"], "phone": self.cleaned_data.get("phone") or ""}
+        return {
+            "display_name": self.cleaned_data["display_name"],
+            "phone": self.cleaned_data.get("phone") or "",
+        }
 
 
 class AccountCreateForm(RoleAssignForm):

@@ -338,7 +338,9 @@ def office_bootstrap(*, username: str, display_name: str = "") -> IssuedPassword
 
 
 @transaction.atomic
-def admin_bootstrap(*, username: str, role: Role, display_name: str = "", reset: bool = False) -> IssuedPassword:
+def admin_bootstrap(
+    *, username: str, role: Role, display_name: str = "", reset: bool = False
+) -> IssuedPassword:
     """Create an administrator account (system, security or audit admin) from the console, or with
     ``reset`` give an existing one a new initial password. Returns the account and the password,
     shown once. Creating is refused while an active account of that role exists: the console
@@ -353,7 +355,9 @@ def admin_bootstrap(*, username: str, role: Role, display_name: str = "", reset:
         set_initial_password(user, password)
         user.is_active = True
         user.save(update_fields=["password", "must_change_password", "is_active"])
-        audit_record(actor=None, action=AuditAction.PASSWORD_RESET, obj=user, changes={"must_change_password": True})
+        audit_record(
+            actor=None, action=AuditAction.PASSWORD_RESET, obj=user, changes={"must_change_password": True}
+        )
         return IssuedPassword(user=user, password=password)
     if User.objects.select_for_update().filter(role=role, is_active=True).exists():
         raise ValidationError(_("已有%(role)s账户") % {"role": role.label})

@@ -295,7 +295,9 @@ LOGGING: dict[str, Any] = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     # Bearer tokens (rating links, ?token=…) never reach a log line (web.logscrub).
     "filters": {"scrub_tokens": {"()": "jixiao.web.logscrub.TokenScrubFilter"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["scrub_tokens"]}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["scrub_tokens"]}
+    },
     "loggers": {
         "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
         "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},

@@ -338,7 +338,10 @@ def official_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "GET" and official.birth_date is not None:
         # The office's form shows the birth date unmasked: 查询留痕.
         personal.sensitive_view_record(
-            actor=request_user(request), obj=official, fields=["birth_date"], where="organisation:official_edit"
+            actor=request_user(request),
+            obj=official,
+            fields=["birth_date"],
+            where="organisation:official_edit",
         )
     return _save_form(
         request,

@@ -467,8 +467,9 @@ def _account_item(account: User, url: str, text: str) -> Todo:
 def _system_admin_todos() -> list[TodoGroup]:
     users = reverse("accounts:user_list")
     waiting = list(
-        User.objects.filter(is_active=True, must_change_password=True, last_login__isnull=True)
-        .order_by("-date_joined", "-pk")[: TODO_LIMIT + 1]
+        User.objects.filter(is_active=True, must_change_password=True, last_login__isnull=True).order_by(
+            "-date_joined", "-pk"
+        )[: TODO_LIMIT + 1]
     )
     rows, more = _bounded(waiting)
     return [
@@ -514,7 +515,10 @@ def _security_admin_todos() -> list[TodoGroup]:
         ),
         TodoGroup(
             _("已授权查阅审计日志的考核办账户"),
-            [_account_item(a, reverse("accounts:user_role", args=[a.pk]), _("可查阅审计日志")) for a in granted_rows],
+            [
+                _account_item(a, reverse("accounts:user_role", args=[a.pk]), _("可查阅审计日志"))
+                for a in granted_rows
+            ],
             granted_more,
             users,
             _("没有考核办账户被授权查阅审计日志"),

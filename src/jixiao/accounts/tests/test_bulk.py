@@ -48,7 +48,7 @@ def _page_count(pdf: bytes) -> int:
 
 
 def _office(client: Client) -> User:
-    office = UserFactory(role=Role.OFFICE, username="office")
+    office = UserFactory(role=Role.SYSADMIN, username="office")
     client.force_login(office)
     return office
 

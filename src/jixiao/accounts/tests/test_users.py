@@ -1,4 +1,5 @@
-"""The office's account pages and services: create, edit, reset, deactivate, forced change."""
+"""The account pages and services (三权分立): the system admin creates, edits, resets and
+deactivates; the security admin gives roles and grants; nobody grants themselves rights."""
 
 from __future__ import annotations
 
@@ -26,13 +27,23 @@ def _password_on(page: str) -> str:
 
 
 def _office(client: Client) -> User:
-    office = UserFactory(role=Role.OFFICE, username="office")
-    client.force_login(office)
-    return office
+    """The system admin, who opens and keeps accounts (the office did before 三权分立)."""
+    admin = UserFactory(role=Role.SYSADMIN, username="sysadmin")
+    client.force_login(admin)
+    return admin
 
 
-@pytest.mark.parametrize("role", [Role.LIAISON, Role.LEAD_DEPT, Role.LEADER, Role.OFFICIAL, Role.AUDITOR])
-def test_account_pages_are_for_the_office_only(client: Client, role: Role) -> None:
+def _secadmin(client: Client) -> User:
+    admin = UserFactory(role=Role.SECADMIN, username="secadmin")
+    client.force_login(admin)
+    return admin
+
+
+@pytest.mark.parametrize(
+    "role",
+    [Role.OFFICE, Role.LIAISON, Role.LEAD_DEPT, Role.LEADER, Role.OFFICIAL, Role.AUDITOR, Role.AUDITADMIN],
+)
+def test_account_pages_are_for_the_system_admin_only(client: Client, role: Role) -> None:
     account = UserFactory(role=Role.LIAISON)
     client.force_login(UserFactory(role=role, unit=UnitFactory()))
     for url in [
@@ -128,7 +139,7 @@ def test_a_typed_initial_password_must_pass_djangos_validators(client: Client) -
 
 
 def test_official_account_links_to_an_official_of_its_unit_only_once() -> None:
-    office = UserFactory(role=Role.OFFICE)
+    office = UserFactory(role=Role.SYSADMIN)
     official = OfficialFactory()
     issued = services.account_create(
         actor=office, username="gb1", role=Role.OFFICIAL, display_name="干部", official_id=official.pk
@@ -147,19 +158,94 @@ def test_official_account_links_to_an_official_of_its_unit_only_once() -> None:
         )
 
 
-def test_edit_changes_role_and_scope_and_audits_the_difference(client: Client) -> None:
-    _office(client)
+def test_the_security_admin_changes_role_and_scope_and_it_is_audited_as_a_grant(client: Client) -> None:
+    _secadmin(client)
     account = UserFactory(role=Role.LIAISON, unit=UnitFactory(), display_name="甲")
     lead = UnitFactory(name="市统计局")
     response = client.post(
-        reverse("accounts:user_edit", args=[account.pk]),
-        {"display_name": "乙", "role": Role.LEAD_DEPT, "unit": lead.pk},
+        reverse("accounts:user_role", args=[account.pk]), {"role": Role.LEAD_DEPT, "unit": lead.pk}
     )
     assert response.status_code == 302
     account.refresh_from_db()
-    assert (account.role, account.unit_id, account.display_name) == (Role.LEAD_DEPT, lead.pk, "乙")
-    changes = AuditLog.objects.get(action=AuditAction.UPDATE, object_id=str(account.pk)).changes
+    assert (account.role, account.unit_id) == (Role.LEAD_DEPT, lead.pk)
+    changes = AuditLog.objects.get(action=AuditAction.GRANT, object_id=str(account.pk)).changes
     assert changes["role"] == [Role.LIAISON, Role.LEAD_DEPT]
+
+
+def test_the_system_admin_edits_name_and_phone_but_never_the_role(client: Client) -> None:
+    _office(client)
+    account = UserFactory(role=Role.LIAISON, unit=UnitFactory(), display_name="甲")
+    response = client.post(
+        reverse("accounts:user_edit", args=[account.pk]),
+        {"display_name": "乙", "phone": "13812341234", "role": Role.OFFICE},
+    )
+    assert response.status_code == 302
+    account.refresh_from_db()
+    assert (account.display_name, account.phone, account.role) == ("乙", "13812341234", Role.LIAISON)
+    assert client.get(reverse("accounts:user_role", args=[account.pk])).status_code == 403
+
+
+@pytest.mark.parametrize("role", [Role.OFFICE, Role.AUDITOR, Role.SYSADMIN, Role.SECADMIN, Role.AUDITADMIN])
+def test_the_system_admin_cannot_open_a_privileged_account(role: Role) -> None:
+    with pytest.raises(ValidationError, match="业务角色"):
+        services.account_create(
+            actor=UserFactory(role=Role.SYSADMIN), username="x", role=role, display_name="x"
+        )
+
+
+@pytest.mark.parametrize("role", [Role.SYSADMIN, Role.SECADMIN, Role.AUDITADMIN, Role.OFFICE])
+def test_no_role_grants_itself_rights(client: Client, role: Role) -> None:
+    """Nobody changes their own role or grant, not even the security admin who gives them."""
+    me = UserFactory(role=role)
+    UserFactory(role=Role.SECADMIN)  # another security admin: the last one is kept anyway
+    UserFactory(role=Role.OFFICE)
+    client.force_login(me)
+    assert client.get(reverse("accounts:user_role", args=[me.pk])).status_code == 403
+    client.post(reverse("accounts:user_role", args=[me.pk]), {"role": Role.OFFICE})
+    client.post(reverse("accounts:user_audit_grant", args=[me.pk]), {"granted": "1"})
+    me.refresh_from_db()
+    assert me.role == role and not me.audit_log_granted
+    with pytest.raises((PermissionDenied, ValidationError)):
+        services.account_role_assign(actor=me, user=me, role=Role.OFFICE, unit_id=None, official_id=None)
+    with pytest.raises((PermissionDenied, ValidationError)):
+        services.audit_grant_set(actor=me, user=me, granted=True)
+
+
+def test_the_security_admin_grants_an_office_the_audit_log_and_takes_it_back_audited(client: Client) -> None:
+    secadmin = _secadmin(client)
+    office = UserFactory(role=Role.OFFICE)
+    reader = Client()
+    reader.force_login(office)
+    assert reader.get(reverse("accounts:audit_log")).status_code == 403
+    client.post(reverse("accounts:user_audit_grant", args=[office.pk]), {"granted": "1"})
+    assert reader.get(reverse("accounts:audit_log")).status_code == 200
+    client.post(reverse("accounts:user_audit_grant", args=[office.pk]), {"granted": "0"})
+    assert reader.get(reverse("accounts:audit_log")).status_code == 403
+    grants = AuditLog.objects.filter(action=AuditAction.GRANT, actor=secadmin, object_id=str(office.pk))
+    assert [e.changes["audit_log_granted"] for e in grants.order_by("pk")] == [[False, True], [True, False]]
+    with pytest.raises(ValidationError):
+        services.audit_grant_set(actor=secadmin, user=UserFactory(role=Role.LEADER), granted=True)
+
+
+def test_the_system_admin_cannot_reset_another_administrators_password() -> None:
+    sysadmin = UserFactory(role=Role.SYSADMIN)
+    for role in (Role.SECADMIN, Role.AUDITADMIN):
+        with pytest.raises(ValidationError, match="命令行"):
+            services.account_password_reset(actor=sysadmin, user=UserFactory(role=role))
+
+
+def test_create_admin_command_makes_each_first_administrator_once_and_resets_on_request() -> None:
+    out = io.StringIO()
+    call_command("create_admin", "secadmin", "anquan", stdout=out)
+    password = out.getvalue().split("：")[-1].strip()
+    admin = User.objects.get(username="anquan")
+    assert admin.role == Role.SECADMIN and admin.must_change_password and admin.check_password(password)
+    with pytest.raises(CommandError, match="已有"):
+        call_command("create_admin", "secadmin", "second", stdout=io.StringIO())
+    out = io.StringIO()
+    call_command("create_admin", "secadmin", "anquan", "--reset", stdout=out)
+    admin.refresh_from_db()
+    assert admin.check_password(out.getvalue().split("：")[-1].strip())
 
 
 def test_reset_gives_a_new_password_that_must_be_changed_and_is_not_logged(client: Client) -> None:
@@ -174,18 +260,12 @@ def test_reset_gives_a_new_password_that_must_be_changed_and_is_not_logged(clien
     assert password not in str(entry.changes)
 
 
-def test_office_cannot_deactivate_itself_nor_drop_its_own_office_role(client: Client) -> None:
-    office = _office(client)
-    response = client.post(
-        reverse("accounts:user_set_active", args=[office.pk]), {"active": "0"}, follow=True
-    )
+def test_the_system_admin_cannot_deactivate_itself(client: Client) -> None:
+    admin = _office(client)
+    response = client.post(reverse("accounts:user_set_active", args=[admin.pk]), {"active": "0"}, follow=True)
     assert "不能停用自己的账户" in response.content.decode()
-    response = client.post(
-        reverse("accounts:user_edit", args=[office.pk]), {"display_name": "甲", "role": Role.LEADER}
-    )
-    assert "不能取消自己的考核办角色" in response.context["form"].errors["role"][0]
-    office.refresh_from_db()
-    assert office.is_active and office.role == Role.OFFICE
+    admin.refresh_from_db()
+    assert admin.is_active
 
 
 def test_the_last_office_account_cannot_be_deactivated_or_demoted_even_by_a_superuser() -> None:
@@ -194,17 +274,11 @@ def test_the_last_office_account_cannot_be_deactivated_or_demoted_even_by_a_supe
     with pytest.raises(ValidationError, match="最后一个考核办账户"):
         services.account_set_active(actor=admin, user=office, active=False)
     with pytest.raises(ValidationError, match="最后一个考核办账户"):
-        services.account_update(
-            actor=admin,
-            user=office,
-            role=Role.LEADER,
-            display_name="",
-            unit_id=None,
-            official_id=None,
-            phone="",
+        services.account_role_assign(
+            actor=admin, user=office, role=Role.LEADER, unit_id=None, official_id=None
         )
-    second = UserFactory(role=Role.OFFICE)
-    services.account_set_active(actor=second, user=office, active=False)
+    UserFactory(role=Role.OFFICE)
+    services.account_set_active(actor=admin, user=office, active=False)
     office.refresh_from_db()
     assert not office.is_active
 
@@ -304,7 +378,7 @@ def test_create_office_command_makes_the_first_office_once() -> None:
 
 
 def test_generated_initial_passwords_get_a_cheap_hash_that_is_upgraded_at_first_login(client: Client) -> None:
-    office = UserFactory(role=Role.OFFICE)
+    office = UserFactory(role=Role.SYSADMIN)
     issued = services.account_create(actor=office, username="gen", role=Role.LEADER, display_name="甲")
     typed = services.account_create(
         actor=office, username="typed", role=Role.LEADER, display_name="乙", password="Typed-Secret-2026"
