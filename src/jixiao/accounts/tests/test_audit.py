@@ -51,15 +51,19 @@ def test_update_without_changes_writes_no_audit_entry() -> None:
     assert AuditLog.objects.filter(action=AuditAction.UPDATE).count() == 0
 
 
-def test_audit_log_page_is_for_office_and_auditors_only(client: Client) -> None:
-    for role, expected in [
-        (Role.OFFICE, 200),
-        (Role.AUDITOR, 200),
-        (Role.LIAISON, 403),
-        (Role.OFFICIAL, 403),
+def test_audit_log_page_is_for_the_audit_admin_the_auditor_and_a_granted_office_only(client: Client) -> None:
+    for user, expected in [
+        (UserFactory(role=Role.AUDITADMIN), 200),
+        (UserFactory(role=Role.AUDITOR), 200),
+        (UserFactory(role=Role.OFFICE, audit_log_granted=True), 200),
+        (UserFactory(role=Role.OFFICE), 403),  # 三权分立: not the log of its own actions by default
+        (UserFactory(role=Role.SYSADMIN), 403),
+        (UserFactory(role=Role.SECADMIN), 403),
+        (UserFactory(role=Role.LIAISON), 403),
+        (UserFactory(role=Role.OFFICIAL), 403),
     ]:
-        client.force_login(UserFactory(role=role))
-        assert client.get(reverse("accounts:audit_log")).status_code == expected, role
+        client.force_login(user)
+        assert client.get(reverse("accounts:audit_log")).status_code == expected, user.role
 
 
 def test_password_change_is_audited(client: Client) -> None:

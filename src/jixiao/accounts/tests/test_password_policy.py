@@ -94,9 +94,9 @@ def test_expiry_is_for_the_privileged_roles_and_follows_the_setting(client: Clie
 
 
 def test_an_initial_password_must_be_changed_first(client: Client) -> None:
-    office = UserFactory(role=Role.OFFICE)
-    target = UserFactory(role=Role.OFFICE)
-    services.account_password_reset(actor=office, user=target)
+    admin = UserFactory(role=Role.SYSADMIN)
+    target = UserFactory(role=Role.LIAISON)
+    services.account_password_reset(actor=admin, user=target)
     target.refresh_from_db()
     client.force_login(target)
     assert client.get(reverse("web:home"))["Location"] == reverse("accounts:password_change")
