@@ -415,4 +415,6 @@ def test_a_granted_office_reads_the_audit_log(demo: dict[Role, User]) -> None:
 @pytest.mark.parametrize("role", ADMINS)
 def test_the_administrators_navigation_shows_no_appraisal_page(demo: dict[Role, User], role: Role) -> None:
     urls = {url for url, _label in nav_links(demo[role])}
-    assert urls <= {"/", "/accounts/users/", "/accounts/audit/"}
+    assert urls <= {"/", "/accounts/users/", "/accounts/audit/", "/accounts/security/"}
+    # Lockouts and second-factor resets are the security admin's, and only theirs.
+    assert ("/accounts/security/" in urls) == (role == Role.SECADMIN)

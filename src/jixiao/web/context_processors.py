@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from jixiao.accounts.models import User
 from jixiao.accounts.permissions import (
     is_admin_role,
+    is_security_admin,
     office_or_auditor,
     reads_audit_log,
     sees_accounts,
@@ -62,6 +63,7 @@ NAV: list[tuple[str, Any, Predicate]] = [
     ("surveys:survey_list", _("群众评价"), appraisal(anyone)),
     ("accounts:user_list", _("用户"), sees_accounts),
     ("accounts:audit_log", _("审计日志"), reads_audit_log),
+    ("accounts:security", _("安全管理"), is_security_admin),
 ]
 
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
-from jixiao.accounts.models import AuditAction, AuditLog, Role, User
+from jixiao.accounts.models import AuditAction, AuditLog, LoginThrottle, Role, User
 from jixiao.accounts.permissions import scope_to_units
 from jixiao.evaluations.models import EvaluationEvent, EventStatus
 from jixiao.facts.models import Adjustment, IndicatorResult
@@ -502,7 +502,30 @@ def _security_admin_todos() -> list[TodoGroup]:
         ]
     )
     granted_rows, granted_more = _bounded(granted)
+    security = reverse("accounts:security")
+    locked, locked_more = _bounded(
+        list(
+            LoginThrottle.objects.filter(locked_until__gt=timezone.now()).order_by("-locked_until")[
+                : TODO_LIMIT + 1
+            ]
+        )
+    )
     return [
+        TodoGroup(
+            _("当前被锁定的登录（用户名 + 来源地址）"),
+            [
+                Todo(
+                    _("%(user)s 自 %(address)s 连续失败 %(n)d 次")
+                    % {"user": t.username, "address": t.address, "n": t.failures},
+                    security,
+                    due=t.locked_until,
+                )
+                for t in locked
+            ],
+            locked_more,
+            security,
+            _("没有被锁定的登录"),
+        ),
         TodoGroup(
             _("近 %(days)d 天新开通的账户（核对角色）") % {"days": RECENT_ACCOUNT_DAYS},
             [
