@@ -418,3 +418,64 @@ def test_the_administrators_navigation_shows_no_appraisal_page(demo: dict[Role, 
     assert urls <= {"/", "/accounts/users/", "/accounts/audit/", "/accounts/security/"}
     # Lockouts and second-factor resets are the security admin's, and only theirs.
     assert ("/accounts/security/" in urls) == (role == Role.SECADMIN)
+
+
+def _readable(response: Any) -> str:
+    """The text of a page or of an Excel export (every cell), for searching personal data in."""
+    kind = response.get("Content-Type", "")
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    if "spreadsheetml" in kind:
+        import io
+
+        from python_calamine import CalamineWorkbook
+
+        book = CalamineWorkbook.from_filelike(io.BytesIO(body))
+        return "\n".join(
+            "\t".join(str(c) for c in row)
+            for name in book.sheet_names
+            for row in book.get_sheet_by_name(name).to_python()
+        )
+    if kind.startswith(("text/", "application/json")):
+        return body.decode(errors="replace")
+    return ""
+
+
+def _birth_forms(day: Any) -> set[str]:
+    """A birth date as pages and files write it: 1972-08-14, 1972年8月14日."""
+    return {day.isoformat(), f"{day.year}年{day.month}月{day.day}日"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", [r for r in ROLES if r != Role.OFFICE])
+def test_no_page_or_export_shows_a_full_birth_date_or_phone_to_a_role_that_does_not_need_it(
+    demo: dict[Role, User], role: Role
+) -> None:
+    """Birth dates and phone numbers reach only the office (registry work), masked for everyone
+    else on every page and in every export of the URLconf (个人信息最小化)."""
+    births = {
+        d.isoformat() for d in Official.objects.exclude(birth_date=None).values_list("birth_date", flat=True)
+    }
+    phones = {p for p in User.objects.exclude(phone="").values_list("phone", flat=True) if len(p) == 11}
+    assert births, "the demo has birth dates to look for"
+    client = _client(demo[role])
+    found: list[str] = []
+    for route, url in urlwalk.urls():
+        if url is None or route.name in {"accounts:logout"}:
+            continue
+        text = _readable(client.get(url))
+        found += [f"{url}: birth date {b}" for b in births if b in text]
+        found += [f"{url}: phone {p}" for p in phones if p in text]
+    assert not found, "\n".join(found[:20])
+
+
+@pytest.mark.django_db
+def test_the_office_sees_birth_dates_and_each_view_is_logged(demo: dict[Role, User]) -> None:
+    official = Official.objects.exclude(birth_date=None).order_by("pk").first()
+    assert official is not None and official.birth_date is not None
+    before = AuditLog.objects.filter(action=AuditAction.VIEW_SENSITIVE, actor=demo[Role.OFFICE]).count()
+    page = _client(demo[Role.OFFICE]).get(f"/org/officials/{official.pk}/").content.decode()
+    assert _birth_forms(official.birth_date) & {f for f in _birth_forms(official.birth_date) if f in page}
+    assert (
+        AuditLog.objects.filter(action=AuditAction.VIEW_SENSITIVE, actor=demo[Role.OFFICE]).count()
+        == before + 1
+    )
