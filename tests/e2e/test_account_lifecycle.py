@@ -1,4 +1,4 @@
-"""The office opens a liaison account in a real browser; the liaison logs in, must change the
+"""The system administrator (三权分立) opens a liaison account in a real browser; the liaison logs in, must change the
 initial password, and then lands on their own home page (Debian Chromium through Playwright)."""
 
 from __future__ import annotations
@@ -32,11 +32,11 @@ def _log_in(page: Page, base: str, username: str, password: str) -> None:
     page.locator("form.stacked button[type=submit]").click()
 
 
-def test_office_opens_a_liaison_account_and_the_liaison_changes_the_password_then_sees_their_home(
+def test_the_system_admin_opens_a_liaison_account_and_the_liaison_changes_the_password_then_sees_their_home(
     live_server: object, page: Page, browser: Browser
 ) -> None:
     base = str(live_server)
-    UserFactory(username="office", role=Role.OFFICE, display_name="考核办")
+    UserFactory(username="office", role=Role.SYSADMIN, display_name="系统管理员")
     UnitFactory(name="甲局")
     UnitFactory(name="某县人民政府", short_name="某县")
 
