@@ -113,7 +113,7 @@ def _archive(ids: Sequence[str]) -> dict[str, str]:
             canonical(
                 [r["id"], r["first_id"], r["last_id"], r["count"], _when(r["before"]), r["file"], r["digest"]]
             )
-        ).hex()  # fmt: skip
+        ).hex()
         for r in rows
     }
 
