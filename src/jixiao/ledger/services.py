@@ -22,7 +22,16 @@ from django.utils import timezone
 
 from jixiao.ledger import kinds
 from jixiao.ledger.hashing import GENESIS, Sm3Stream, canonical, entry_hash, merkle_root, sm3
-from jixiao.ledger.models import HEAD_PK, AuditArchive, Checkpoint, LedgerEntry, LedgerHead, RunInput
+from jixiao.ledger.models import (
+    HEAD_PK,
+    AuditArchive,
+    Checkpoint,
+    LedgerEntry,
+    LedgerHead,
+    RunInput,
+    Verification,
+)
+from jixiao.ledger.verify import Report
 from jixiao.results.models import ScoringRun
 from jixiao.scoring.types import Facts, Officials, Units
 
@@ -213,3 +222,26 @@ def audit_archive(*, now: datetime | None = None) -> AuditArchive | None:
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL jixiao.audit_archiving = 'off'")
     return archive
+
+
+# -- verification ----------------------------------------------------------------------------------
+
+
+def verification_record(*, recompute: bool = True) -> tuple[Verification, Report]:
+    """Run :func:`ledger_verify` and keep its outcome (the home page shows the last one)."""
+    from jixiao.ledger.verify import ledger_verify
+
+    report = ledger_verify(recompute=recompute)
+    row = Verification.objects.create(ok=report.ok, entries=report.entries, runs=report.runs,
+                                      seconds=report.seconds, problems=report.problems)  # fmt: skip
+    return row, report
+
+
+def run_bundle(run: ScoringRun) -> dict[str, Any]:
+    """Return the cycle bundle of exactly the input ``run`` scored, rebuilt from its stored input
+    (the cycle's data may have changed since); ``bundle_digest`` of it is the run's input digest."""
+    from jixiao.results.services import bundle_of
+
+    stored = RunInput.objects.get(run=run)
+    units, officials, facts = input_unpack(bytes(stored.tables))
+    return bundle_of(stored.cycle, stored.scheme, units, officials, facts)

@@ -40,7 +40,7 @@ from jixiao.scoring.digests import DIGEST_SCHEME, input_digest, results_digest
 from jixiao.scoring.engine import compute
 from jixiao.scoring.errors import ScoringError
 from jixiao.scoring.explain import finite
-from jixiao.scoring.types import Results
+from jixiao.scoring.types import Facts, Officials, Results, Units
 
 WRITE_BATCH = 5_000
 PARQUET_ROW_GROUP = 16_384
@@ -66,10 +66,17 @@ def cycle_bundle(cycle: Cycle) -> dict[str, Any]:
     published results from published inputs.
     """
     scheme, units, officials, facts = engine_io.load_cycle_input(cycle)
+    return bundle_of(cycle_meta(cycle), scheme, units, officials, facts)
+
+
+def bundle_of(
+    cycle: dict[str, Any], scheme: dict[str, Any], units: Units, officials: Officials, facts: Facts
+) -> dict[str, Any]:
+    """The cycle bundle of this input (the stored input of a run gives the same bundle)."""
     return {
         "format": FORMAT,
         "version": VERSION,
-        "cycle": cycle_meta(cycle),
+        "cycle": cycle,
         "scheme": scheme,
         "units": {"id": units.id.tolist(), "category": units.category.tolist()},
         "officials": {
