@@ -1,12 +1,12 @@
 from __future__ import annotations
 
 import pytest
-from django.db import connection
 
 from jixiao.accounts.audit import audit_record
 from jixiao.accounts.models import AuditAction, AuditLog
 from jixiao.ledger.guards import AppendOnlyError
 from jixiao.ledger.hashing import inclusion_proof, merkle_root, verify_inclusion
+from jixiao.ledger.tests.helpers import tamper
 from jixiao.ledger.verify import ledger_verify
 
 
@@ -22,8 +22,7 @@ def test_an_inclusion_proof_proves_every_entry_against_the_root() -> None:
 def test_an_audit_row_changed_in_the_database_is_reported_with_its_entry() -> None:
     entry = audit_record(actor=None, action=AuditAction.EXPORT, object_type="x", object_id="1")
     assert ledger_verify(recompute=False).ok
-    with connection.cursor() as cursor:
-        cursor.execute("UPDATE accounts_auditlog SET object_repr = 'forged' WHERE id = %s", [entry.pk])
+    tamper("UPDATE accounts_auditlog SET object_repr = 'forged' WHERE id = %s", [entry.pk])
     problems = ledger_verify(recompute=False).problems
     assert any("已被改动" in p and str(entry.pk) in p for p in problems)
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
 
 from jixiao.demo.generator import generate
 from jixiao.ledger.models import Checkpoint, RunInput, Verification
+from jixiao.ledger.tests.helpers import tamper
 from jixiao.organisation.tests.factories import UnitFactory
 from jixiao.results.models import EntityResult, ScoringRun
 from jixiao.results.services import run_compute
@@ -42,8 +42,7 @@ def test_verify_passes_on_the_demo_and_fails_naming_the_row_after_one_tamper() -
 
     row = EntityResult.objects.filter(run=run).order_by("id").first()
     assert row is not None
-    with connection.cursor() as cursor:
-        cursor.execute("UPDATE results_entityresult SET total = total + 7.5 WHERE id = %s", [row.pk])
+    tamper("UPDATE results_entityresult SET total = total + 7.5 WHERE id = %s", [row.pk])
     err = StringIO()
     with pytest.raises(SystemExit) as exit_:
         call_command("verify", stdout=StringIO(), stderr=err)
