@@ -92,16 +92,20 @@ def _probe(attempts: int, seed: int) -> None:
         detected = 0
         for pk in picked:
             with connection.cursor() as cursor:
-                cursor.execute("SELECT digest FROM ledger_runinput WHERE run_id = %s", [pk])
-                before = cursor.fetchone() if undo is None else None
-                cursor.execute(sql, [pk])
+                if undo is None:
+                    cursor.execute("SELECT tables FROM ledger_runinput WHERE run_id = %s", [pk])
+                    before = bytes(cursor.fetchone()[0])
+                    changed = bytearray(before)
+                    changed[rng.randrange(len(changed))] ^= 1 << rng.randrange(8)
+                    cursor.execute(
+                        "UPDATE ledger_runinput SET tables = %s WHERE run_id = %s", [bytes(changed), pk]
+                    )
+                else:
+                    cursor.execute(sql, [pk])
             detected += not ledger_verify().ok
             with connection.cursor() as cursor:
                 if undo is None:
-                    assert before is not None
-                    cursor.execute(
-                        "UPDATE ledger_runinput SET digest = %s WHERE run_id = %s", [before[0], pk]
-                    )
+                    cursor.execute("UPDATE ledger_runinput SET tables = %s WHERE run_id = %s", [before, pk])
                 else:
                     cursor.execute(undo, [pk])
         total, found = total + len(picked), found + detected
