@@ -79,13 +79,13 @@ def audit_record(
     object_repr: str = "",
     changes: Mapping[str, Any] | None = None,
 ) -> AuditLog:
-    """Insert one audit entry and return it."""
+    """Insert one audit entry, append it to the ledger's hash chain and return it."""
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(obj.pk)
         object_repr = object_repr or str(obj)[:200]
     actor_obj = actor if actor is not None and actor.pk else None
-    return AuditLog.objects.create(
+    entry = AuditLog.objects.create(
         actor=actor_obj,
         actor_name=actor.get_username() if actor is not None else "",
         action=str(action),
@@ -95,3 +95,7 @@ def audit_record(
         changes=_bounded(_jsonable(dict(changes or {}))),
         ip_address=_client_ip(),
     )
+    from jixiao.ledger.services import ledger_append  # the ledger sits above accounts
+
+    ledger_append(kind="audit", object_ids=[entry.pk])
+    return entry

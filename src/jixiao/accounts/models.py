@@ -16,6 +16,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from jixiao.ledger.guards import AppendOnlyManager, AppendOnlyModel
+
 
 class Role(models.TextChoices):
     OFFICE = "office", _("考核办")
@@ -109,8 +111,10 @@ class AuditAction(models.TextChoices):
     GRANT = "grant", _("授权")
 
 
-class AuditLog(models.Model):
-    """One auditable event. Rows are only ever inserted (services never update or delete them)."""
+class AuditLog(AppendOnlyModel):
+    """One auditable event. Rows are only ever inserted: the model, its QuerySet and (on
+    PostgreSQL) a trigger refuse updates and deletes; only ``ledger.services.audit_archive``
+    removes rows older than the retention, once archived."""
 
     at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
     actor = models.ForeignKey(
@@ -128,6 +132,8 @@ class AuditLog(models.Model):
     object_repr = models.CharField(_("对象"), max_length=200, blank=True)
     changes: models.JSONField[Any] = models.JSONField(_("变更"), default=dict, blank=True)
     ip_address = models.GenericIPAddressField(_("IP"), null=True, blank=True)
+
+    objects = AppendOnlyManager()
 
     class Meta:
         verbose_name = _("审计日志")

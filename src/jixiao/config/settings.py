@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "jixiao.surveys",
     "jixiao.jobs",
     "jixiao.notifications",
+    "jixiao.ledger",
     "jixiao.web",
     "jixiao.operations",
     "django_tasks",
@@ -306,3 +307,9 @@ LOGGING: dict[str, Any] = {
     },
     "root": {"handlers": ["console"], "level": "WARNING"},
 }
+
+# Audit retention (等保三级 / 《网络安全法》: at least six months); older entries are archived by
+# jixiao.ledger.services.audit_archive, which refuses anything below 180 days.
+JIXIAO_AUDIT_RETENTION_DAYS = env_int("JIXIAO_AUDIT_RETENTION_DAYS", 190)
+if JIXIAO_AUDIT_RETENTION_DAYS < 180:
+    raise ConfigError("JIXIAO_AUDIT_RETENTION_DAYS must be at least 180 (six months)")

@@ -56,6 +56,7 @@ from jixiao.evaluations.models import (
     VoteTally,
 )
 from jixiao.facts.models import EvaluationScore, VoteCount
+from jixiao.ledger.services import ledger_record_tallies
 from jixiao.schemes.lifecycle import assert_cycles_editable
 from jixiao.schemes.models import RaterGroup
 
@@ -429,6 +430,7 @@ def events_close(
             event.status = EventStatus.CLOSED
             event.tally_digest = digests[event.pk]
         EvaluationEvent.objects.bulk_update(locked, ["status", "tally_digest"], batch_size=1000)
+        ledger_record_tallies(event_ids=ids)
         counts: dict[int, dict[str, int]] = {}
         for event_id, code, n in (
             Ballot.objects.filter(event_id__in=ids)

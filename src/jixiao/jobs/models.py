@@ -24,6 +24,7 @@ class JobKind(models.TextChoices):
     SEND_OUTBOX = "send_outbox", _("发送随时评链接")
     SAMPLE_MONITOR = "sample_monitor", _("评价样本监测")
     PRUNE = "prune", _("清理过期任务记录")
+    VERIFY_LEDGER = "verify_ledger", _("账本校验")
 
 
 class JobStatus(models.TextChoices):

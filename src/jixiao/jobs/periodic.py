@@ -1,5 +1,5 @@
 """The periodic jobs that were cron commands (``flush-ballots``, ``surveys-send-outbox``,
-``surveys-monitor``), and when each is due.
+``surveys-monitor``) and the daily ``verify``, and when each is due.
 
 django-tasks has no scheduler; ``jixiao worker`` calls :func:`periodic_enqueue_due` between
 batches. Whether a kind is due is read from its last :class:`Job` row, so a restart does not
@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -39,6 +40,8 @@ PERIODIC: tuple[Periodic, ...] = (
     # Reminders are recorded once per entity per day anyway.
     Periodic(JobKind.SAMPLE_MONITOR, timedelta(hours=6)),
     Periodic(JobKind.PRUNE, timedelta(days=1)),
+    # The daily check of the audit ledger (等保: integrity of audit records), shown on the home page.
+    Periodic(JobKind.VERIFY_LEDGER, timedelta(days=1)),
 )
 # Finished periodic jobs (a row a minute, succeeded or failed) and the queue's own rows are kept
 # this long.
@@ -110,3 +113,16 @@ def prune_job(*, job: Job, progress: Progress) -> JobOutcome:
     ).delete()
     tasks, _detail = DBTaskResult.objects.finished().filter(finished_at__lt=cutoff).delete()
     return JobOutcome(_("清理任务记录 %(jobs)d 条、队列记录 %(tasks)d 条") % {"jobs": jobs, "tasks": tasks})
+
+
+def verify_ledger_job(*, job: Job, progress: Progress) -> JobOutcome:
+    from jixiao.ledger.services import verification_record
+
+    row, report = verification_record()
+    if not report.ok:
+        # A failed job shows on the jobs page; the problems are kept on the verification row.
+        raise ValidationError(_("账本校验未通过：发现 %(n)d 处问题") % {"n": len(report.problems)})
+    return JobOutcome(
+        _("账本校验通过：%(e)d 个条目，重算 %(r)d 个计分批次，用时 %(s).1f 秒")
+        % {"e": row.entries, "r": row.runs, "s": row.seconds}
+    )

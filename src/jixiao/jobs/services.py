@@ -55,6 +55,7 @@ HANDLERS: Mapping[str, str] = {
     JobKind.SEND_OUTBOX: "jixiao.jobs.periodic.send_outbox_job",
     JobKind.SAMPLE_MONITOR: "jixiao.jobs.periodic.sample_monitor_job",
     JobKind.PRUNE: "jixiao.jobs.periodic.prune_job",
+    JobKind.VERIFY_LEDGER: "jixiao.jobs.periodic.verify_ledger_job",
 }
 # Kinds whose end (success or failure) is worth telling the office about in its inbox.
 NOTIFY_OFFICE = frozenset({JobKind.COMPUTE})
@@ -62,7 +63,10 @@ NOTIFY_OFFICE = frozenset({JobKind.COMPUTE})
 
 # Housekeeping queued by the worker itself every few minutes: its Job rows are the record (an audit
 # entry a minute would bury the people's actions).
-UNAUDITED = frozenset({JobKind.SEND_OUTBOX, JobKind.FLUSH_BALLOTS, JobKind.SAMPLE_MONITOR, JobKind.PRUNE})
+# The daily verification keeps its own row (ledger.Verification).
+UNAUDITED = frozenset(
+    {JobKind.SEND_OUTBOX, JobKind.FLUSH_BALLOTS, JobKind.SAMPLE_MONITOR, JobKind.PRUNE, JobKind.VERIFY_LEDGER}
+)
 
 
 class JobBusy(ValidationError):

@@ -30,6 +30,7 @@ from jixiao.accounts.audit import audit_record
 from jixiao.accounts.models import AuditAction, User
 from jixiao.jobs.models import Job
 from jixiao.jobs.services import JobOutcome
+from jixiao.ledger.services import PackedInput, input_pack, ledger_record_run
 from jixiao.results import engine_io
 from jixiao.results.models import EntityResult, ResultSubject, RunDetail, ScoringRun
 from jixiao.schemes.lifecycle import assert_cycle_editable
@@ -39,7 +40,7 @@ from jixiao.scoring.digests import DIGEST_SCHEME, input_digest, results_digest
 from jixiao.scoring.engine import compute
 from jixiao.scoring.errors import ScoringError
 from jixiao.scoring.explain import finite
-from jixiao.scoring.types import Results
+from jixiao.scoring.types import Facts, Officials, Results, Units
 
 WRITE_BATCH = 5_000
 PARQUET_ROW_GROUP = 16_384
@@ -65,10 +66,17 @@ def cycle_bundle(cycle: Cycle) -> dict[str, Any]:
     published results from published inputs.
     """
     scheme, units, officials, facts = engine_io.load_cycle_input(cycle)
+    return bundle_of(cycle_meta(cycle), scheme, units, officials, facts)
+
+
+def bundle_of(
+    cycle: dict[str, Any], scheme: dict[str, Any], units: Units, officials: Officials, facts: Facts
+) -> dict[str, Any]:
+    """The cycle bundle of this input (the stored input of a run gives the same bundle)."""
     return {
         "format": FORMAT,
         "version": VERSION,
-        "cycle": cycle_meta(cycle),
+        "cycle": cycle,
         "scheme": scheme,
         "units": {"id": units.id.tolist(), "category": units.category.tolist()},
         "officials": {
@@ -206,6 +214,10 @@ def run_compute(
         scheme_raw, units, officials, facts = engine_io.load_cycle_input(cycle)
     progress(30, _("计算得分与等次"))
     inp = engine_io.cycle_input(scheme_raw, units, officials, facts)
+    # Kept with the run (before the frames are freed) so verify can recompute it bit for bit.
+    packed = input_pack(
+        cycle=cycle_meta(cycle), scheme=scheme_raw, units=units, officials=officials, facts=facts
+    )
     del facts
     with ThreadPoolExecutor(max_workers=1) as pool:
         # Polars, NumPy and hashlib release the GIL: the input digest overlaps the engine.
@@ -226,6 +238,7 @@ def run_compute(
             in_digest=in_digest,
             output_digest=output_digest,
             started=started,
+            packed=packed,
         )
 
 
@@ -239,6 +252,7 @@ def _store_run(
     in_digest: str,
     output_digest: str,
     started: float,
+    packed: PackedInput | None = None,
 ) -> ScoringRun:
     # The cycle may have been closed while the engine ran; lock its row so two concurrent runs
     # cannot take the same number either.
@@ -268,6 +282,8 @@ def _store_run(
     run_detail(run, results, scheme_raw).save(force_insert=True)
     run.seconds = time.perf_counter() - started
     run.save(update_fields=["seconds"])
+    if packed is not None:
+        ledger_record_run(run=run, packed=packed)
     audit_record(
         actor=actor,
         action=AuditAction.CREATE,

@@ -19,6 +19,7 @@ from jixiao.accounts.models import AuditAction, AuditLog, LoginThrottle, Role, U
 from jixiao.accounts.permissions import scope_to_units
 from jixiao.evaluations.models import EvaluationEvent, EventStatus
 from jixiao.facts.models import Adjustment, IndicatorResult
+from jixiao.ledger.selectors import verification_last
 from jixiao.organisation.models import Official, Unit, UnitCategory
 from jixiao.results.models import EntityResult, ResultSubject, ScoringRun
 from jixiao.schemes.models import Component, Cycle, CycleStatus, IndicatorNode, Scheme
@@ -227,7 +228,21 @@ def _office_todos() -> list[TodoGroup]:
         TodoGroup(
             _("样本不足提醒"), sample_items, sample_more, reverse("surveys:monitor"), _("没有样本不足的对象")
         ),
+        _verification_todos(),
     ]
+
+
+def _verification_todos() -> TodoGroup:
+    """The last ledger verification: a failure is urgent (something changed the records)."""
+    last = verification_last()
+    items: list[Todo] = []
+    if last is not None and last.ok:
+        items.append(Todo(_("最近一次账本校验通过：%(e)s 个条目，重算 %(r)s 个计分批次")
+                          % {"e": last.entries, "r": last.runs}, at=last.at))  # fmt: skip
+    elif last is not None:
+        items.append(Todo(_("最近一次账本校验未通过：发现 %(n)s 处问题，请联系安全审计员")
+                          % {"n": len(last.problems)}, at=last.at, urgent=True))  # fmt: skip
+    return TodoGroup(_("账本校验"), items, empty=_("尚未进行账本校验"))
 
 
 def _reminder_name(reminder: SampleReminder) -> str:

@@ -302,7 +302,7 @@ def _grow(world: World, *, units: int, leaves: int) -> None:
     [
         # session, user, the user's unit (the greeting), the navigation's unread count, the unread
         # notifications, then the role's own to-dos
-        (Role.OFFICE, 16),
+        (Role.OFFICE, 17),  # + the last ledger verification
         (Role.LEAD_DEPT, 7),
         (Role.LIAISON, 11),
         (Role.OFFICIAL, 6),

@@ -1,0 +1,247 @@
+"""Writing the ledger: appending entries under the head lock, checkpoints, stored run inputs and
+audit archives."""
+
+from __future__ import annotations
+
+import io
+import lzma
+import struct
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import numpy as np
+import polars as pl
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, connection, models, transaction
+from django.utils import timezone
+
+from jixiao.ledger import kinds
+from jixiao.ledger.hashing import GENESIS, Sm3Stream, canonical, entry_hash, merkle_root, sm3
+from jixiao.ledger.models import (
+    HEAD_PK,
+    AuditArchive,
+    Checkpoint,
+    LedgerEntry,
+    LedgerHead,
+    RunInput,
+    Verification,
+)
+from jixiao.ledger.verify import Report
+from jixiao.results.models import ScoringRun
+from jixiao.scoring.types import Facts, Officials, Units
+
+MIN_RETENTION_DAYS = 180  # 《网络安全法》第二十一条: network logs are kept at least six months
+
+
+def _locked_head() -> LedgerHead:
+    """Return the head row locked for this transaction (created when a flush emptied the table)."""
+    head = LedgerHead.objects.select_for_update().filter(pk=HEAD_PK).first()
+    if head is not None:
+        return head
+    try:
+        with transaction.atomic():
+            LedgerHead.objects.create(pk=HEAD_PK, seq=0, hash=GENESIS)
+    except IntegrityError:
+        pass  # another transaction created it first
+    return LedgerHead.objects.select_for_update().get(pk=HEAD_PK)
+
+
+def ledger_append(*, kind: str, object_ids: Sequence[str | int]) -> list[LedgerEntry]:
+    """Append one entry per object (in order) and return them; the objects must exist.
+
+    The head row lock serialises appends: two transactions never chain onto the same hash.
+    """
+    ids = [str(i) for i in object_ids]
+    if not ids:
+        return []
+    contents = kinds.KINDS[kind].content(ids)
+    with transaction.atomic():
+        head = _locked_head()
+        entries = []
+        for object_id in ids:
+            digest = contents[object_id]
+            h = entry_hash(head.hash, kind, object_id, digest)
+            entries.append(LedgerEntry(seq=head.seq + 1, kind=kind, object_id=object_id,
+                                       content_digest=digest, prev_hash=head.hash, hash=h))  # fmt: skip
+            head.seq, head.hash = head.seq + 1, h
+        LedgerEntry.objects.bulk_create(entries)
+        head.save(update_fields=["seq", "hash"])
+    return entries
+
+
+def checkpoint_create() -> Checkpoint | None:
+    """Close a checkpoint over the entries since the last one; ``None`` when there are none."""
+    with transaction.atomic():
+        head = _locked_head()
+        last = Checkpoint.objects.order_by("-number").first()
+        first_seq = (last.last_seq + 1) if last is not None else 1
+        if head.seq < first_seq:
+            return None
+        hashes = list(
+            LedgerEntry.objects.filter(seq__gte=first_seq, seq__lte=head.seq)
+            .order_by("seq")
+            .values_list("hash", flat=True)
+        )
+        checkpoint = Checkpoint(number=(last.number + 1) if last else 1, first_seq=first_seq, last_seq=head.seq,
+                                root=merkle_root(hashes), head_hash=head.hash)  # fmt: skip
+        checkpoint.save(force_insert=True)
+    return checkpoint
+
+
+# -- stored run inputs ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PackedInput:
+    cycle: dict[str, Any]
+    scheme: dict[str, Any]
+    tables: bytes
+    digest: str
+
+
+def _parquet(frame: pl.DataFrame) -> bytes:
+    buffer = io.BytesIO()
+    frame.write_parquet(buffer, compression="zstd", statistics=False)
+    return buffer.getvalue()
+
+
+def input_digest_of(cycle: dict[str, Any], scheme: dict[str, Any], tables: bytes) -> str:
+    return sm3(canonical([cycle, scheme]), tables).hex()
+
+
+def input_pack(
+    *, cycle: dict[str, Any], scheme: dict[str, Any], units: Units, officials: Officials, facts: Facts
+) -> PackedInput:
+    """Return the run's input as length-prefixed Parquet tables (``RunInput.TABLES`` order)."""
+    frames = {
+        "units": pl.DataFrame({"id": units.id.tolist(), "category": units.category.tolist()},
+                              schema={"id": pl.String, "category": pl.String}),
+        "officials": pl.DataFrame({c: getattr(officials, c).tolist() for c in ("id", "unit", "layer", "category")},
+                                  schema={c: pl.String for c in ("id", "unit", "layer", "category")}),
+        **{name: getattr(facts, name) for name in RunInput.TABLES[2:]},
+    }  # fmt: skip
+    out = io.BytesIO()
+    for name in RunInput.TABLES:
+        blob = _parquet(frames[name])
+        out.write(struct.pack(">Q", len(blob)))
+        out.write(blob)
+    tables = out.getvalue()
+    return PackedInput(cycle, scheme, tables, input_digest_of(cycle, scheme, tables))
+
+
+def input_unpack(tables: bytes) -> tuple[Units, Officials, Facts]:
+    """Return the entities and facts stored by :func:`input_pack`."""
+    frames: dict[str, pl.DataFrame] = {}
+    view, at = memoryview(tables), 0
+    for name in RunInput.TABLES:
+        (size,) = struct.unpack(">Q", view[at : at + 8])
+        frames[name] = pl.read_parquet(io.BytesIO(view[at + 8 : at + 8 + size]))
+        at += 8 + size
+
+    def strings(frame: pl.DataFrame, column: str) -> Any:
+        return np.array(frame.get_column(column).to_list(), dtype=np.str_)
+
+    units = Units(strings(frames["units"], "id"), strings(frames["units"], "category"))
+    officials = Officials(*(strings(frames["officials"], c) for c in ("id", "unit", "layer", "category")))
+    return units, officials, Facts(**{name: frames[name] for name in RunInput.TABLES[2:]})
+
+
+def ledger_record_run(*, run: ScoringRun, packed: PackedInput) -> None:
+    """Keep the run's input and chain the run (with its result rows): call after writing them."""
+    RunInput(run=run, cycle=packed.cycle, scheme=packed.scheme, tables=packed.tables,
+             digest=packed.digest).save(force_insert=True)  # fmt: skip
+    ledger_append(kind=kinds.RUN, object_ids=[run.pk])
+
+
+def ledger_record_tallies(*, event_ids: Sequence[int]) -> None:
+    """Chain the closed tallies of these events (call once their tally digests are stored)."""
+    ledger_append(kind=kinds.TALLY, object_ids=sorted(event_ids))
+
+
+# -- audit retention -----------------------------------------------------------------------------
+
+
+def retention_days() -> int:
+    days = int(getattr(settings, "JIXIAO_AUDIT_RETENTION_DAYS", 190))
+    if days < MIN_RETENTION_DAYS:
+        raise ImproperlyConfigured(f"JIXIAO_AUDIT_RETENTION_DAYS must be at least {MIN_RETENTION_DAYS}")
+    return days
+
+
+ARCHIVE_DIR = "audit-archives"
+
+
+def archive_rows(content: bytes) -> list[dict[str, Any]]:
+    """The audit rows of an archive file (one canonical JSON object a line, lzma-compressed)."""
+    import json
+
+    return [json.loads(line) for line in lzma.decompress(content).splitlines() if line]
+
+
+def audit_archive(*, now: datetime | None = None) -> AuditArchive | None:
+    """Export the chained audit entries older than the retention to an archive file, record it in
+    the chain, then remove them; ``None`` when nothing is old enough.
+
+    Their ledger entries stay: ``jixiao verify`` checks the archived rows against them.
+    """
+    from jixiao.accounts.models import AuditLog
+
+    before = (now or timezone.now()) - timedelta(days=retention_days())
+    chained = LedgerEntry.objects.filter(kind=kinds.AUDIT).values_list("object_id", flat=True)
+    old = AuditLog.objects.filter(at__lt=before).order_by("id")
+    ids = [pk for pk in old.values_list("id", flat=True)]
+    chained_ids = {int(i) for i in chained.filter(object_id__in=[str(i) for i in ids])}
+    ids = [i for i in ids if i in chained_ids]  # an unchained row is evidence: never archive it away
+    if not ids:
+        return None
+    stream = io.BytesIO()
+    for row in AuditLog.objects.filter(pk__in=ids).order_by("id").values(*kinds.AUDIT_FIELDS):
+        row["at"] = kinds._when(row["at"])
+        row["ip_address"] = None if row["ip_address"] is None else str(row["ip_address"])
+        stream.write(canonical(row) + b"\n")
+    content = lzma.compress(stream.getvalue())
+    name = default_storage.save(f"{ARCHIVE_DIR}/audit-{ids[0]}-{ids[-1]}.jsonl.xz", ContentFile(content))
+    digest = Sm3Stream()
+    digest.update(content)
+    with transaction.atomic():
+        archive = AuditArchive(first_id=ids[0], last_id=ids[-1], count=len(ids), before=before, file=name,
+                               digest=digest.hexdigest())  # fmt: skip
+        archive.save(force_insert=True)
+        ledger_append(kind=kinds.ARCHIVE, object_ids=[archive.pk])
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:  # the trigger lets only the archiver delete audit rows
+                cursor.execute("SET LOCAL jixiao.audit_archiving = 'on'")
+        # The plain QuerySet bypasses the append-only guard: this is the one sanctioned removal.
+        models.QuerySet(AuditLog).filter(pk__in=ids)._raw_delete(connection.alias)
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL jixiao.audit_archiving = 'off'")
+    return archive
+
+
+# -- verification ----------------------------------------------------------------------------------
+
+
+def verification_record(*, recompute: bool = True) -> tuple[Verification, Report]:
+    """Run :func:`ledger_verify` and keep its outcome (the home page shows the last one)."""
+    from jixiao.ledger.verify import ledger_verify
+
+    report = ledger_verify(recompute=recompute)
+    row = Verification.objects.create(ok=report.ok, entries=report.entries, runs=report.runs,
+                                      seconds=report.seconds, problems=report.problems)  # fmt: skip
+    return row, report
+
+
+def run_bundle(run: ScoringRun) -> dict[str, Any]:
+    """Return the cycle bundle of exactly the input ``run`` scored, rebuilt from its stored input
+    (the cycle's data may have changed since); ``bundle_digest`` of it is the run's input digest."""
+    from jixiao.results.services import bundle_of
+
+    stored = RunInput.objects.get(run=run)
+    units, officials, facts = input_unpack(bytes(stored.tables))
+    return bundle_of(stored.cycle, stored.scheme, units, officials, facts)
