@@ -151,7 +151,9 @@ def backup_restore(
     """Restore ``directory`` into the database at ``database_url`` (default: the configured one)."""
     manifest = manifest_check(directory)
     db: dict[str, Any] = (
-        dict(dj_database_url.parse(database_url)) if database_url else dict(connections["default"].settings_dict)
+        dict(dj_database_url.parse(database_url))
+        if database_url
+        else dict(connections["default"].settings_dict)
     )
     engine = str(db.get("ENGINE", ""))
     names = {entry["name"] for entry in manifest["files"]}

@@ -109,7 +109,11 @@ def test_a_backup_restores_into_a_fresh_database_with_every_row_and_run_digest(
     # operator would run it, pointed at the restored database).
     verified = subprocess.run(
         [sys.executable, "-m", "jixiao.cli", "verify"],
-        env={**os.environ, "DATABASE_URL": restored_target, "DJANGO_SETTINGS_MODULE": "jixiao.config.settings"},
+        env={
+            **os.environ,
+            "DATABASE_URL": restored_target,
+            "DJANGO_SETTINGS_MODULE": "jixiao.config.settings",
+        },
         capture_output=True,
         text=True,
         timeout=600,
