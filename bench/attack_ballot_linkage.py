@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -46,14 +45,12 @@ def _create_database() -> tuple[str, str, str]:
 
 def _round(n: int, k: int, flush: int, tally: dict[str, list[int]]) -> None:
     """One event; adds [successes, tries] per attack name and group size to ``tally``."""
-    from django.utils import timezone
 
     from jixiao.accounts.models import Role
     from jixiao.evaluations import ballots, services
     from jixiao.evaluations.closing import event_close
-    from jixiao.evaluations.models import EventGroup, FormKind
     from jixiao.evaluations.tests import attacks
-    from jixiao.evaluations.tests.helpers import full_ballot
+    from jixiao.evaluations.tests.helpers import full_ballot, open_event
     from jixiao.organisation.models import Layer, Official, Region, Unit, UnitCategory
     from jixiao.schemes.models import Cycle, RaterGroup
 
@@ -75,28 +72,8 @@ def _round(n: int, k: int, flush: int, tally: dict[str, list[int]]) -> None:
     region, _r = Region.objects.get_or_create(code="P", defaults={"name": "示范省"})
     unit = Unit.objects.create(code=f"U{n}", name=f"单位{n}", category=category, region=region)
     Official.objects.create(code=f"G{n}", name=f"干部{n}", unit=unit, layer=Layer.HEAD)
-    event = services.event_create(
-        actor=office,
-        cycle=cycle,
-        name="民主测评",
-        closes_at=timezone.now() + timedelta(days=1),
-        flush_batch=flush,
-    )
-    services.event_set_groups(
-        actor=office, event=event, expected={rg.pk: 10 for rg in RaterGroup.objects.filter(cycle=cycle)}
-    )
-    services.event_set_ratees(
-        actor=office,
-        event=event,
-        units=[unit],
-        kinds=list(FormKind.values),
-        forms=services.default_forms_ensure(),
-    )
-    event = services.event_open(actor=office, event=event)
-    groups = {
-        g.rater_group.code[1:]: g
-        for g in EventGroup.objects.filter(event=event).select_related("rater_group")
-    }
+    event, by_code = open_event(office=office, cycle=cycle, unit=unit, flush_batch=flush)
+    groups = {code[1:]: group for code, group in by_code.items()}  # "g1" → "1"
     codes = {
         s: [p.code for p in services.codes_issue(actor=office, group=groups[s], count=c)]
         for s, c in sizes.items()

@@ -28,6 +28,35 @@ class World:
     staff: EventGroup
 
 
+def open_event(
+    *, office: User, cycle: Cycle, unit: Unit, flush_batch: int, name: str = "民主测评"
+) -> tuple[EvaluationEvent, dict[str, EventGroup]]:
+    """An open event over ``unit`` with every rater group of ``cycle`` (10 expected ballots each)
+    and the default forms; its groups by rater-group code."""
+    event = services.event_create(
+        actor=office,
+        cycle=cycle,
+        name=name,
+        closes_at=timezone.now() + timedelta(days=1),
+        flush_batch=flush_batch,
+    )
+    services.event_set_groups(
+        actor=office, event=event, expected={rg.pk: 10 for rg in RaterGroup.objects.filter(cycle=cycle)}
+    )
+    services.event_set_ratees(
+        actor=office,
+        event=event,
+        units=[unit],
+        kinds=list(FormKind.values),
+        forms=services.default_forms_ensure(),
+    )
+    event = services.event_open(actor=office, event=event)
+    groups = {
+        g.rater_group.code: g for g in EventGroup.objects.filter(event=event).select_related("rater_group")
+    }
+    return event, groups
+
+
 def make_world(*, flush_batch: int = 3, min_ballots: int = 1) -> World:
     office = UserFactory(role=Role.OFFICE)
     cycle = CycleFactory(year=2025)
@@ -36,24 +65,13 @@ def make_world(*, flush_batch: int = 3, min_ballots: int = 1) -> World:
     unit = UnitFactory(name="市财政局", short_name="财政局")
     head = OfficialFactory(unit=unit, layer=Layer.HEAD, name="张局长", title="局长")
     members = [OfficialFactory(unit=unit, layer=Layer.MEMBER, name=f"副局长{i}") for i in (1, 2)]
-    event = services.event_create(
-        actor=office,
+    event, groups = open_event(
+        office=office,
         cycle=cycle,
-        name="2025年度市财政局领导班子和领导干部民主测评",
-        closes_at=timezone.now() + timedelta(days=1),
+        unit=unit,
         flush_batch=flush_batch,
+        name="2025年度市财政局领导班子和领导干部民主测评",
     )
-    services.event_set_groups(
-        actor=office, event=event, expected={rg.pk: 10 for rg in RaterGroup.objects.filter(cycle=cycle)}
-    )
-    forms = services.default_forms_ensure()
-    services.event_set_ratees(
-        actor=office, event=event, units=[unit], kinds=list(FormKind.values), forms=forms
-    )
-    event = services.event_open(actor=office, event=event)
-    groups = {
-        g.rater_group.code: g for g in EventGroup.objects.filter(event=event).select_related("rater_group")
-    }
     return World(office, cycle, unit, head, members, event, groups["peers"], groups["staff"])
 
 

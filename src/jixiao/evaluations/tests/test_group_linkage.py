@@ -9,11 +9,8 @@ no transaction ids or physical row positions to attack.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 from django.db import connection
-from django.utils import timezone
 
 from jixiao.accounts.models import AuditLog, Role
 from jixiao.evaluations import ballots, services
@@ -23,14 +20,13 @@ from jixiao.evaluations.models import (
     BallotCode,
     EvaluationEvent,
     EventGroup,
-    FormKind,
     PendingBallot,
     TallyLine,
     VoteTally,
 )
 from jixiao.evaluations.selectors import progress, results
 from jixiao.evaluations.tests import attacks
-from jixiao.evaluations.tests.helpers import full_ballot
+from jixiao.evaluations.tests.helpers import full_ballot, open_event
 from jixiao.facts.models import EvaluationScore
 from jixiao.organisation.models import Layer
 from jixiao.organisation.tests.factories import OfficialFactory, UnitFactory, UserFactory
@@ -54,27 +50,7 @@ def _event() -> tuple[EvaluationEvent, dict[str, EventGroup], object]:
         RaterGroup.objects.create(cycle=cycle, code=code, name=f"评价主体{order}", min_ballots=K, order=order)
     unit = UnitFactory(name="市财政局", short_name="财政局")
     OfficialFactory(unit=unit, layer=Layer.HEAD, name="张局长", title="局长")
-    event = services.event_create(
-        actor=office,
-        cycle=cycle,
-        name="民主测评",
-        closes_at=timezone.now() + timedelta(days=1),
-        flush_batch=FLUSH,
-    )
-    services.event_set_groups(
-        actor=office, event=event, expected={rg.pk: 10 for rg in RaterGroup.objects.filter(cycle=cycle)}
-    )
-    services.event_set_ratees(
-        actor=office,
-        event=event,
-        units=[unit],
-        kinds=list(FormKind.values),
-        forms=services.default_forms_ensure(),
-    )
-    event = services.event_open(actor=office, event=event)
-    groups = {
-        g.rater_group.code: g for g in EventGroup.objects.filter(event=event).select_related("rater_group")
-    }
+    event, groups = open_event(office=office, cycle=cycle, unit=unit, flush_batch=FLUSH)
     return event, groups, office
 
 
