@@ -15,14 +15,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 
-SM3_DIGEST_BYTES = 32
-
-
-def sm3(data: bytes) -> bytes:
-    """Return the SM3 digest of ``data`` (32 bytes)."""
-    digest = hashes.Hash(hashes.SM3())
-    digest.update(data)
-    return digest.finalize()
+from jixiao.sm3 import SM3_DIGEST_BYTES
 
 
 def pbkdf2_sm3(password: bytes, salt: bytes, iterations: int, length: int = SM3_DIGEST_BYTES) -> bytes:

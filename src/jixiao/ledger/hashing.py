@@ -10,31 +10,12 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from cryptography.hazmat.primitives import hashes
+from jixiao.sm3 import Sm3Stream, sm3
+
+__all__ = ["GENESIS", "Sm3Stream", "sm3"]  # re-exported: the ledger's modules import them from here
 
 GENESIS = "0" * 64  # the "previous hash" of the first entry
 LEAF, NODE = b"\x00", b"\x01"  # RFC 6962 domain separation of leaves and inner nodes
-
-
-def sm3(*parts: bytes) -> bytes:
-    """Return the SM3 digest (32 bytes) of the concatenated ``parts``."""
-    h = hashes.Hash(hashes.SM3())
-    for part in parts:
-        h.update(part)
-    return h.finalize()
-
-
-class Sm3Stream:
-    """An incremental SM3 (for digests over many rows)."""
-
-    def __init__(self) -> None:
-        self._h = hashes.Hash(hashes.SM3())
-
-    def update(self, data: bytes) -> None:
-        self._h.update(data)
-
-    def hexdigest(self) -> str:
-        return self._h.finalize().hex()
 
 
 def canonical(value: Any) -> bytes:

@@ -6,15 +6,17 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives import hashes
 
+from jixiao.sm3 import Sm3Stream
+
 CHUNK = 1 << 20
 
 
 def file_digests(path: Path) -> tuple[str, str]:
     """(sha256, sm3) hex digests of a file, read once in 1 MiB chunks."""
     sha = hashes.Hash(hashes.SHA256())
-    sm3 = hashes.Hash(hashes.SM3())
+    sm3 = Sm3Stream()
     with path.open("rb") as handle:
         while chunk := handle.read(CHUNK):
             sha.update(chunk)
             sm3.update(chunk)
-    return sha.finalize().hex(), sm3.finalize().hex()
+    return sha.finalize().hex(), sm3.hexdigest()

@@ -18,10 +18,11 @@ import secrets
 from typing import Final
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
+
+from jixiao.sm3 import sm3
 
 _NONCE_BYTES: Final = 12
 _TAG_BYTES: Final = 16
@@ -39,9 +40,7 @@ def _aead() -> AESGCM:
 
 
 def _sm4_key() -> bytes:
-    digest = hashes.Hash(hashes.SM3())
-    digest.update(b"jixiao.surveys.sealing.sm4-gcm|" + settings.SECRET_KEY.encode())
-    return digest.finalize()[:16]  # SM4 keys are 128 bits
+    return sm3(b"jixiao.surveys.sealing.sm4-gcm|", settings.SECRET_KEY.encode())[:16]  # 128-bit SM4 key
 
 
 def _sm4_encrypt(nonce: bytes, data: bytes, associated: bytes) -> bytes:

@@ -12,9 +12,10 @@ from django.test import Client
 from django.test.utils import override_settings
 from django.urls import reverse
 
-from jixiao.accounts.hashers import PBKDF2SM3PasswordHasher, pbkdf2_sm3, sm3
+from jixiao.accounts.hashers import PBKDF2SM3PasswordHasher, pbkdf2_sm3
 from jixiao.accounts.models import Role, User
 from jixiao.organisation.tests.factories import UserFactory
+from jixiao.sm3 import sm3
 from jixiao.surveys import sealing
 
 SM3_HASHERS = [
