@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "jixiao.organisation",
     "jixiao.schemes",
     "jixiao.facts",
+    "jixiao.declarations",
+    "jixiao.tracking",
     "jixiao.results",
     "jixiao.evaluations",
     "jixiao.surveys",

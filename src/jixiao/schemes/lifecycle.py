@@ -21,6 +21,7 @@ from jixiao.accounts.models import AuditAction, User
 from jixiao.schemes.models import (
     Component,
     Cycle,
+    CycleStage,
     CycleStatus,
     GradeLevel,
     GradingPolicy,
@@ -51,6 +52,28 @@ def assert_cycle_editable(cycle: Cycle | int) -> None:
     fresh = Cycle.objects.only("year", "status").filter(pk=pk).first()
     if fresh is not None and fresh.status == CycleStatus.CLOSED:
         raise CycleLocked(_locked_message(fresh), code="cycle_locked")
+
+
+class StageClosed(ValidationError):
+    """Raised when the cycle's stage does not allow an action (申报 outside 单位申报 …)."""
+
+
+def assert_stage(cycle: Cycle | int, allowed: Iterable[str], action: str) -> Cycle:
+    """Return the fresh cycle when it is editable and in one of the ``allowed`` stages; raise
+    :class:`CycleLocked` when it is closed, :class:`StageClosed` (Chinese message naming the
+    action, the current stage and the stages that allow it) otherwise."""
+    pk = cycle if isinstance(cycle, int) else cycle.pk
+    assert_cycle_editable(pk)
+    fresh = Cycle.objects.get(pk=pk)
+    allowed = tuple(allowed)
+    if fresh.stage not in allowed:
+        names = "、".join(str(CycleStage(s).label) for s in allowed)
+        raise StageClosed(
+            _("%(year)s 年度现处于“%(stage)s”阶段，不能%(action)s（仅在%(allowed)s阶段可以）")
+            % {"year": fresh.year, "stage": fresh.get_stage_display(), "action": action, "allowed": names},
+            code="stage_closed",
+        )
+    return fresh
 
 
 def assert_cycles_editable(cycle_ids: Iterable[int]) -> None:

@@ -30,13 +30,32 @@ class CycleStatus(models.TextChoices):
     CLOSED = "closed", _("已结束")
 
 
+class CycleStage(models.TextChoices):
+    """The stages of an open cycle's year (制定框架 → 单位申报 → 审核 → 公布目标 → 过程跟踪 → 年度评价).
+
+    What each role may change depends on the stage (:mod:`jixiao.schemes.lifecycle`)."""
+
+    FRAMEWORK = "framework", _("制定框架")
+    DECLARATION = "declaration", _("单位申报")
+    REVIEW = "review", _("目标审核")
+    PUBLICATION = "publication", _("公布目标")
+    TRACKING = "tracking", _("过程跟踪")
+    EVALUATION = "evaluation", _("年度评价")
+
+
+STAGE_ORDER: tuple[str, ...] = tuple(CycleStage.values)
+
+
 class Cycle(models.Model):
-    """An assessment year. Its status (筹备 → 进行中 → 已结束) changes only through the audited
-    actions of :mod:`jixiao.schemes.lifecycle`; a closed cycle's data is read-only."""
+    """An assessment year. Its status (筹备 → 进行中 → 已结束) and its stage change only through the
+    audited actions of :mod:`jixiao.schemes.lifecycle`; a closed cycle's data is read-only."""
 
     year = models.PositiveIntegerField(_("年度"), unique=True)
     name = models.CharField(_("名称"), max_length=100)
     status = models.CharField(_("状态"), max_length=8, choices=CycleStatus.choices, default=CycleStatus.DRAFT)
+    stage = models.CharField(
+        _("阶段"), max_length=12, choices=CycleStage.choices, default=CycleStage.FRAMEWORK
+    )
 
     class Meta:
         verbose_name = _("考核周期")
