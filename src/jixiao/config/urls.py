@@ -15,6 +15,7 @@ urlpatterns = [
     path("review/", include("jixiao.declarations.urls_review")),
     path("tracking/", include("jixiao.tracking.urls")),
     path("race/", include("jixiao.tracking.urls_race")),
+    path("worklogs/", include("jixiao.tracking.urls_logs")),
     path("results/", include("jixiao.results.urls")),
     path("evaluations/", include("jixiao.evaluations.urls")),
     path("surveys/", include("jixiao.surveys.urls")),
