@@ -146,6 +146,14 @@ class SnapshotDiff:
     def empty(self) -> bool:
         return not (self.added or self.removed or self.changed)
 
+    @property
+    def added_rows(self) -> list[tuple[str, str]]:
+        """(name, target in words with its measure) of each added indicator."""
+        return [
+            (str(i.get("name", "")), f"{number_text(i.get('target'))} {i.get('measure') or ''}".strip())
+            for i in self.added
+        ]
+
     def changed_uids(self) -> set[str]:
         """The uids of the newer side that are new or changed (the review page marks them)."""
         return {str(i.get("uid")) for i in self.added} | {c.uid for c in self.changed}
@@ -185,7 +193,9 @@ def diff_versions(before: Iterable[Mapping[str, Any]], after: Iterable[Mapping[s
 
 
 def _match_last_year(
-    item: Mapping[str, Any], by_uid: dict[str, Mapping[str, Any]], by_library: dict[Any, Mapping[str, Any]],
+    item: Mapping[str, Any],
+    by_uid: dict[str, Mapping[str, Any]],
+    by_library: dict[Any, Mapping[str, Any]],
     by_name: dict[str, Mapping[str, Any]],
 ) -> Mapping[str, Any] | None:
     found = by_uid.get(str(item.get("uid")))

@@ -98,7 +98,9 @@ PRESETS: dict[str, Preset] = {
 def _leads_an_indicator(user: User, declaration: Declaration) -> bool:
     return (
         user.unit_id is not None
-        and DeclaredIndicator.objects.filter(declaration=declaration, lead_department_id=user.unit_id).exists()
+        and DeclaredIndicator.objects.filter(
+            declaration=declaration, lead_department_id=user.unit_id
+        ).exists()
     )
 
 
@@ -138,9 +140,9 @@ def reviewers_of(stage: ReviewStage, declaration: Declaration) -> QuerySet[User]
         return users.filter(role=Role.OFFICE)
     if stage.role == ReviewerRole.LEADER:
         return users.filter(role=Role.LEADER)
-    leads = DeclaredIndicator.objects.filter(
-        declaration=declaration, lead_department__isnull=False
-    ).values("lead_department_id")
+    leads = DeclaredIndicator.objects.filter(declaration=declaration, lead_department__isnull=False).values(
+        "lead_department_id"
+    )
     return users.filter(role=Role.LEAD_DEPT, unit_id__in=leads)
 
 
@@ -181,7 +183,9 @@ def _renumber(cycle: Cycle, ordered: Sequence[ReviewStage]) -> None:
 
 
 def _stage_audit(actor: User, cycle: Cycle, action: str, **changes: object) -> None:
-    stages = [f"{s.order}. {s.name}（{s.get_role_display()}）" for s in ReviewStage.objects.filter(cycle=cycle)]
+    stages = [
+        f"{s.order}. {s.name}（{s.get_role_display()}）" for s in ReviewStage.objects.filter(cycle=cycle)
+    ]
     audit_record(
         actor=actor,
         action=AuditAction.UPDATE,
@@ -265,7 +269,9 @@ def first_stage(cycle: Cycle | int) -> ReviewStage | None:
 
 def next_stage(stage: ReviewStage) -> ReviewStage | None:
     """The stage after ``stage`` in its cycle, or None after the last."""
-    return ReviewStage.objects.filter(cycle_id=stage.cycle_id, order__gt=stage.order).order_by("order").first()
+    return (
+        ReviewStage.objects.filter(cycle_id=stage.cycle_id, order__gt=stage.order).order_by("order").first()
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -342,9 +348,7 @@ def declaration_decide(
     if locked.status not in IN_REVIEW or locked.stage is None:
         raise ValidationError(_("该申报当前不在审核中"), code="not_in_review")
     if locked.stage_id != stage_id or locked.version != version:
-        raise ValidationError(
-            _("该申报已进入其他环节或已有新版本，请刷新页面后再审核"), code="stale_review"
-        )
+        raise ValidationError(_("该申报已进入其他环节或已有新版本，请刷新页面后再审核"), code="stale_review")
     stage = locked.stage
     if not may_decide(actor, locked, stage):
         raise PermissionDenied
@@ -363,7 +367,8 @@ def declaration_decide(
         missing = [checks[uid].name for uid in checks if uid in flagged and uid not in why]
         if missing:
             raise ValidationError(
-                _("以下目标低于上年实际或上级目标，通过须说明理由：%(names)s") % {"names": "、".join(missing)},
+                _("以下目标低于上年实际或上级目标，通过须说明理由：%(names)s")
+                % {"names": "、".join(missing)},
                 code="reason_required",
             )
     elif not (comment or notes):
@@ -373,7 +378,10 @@ def declaration_decide(
         version=frozen, stage=stage, outcome=outcome, comment=comment, reviewer=actor
     )
     IndicatorComment.objects.bulk_create(
-        [IndicatorComment(decision=decision, indicator_uid=UUID(uid), text=text) for uid, text in notes.items()]
+        [
+            IndicatorComment(decision=decision, indicator_uid=UUID(uid), text=text)
+            for uid, text in notes.items()
+        ]
         + [
             IndicatorComment(decision=decision, indicator_uid=UUID(uid), text=text, is_ambition_reason=True)
             for uid, text in why.items()
@@ -408,7 +416,9 @@ def declaration_decide(
             "status": [before, locked.status],
             "next_stage": following.name if following else "",
             "indicator_comments": len(notes),
-            "flagged_passed": sorted(checks[u].name for u in flagged) if outcome == ReviewOutcome.APPROVE else [],
+            "flagged_passed": sorted(checks[u].name for u in flagged)
+            if outcome == ReviewOutcome.APPROVE
+            else [],
             "change_request": change.pk if change else None,
         },
     )
