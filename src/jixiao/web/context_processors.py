@@ -23,6 +23,7 @@ from jixiao.accounts.permissions import (
     sees_accounts,
     sees_raw_ratings,
 )
+from jixiao.declarations.review_selectors import reviews_anything
 from jixiao.facts.selectors import may_see_entry_grids
 
 Predicate = Callable[[User], bool]
@@ -57,6 +58,7 @@ NAV: list[tuple[str, Any, Predicate]] = [
     ("schemes:cycle_list", _("考核方案"), appraisal(anyone)),
     ("schemes:library_list", _("指标库"), appraisal(anyone)),
     ("facts:indicator_list", _("指标录入"), appraisal(may_see_entry_grids)),
+    ("review:queue", _("目标审核"), appraisal(reviews_anything)),
     ("facts:adjustment_list", _("加减分"), appraisal(anyone)),
     ("results:ranking", _("考核结果"), appraisal(anyone)),
     ("evaluations:event_list", _("民主测评"), office),
