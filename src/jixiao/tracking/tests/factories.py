@@ -12,7 +12,7 @@ import factory
 
 from jixiao.declarations.models import Declaration, DeclarationStatus, DeclaredIndicator, Milestone
 from jixiao.organisation.tests.factories import UnitFactory
-from jixiao.schemes.models import CycleStage, CycleStatus
+from jixiao.schemes.models import CycleStage, CycleStatus, IndicatorNode, Scheme
 from jixiao.schemes.tests.factories import CycleFactory, IndicatorFactory
 from jixiao.tracking.models import Evidence, ProgressReport, ReportStatus
 
@@ -34,16 +34,23 @@ class DeclarationFactory(factory.django.DjangoModelFactory):
     published_version = 1
 
 
+def framework_node(declaration: Declaration) -> IndicatorNode:
+    """A level-1 framework node of the declaration's category and cycle (one scheme per pair)."""
+    scheme, _created = Scheme.objects.get_or_create(
+        cycle=declaration.cycle,
+        category=declaration.unit.category,
+        defaults={"name": f"{declaration.cycle.year}年{declaration.unit.category.name}考核方案"},
+    )
+    node: IndicatorNode = IndicatorFactory(component__scheme=scheme)
+    return node
+
+
 class DeclaredIndicatorFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = DeclaredIndicator
 
     declaration = factory.SubFactory(DeclarationFactory)
-    parent = factory.SubFactory(
-        IndicatorFactory,
-        scheme__cycle=factory.SelfAttribute("...declaration.cycle"),
-        scheme__category=factory.SelfAttribute("...declaration.unit.category"),
-    )
+    parent = factory.LazyAttribute(lambda o: framework_node(o.declaration))
     name = factory.Sequence(lambda n: f"申报指标{n}")
     measure = "亿元"
     target = Decimal("100")

@@ -149,7 +149,9 @@ def test_a_stored_file_gets_a_random_name_and_the_same_file_is_stored_once(media
     assert first.content_type == "image/jpeg" and first.thumbnail
     assert "现场" not in first.file.name and first.file.name.endswith(".jpg")
     assert len(Path(first.file.name).stem) == 32
-    again = evidence_upload(actor=user, cycle=cycle, unit=unit, uploads=[SimpleUploadedFile("再传.jpg", photo())])[0]
+    again = evidence_upload(
+        actor=user, cycle=cycle, unit=unit, uploads=[SimpleUploadedFile("再传.jpg", photo())]
+    )[0]
     assert again.pk == first.pk
     assert len(stored_files(media)) == 2  # the photo and its thumbnail
 
@@ -169,7 +171,9 @@ def test_one_bad_file_in_an_upload_keeps_nothing(media: Path) -> None:
 def test_a_transaction_that_fails_after_storing_leaves_no_orphan_file(media: Path) -> None:
     cycle, unit = TrackingCycleFactory(), UnitFactory()
     with pytest.raises(RuntimeError), files_kept_only_on_success() as saved, transaction.atomic():
-        evidence_store(actor=None, cycle=cycle, unit=unit, upload=SimpleUploadedFile("a.pdf", PDF), saved=saved)
+        evidence_store(
+            actor=None, cycle=cycle, unit=unit, upload=SimpleUploadedFile("a.pdf", PDF), saved=saved
+        )
         assert stored_files(media)
         raise RuntimeError("later step failed")
     assert stored_files(media) == []
@@ -180,7 +184,9 @@ def test_a_transaction_that_fails_after_storing_leaves_no_orphan_file(media: Pat
 def test_download_streams_the_file_with_its_name_and_nosniff() -> None:
     cycle, unit = TrackingCycleFactory(), UnitFactory()
     user = UserFactory(role=Role.LIAISON, unit=unit)
-    ev = evidence_upload(actor=user, cycle=cycle, unit=unit, uploads=[SimpleUploadedFile("工作总结.pdf", PDF)])[0]
+    ev = evidence_upload(
+        actor=user, cycle=cycle, unit=unit, uploads=[SimpleUploadedFile("工作总结.pdf", PDF)]
+    )[0]
     client = Client()
     client.force_login(user)
     response = client.get(reverse("tracking:evidence_download", args=[ev.pk]))
@@ -197,7 +203,10 @@ def test_download_streams_the_file_with_its_name_and_nosniff() -> None:
 def test_another_units_evidence_is_a_404_and_there_is_no_public_url() -> None:
     cycle, mine, other = TrackingCycleFactory(), UnitFactory(), UnitFactory()
     theirs = evidence_upload(
-        actor=UserFactory(role=Role.OFFICE), cycle=cycle, unit=other, uploads=[SimpleUploadedFile("x.pdf", PDF)]
+        actor=UserFactory(role=Role.OFFICE),
+        cycle=cycle,
+        unit=other,
+        uploads=[SimpleUploadedFile("x.pdf", PDF)],
     )[0]
     client = Client()
     client.force_login(UserFactory(role=Role.LIAISON, unit=mine))

@@ -10,7 +10,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from jixiao.tracking.lights import LightRules, Point, expected_progress, light_for, lights_recompute, schedule
-from jixiao.tracking.models import IndicatorLight, Interpolation, Light, ProgressGrade, TrackingPolicy, UnitLight
+from jixiao.tracking.models import (
+    IndicatorLight,
+    Interpolation,
+    Light,
+    ProgressGrade,
+    TrackingPolicy,
+    UnitLight,
+)
 
 START, END = date(2026, 1, 1), date(2026, 12, 31)
 JUNE = Point(date(2026, 6, 30), Decimal("50"))
@@ -85,7 +92,9 @@ def test_nothing_reported_counts_as_zero() -> None:
 
 def test_completed_is_green_whatever_the_date() -> None:
     assert verdict(date(2026, 12, 31), "100").color == Light.GREEN
-    done = light_for(milestones=[JUNE], start=START, end=END, on=date(2026, 8, 1), reported=Decimal(10), completed=True)
+    done = light_for(
+        milestones=[JUNE], start=START, end=END, on=date(2026, 8, 1), reported=Decimal(10), completed=True
+    )
     assert done.color == Light.GREEN
 
 
@@ -109,7 +118,9 @@ def test_expected_progress_never_falls_and_stays_between_0_and_100(day: date, pe
         [Point(d, Decimal(p)) for d, p in zip(dues, sorted(percents), strict=True)], start=START, end=END
     )
     today = expected_progress(points, day)
-    tomorrow = expected_progress(points, min(day.replace() if day == END else date.fromordinal(day.toordinal() + 1), END))
+    tomorrow = expected_progress(
+        points, min(day.replace() if day == END else date.fromordinal(day.toordinal() + 1), END)
+    )
     assert Decimal(0) <= today <= Decimal(100)
     assert tomorrow >= today
 
@@ -166,7 +177,9 @@ def test_a_completed_grade_turns_the_light_green() -> None:
     from jixiao.tracking.tests.factories import DeclaredIndicatorFactory, ProgressReportFactory
 
     ind = DeclaredIndicatorFactory()
-    ProgressReportFactory(indicator=ind, progress_percent=Decimal("10"), grade=ProgressGrade.COMPLETED, status="graded")
+    ProgressReportFactory(
+        indicator=ind, progress_percent=Decimal("10"), grade=ProgressGrade.COMPLETED, status="graded"
+    )
     lights_recompute(cycle=ind.declaration.cycle, on=date(2026, 10, 1))
     assert IndicatorLight.objects.get().color == Light.GREEN
 
