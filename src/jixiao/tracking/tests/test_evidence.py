@@ -122,10 +122,24 @@ def test_other_or_damaged_content_is_refused_with_a_chinese_message(data: bytes,
     assert name in message and "未能上传" in message
 
 
-@override_settings(JIXIAO_EVIDENCE_MAX_BYTES=1024)
+@override_settings(JIXIAO_EVIDENCE_MAX_BYTES=1024 * 1024)
 def test_an_oversized_file_is_refused_naming_the_limit() -> None:
-    with pytest.raises(EvidenceRejected, match="超过 0 MB|超过"):
-        inspect(PDF + b"0" * 2048, "大文件.pdf")
+    with pytest.raises(EvidenceRejected, match="超过 1 MB 的上限"):
+        inspect(PDF + b"0" * 1024 * 1024, "大文件.pdf")
+
+
+@pytest.mark.django_db
+@override_settings(JIXIAO_EVIDENCE_MAX_BYTES=1024 * 1024)
+def test_an_oversized_upload_is_refused_before_it_is_read(media: Path) -> None:
+    big = SimpleUploadedFile("大文件.pdf", PDF + b"0" * 1024 * 1024)
+    with pytest.raises(EvidenceRejected, match="超过 1 MB"):
+        evidence_upload(
+            actor=UserFactory(role=Role.OFFICE),
+            cycle=TrackingCycleFactory(),
+            unit=UnitFactory(),
+            uploads=[big],
+        )
+    assert stored_files(media) == []
 
 
 def test_a_photo_keeps_its_exif_time_and_place_and_gets_a_small_thumbnail() -> None:
