@@ -3,7 +3,6 @@ the office reads every unit's lights on one page and drills into the unit (Debia
 
 from __future__ import annotations
 
-import io
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
