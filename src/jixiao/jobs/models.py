@@ -25,6 +25,7 @@ class JobKind(models.TextChoices):
     SAMPLE_MONITOR = "sample_monitor", _("评价样本监测")
     PRUNE = "prune", _("清理过期任务记录")
     VERIFY_LEDGER = "verify_ledger", _("账本校验")
+    TRACKING_LIGHTS = "tracking_lights", _("重算红黄绿灯")
 
 
 class JobStatus(models.TextChoices):

@@ -56,6 +56,7 @@ HANDLERS: Mapping[str, str] = {
     JobKind.SAMPLE_MONITOR: "jixiao.jobs.periodic.sample_monitor_job",
     JobKind.PRUNE: "jixiao.jobs.periodic.prune_job",
     JobKind.VERIFY_LEDGER: "jixiao.jobs.periodic.verify_ledger_job",
+    JobKind.TRACKING_LIGHTS: "jixiao.tracking.lights.tracking_lights_job",
 }
 # Kinds whose end (success or failure) is worth telling the office about in its inbox.
 NOTIFY_OFFICE = frozenset({JobKind.COMPUTE})
@@ -65,7 +66,14 @@ NOTIFY_OFFICE = frozenset({JobKind.COMPUTE})
 # entry a minute would bury the people's actions).
 # The daily verification keeps its own row (ledger.Verification).
 UNAUDITED = frozenset(
-    {JobKind.SEND_OUTBOX, JobKind.FLUSH_BALLOTS, JobKind.SAMPLE_MONITOR, JobKind.PRUNE, JobKind.VERIFY_LEDGER}
+    {
+        JobKind.SEND_OUTBOX,
+        JobKind.FLUSH_BALLOTS,
+        JobKind.SAMPLE_MONITOR,
+        JobKind.PRUNE,
+        JobKind.VERIFY_LEDGER,
+        JobKind.TRACKING_LIGHTS,
+    }
 )
 
 

@@ -25,6 +25,8 @@ from jixiao.accounts.permissions import (
 )
 from jixiao.declarations.review_selectors import reviews_anything
 from jixiao.facts.selectors import may_see_entry_grids
+from jixiao.tracking.selectors import grades_reports
+from jixiao.tracking.views import reports_for_own_unit, sees_all_lights
 
 Predicate = Callable[[User], bool]
 
@@ -60,6 +62,9 @@ NAV: list[tuple[str, Any, Predicate]] = [
     ("facts:indicator_list", _("指标录入"), appraisal(may_see_entry_grids)),
     ("review:queue", _("目标审核"), appraisal(reviews_anything)),
     ("facts:adjustment_list", _("加减分"), appraisal(anyone)),
+    ("tracking:home", _("进展填报"), appraisal(reports_for_own_unit)),
+    ("tracking:grading", _("进展评定"), appraisal(grades_reports)),
+    ("tracking:lights", _("红黄绿灯"), appraisal(sees_all_lights)),
     ("results:ranking", _("考核结果"), appraisal(anyone)),
     ("evaluations:event_list", _("民主测评"), office),
     ("surveys:survey_list", _("群众评价"), appraisal(anyone)),

@@ -7,15 +7,18 @@ from __future__ import annotations
 from jixiao.tracking.models.evidence import Evidence
 from jixiao.tracking.models.lights import IndicatorLight, Light, UnitLight
 from jixiao.tracking.models.logs import WorkLog
+from jixiao.tracking.models.policy import Interpolation, TrackingPolicy
 from jixiao.tracking.models.reports import ProgressGrade, ProgressReport, ReportStatus
 
 __all__ = [
     "Evidence",
     "IndicatorLight",
+    "Interpolation",
     "Light",
     "ProgressGrade",
     "ProgressReport",
     "ReportStatus",
+    "TrackingPolicy",
     "UnitLight",
     "WorkLog",
 ]
