@@ -36,6 +36,7 @@ from jixiao.results.models import EntityResult
 from jixiao.results.services import run_compute
 from jixiao.schemes.models import Cycle, IndicatorNode
 from jixiao.surveys.models import ServiceEvent, ServiceToken, SurveyTarget
+from jixiao.tracking.models import RaceExplanation, WorkLog
 from jixiao.web.context_processors import nav_links
 from tests import urlwalk
 
@@ -128,6 +129,8 @@ def _unit_filter(model: type[Model], unit_id: int) -> Q | None:
         ServiceEvent: ("unit_id",),
         ServiceToken: ("unit_id",),
         User: ("unit_id",),
+        RaceExplanation: ("unit_id",),
+        WorkLog: ("official__unit_id",),
     }
     if model not in paths:
         return None

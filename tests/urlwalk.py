@@ -79,6 +79,7 @@ def _models() -> dict[str, dict[str, Source]]:
         Scheme,
     )
     from jixiao.surveys.models import ServiceEvent, ServiceToken, Survey, SurveyTarget
+    from jixiao.tracking.models import Bulletin, MonthlyRanking, RaceExplanation, RaceRound, WorkLog
 
     def qs(model: type[Model]) -> Source:
         return lambda: model._default_manager.order_by("pk")
@@ -188,6 +189,12 @@ def _models() -> dict[str, dict[str, Source]]:
         "surveys/targets/<int:pk>/poster.pdf": {"pk": qs(SurveyTarget)},
         "surveys/tokens/<int:pk>/revoke/": {"pk": qs(ServiceToken)},
         "api/surveys/v1/events/<event_id>": {"event_id": qs(ServiceEvent)},
+        "race/rankings/<int:pk>/": {"pk": qs(MonthlyRanking)},
+        "race/jobs/<int:pk>/": {"pk": qs(Job)},
+        "race/rounds/<int:pk>/": {"pk": qs(RaceRound)},
+        "race/explanations/<int:pk>/": {"pk": qs(RaceExplanation)},
+        "race/bulletins/<int:pk>/": {"pk": qs(Bulletin)},
+        "worklogs/<int:pk>/": {"pk": qs(WorkLog)},
     }
 
 

@@ -24,6 +24,7 @@ from jixiao.accounts.permissions import (
     sees_raw_ratings,
 )
 from jixiao.facts.selectors import may_see_entry_grids
+from jixiao.tracking.worklogs import may_use_worklogs
 
 Predicate = Callable[[User], bool]
 
@@ -59,6 +60,8 @@ NAV: list[tuple[str, Any, Predicate]] = [
     ("facts:indicator_list", _("指标录入"), appraisal(may_see_entry_grids)),
     ("facts:adjustment_list", _("加减分"), appraisal(anyone)),
     ("results:ranking", _("考核结果"), appraisal(anyone)),
+    ("race:ranking_list", _("排名赛马"), appraisal(anyone)),
+    ("worklogs:log_list", _("周纪实"), appraisal(may_use_worklogs)),
     ("evaluations:event_list", _("民主测评"), office),
     ("surveys:survey_list", _("群众评价"), appraisal(anyone)),
     ("accounts:user_list", _("用户"), sees_accounts),
