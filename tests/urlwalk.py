@@ -80,7 +80,15 @@ def _models() -> dict[str, dict[str, Source]]:
         Scheme,
     )
     from jixiao.surveys.models import ServiceEvent, ServiceToken, Survey, SurveyTarget
-    from jixiao.tracking.models import Evidence, ProgressReport
+    from jixiao.tracking.models import (
+        Bulletin,
+        Evidence,
+        MonthlyRanking,
+        ProgressReport,
+        RaceExplanation,
+        RaceRound,
+        WorkLog,
+    )
 
     def qs(model: type[Model]) -> Source:
         return lambda: model._default_manager.order_by("pk")
@@ -196,6 +204,12 @@ def _models() -> dict[str, dict[str, Source]]:
         "tracking/evidence/<int:pk>/": {"pk": qs(Evidence)},
         "tracking/evidence/<int:pk>/thumb/": {"pk": qs(Evidence)},
         "tracking/reports/<int:pk>/grade/": {"pk": qs(ProgressReport)},
+        "race/rankings/<int:pk>/": {"pk": qs(MonthlyRanking)},
+        "race/jobs/<int:pk>/": {"pk": qs(Job)},
+        "race/rounds/<int:pk>/": {"pk": qs(RaceRound)},
+        "race/explanations/<int:pk>/": {"pk": qs(RaceExplanation)},
+        "race/bulletins/<int:pk>/": {"pk": qs(Bulletin)},
+        "worklogs/<int:pk>/": {"pk": qs(WorkLog)},
     }
 
 
