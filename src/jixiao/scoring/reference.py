@@ -340,3 +340,55 @@ def _rank(scheme: Scheme, ents: dict[str, RefEntity]) -> None:
         members.sort(key=key)
         for i, e in enumerate(members):
             e.rank, e.size = i + 1, len(members)
+
+
+def reference_routine_score(reports: list[tuple[str, float]]) -> float | None:
+    """Return the mean over periods of the mean points per period (None without reports)."""
+    by_period: dict[str, list[float]] = defaultdict(list)
+    for period, points in reports:
+        by_period[period].append(points)
+    if not by_period:
+        return None
+    means = []
+    for period in sorted(by_period):
+        values = sorted(by_period[period])
+        total = 0.0
+        for v in values:
+            total += v
+        means.append(total / len(values))
+    total = 0.0
+    for m in means:
+        total += m
+    return total / len(means)
+
+
+def reference_period_ranking(
+    units: Any, routine: Any, grade_points: Any, period: str, decimals: int = 2
+) -> list[dict[str, Any]]:
+    """Plain loops for ``routine.period_ranking``: rows sorted by category, then rank."""
+    category_of = dict(zip(units.id.tolist(), units.category.tolist(), strict=True))
+    per_category = bool(grade_points) and all(isinstance(v, dict) for v in grade_points.values())
+    reports: dict[str, list[tuple[str, float]]] = defaultdict(list)
+    for row in routine.to_dicts() if routine.height else []:
+        e, grade = row["entity"], row.get("grade")
+        if e not in category_of or grade is None or row["period"] != period:
+            continue
+        table = grade_points.get(category_of[e]) if per_category else grade_points
+        if table is None:
+            continue
+        if grade not in table:
+            raise FactsError("routine.grade", f"unknown grade {grade!r}")
+        reports[e].append((period, float(table[grade])))
+    out: list[dict[str, Any]] = []
+    for category in sorted(set(category_of.values())):
+        scored = []
+        for e in sorted(reports):
+            if category_of[e] == category:
+                score = reference_routine_score(reports[e])
+                assert score is not None
+                scored.append((_round(score, decimals), e, len(reports[e])))
+        scored.sort(key=lambda t: (-t[0], t[1]))
+        for i, (score, e, n) in enumerate(scored):
+            out.append({"entity": e, "category": category, "score": score, "reports": n, "rank": i + 1,
+                        "category_size": len(scored)})  # fmt: skip
+    return out
