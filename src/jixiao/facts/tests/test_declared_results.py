@@ -39,7 +39,15 @@ def setting() -> dict[str, object]:
     DeclaredIndicator.objects.create(
         declaration=draft, parent=node, name="草稿指标", rule_type="completion", weight=Decimal("100")
     )
-    return {"cycle": cycle, "node": node, "unit": unit, "other": other, "stats": stats, "tax": tax, "jobs": jobs}
+    return {
+        "cycle": cycle,
+        "node": node,
+        "unit": unit,
+        "other": other,
+        "stats": stats,
+        "tax": tax,
+        "jobs": jobs,
+    }
 
 
 def _url(setting: dict[str, object], unit_key: str = "unit") -> str:
@@ -87,7 +95,9 @@ def test_a_bad_value_is_named_and_nothing_is_saved(client: Client, setting: dict
     assert not IndicatorResult.objects.exists()
 
 
-def test_a_lead_department_enters_only_the_targets_it_leads(client: Client, setting: dict[str, object]) -> None:
+def test_a_lead_department_enters_only_the_targets_it_leads(
+    client: Client, setting: dict[str, object]
+) -> None:
     client.force_login(UserFactory(role=Role.LEAD_DEPT, unit=setting["stats"]))
     page = client.get(_url(setting)).content.decode()
     assert "税收收入" in page and "新增就业" not in page
