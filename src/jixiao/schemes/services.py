@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, TypeVar
 
+from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Max
@@ -185,8 +186,19 @@ def indicator_move(*, actor: User, node: IndicatorNode, direction: int) -> None:
 
 @transaction.atomic
 def indicator_delete(*, actor: User, node: IndicatorNode) -> None:
-    """Delete a node and its subtree, audited."""
+    """Delete a node and its subtree, audited. Raises ValidationError when a unit has declared
+    targets under it (they would lose their framework node)."""
     _assert_editable(node)
+    subtree, level = [node.pk], [node.pk]
+    while level:
+        level = list(IndicatorNode.objects.filter(parent_id__in=level).values_list("pk", flat=True))
+        subtree += level
+    # By label: declarations depends on schemes, never the reverse.
+    declared = apps.get_model("declarations", "DeclaredIndicator")._default_manager
+    if declared.filter(parent_id__in=subtree).exists():
+        raise ValidationError(
+            _("已有单位在指标“%(name)s”下申报了目标，不能删除；请先调整这些单位的申报") % {"name": node.name}
+        )
     audit_record(
         actor=actor,
         action=AuditAction.DELETE,

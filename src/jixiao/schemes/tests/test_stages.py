@@ -261,3 +261,19 @@ def test_the_tree_page_shows_the_framework_refusal_in_chinese(
     url = reverse("schemes:indicator_edit", args=[node.pk])  # type: ignore[attr-defined]
     response = client.post(url, {"name": "财政收入", "weight": "40", "kind": "base"}, follow=True)
     assert FROZEN in response.content.decode()
+
+
+def test_a_framework_node_with_declared_targets_under_it_cannot_be_deleted(office: User) -> None:
+    from jixiao.declarations.models import DeclaredIndicator
+
+    cycle = _open(stage=CycleStage.DECLARATION)
+    scheme = SchemeFactory(cycle=cycle)
+    level1 = IndicatorFactory(scheme=scheme, component=ComponentFactory(scheme=scheme), name="经济发展")
+    level2 = IndicatorFactory(scheme=scheme, component=level1.component, parent=level1, name="财政收入")
+    draft = Declaration.objects.create(cycle=cycle, unit=UnitFactory(category=scheme.category))
+    DeclaredIndicator.objects.create(
+        declaration=draft, parent=level2, name="税收", rule_type="completion", weight=Decimal("100")
+    )
+    with pytest.raises(ValidationError, match="已有单位在指标“经济发展”下申报了目标，不能删除"):
+        services.indicator_delete(actor=office, node=level1)
+    assert level1.__class__.objects.filter(pk=level1.pk).exists()
