@@ -45,7 +45,7 @@ from jixiao.schemes.models import (
 )
 
 # A cycle's own content, deleted with it; every other relation to a cycle is a dependant.
-_OWNED_RELATIONS = frozenset({"schemes", "rater_groups"})
+_OWNED_RELATIONS = frozenset({"schemes", "rater_groups", "stage_plans"})
 
 
 class CycleLocked(ValidationError):

@@ -277,3 +277,12 @@ def test_a_framework_node_with_declared_targets_under_it_cannot_be_deleted(offic
     with pytest.raises(ValidationError, match="已有单位在指标“经济发展”下申报了目标，不能删除"):
         services.indicator_delete(actor=office, node=level1)
     assert level1.__class__.objects.filter(pk=level1.pk).exists()
+
+
+def test_a_draft_cycle_with_a_stage_plan_can_still_be_deleted(office: User) -> None:
+    cycle = CycleFactory(year=2030, status=CycleStatus.DRAFT)
+    lifecycle.cycle_stage_plan_save(
+        actor=office, cycle=cycle, dates={"framework": (date(2030, 1, 1), date(2030, 1, 31))}
+    )
+    lifecycle.cycle_delete(actor=office, cycle=cycle)
+    assert not Cycle.objects.filter(year=2030).exists()
