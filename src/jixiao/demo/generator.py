@@ -16,7 +16,7 @@ from django.core.management import call_command
 from django.core.management.color import no_style
 from django.db import connections, models, transaction
 
-from jixiao.demo import accounts, facts, library, opinion, registry, schemes
+from jixiao.demo import accounts, facts, library, opinion, registry, schemes, year2026, year2026_tracking
 from jixiao.demo.pipeline import SCALES, Context, Step
 from jixiao.organisation.models import Region, Unit, UnitCategory
 from jixiao.schemes.models import Cycle, LibraryEntry
@@ -31,6 +31,8 @@ STEPS: list[Step] = [
     Step("facts", facts.run, "指标完成情况、测评得分、测评票数、加减分与否决（两个年度）"),
     Step("evaluations", opinion.run_evaluations, "已结束的民主测评（匿名测评票）"),
     Step("surveys", opinion.run_surveys, "群众满意度调查与随时评（一年的回答）"),
+    Step("year2026", year2026.run, "2026年度：框架、单位目标申报与四级联审、动态任务"),
+    Step("year2026_tracking", year2026_tracking.run, "2026年度：月度进展与佐证材料、红黄绿灯、周纪实"),
 ]
 
 
