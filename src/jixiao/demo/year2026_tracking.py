@@ -86,6 +86,12 @@ LOG_TEXTS = (
     "参加全市{name}推进会，会后{action}。",
     "围绕{name}开展督导检查，发现问题{n}个，已明确整改时限。",
 )
+RACE_EXPLANATIONS = (
+    "三季度部分指标进度滞后，主要是重点项目前期手续办理周期较长、资金到位偏慢。下一步将实行挂图作战，"
+    "逐项明确责任人和完成时限，确保四季度完成全年目标。",
+    "本单位排名靠后的原因是对节点要求把握不准、佐证材料报送不及时。已召开专题会议复盘，建立周调度机制。",
+    "受汛期灾害影响，部分工程停工近一个月。已调整施工组织，增加作业面，力争11月底前追回进度。",
+)
 # Where the photos were taken: around the demo prefecture (an invented place in western Hunan).
 BASE_LATITUDE, BASE_LONGITUDE = Decimal("28.3100"), Decimal("109.7400")
 
@@ -93,8 +99,9 @@ BASE_LATITUDE, BASE_LONGITUDE = Decimal("28.3100"), Decimal("109.7400")
 def recompute_lights_hook(ctx: Context, cycle: Cycle, as_of: date) -> bool:
     """Recompute the cycle's lights with the tracking service; True when it did.
 
-    Lead: at merge, call ``jixiao.tracking.lights``' recomputation for ``cycle`` as of ``as_of``
-    here (and return True). Until then the demo writes lights by its own rule (:func:`_light`),
+    Lead: at merge (h/tracking), call
+    ``jixiao.tracking.lights.lights_recompute(cycle=cycle, on=as_of)`` here and return True
+    (inside the generator's transaction: it opens one per batch of units, nested here). Until then the demo writes lights by its own rule (:func:`_light`),
     which follows the issue: expected progress by milestones, yellow within 3 days of a milestone
     not yet reached or behind schedule, red below 80 % of expected or with the month's report
     overdue."""
@@ -104,13 +111,18 @@ def recompute_lights_hook(ctx: Context, cycle: Cycle, as_of: date) -> bool:
 def monthly_ranking_hook(ctx: Context, cycle: Cycle, months: list[date]) -> bool:
     """Publish the monthly rankings of ``months`` with ``jixiao.tracking.ranking``; True when it did.
 
-    Lead: wire the ranking service here at merge (the grades it needs are written above)."""
+    Lead: at merge (h/race), ``for month in months: jixiao.tracking.ranking.rankings_compute(
+    cycle=cycle, period=ranking.month(month), actor=None)`` (the office as actor where it must be
+    a user), then ``ranking_publish`` each; the graded reports it reads are written above."""
     return False
 
 
 def race_round_hook(ctx: Context, cycle: Cycle, quarter: int) -> bool:
     """Open the quarterly race (赛马) of ``quarter`` with its bottom three's explanations; True
-    when it did. Lead: wire the race service here when the race models are on main."""
+    when it did. Lead: at merge (h/race), ``jixiao.tracking.race.race_open(actor=<kaohe>, cycle=cycle,
+    quarter=quarter, categories=…, bottom_count=3, deadline=…)`` then run its job and file the
+    bottom three's explanations with ``explanation_submit`` (texts: :data:`RACE_EXPLANATIONS`);
+    ``race_open`` refuses a deadline before the real today, so give it one after today."""
     return False
 
 
