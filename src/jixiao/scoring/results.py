@@ -13,6 +13,7 @@ from jixiao.scoring.compose import IndicatorScores, Tree
 from jixiao.scoring.frames import NO_LAYER, UNIT, EntityTable
 from jixiao.scoring.grading import DECISION_CODES, FLAGS, Grades
 from jixiao.scoring.raters import ItemMeans, RaterScores
+from jixiao.scoring.rules import RULE_TYPES
 from jixiao.scoring.scheme import LAYERS, Scheme
 from jixiao.scoring.types import Results
 
@@ -85,14 +86,13 @@ def build_results(
         "adjustment": final - raw[e_idx, j_idx], "score": final, "points": w * final / 100.0,
         "has_data": has[e_idx, j_idx],
     })  # fmt: skip
-    node_codes = [n.code for n in tree.nodes]
-    leaf_comp = [n.component or "" for n in tree.nodes]
-    leaf_rule = [n.rule_type or "" for n in tree.nodes]
     score = 100.0 * ind.rate
-    comp_w = weights[ind.entity, np.maximum(tree.component[ind.node], 0)]
+    leaf_j = np.maximum(tree.component[ind.node], 0)
+    comp_w = weights[ind.entity, leaf_j]
     indicators = pl.DataFrame({
-        "entity": _take(ids, ind.entity), "indicator": _take(node_codes, ind.node),
-        "component": _take(leaf_comp, ind.node), "rule": _take(leaf_rule, ind.node),
+        "entity": _take(ids, ind.entity), "indicator": _take(tree.code, ind.node),
+        "component": _take(flat_code, offset[tree.category[ind.node]] + leaf_j),
+        "rule": _take(list(RULE_TYPES), np.maximum(tree.rule_type[ind.node], 0)),
         "value": pl.Series(ind.value).fill_nan(None), "label": pl.Series(ind.label.tolist(), dtype=pl.String),
         "target": pl.Series(ind.target).fill_nan(None), "last_year": pl.Series(ind.last_year).fill_nan(None),
         "rate": ind.rate, "score": score, "share": ind.share, "points": ind.share * score * comp_w / 100.0,
