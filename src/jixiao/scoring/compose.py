@@ -189,7 +189,7 @@ def _declared(
     if parent_code.null_count():
         fail(int(np.flatnonzero(parent_code.is_null().to_numpy())[0]), "a declared leaf needs a parent")
     on_fw = parent_code.cast(pl.Enum(fw.code), strict=False).to_physical().cast(pl.Int64)
-    parent = np.asarray(on_fw.fill_null(-1).to_numpy(), dtype=np.int64)
+    parent = np.array(on_fw.fill_null(-1).to_numpy(), dtype=np.int64)  # a writable copy
     rest = np.flatnonzero(parent < 0)
     if rest.size:
         lookup = pl.DataFrame({"parent": code, "at": pl.int_range(n, dtype=pl.Int64, eager=True)})
@@ -295,7 +295,7 @@ def node_index(tree: Tree, codes: pl.Series, where: str) -> I64:
         raise FactsError(where, "must not be null")
     fw_codes = tree.code.slice(0, tree.n_framework)
     on_fw = codes.cast(pl.Enum(fw_codes), strict=False).to_physical().cast(pl.Int64)
-    node = np.asarray(on_fw.fill_null(-1).to_numpy(), dtype=np.int64)
+    node = np.array(on_fw.fill_null(-1).to_numpy(), dtype=np.int64)  # a writable copy
     rest = np.flatnonzero(node < 0)
     if rest.size:
         declared = tree.code.slice(tree.n_framework)

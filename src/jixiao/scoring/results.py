@@ -15,7 +15,7 @@ from jixiao.scoring.grading import DECISION_CODES, FLAGS, Grades
 from jixiao.scoring.raters import ItemMeans, RaterScores
 from jixiao.scoring.rules import RULE_TYPES
 from jixiao.scoring.scheme import LAYERS, Scheme
-from jixiao.scoring.types import Results
+from jixiao.scoring.types import RESULT_DECLARED_COLUMNS, Results
 
 if TYPE_CHECKING:
     from jixiao.scoring.engine import Totals
@@ -112,8 +112,19 @@ def build_results(
     })  # fmt: skip
     a = adj.detail
     adjustments = a.with_columns(entity=_take(ids, a.get_column("entity").to_numpy()))
+    nf = tree.n_framework
+    d_owner = tree.owner[nf:]
+    d_order = np.lexsort((np.arange(d_owner.size), d_owner))  # by entity, then code (node order)
+    d_nodes = nf + d_order
+    declared = pl.DataFrame({
+        "entity": _take(ids, d_owner[d_order]), "indicator": _take(tree.code, d_nodes),
+        "parent": _take(tree.code, tree.parent[d_nodes]), "weight": tree.weight[d_nodes],
+        "params": tree.params.gather(pl.Series(d_order, dtype=pl.Int64)).fill_null("{}"),
+        "low_ambition": tree.low_ambition[d_nodes],
+    }, schema=RESULT_DECLARED_COLUMNS)  # fmt: skip
     return Results(
         engine_version=version, score_decimals=scheme.score_decimals, entities=entities,
         components=components, indicators=indicators, raters=raters, adjustments=adjustments,
         decisions={str(ents.ids[e]): grades.decisions[e] for e in sorted(grades.decisions)},
+        declared=declared,
     )  # fmt: skip
