@@ -172,7 +172,7 @@ def _declared(
     n = table.height
 
     def fail(i: int, message: str, error: type[SchemeError | FactsError] = SchemeError) -> NoReturn:
-        raise error(f"{where}: entity {ents.ids[entity[i]]!r}, leaf {code[i]!r}", message)
+        raise error(f"{where}: entity {str(ents.ids[entity[i]])!r}, leaf {code[i]!r}", message)
 
     if code.null_count():
         raise SchemeError(where, "every declared leaf needs a code")
@@ -270,7 +270,7 @@ def _declared(
         try:
             kind, parsed = parse_rule(str(code[i]), {"type": rule, "params": raw})
         except SchemeError as exc:
-            raise SchemeError(f"{where}: entity {ents.ids[entity[i]]!r}, leaf {code[i]!r}", exc.message,
+            raise SchemeError(f"{where}: entity {str(ents.ids[entity[i]])!r}, leaf {code[i]!r}", exc.message,
                               param=exc.param, problem=exc.problem) from None  # fmt: skip
         groups.append(RuleGroup(str(code[i]), kind, parsed, True))
     key_group = keyed.join(
@@ -350,7 +350,7 @@ def score_indicators(
         i = int(np.flatnonzero(key[1:] == key[:-1])[0])
         raise FactsError(
             where,
-            f"entity {ents.ids[key[i] % n_ent]!r} has two results for {tree.code[int(key[i] // n_ent)]!r}",
+            f"entity {str(ents.ids[key[i] % n_ent])!r} has two results for {tree.code[int(key[i] // n_ent)]!r}",
         )
     entity, node = key % n_ent, key // n_ent
     owner = tree.owner[node]
@@ -358,12 +358,13 @@ def score_indicators(
     if np.any(wrong):
         i = int(np.flatnonzero(wrong)[0])
         raise FactsError(where, f"indicator {tree.code[int(node[i])]!r} is a declared leaf of "
-                                f"{ents.ids[owner[i]]!r}, not of {ents.ids[entity[i]]!r}")  # fmt: skip
+                                f"{str(ents.ids[owner[i]])!r}, not of {str(ents.ids[entity[i]])!r}")  # fmt: skip
     wrong = tree.category[node] != ents.category[entity]
     if np.any(wrong):
         i = int(np.flatnonzero(wrong)[0])
         raise FactsError(
-            where, f"indicator {tree.code[int(node[i])]!r} is not in the category of {ents.ids[entity[i]]!r}"
+            where,
+            f"indicator {tree.code[int(node[i])]!r} is not in the category of {str(ents.ids[entity[i]])!r}",
         )
     value = floats(frame, "value", where)[order]
     target = floats(frame, "target", where)[order]
