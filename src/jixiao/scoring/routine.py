@@ -16,7 +16,6 @@ results do not depend on the order of the input rows (bit for bit).
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -25,8 +24,9 @@ import numpy as np
 import polars as pl
 from numpy.typing import NDArray
 
-from jixiao.scoring.errors import FactsError, SchemeError
+from jixiao.scoring.errors import FactsError
 from jixiao.scoring.frames import column, encode, require
+from jixiao.scoring.params import grade_points as grade_points_of
 from jixiao.scoring.ranking import round_scores
 from jixiao.scoring.types import Units
 
@@ -39,21 +39,6 @@ RANKING_COLUMNS: dict[str, pl.DataType] = {
     "entity": pl.String(), "category": pl.String(), "score": pl.Float64(), "reports": pl.Int64(),
     "rank": pl.Int64(), "category_size": pl.Int64(),
 }  # fmt: skip
-
-
-def check_grade_points(where: str, raw: object) -> dict[str, float]:
-    """Return ``raw`` as ``{label: points}`` with finite points in 0..100 (SchemeError otherwise)."""
-    if not isinstance(raw, Mapping) or not raw:
-        raise SchemeError(where, "'grade_points' must map at least one grade label to points 0–100",
-                          param="grade_points", problem="empty")  # fmt: skip
-    out: dict[str, float] = {}
-    for label, points in sorted(raw.items()):
-        bad = isinstance(points, bool) or not isinstance(points, int | float)
-        if bad or not math.isfinite(points) or not 0 <= points <= 100:
-            raise SchemeError(where, f"grade_points[{label!r}] must be a number in 0..100, got {points!r}",
-                              param="grade_points", problem="points")  # fmt: skip
-        out[str(label)] = float(points)
-    return out
 
 
 @dataclass(frozen=True)
@@ -146,7 +131,7 @@ def period_ranking(
         points: object = grade_points.get(category) if per_category else grade_points
         if points is None:
             continue
-        table = check_grade_points(f"grade_points[{category}]" if per_category else "grade_points", points)
+        table = grade_points_of(f"grade_points[{category}]" if per_category else "grade_points", points)
         members = ids[cats == category]
         mine = frame.filter(pl.col("entity").cast(pl.String).is_in(pl.Series(members.tolist()).implode()))
         rows = graded_rows(mine, members.tolist(), table, known_only=True)
@@ -164,4 +149,4 @@ def period_ranking(
     return pl.concat(parts)
 
 
-__all__ = ["RANKING_COLUMNS", "check_grade_points", "entity_scores", "graded_rows", "period_ranking"]
+__all__ = ["RANKING_COLUMNS", "entity_scores", "graded_rows", "period_ranking"]

@@ -42,6 +42,10 @@ DECLARED_COLUMNS: dict[str, pl.DataType] = {
     "entity": pl.String(), "code": pl.String(), "parent": pl.String(), "weight": pl.Float64(),
     "component": pl.String(), "rule": pl.String(), "params": pl.String(), "low_ambition": pl.Boolean(),
 }  # fmt: skip
+RESULT_DECLARED_COLUMNS: dict[str, pl.DataType] = {
+    "entity": pl.String(), "indicator": pl.String(), "parent": pl.String(), "weight": pl.Float64(),
+    "params": pl.String(), "low_ambition": pl.Boolean(),
+}  # fmt: skip
 ADJUSTMENT_KINDS = ("deduction", "bonus", "veto_excellent", "sanction", "no_grade", "falsification", "debt")
 
 
@@ -143,6 +147,8 @@ class Results:
     - ``raters``: entity, component, group, item, ratings, kept, mean, status (used/withheld);
       ordered by (category, component) in scheme order, then entity, group, item.
     - ``adjustments``: entity, kind, level, indicator, points, source, reason.
+    - ``declared``: the entities' declared nodes (entity, indicator, parent, weight, params,
+      low_ambition), sorted by entity then code; explanations read their params from it.
     - ``decisions``: entity id → the deciding rule's params and the ceilings that applied
       (JSON-able), only for entities whose grade needs more than ``decided_by`` and ``places``.
     """
@@ -155,3 +161,6 @@ class Results:
     raters: pl.DataFrame
     adjustments: pl.DataFrame
     decisions: Mapping[str, Mapping[str, Any]]  # entity id → params of its grade decision (sparse)
+    # The entities' declared nodes as scored (entity, indicator, parent, weight, params JSON text,
+    # low_ambition), for explanations; part of the input (and its digest), not of the results digest.
+    declared: pl.DataFrame = field(default_factory=lambda: _default(RESULT_DECLARED_COLUMNS))
