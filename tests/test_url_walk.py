@@ -29,6 +29,7 @@ from django.db.models import Count, Model, Q, QuerySet
 from django.test import Client, override_settings
 
 from jixiao.accounts.models import AuditAction, AuditLog, Role, User
+from jixiao.declarations.models import Declaration
 from jixiao.demo.generator import generate, reset_database
 from jixiao.facts.models import Adjustment
 from jixiao.organisation.models import Layer, Official, Position, Tenure, Unit
@@ -128,6 +129,8 @@ def _unit_filter(model: type[Model], unit_id: int) -> Q | None:
         ServiceEvent: ("unit_id",),
         ServiceToken: ("unit_id",),
         User: ("unit_id",),
+        # a lead department also reads the review of declarations with an indicator it leads
+        Declaration: ("unit_id", "indicators__lead_department_id"),
     }
     if model not in paths:
         return None

@@ -53,6 +53,7 @@ def routes() -> list[Route]:
 def _models() -> dict[str, dict[str, Source]]:
     # Imported late: Django must be set up before the models are.
     from jixiao.accounts.models import LoginThrottle, User
+    from jixiao.declarations.models import Declaration, ReviewStage
     from jixiao.evaluations.models import BallotForm, EvaluationEvent, EventGroup
     from jixiao.facts.excel.specs import FactKind
     from jixiao.facts.models import Adjustment
@@ -188,6 +189,13 @@ def _models() -> dict[str, dict[str, Source]]:
         "surveys/targets/<int:pk>/poster.pdf": {"pk": qs(SurveyTarget)},
         "surveys/tokens/<int:pk>/revoke/": {"pk": qs(ServiceToken)},
         "api/surveys/v1/events/<event_id>": {"event_id": qs(ServiceEvent)},
+        # the review of declarations (declarations/urls_review.py)
+        "review/stages/<int:cycle_pk>/add/": {"cycle_pk": qs(Cycle)},
+        "review/stages/<int:cycle_pk>/preset/": {"cycle_pk": qs(Cycle)},
+        "review/stages/s/<int:pk>/remove/": {"pk": qs(ReviewStage)},
+        "review/stages/s/<int:pk>/move/": {"pk": qs(ReviewStage)},
+        "review/d/<int:pk>/": {"pk": qs(Declaration)},
+        "review/d/<int:pk>/decide/": {"pk": qs(Declaration)},
     }
 
 
