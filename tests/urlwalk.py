@@ -53,7 +53,7 @@ def routes() -> list[Route]:
 def _models() -> dict[str, dict[str, Source]]:
     # Imported late: Django must be set up before the models are.
     from jixiao.accounts.models import LoginThrottle, User
-    from jixiao.declarations.models import DeclaredIndicator
+    from jixiao.declarations.models import Declaration, DeclaredIndicator, ReviewStage
     from jixiao.evaluations.models import BallotForm, EvaluationEvent, EventGroup
     from jixiao.facts.excel.specs import FactKind
     from jixiao.facts.models import Adjustment
@@ -215,6 +215,13 @@ def _models() -> dict[str, dict[str, Source]]:
         "race/explanations/<int:pk>/": {"pk": qs(RaceExplanation)},
         "race/bulletins/<int:pk>/": {"pk": qs(Bulletin)},
         "worklogs/<int:pk>/": {"pk": qs(WorkLog)},
+        # the review of declarations (declarations/urls_review.py)
+        "review/stages/<int:cycle_pk>/add/": {"cycle_pk": qs(Cycle)},
+        "review/stages/<int:cycle_pk>/preset/": {"cycle_pk": qs(Cycle)},
+        "review/stages/s/<int:pk>/remove/": {"pk": qs(ReviewStage)},
+        "review/stages/s/<int:pk>/move/": {"pk": qs(ReviewStage)},
+        "review/d/<int:pk>/": {"pk": qs(Declaration)},
+        "review/d/<int:pk>/decide/": {"pk": qs(Declaration)},
     }
 
 

@@ -537,7 +537,8 @@ def notify_stage_reviewers(*, declaration: Declaration, stage: ReviewStage) -> i
         recipients=stage_reviewers(declaration, stage),
         cause=f"declaration:{declaration.pk}:v{declaration.version}:stage:{stage.pk}",
         title=title,
-        link=reverse("declarations:declaration_detail", args=[declaration.pk]),
+        # The review page: a lead department cannot open another unit's drafting page.
+        link=reverse("review:declaration", args=[declaration.pk]),
     )
     return len(created)
 

@@ -27,7 +27,7 @@ from django.utils.translation import gettext_lazy
 
 from jixiao.accounts.audit import audit_record
 from jixiao.accounts.models import AuditAction, Role, User
-from jixiao.declarations import ambition
+from jixiao.declarations import ambition, drafting
 from jixiao.declarations.models import (
     ChangeRequest,
     ChangeRequestStatus,
@@ -42,7 +42,6 @@ from jixiao.declarations.models import (
     ReviewStage,
 )
 from jixiao.hygiene import NOTE_MAX_LENGTH, OPINION_MAX_LENGTH, clean_text
-from jixiao.notifications.services import notify
 from jixiao.schemes import lifecycle
 from jixiao.schemes.models import Cycle, CycleStage
 
@@ -134,21 +133,8 @@ def may_decide(user: User, declaration: Declaration, stage: ReviewStage | None =
 
 
 def reviewers_of(stage: ReviewStage, declaration: Declaration) -> QuerySet[User]:
-    """The active accounts that decide ``declaration`` at ``stage``."""
-    users = User.objects.filter(is_active=True)
-    if stage.role == ReviewerRole.OFFICE:
-        return users.filter(role=Role.OFFICE)
-    if stage.role == ReviewerRole.LEADER:
-        return users.filter(role=Role.LEADER)
-    leads = DeclaredIndicator.objects.filter(declaration=declaration, lead_department__isnull=False).values(
-        "lead_department_id"
-    )
-    return users.filter(role=Role.LEAD_DEPT, unit_id__in=leads)
-
-
-def liaisons_of(declaration: Declaration) -> QuerySet[User]:
-    """The active liaisons of the declaration's unit (told about returns and approvals)."""
-    return User.objects.filter(is_active=True, role=Role.LIAISON, unit_id=declaration.unit_id)
+    """The active accounts that decide ``declaration`` at ``stage`` (drafting's rule, one place)."""
+    return drafting.stage_reviewers(declaration, stage)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -278,10 +264,6 @@ def next_stage(stage: ReviewStage) -> ReviewStage | None:
 # Decisions
 
 
-def _review_link(declaration: Declaration) -> str:
-    return reverse("review:declaration", args=[declaration.pk])
-
-
 def _open_change(declaration: Declaration) -> ChangeRequest | None:
     return ChangeRequest.objects.filter(declaration=declaration, status=ChangeRequestStatus.OPEN).first()
 
@@ -296,23 +278,6 @@ def _clean_map(values: Mapping[str, str] | None, uids: set[str], label: str) -> 
         if value:
             cleaned[key] = value
     return cleaned
-
-
-def _notify_stage(stage: ReviewStage, declaration: Declaration, version: int) -> None:
-    notify(
-        recipients=reviewers_of(stage, declaration),
-        cause=f"review:{declaration.pk}:v{version}:s{stage.pk}",
-        title=_("待审核目标：%(unit)s（第 %(v)d 版，%(stage)s）")
-        % {"unit": declaration.unit.name, "v": version, "stage": stage.name},
-        link=_review_link(declaration),
-    )
-
-
-def notify_first_stage(*, declaration: Declaration) -> None:
-    """Tell the reviewers of the declaration's current stage that a version waits for them
-    (drafting's submit calls this after it sets the first stage)."""
-    if declaration.stage is not None:
-        _notify_stage(declaration.stage, declaration, declaration.version)
 
 
 @transaction.atomic
@@ -445,33 +410,24 @@ def _store_flags(declaration: Declaration, flagged: set[str], why: Mapping[str, 
 def _notify_after(
     declaration: Declaration, stage: ReviewStage, following: ReviewStage | None, outcome: str, version: int
 ) -> None:
+    """The next stage's reviewers (drafting's notification: the same cause as at submission, so
+    once per version and stage), or the liaisons on return and final approval."""
     if following is not None:
-        _notify_stage(following, declaration, version)
+        drafting.notify_stage_reviewers(declaration=declaration, stage=following)
         return
-    liaisons = liaisons_of(declaration)
-    link = reverse("declarations:home") if _has_route("declarations:home") else _review_link(declaration)
+    link = reverse("declarations:declaration_detail", args=[declaration.pk])
     if outcome == ReviewOutcome.RETURN:
-        notify(
-            recipients=liaisons,
+        drafting.notify_liaisons(
+            unit=declaration.unit,
             cause=f"review-returned:{declaration.pk}:v{version}",
-            title=_("目标申报被退回修改（第 %(v)d 版，%(stage)s）") % {"v": version, "stage": stage.name},
-            body=_("请按审核意见修改后重新提交。"),
+            title=_("目标申报被退回修改（第 %(v)d 版，%(stage)s），请按审核意见修改后重新提交")
+            % {"v": version, "stage": stage.name},
             link=link,
         )
     else:
-        notify(
-            recipients=liaisons,
+        drafting.notify_liaisons(
+            unit=declaration.unit,
             cause=f"review-approved:{declaration.pk}:v{version}",
             title=_("目标申报已审核通过（第 %(v)d 版）") % {"v": version},
             link=link,
         )
-
-
-def _has_route(name: str) -> bool:
-    from django.urls import NoReverseMatch
-
-    try:
-        reverse(name)
-    except NoReverseMatch:
-        return False
-    return True

@@ -24,7 +24,7 @@ from django.views.decorators.http import require_POST
 from jixiao.accounts.audit import audit_record
 from jixiao.accounts.models import AuditAction, Role, User
 from jixiao.accounts.permissions import can_edit_unit, office_required, request_user, write_required
-from jixiao.declarations import drafting, dynamic, publication, selectors
+from jixiao.declarations import drafting, dynamic, publication, review_selectors, selectors
 from jixiao.declarations.forms_drafting import (
     ChangeRequestForm,
     DeclaredIndicatorForm,
@@ -167,6 +167,9 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
             and declaration.cycle.stage in publication.PUBLISH_STAGES
             and not lifecycle.is_locked(declaration.cycle),
             "submit_form": SubmitForm(),
+            # The reviewers' comments the liaison revises by (review_selectors).
+            "review_comments": review_selectors.comments_for(declaration),
+            "returned_by": review_selectors.return_decision(declaration),
         },
     )
 

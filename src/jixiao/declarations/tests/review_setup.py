@@ -6,19 +6,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.utils import timezone
-
 from jixiao.accounts.models import Role, User
+from jixiao.declarations.drafting import declaration_submit
 from jixiao.declarations.models import (
     Declaration,
-    DeclarationStatus,
     DeclarationVersion,
     DeclaredIndicator,
     ReviewerRole,
     ReviewStage,
 )
-from jixiao.declarations.review import first_stage, notify_first_stage
-from jixiao.declarations.snapshot import snapshot_of
 from jixiao.declarations.tests.factories import (
     DeclarationFactory,
     DeclaredIndicatorFactory,
@@ -49,24 +45,14 @@ class Review:
 
 
 def submit(declaration: Declaration, *, by: User | None = None, note: str = "") -> DeclarationVersion:
-    """Freeze a version and send it to the first stage (what drafting's submit does)."""
-    declaration.version += 1
-    version = DeclarationVersion.objects.create(
-        declaration=declaration,
-        number=declaration.version,
-        snapshot=snapshot_of(declaration),
-        note=note,
-        submitted_by=by,
+    """Submit through drafting's service (as the unit's liaison, else the office)."""
+    actor = by or (
+        User.objects.filter(role=Role.LIAISON, unit_id=declaration.unit_id).first()
+        or User.objects.filter(role=Role.OFFICE).first()
+        or UserFactory(role=Role.OFFICE)
     )
-    declaration.status = (
-        DeclarationStatus.CHANGING
-        if declaration.status == DeclarationStatus.CHANGING
-        else DeclarationStatus.SUBMITTED
-    )
-    declaration.stage = first_stage(declaration.cycle)
-    declaration.submitted_at = timezone.now()
-    declaration.save()
-    notify_first_stage(declaration=declaration)
+    version = declaration_submit(actor=actor, declaration=declaration, note=note)
+    declaration.refresh_from_db()
     return version
 
 
@@ -84,7 +70,7 @@ def review_setup(*, unit_name: str = "城关镇") -> Review:
         target=Decimal("8.5"),
         last_year_actual=Decimal("7.9"),
         last_year_target=Decimal("8"),
-        weight=Decimal("60"),
+        weight=Decimal("100"),
         lead_department=dept,
     )
     jobs = DeclaredIndicatorFactory(
@@ -94,7 +80,7 @@ def review_setup(*, unit_name: str = "城关镇") -> Review:
         measure="人",
         target=Decimal("900"),
         last_year_actual=Decimal("1000"),
-        weight=Decimal("40"),
+        weight=Decimal("100"),
     )
     stages = [
         ReviewStageFactory(cycle=cycle, order=1, name="业务部门初审", role=ReviewerRole.LEAD_DEPT),
