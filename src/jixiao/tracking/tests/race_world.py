@@ -52,9 +52,7 @@ def _declare(cycle: Cycle, unit: Unit, parent: object, lead: Unit | None) -> lis
 
 
 def build(units: int = 5, *, stage: str = CycleStage.TRACKING) -> World:
-    cycle = Cycle.objects.create(
-        year=YEAR, name=f"{YEAR}年度考核", status=CycleStatus.OPEN, stage=stage
-    )
+    cycle = Cycle.objects.create(year=YEAR, name=f"{YEAR}年度考核", status=CycleStatus.OPEN, stage=stage)
     category = CategoryFactory(name="县市区")
     other_category = CategoryFactory(name="市直部门")
     parents = {}

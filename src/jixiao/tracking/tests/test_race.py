@@ -81,7 +81,9 @@ def test_the_liaison_files_the_office_returns_then_accepts(world: World) -> None
     races.explanation_review(actor=world.office, explanation=explanation, accept=False, comment="请补充措施")
     explanation.refresh_from_db()
     assert explanation.status == ExplanationStatus.RETURNED
-    assert Notification.objects.filter(recipient=liaison, cause__startswith="tracking.race_returned:").exists()
+    assert Notification.objects.filter(
+        recipient=liaison, cause__startswith="tracking.race_returned:"
+    ).exists()
     races.explanation_submit(actor=liaison, explanation=explanation, text="补充了下一步措施")
     races.explanation_review(actor=world.office, explanation=explanation, accept=True, comment="")
     explanation.refresh_from_db()
@@ -112,11 +114,16 @@ def test_evidence_of_another_unit_cannot_be_attached(world: World) -> None:
     )  # fmt: skip
     with pytest.raises(ValidationError, match="本单位"):
         races.explanation_submit(
-            actor=world.liaisons[world.units[4].pk], explanation=explanation, text="说明", evidence_ids=[foreign.pk]
+            actor=world.liaisons[world.units[4].pk],
+            explanation=explanation,
+            text="说明",
+            evidence_ids=[foreign.pk],
         )
 
 
-def test_an_owed_explanation_after_the_deadline_is_overdue_and_shown_red(world: World, client: Client) -> None:
+def test_an_owed_explanation_after_the_deadline_is_overdue_and_shown_red(
+    world: World, client: Client
+) -> None:
     race = _open(world)
     RaceRound.objects.filter(pk=race.pk).update(deadline=timezone.localdate() - timedelta(days=1))
     client.force_login(world.office)
@@ -124,7 +131,9 @@ def test_an_owed_explanation_after_the_deadline_is_overdue_and_shown_red(world: 
     assert page.count('class="tag bad">已逾期') == 3
 
 
-def test_the_liaison_files_through_the_page_and_a_bad_form_keeps_the_text(world: World, client: Client) -> None:
+def test_the_liaison_files_through_the_page_and_a_bad_form_keeps_the_text(
+    world: World, client: Client
+) -> None:
     race = _open(world)
     explanation = race.explanations.get(unit=world.units[4])
     client.force_login(world.liaisons[world.units[4].pk])
@@ -155,7 +164,10 @@ def test_the_auditor_reads_but_never_files_or_reviews(world: World, client: Clie
     explanation = race.explanations.get(unit=world.units[4])
     client.force_login(world.auditor)
     assert client.get(reverse("race:explanation_detail", args=[explanation.pk])).status_code == 200
-    assert client.post(reverse("race:explanation_detail", args=[explanation.pk]), {"text": "x"}).status_code == 403
+    assert (
+        client.post(reverse("race:explanation_detail", args=[explanation.pk]), {"text": "x"}).status_code
+        == 403
+    )
     review = reverse("race:explanation_review", args=[explanation.pk])
     assert client.post(review, {"decision": "accept"}).status_code == 403
 
