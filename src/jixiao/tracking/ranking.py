@@ -12,7 +12,8 @@ who sees what:
 
 The points of each grade are the routine component's ``grade_points`` (schemes.Component, a
 source-"routine" component of the category's scheme); a scheme without one uses
-:data:`DEFAULT_GRADE_POINTS` (已完成 100, 按进度推进 90, 进度滞后 60).
+``schemes.models.DEFAULT_GRADE_POINTS`` (已完成 100, 按进度推进 90, 进度滞后 60). Only reports on
+published targets count, as in the annual run (``results.engine_io.load_routine``).
 """
 
 from __future__ import annotations
@@ -36,25 +37,17 @@ from jixiao.jobs.models import Job, JobKind
 from jixiao.jobs.services import JobOutcome, Progress, job_start
 from jixiao.organisation.models import Unit, UnitCategory
 from jixiao.schemes import lifecycle
-from jixiao.schemes.models import Component, Cycle, CycleStage, Scheme
+from jixiao.schemes.models import DEFAULT_GRADE_POINTS, Component, ComponentSource, Cycle, CycleStage, Scheme
 from jixiao.scoring.routine import period_ranking
 from jixiao.scoring.types import Units
 from jixiao.tracking.models import (
     MonthlyRanking,
     MonthlyRankingRow,
-    ProgressGrade,
     ProgressReport,
     RankingSpan,
     ReportStatus,
 )
 
-# Used until a scheme's routine component says otherwise (schemes.Component.grade_points).
-DEFAULT_GRADE_POINTS: dict[str, float] = {
-    ProgressGrade.COMPLETED: 100.0,
-    ProgressGrade.ON_SCHEDULE: 90.0,
-    ProgressGrade.BEHIND: 60.0,
-}
-ROUTINE_SOURCE = "routine"  # schemes.ComponentSource.ROUTINE
 # Stages in which reports are graded, hence rankings computed.
 RANKING_STAGES = (CycleStage.TRACKING, CycleStage.EVALUATION)
 SCORE_DECIMALS = 2
@@ -115,12 +108,10 @@ def grade_points(*, cycle: Cycle) -> dict[str, dict[str, float]]:
     component's ``grade_points`` when the scheme has one that sets them, else the defaults."""
     points: dict[str, dict[str, float]] = {}
     routine: dict[int, dict[str, float]] = {}
-    for component in Component.objects.filter(scheme__cycle=cycle, source=ROUTINE_SOURCE).order_by(
-        "order", "pk"
-    ):
-        chosen = getattr(component, "grade_points", None)  # a field of the stages work; absent before
-        if chosen and component.scheme_id not in routine:
-            routine[component.scheme_id] = {str(k): float(v) for k, v in dict(chosen).items()}
+    components = Component.objects.filter(scheme__cycle=cycle, source=ComponentSource.ROUTINE)
+    for component in components.order_by("order", "pk"):
+        if component.grade_points and component.scheme_id not in routine:
+            routine[component.scheme_id] = {str(k): float(v) for k, v in component.grade_points.items()}
     for scheme_id, code in Scheme.objects.filter(cycle=cycle).values_list("pk", "category__code"):
         points[code] = routine.get(scheme_id, dict(DEFAULT_GRADE_POINTS))
     return points
@@ -147,6 +138,7 @@ def _routine_frame(*, cycle: Cycle, period: Period, category: UnitCategory | Non
         period__gte=period.start,
         period__lt=period.end,
         status=ReportStatus.GRADED,
+        indicator__declaration__published_version__isnull=False,  # as results.engine_io.load_routine
     ).exclude(grade="")
     if category is not None:
         reports = reports.filter(indicator__declaration__unit__category=category)

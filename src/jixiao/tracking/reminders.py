@@ -199,9 +199,13 @@ def _explanations(cycle: Cycle, today: date) -> int:
     return sent
 
 
+def _today() -> date:
+    return timezone.localdate()
+
+
 def reminders_run(*, today: date | None = None) -> Sent:
     """Send every reminder due ``today`` (default: today) in the open cycles; return the counts."""
-    today = today or timezone.localdate()
+    today = today or _today()
     reports = grading = explanations = 0
     for cycle in Cycle.objects.filter(status=CycleStatus.OPEN).order_by("year"):
         if cycle.stage in (CycleStage.TRACKING, CycleStage.EVALUATION):

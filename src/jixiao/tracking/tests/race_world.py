@@ -12,7 +12,7 @@ from jixiao.accounts.models import Role, User
 from jixiao.declarations.models import Declaration, DeclarationStatus, DeclaredIndicator
 from jixiao.organisation.models import Layer, Official, Unit, UnitCategory
 from jixiao.organisation.tests.factories import CategoryFactory, OfficialFactory, UnitFactory, UserFactory
-from jixiao.schemes.models import Cycle, CycleStage, CycleStatus
+from jixiao.schemes.models import ComponentSource, Cycle, CycleStage, CycleStatus
 from jixiao.schemes.tests.factories import ComponentFactory, IndicatorFactory, SchemeFactory
 from jixiao.tracking.models import ProgressGrade, ProgressReport, ReportStatus
 
@@ -36,7 +36,9 @@ class World:
 
 
 def _declare(cycle: Cycle, unit: Unit, parent: object, lead: Unit | None) -> list[DeclaredIndicator]:
-    declaration = Declaration.objects.create(cycle=cycle, unit=unit, status=DeclarationStatus.PUBLISHED)
+    declaration = Declaration.objects.create(
+        cycle=cycle, unit=unit, status=DeclarationStatus.PUBLISHED, version=1, published_version=1
+    )
     return [
         DeclaredIndicator.objects.create(
             declaration=declaration,
@@ -58,7 +60,9 @@ def build(units: int = 5, *, stage: str = CycleStage.TRACKING) -> World:
     parents = {}
     for cat in (category, other_category):
         scheme = SchemeFactory(cycle=cycle, category=cat)
-        component = ComponentFactory(scheme=scheme, code="routine", name="平时实绩")
+        component = ComponentFactory(
+            scheme=scheme, code="routine", name="平时实绩", source=ComponentSource.ROUTINE
+        )
         parents[cat.pk] = IndicatorFactory(component=component, level=2)
     mine = [UnitFactory(category=category, name=f"县{i}") for i in range(units)]
     others = [UnitFactory(category=other_category, name=f"部门{i}") for i in range(2)]

@@ -14,9 +14,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from jixiao.accounts.models import AuditLog
+from jixiao.declarations.models import Declaration
 from jixiao.jobs.models import Job, JobKind, JobStatus
 from jixiao.notifications.models import Notification
-from jixiao.schemes.models import CycleStage, CycleStatus
+from jixiao.schemes.models import DEFAULT_GRADE_POINTS, Component, ComponentSource, CycleStage, CycleStatus
 from jixiao.tracking import ranking
 from jixiao.tracking.models import MonthlyRanking, MonthlyRankingRow, ProgressGrade
 from jixiao.tracking.tests import race_world
@@ -61,8 +62,24 @@ def test_movement_compares_with_the_previous_month(world: World) -> None:
 
 
 def test_the_grade_points_come_from_the_routine_component_when_it_sets_them(world: World) -> None:
-    points = ranking.grade_points(cycle=world.cycle)
-    assert points[world.category.code] == ranking.DEFAULT_GRADE_POINTS
+    assert ranking.grade_points(cycle=world.cycle)[world.category.code] == DEFAULT_GRADE_POINTS
+    Component.objects.filter(scheme__category=world.category, source=ComponentSource.ROUTINE).update(
+        grade_points={"completed": 100, "on_schedule": 80, "behind": 0}
+    )
+    mine = next(r for r in _compute(world) if r.category_id == world.category.pk)
+    assert [float(s) for s in mine.rows.order_by("rank").values_list("score", flat=True)] == [
+        100,
+        90,
+        80,
+        40,
+        0,
+    ]
+
+
+def test_reports_on_unpublished_targets_do_not_count(world: World) -> None:
+    Declaration.objects.filter(unit=world.units[0]).update(published_version=None)
+    mine = next(r for r in _compute(world) if r.category_id == world.category.pk)
+    assert world.units[0].pk not in set(mine.rows.values_list("unit_id", flat=True))
 
 
 def test_a_published_ranking_is_final(world: World) -> None:
