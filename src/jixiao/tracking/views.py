@@ -13,6 +13,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_safe
 
 from jixiao.accounts.models import User
 from jixiao.accounts.permissions import (
@@ -96,6 +97,7 @@ def _dashboard(request: HttpRequest, user: User, unit_pk: int) -> HttpResponse:
     )
 
 
+@require_safe
 @login_required
 @allowed_only(reports_for_own_unit)
 def home(request: HttpRequest) -> HttpResponse:
@@ -105,6 +107,7 @@ def home(request: HttpRequest) -> HttpResponse:
     return _dashboard(request, user, user.unit_id)
 
 
+@require_safe
 @login_required
 def unit_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
     return _dashboard(request, request_user(request), pk)
@@ -255,6 +258,7 @@ def _file_response(name: str, *, content_type: str, filename: str, attachment: b
     return response
 
 
+@require_safe
 @login_required
 def evidence_download(request: HttpRequest, pk: int) -> FileResponse:
     """Stream one evidence file to a user who may see it (never a public media URL)."""
@@ -267,6 +271,7 @@ def evidence_download(request: HttpRequest, pk: int) -> FileResponse:
     )
 
 
+@require_safe
 @login_required
 def evidence_thumbnail(request: HttpRequest, pk: int) -> FileResponse:
     evidence = _evidence(request, pk)
@@ -277,6 +282,7 @@ def evidence_thumbnail(request: HttpRequest, pk: int) -> FileResponse:
     )
 
 
+@require_safe
 @login_required
 @allowed_only(selectors.grades_reports)
 def grading(request: HttpRequest) -> HttpResponse:
@@ -370,6 +376,7 @@ def _grading_url() -> str:
     return reverse("tracking:grading")
 
 
+@require_safe
 @login_required
 @allowed_only(sees_all_lights)
 def lights(request: HttpRequest) -> HttpResponse:
