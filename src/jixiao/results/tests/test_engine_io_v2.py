@@ -261,3 +261,11 @@ def test_zone_weights_change_only_the_scores_of_units_in_that_zone(year: dict[st
 
     assert total(with_zones, units[0]) != total(without, units[0])  # type: ignore[index]  # 生态保护区
     assert total(with_zones, units[4]) == total(without, units[4])  # type: ignore[index]  # 工业区
+
+
+def test_preflight_refuses_a_published_target_whose_rule_cannot_work(year: dict[str, object]) -> None:
+    leaf = year["leaves"][0]  # type: ignore[index]
+    DeclaredIndicator.objects.filter(pk=leaf.pk).update(rule_type="no_such_rule")
+    problems = [p for p in preflight(year["cycle"], engine=False) if p.code == "declared_rule"]  # type: ignore[arg-type]
+    assert len(problems) == 1 and problems[0].is_error
+    assert "“税收收入”" in problems[0].message and "计分规则未设置或不在规则库中" in problems[0].message
