@@ -258,7 +258,7 @@ def _declared(
     distinct = keyed.group_by("rule", "params").agg(pl.col("row").min().alias("first"), pl.col("row"))
     distinct = distinct.sort("rule", "params", nulls_last=True)
     groups: list[RuleGroup] = []
-    for rule, params, first, _ in distinct.iter_rows():
+    for rule, params, first in distinct.select("rule", "params", "first").iter_rows():
         i = int(first)
         if rule is None:
             fail(i, "a declared leaf needs a rule type")
