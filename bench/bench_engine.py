@@ -1,6 +1,10 @@
 """Benchmark the scoring engine against the reference on synthetic data.
 
-Run: ``uv run python bench/bench_engine.py [--scale province|prefecture] [--seed N]``.
+Run: ``uv run python bench/bench_engine.py [--scale province|prefecture] [--seed N] [--declared N]``.
+
+``--declared N`` (default 140) gives every unit N declared leaves of its own (levels 3–4 under the
+framework's level-2 nodes, one in ten a level 4 under another declared leaf) with a result each:
+1.4 M declared leaves at province scale. The input digest is timed on its own.
 
 Synthesises in memory a province (10,000 units, 100,000 officials, ~10 million individual
 ratings, ~500,000 indicator results, ~50,000 adjustments) or a prefecture (1%), times
@@ -15,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 import resource
 import sys
 import time
@@ -25,6 +30,7 @@ import numpy as np
 import polars as pl
 
 from jixiao.scoring.bundle import FORMAT, VERSION, canonical_json, digest, results_to_dict
+from jixiao.scoring.digests import input_digest
 from jixiao.scoring.engine import compute
 from jixiao.scoring.reference import reference_compute
 from jixiao.scoring.scheme import parse_scheme
@@ -124,6 +130,50 @@ def province_scheme() -> dict[str, Any]:
     return {"score_decimals": 2, "rater_groups": GROUPS, "categories": cats}
 
 
+DECLARED_RULES = [
+    ("completion", '{"cap":1.2,"floor":0.3}'),
+    ("completion", '{"target":100}'),
+    ("steps", '{"below":0.2,"steps":[[90,1.0],[75,0.8],[60,0.6]]}'),
+    ("threshold_deduction", '{"per_unit":0.02,"threshold":80}'),
+    ("bonus_deduction", '{"base":1.0,"cap":0.5,"per_unit":-0.1}'),
+    ("yoy_improvement", '{"base":0.6,"per_point":0.04}'),
+]
+ROOT_COMPONENT = ["routine", "annual", "annual", "building"]
+
+
+def declared_leaves(unit_ids: list[str], unit_cat: np.ndarray[Any, Any], per_unit: int,
+                    rng: np.random.Generator) -> tuple[pl.DataFrame, pl.DataFrame]:  # fmt: skip
+    """Return (declared table, their indicator results): ``per_unit`` declared nodes per unit."""
+    n_u = len(unit_ids)
+    n = n_u * per_unit
+    owner = np.repeat(np.arange(n_u), per_unit)
+    k = np.tile(np.arange(per_unit), n_u)
+    a = rng.integers(0, 4, n)  # level 1 under which the node hangs
+    b = rng.integers(0, 2, n)
+    codes = pl.Series([f"D{i:07d}" for i in range(n)], dtype=pl.String)
+    fw_parent = pl.Series([f"C{c}.{x}.{y}" for c, x, y in zip(unit_cat[owner].tolist(), a.tolist(), b.tolist(),
+                                                                strict=True)], dtype=pl.String)  # fmt: skip
+    level4 = (k % 10 == 9) & (k > 0)  # under the previous declared node of the same unit
+    parent = fw_parent.zip_with(pl.Series(~level4), codes.shift(1).fill_null(""))
+    a = np.where(level4, np.roll(a, 1), a)  # the component of the parent's branch
+    rule = rng.integers(0, len(DECLARED_RULES), n)
+    declared = pl.DataFrame({
+        "entity": _take(unit_ids, owner), "code": codes, "parent": parent,
+        "weight": rng.integers(1, 4, n).astype(np.float64),
+        "component": _take(ROOT_COMPONENT, a), "rule": _take([r for r, _ in DECLARED_RULES], rule),
+        "params": _take([p for _, p in DECLARED_RULES], rule), "low_ambition": rng.random(n) < 0.01,
+    })  # fmt: skip
+    inner = np.zeros(n, dtype=np.bool_)
+    inner[np.flatnonzero(level4) - 1] = True
+    leaf = np.flatnonzero(~inner)
+    results = pl.DataFrame({
+        "entity": _take(unit_ids, owner[leaf]), "indicator": codes.gather(pl.Series(leaf)),
+        "value": np.round(rng.uniform(40, 120, leaf.size), 1), "target": np.full(leaf.size, 100.0),
+        "last_year": np.round(rng.uniform(40, 110, leaf.size), 1),
+    })  # fmt: skip
+    return declared, results
+
+
 @dataclass(frozen=True)
 class Sizes:
     units: int
@@ -142,8 +192,8 @@ def _take(values: list[str], idx: np.ndarray[Any, Any]) -> pl.Series:
     return pl.Series(values, dtype=pl.String).gather(pl.Series(idx.astype(np.int64)))
 
 
-def synthesise(sizes: Sizes, seed: int) -> CycleInput:
-    """Return a random but realistic cycle of the given size."""
+def synthesise(sizes: Sizes, seed: int, declared_per_unit: int = 0) -> CycleInput:
+    """Return a random but realistic cycle of the given size (with declared leaves per unit)."""
     rng = np.random.default_rng(seed)
     scheme = parse_scheme(province_scheme())
     n_u = sizes.units
@@ -218,11 +268,16 @@ def synthesise(sizes: Sizes, seed: int) -> CycleInput:
         "entity": unit_ids, "rank": rng.integers(1, 1 + n_u // UNIT_CATEGORIES, n_u),
         "category_size": np.full(n_u, n_u // UNIT_CATEGORIES),
     })  # fmt: skip
+    declared = pl.DataFrame()
+    if declared_per_unit:
+        declared, own = declared_leaves(unit_ids, unit_cat, declared_per_unit, rng)
+        results = pl.concat([results, own], how="diagonal_relaxed")
     return CycleInput(
         scheme=scheme,
         units=Units(np.array(unit_ids), np.array([f"C{c}" for c in unit_cat])),
         officials=Officials(np.array(off_ids), np.array(unit_ids)[off_unit], layers, off_cat),
         facts=Facts(results, ratings, votes, adjustments, previous),
+        declared=declared,
     )
 
 
@@ -236,6 +291,7 @@ def bundle_of(inp: CycleInput) -> dict[str, Any]:
         "units": {"id": inp.units.id.tolist(), "category": inp.units.category.tolist()},
         "officials": {c: getattr(inp.officials, c).tolist() for c in ("id", "unit", "layer", "category")},
         "facts": {name: {c: t.get_column(c).to_list() for c in t.columns} for name, t in tables.items()},
+        "declared": {c: inp.declared.get_column(c).to_list() for c in inp.declared.columns},
     }  # fmt: skip
 
 
@@ -292,12 +348,21 @@ def enum_keys(inp: CycleInput) -> CycleInput:
         name: getattr(f, name).with_columns(enum(getattr(f, name), k) for k in ks)
         for name, ks in keys.items()
     }
-    return CycleInput(inp.scheme, inp.units, inp.officials, Facts(**tables))
+    declared = inp.declared
+    if declared.height:
+        declared = declared.with_columns(pl.col("entity").cast(pl.Enum(ids)))
+    return CycleInput(inp.scheme, inp.units, inp.officials, Facts(**tables), declared)
 
 
 def _rows(inp: CycleInput) -> int:
     f = inp.facts
-    return f.indicator_results.height + f.ratings.height + f.votes.height + f.adjustments.height
+    return (
+        f.indicator_results.height
+        + f.ratings.height
+        + f.votes.height
+        + f.adjustments.height
+        + inp.declared.height
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -311,12 +376,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keys", choices=["string", "enum"], default="string",
                         help="key columns as strings, or pre-encoded as pl.Enum (timed as input, not as engine)")  # fmt: skip
     parser.add_argument("--no-reference", action="store_true", help="skip the reference timing")
+    parser.add_argument("--declared", type=int, default=140, help="declared leaves per unit (0: none)")
     args = parser.parse_args(argv)
     sizes = SCALES[args.scale]
     t0 = time.perf_counter()
-    big = synthesise(sizes, args.seed)
+    big = synthesise(sizes, args.seed, args.declared)
     f = big.facts
+    print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")
     print(f"synthesised {args.scale}: {big.units.id.size:,} units, {big.officials.id.size:,} officials, "
+          f"{big.declared.height:,} declared leaves, "
           f"{f.ratings.height:,} ratings, {f.indicator_results.height:,} indicator results, "
           f"{f.adjustments.height:,} adjustments, {f.votes.height:,} vote rows "
           f"in {time.perf_counter() - t0:.1f} s")  # fmt: skip
@@ -334,8 +402,12 @@ def main(argv: list[str] | None = None) -> int:
     engine_s = min(times)
     print(f"engine ({args.keys} keys): best {engine_s:.2f} s of {args.repeat} "
           f"({', '.join(f'{t:.2f}' for t in times)}); CPU best {min(cpu):.2f} s")  # fmt: skip
+    c0 = _clock()
+    digest_value = input_digest(big, province_scheme(), {"code": "bench"})
+    print(f"input digest: {_since(c0)} ({digest_value[:12]})")
+    print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     if not args.no_reference:
-        reference(big, sizes, args.seed, (engine_s, min(cpu)))
+        reference(big, sizes, args.seed, (engine_s, min(cpu)), args.declared)
     if not args.no_serialise:
         serialise(big)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024  # KiB on Linux
@@ -343,7 +415,9 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def reference(big: CycleInput, sizes: Sizes, seed: int, engine: tuple[float, float]) -> None:
+def reference(
+    big: CycleInput, sizes: Sizes, seed: int, engine: tuple[float, float], declared: int = 0
+) -> None:
     """Time the reference on a 1% slice, scale it to the rows of ``big`` and print the ratio.
 
     ``engine`` is the best (wall, CPU) seconds of the engine; the CPU ratio is the steadier one
@@ -351,7 +425,7 @@ def reference(big: CycleInput, sizes: Sizes, seed: int, engine: tuple[float, flo
     """
     small_sizes = Sizes(max(sizes.units // 100, 16), sizes.public_per_unit, sizes.raters_per_official,
                         max(sizes.adjustments // 100, 10))  # fmt: skip
-    small = synthesise(small_sizes, seed)
+    small = synthesise(small_sizes, seed, declared)
     c0 = _clock()
     reference_compute(small)
     wall, cpu = _clock()

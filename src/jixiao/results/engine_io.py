@@ -501,9 +501,7 @@ def cycle_input(
 ) -> CycleInput:
     """Return the engine input (``parse_scheme`` + facts and declared leaves in their full declared
     dtypes), exactly what ``load_bundle`` gives for the exported bundle of the same cycle."""
-    if declared is None or declared.height == 0:
-        return _cycle_input(scheme, units, officials, facts)
-    return _cycle_input(scheme, units, officials, facts, declared=declared)
+    return _cycle_input(scheme, units, officials, facts, declared)
 
 
 __all__ = [

@@ -256,6 +256,44 @@ def _declaration_problems(cycle: Cycle, schemes: list[Scheme], slots: set[int]) 
     return out
 
 
+def _declared_rule_problems(cycle: Cycle) -> list[Problem]:
+    """Published declared leaves whose rule is unknown or whose parameters cannot work: one
+    problem per distinct (rule, parameters), naming a few units and targets."""
+    leaves = DeclaredIndicator.objects.filter(
+        declaration__cycle=cycle, declaration__published_version__isnull=False, children__isnull=True
+    )
+    out: list[Problem] = []
+    seen: set[tuple[str, str]] = set()
+    link = reverse("facts:declared_unit_list") + f"?year={cycle.year}"
+    for rule_type, params in leaves.values_list("rule_type", "rule_params").distinct().order_by("rule_type"):
+        key = (rule_type, repr(sorted((params or {}).items())))
+        if key in seen:
+            continue
+        seen.add(key)
+        if rule_type in INDICATOR_RULES:
+            messages = [message for _param, message in rule_param_problems(rule_type, params or {})]
+        else:
+            messages = [_("计分规则未设置或不在规则库中")]
+        if not messages:
+            continue
+        examples = list(
+            leaves.filter(rule_type=rule_type, rule_params=params)
+            .order_by("declaration__unit__code", "id")
+            .values_list("declaration__unit__name", "name")[: SAMPLE + 1]
+        )
+        named = _units([f"{unit}“{name}”" for unit, name in examples])
+        for message in messages:
+            out.append(
+                Problem(
+                    ERROR,
+                    "declared_rule",
+                    _("申报指标（如 %(leaves)s）：%(m)s") % {"leaves": named, "m": message},
+                    link,
+                )
+            )
+    return out
+
+
 def _entity_problems(cycle: Cycle, schemes: list[Scheme]) -> list[Problem]:
     out: list[Problem] = []
     assessed = {s.category_id for s in schemes}
@@ -381,6 +419,7 @@ def preflight(cycle: Cycle, *, engine: bool = True) -> list[Problem]:
     problems += _target_problems(scheme_of, leaves, nodes, cycle)
     problems += _entity_problems(cycle, schemes)
     problems += _declaration_problems(cycle, schemes, slots)
+    problems += _declared_rule_problems(cycle)
     if engine and not any(p.is_error for p in problems):
         problems += _engine_problems(cycle)
     return sorted(problems, key=lambda p: p.severity != ERROR)

@@ -246,6 +246,7 @@ def scheme_copy(*, actor: User, source: Scheme, cycle: Cycle, category: UnitCate
             group_weights=comp.group_weights,
             item_weights=comp.item_weights,
             team_component=comp.team_component,
+            grade_points=comp.grade_points,
         )
     for policy in source.grading_policies.all():
         new_policy = GradingPolicy.objects.create(scheme=copy, subject=policy.subject, options=policy.options)
@@ -283,6 +284,10 @@ def scheme_copy(*, actor: User, source: Scheme, cycle: Cycle, category: UnitCate
             lead_unit_id=node.lead_unit_id,
             library_entry_id=node.library_entry_id,
         )
+    ZoneWeight.objects.bulk_create(
+        ZoneWeight(node=node_map[zw.node_id], zone_id=zw.zone_id, weight=zw.weight)
+        for zw in ZoneWeight.objects.filter(node__scheme=source).order_by("pk")
+    )
     audit_record(
         actor=actor,
         action=AuditAction.CREATE,

@@ -166,7 +166,9 @@ def _declared(
         column(frame, "rule", pl.String(), where).alias("rule"),
         column(frame, "params", pl.String(), where).alias("params"),
         column(frame, "low_ambition", pl.Boolean(), where).fill_null(False).alias("low_ambition"),
-    ]).sort("code")  # fmt: skip
+    ])  # fmt: skip
+    if not table.get_column("code").is_sorted():  # an adapter reading in code order saves the sort
+        table = table.sort("code")
     code = table.get_column("code")
     entity = encode(table.get_column("entity"), list(ents.ids), f"{where}.entity")
     n = table.height
@@ -253,9 +255,10 @@ def _declared(
     keyed = table.select("rule", pl.col("params").fill_null("{}")).with_row_index("row").filter(
         pl.col("row").is_in(pl.Series(leaves, dtype=pl.UInt32).implode())
     )  # fmt: skip
-    distinct = keyed.group_by("rule", "params").agg(pl.col("row").min().alias("first")).sort("rule", "params")
+    distinct = keyed.group_by("rule", "params").agg(pl.col("row").min().alias("first"), pl.col("row"))
+    distinct = distinct.sort("rule", "params", nulls_last=True)
     groups: list[RuleGroup] = []
-    for rule, params, first in distinct.iter_rows():
+    for rule, params, first in distinct.select("rule", "params", "first").iter_rows():
         i = int(first)
         if rule is None:
             fail(i, "a declared leaf needs a rule type")
@@ -273,12 +276,9 @@ def _declared(
             raise SchemeError(f"{where}: entity {str(ents.ids[entity[i]])!r}, leaf {code[i]!r}", exc.message,
                               param=exc.param, problem=exc.problem) from None  # fmt: skip
         groups.append(RuleGroup(str(code[i]), kind, parsed, True))
-    key_group = keyed.join(
-        distinct.with_row_index("group").select("rule", "params", "group"), on=["rule", "params"], how="left",
-        nulls_equal=True,
-    ).sort("row")  # fmt: skip
+    members = distinct.select(pl.int_range(pl.len(), dtype=pl.Int64).alias("group"), "row").explode("row")
     group = np.full(n, -1, dtype=np.int64)
-    group[key_group.get_column("row").to_numpy()] = key_group.get_column("group").to_numpy() + first_group
+    group[members.get_column("row").to_numpy()] = members.get_column("group").to_numpy() + first_group
     rule_type = np.full(n, -1, dtype=np.int64)
     kinds = np.array([RULE_TYPES.index(g.rule_type) for g in groups], dtype=np.int64)
     rule_type[leaves] = kinds[group[leaves] - first_group] if groups else -1
@@ -343,16 +343,17 @@ def score_indicators(
     n_ent = ents.size
     entity = encode(frame.get_column("entity"), list(ents.ids), f"{where}.entity")
     node = node_index(tree, frame.get_column("indicator"), f"{where}.indicator (a leaf code)")
-    key = node * n_ent + entity
+    n_nodes = tree.size
+    key = entity * n_nodes + node  # the output order: by entity, then leaf
     order = np.argsort(key)
     key = key[order]
     if key.size > 1 and np.any(key[1:] == key[:-1]):
         i = int(np.flatnonzero(key[1:] == key[:-1])[0])
         raise FactsError(
             where,
-            f"entity {str(ents.ids[key[i] % n_ent])!r} has two results for {tree.code[int(key[i] // n_ent)]!r}",
+            f"entity {str(ents.ids[key[i] // n_nodes])!r} has two results for {tree.code[int(key[i] % n_nodes)]!r}",
         )
-    entity, node = key % n_ent, key // n_ent
+    entity, node = key // n_nodes, key % n_nodes
     owner = tree.owner[node]
     wrong = (owner >= 0) & (owner != entity)
     if np.any(wrong):
@@ -387,7 +388,7 @@ def score_indicators(
     status = np.where(missing, STATUS_MISSING, STATUS_OK).astype(np.object_)
     f_ent, f_node = falsified
     if f_ent.size:
-        hit = np.isin(key, f_node * n_ent + f_ent)
+        hit = np.isin(key, f_ent * n_nodes + f_node)
         rate[hit], status[hit] = 0.0, STATUS_FALSIFIED
     pad_e, pad_n = _structure_rows(scheme, tree, ents, key)
     all_e, all_n = np.concatenate([entity, pad_e]), np.concatenate([node, pad_n])
@@ -396,21 +397,16 @@ def score_indicators(
     share = share[:n]
     comp_has = np.zeros((n_ent, tree.n_comp), dtype=np.bool_)
     comp_has[entity, tree.component[node]] = True
-    # Canonical output order: by entity, then leaf.
-    out_order = np.argsort(entity * tree.size + node)
     return IndicatorScores(
-        entity[out_order], node[out_order], value[out_order], label[out_order], target[out_order],
-        last[out_order], rate[out_order], status[out_order], veto[out_order], share[out_order],
-        comp_score, comp_has,
-    )  # fmt: skip
+        entity, node, value, label, target, last, rate, status, veto, share, comp_score, comp_has
+    )
 
 
 def _structure_rows(scheme: Scheme, tree: Tree, ents: EntityTable, key: I64) -> tuple[I64, I64]:
     """Return (entity, node) of every leaf of a "zero" entity's own tree that has no result row.
 
-    ``key`` are the result rows' ``node * n_entities + entity``, sorted.
+    ``key`` are the result rows' ``entity * n_nodes + node``, sorted.
     """
-    n_ent = ents.size
     zero = np.array([c.missing_indicator == "zero" for c in scheme.categories], dtype=np.bool_)
     fw_leaf = np.flatnonzero(tree.group[: tree.n_framework] >= 0)
     parts_e: list[I64] = []
@@ -426,7 +422,7 @@ def _structure_rows(scheme: Scheme, tree: Tree, ents: EntityTable, key: I64) -> 
     parts_e.append(tree.owner[declared])
     parts_n.append(declared)
     want_e, want_n = np.concatenate(parts_e), np.concatenate(parts_n)
-    want = want_n * n_ent + want_e
+    want = want_e * tree.size + want_n
     at = np.searchsorted(key, want)
     present = (at < key.size) & (key[np.minimum(at, max(key.size - 1, 0))] == want) if key.size else np.zeros(
         want.size, dtype=np.bool_

@@ -275,6 +275,13 @@ def _order_by_key(frame: pl.DataFrame, key: list[str], hints: Mapping[str, pl.Se
     columns) is usually unique: sort by the key; if any rows tie on it, sort by every column."""
     if frame.height < 2:
         return None
+    first, last = frame.get_column(key[0]), frame.get_column(key[-1])
+    # Rows already in code order (as the database reads them), codes unique: a stable sort by the
+    # entity's dense rank gives (entity, code) order.
+    unique = len(key) == 2 and last.null_count() == 0 and last.is_sorted()
+    if unique and not (last.slice(1) == last.slice(0, frame.height - 1)).any():
+        ranks, _ = _dense(first, hints.get(key[0]))
+        return pl.Series(np.argsort(ranks.to_numpy(), kind="stable"), dtype=pl.Int64)
     order = frame.select(key).with_row_index("_row").sort(key).get_column("_row")
     sorted_key = frame.select(key).gather(order)
     ties = pl.all_horizontal(pl.col(c).eq_missing(pl.col(c).shift(1)) for c in key)

@@ -272,11 +272,11 @@ def _hard_rules(
             d.force(bottom, level, code, params)
         elif rule.type == "target_below":
             kinds = [RULE_TYPES.index(t) for t in rule.rule_types if t in RULE_TYPES]
-            hit = np.isin(facts.leaf_rule, kinds) & (facts.leaf_rate < rule.threshold)
-            first: dict[int, int] = {}
-            for i in np.flatnonzero(hit).tolist():
-                first.setdefault(int(facts.leaf_entity[i]), i)
-            sel = members[np.isin(members, np.array(list(first), dtype=np.int64))]
+            hit = np.flatnonzero(np.isin(facts.leaf_rule, kinds) & (facts.leaf_rate < rule.threshold))
+            hit_entity, at = np.unique(facts.leaf_entity[hit], return_index=True)  # first row per entity
+            mine = np.isin(hit_entity, members)
+            first = dict(zip(hit_entity[mine].tolist(), hit[at[mine]].tolist(), strict=True))
+            sel = members[np.isin(members, hit_entity[mine])]
             per = {
                 e: {
                     "threshold": rule.threshold,

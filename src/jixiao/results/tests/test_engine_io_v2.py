@@ -15,8 +15,10 @@ from django.core.management import call_command
 
 from jixiao.declarations.models import Declaration, DeclaredIndicator
 from jixiao.facts.models import IndicatorResult
+from jixiao.ledger.verify import ledger_verify
 from jixiao.organisation.tests.factories import CategoryFactory, FunctionZoneFactory, UnitFactory
 from jixiao.results import engine_io
+from jixiao.results.models import EntityResult
 from jixiao.results.preflight import preflight
 from jixiao.results.services import cycle_bundle, run_compute
 from jixiao.schemes.models import (
@@ -52,7 +54,7 @@ def year() -> dict[str, object]:
     )  # fmt: skip
     policy = GradingPolicy.objects.create(scheme=scheme, subject=Subject.TEAM)
     for order, (label, quota) in enumerate(
-        [("优秀", Decimal("20")), ("良好", None), ("一般", None)], start=1
+        [("优秀", Decimal("20")), ("良好", None), ("一般", Decimal("10"))], start=1
     ):
         GradeLevel.objects.create(
             policy=policy, code=f"g{order}", label=label, order=order, quota_percent=quota
@@ -212,6 +214,24 @@ def test_export_then_compute_reproduces_a_run_with_declared_leaves_and_zones(
     assert recomputed["bundle_digest"] == run.input_digest
     assert recomputed["results_digest"] == run.output_digest
     assert run.entity_count == 6
+    rows = {r.unit_id: r for r in EntityResult.objects.filter(run=run, subject="unit")}
+    units = year["units"]
+    assert len({rows[u.pk].total for u in units}) == 6  # type: ignore[attr-defined]
+    assert all(rows[u.pk].components["routine"] > 0 for u in units)  # type: ignore[attr-defined]
+    best = max(units, key=lambda u: rows[u.pk].total)  # type: ignore[attr-defined, arg-type]
+    assert rows[best.pk].grade == "优秀"
+    report = ledger_verify(recompute=True)
+    assert report.ok, report.problems
+
+
+def test_a_target_approved_although_too_low_caps_the_units_grade(year: dict[str, object]) -> None:
+    cycle = year["cycle"]
+    first = run_compute(cycle=cycle, actor=None)  # type: ignore[arg-type]
+    best = EntityResult.objects.filter(run=first, subject="unit").order_by("rank").first()
+    assert best is not None and best.grade == "优秀"
+    DeclaredIndicator.objects.filter(declaration__unit_id=best.unit_id).update(low_ambition=True)
+    second = run_compute(cycle=cycle, actor=None)  # type: ignore[arg-type]
+    assert EntityResult.objects.get(run=second, unit_id=best.unit_id, subject="unit").grade == "良好"
 
 
 # --- preflight ----------------------------------------------------------------------------------
@@ -228,3 +248,24 @@ def test_preflight_warns_about_units_without_published_targets(year: dict[str, o
     problems = [p for p in preflight(year["cycle"], engine=False) if p.code == "no_declaration"]  # type: ignore[arg-type]
     assert len(problems) == 1 and not problems[0].is_error
     assert "1 个单位尚未公布目标（如 迟报县）" in problems[0].message
+
+
+def test_zone_weights_change_only_the_scores_of_units_in_that_zone(year: dict[str, object]) -> None:
+    cycle, units = year["cycle"], year["units"]
+    with_zones = run_compute(cycle=cycle, actor=None)  # type: ignore[arg-type]
+    ZoneWeight.objects.all().delete()
+    without = run_compute(cycle=cycle, actor=None)  # type: ignore[arg-type]
+
+    def total(run: object, unit: object) -> object:
+        return EntityResult.objects.get(run=run, unit=unit, subject="unit").total
+
+    assert total(with_zones, units[0]) != total(without, units[0])  # type: ignore[index]  # 生态保护区
+    assert total(with_zones, units[4]) == total(without, units[4])  # type: ignore[index]  # 工业区
+
+
+def test_preflight_refuses_a_published_target_whose_rule_cannot_work(year: dict[str, object]) -> None:
+    leaf = year["leaves"][0]  # type: ignore[index]
+    DeclaredIndicator.objects.filter(pk=leaf.pk).update(rule_type="no_such_rule")
+    problems = [p for p in preflight(year["cycle"], engine=False) if p.code == "declared_rule"]  # type: ignore[arg-type]
+    assert len(problems) == 1 and problems[0].is_error
+    assert "“税收收入”" in problems[0].message and "计分规则未设置或不在规则库中" in problems[0].message

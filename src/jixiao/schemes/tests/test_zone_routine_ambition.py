@@ -292,3 +292,20 @@ def test_the_low_ambition_rule_refuses_a_fraction_and_a_missing_grade(
     assert "“目标偏低的指标达到”须为整数项" in text and "请选择“最高等次”" in text
     assert 'value="1.5"' in text
     assert not GradingRule.objects.exists()
+
+
+def test_copying_a_scheme_keeps_its_zone_weights_and_routine_points(
+    office: User, tree: dict[str, object]
+) -> None:
+    scheme = _scheme(tree)
+    ComponentFactory(
+        scheme=scheme, code="routine", source="routine", weight=Decimal("0"),
+        grade_points={"completed": 100, "on_schedule": 80, "behind": 50},
+    )  # fmt: skip
+    services.zone_weights_save(
+        actor=office, scheme=scheme, weights={(_node(tree, "ecology").pk, _zone(tree).pk): Decimal("25")}
+    )
+    copy = services.scheme_copy(actor=office, source=scheme, cycle=CycleFactory(year=2027))
+    assert Component.objects.get(scheme=copy, code="routine").grade_points["on_schedule"] == 80
+    copied = ZoneWeight.objects.get(node__scheme=copy)
+    assert (copied.node.name, copied.zone_id, copied.weight) == ("生态保护", _zone(tree).pk, Decimal("25"))

@@ -24,7 +24,6 @@ from jixiao.scoring.frames import encode
 from jixiao.scoring.scheme import parse_scheme
 from jixiao.scoring.tests.examples import county_category, cycle, scheme_dict
 from jixiao.scoring.tests.strategies import bundles
-from jixiao.scoring.types import Facts
 
 FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -143,7 +142,7 @@ def test_pre_encoded_enum_keys_give_the_same_results_as_strings(
                 rnd.shuffle(cats)
             cast.append(pl.col(key).cast(pl.Enum(cats)))
         tables[name] = frame.with_columns(cast)
-    enum_inp = dataclasses.replace(inp, facts=Facts(**tables))
+    enum_inp = dataclasses.replace(inp, facts=dataclasses.replace(inp.facts, **tables))
     a, b = compute(inp), compute(enum_inp)
     for name in ("entities", "components", "indicators", "raters", "adjustments"):
         assert getattr(a, name).equals(getattr(b, name)), name
