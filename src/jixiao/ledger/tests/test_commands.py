@@ -63,3 +63,18 @@ def test_export_bundle_of_a_run_is_its_stored_input_after_the_cycle_changed(tmp_
     assert bundle_digest(json.loads(by_run.read_bytes())) == run.input_digest
     assert bundle_digest(json.loads(by_cycle.read_bytes())) != run.input_digest
     assert RunInput.objects.get(run=run).digest
+
+
+def test_a_run_of_another_engine_version_is_checked_on_its_input_and_named_not_failed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # After an upgrade of the engine, old runs keep their published results: today's engine may
+    # round or explain differently, so verify checks their stored input and says so.
+    run = _demo_run()
+    monkeypatch.setattr("jixiao.scoring.ENGINE_VERSION", "9.9.9")
+    out = StringIO()
+    call_command("verify", stdout=out)
+    text = out.getvalue()
+    assert "校验通过" in text
+    assert f"由计分引擎 {run.engine_version} 计算，当前为 9.9.9" in text
+    assert "重算 0 个计分批次" in text

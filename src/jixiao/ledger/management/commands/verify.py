@@ -25,6 +25,8 @@ class Command(BaseCommand):
             "seconds": report.seconds,
         }
         self.stdout.write(summary)
+        for note in report.other_engine:
+            self.stdout.write(note)
         if report.ok:
             self.stdout.write(_("校验通过：账本与数据一致。"))
             return
