@@ -76,10 +76,10 @@ def home(request: HttpRequest) -> HttpResponse:
     """本单位目标申报 for a unit's users (their declaration, or the start page); the list of all
     declarations of the cycle for the office, leaders and auditors."""
     user = request_user(request)
-    cycle = _cycle(request)
-    if not user.sees_all_units:
-        if user.unit_id is None:
-            raise Http404
+    cycle = cycle_for_page(request.GET.get("year"))
+    if cycle is None or (not user.sees_all_units and user.unit_id is None):
+        return render(request, "declarations/drafting/no_cycle.html", {"cycle": cycle})
+    if not user.sees_all_units and user.unit_id is not None:
         own = Declaration.objects.filter(cycle=cycle, unit_id=user.unit_id).first()
         if own is not None:
             return redirect(_detail_url(own))
@@ -411,7 +411,9 @@ def publication_page(request: HttpRequest) -> HttpResponse:
     """目标公布: per unit its published targets (the unit's own users; the office, leaders and
     auditors for all units)."""
     user = request_user(request)
-    cycle = _cycle(request)
+    cycle = cycle_for_page(request.GET.get("year"))
+    if cycle is None:
+        return render(request, "declarations/drafting/no_cycle.html", {"cycle": None})
     category, unit = _publication_filters(request)
     qs = selectors.published_declarations(user=user, cycle=cycle, category_id=category, unit_id=unit)
     page = paginate(request, qs, per_page=10)

@@ -381,3 +381,25 @@ def test_library_page_pulls_in_entries(
     )
     assert response.status_code == 302
     assert DeclaredIndicator.objects.get(declaration=declaration).name == "森林覆盖率"
+
+
+def test_scheme_form_sets_the_burden_cap(fw: Framework) -> None:
+    from jixiao.schemes.forms import SchemeForm
+
+    form = SchemeForm(
+        data={"category": fw.scheme.category_id, "name": fw.scheme.name, "core_indicator_cap": "5"},
+        instance=fw.scheme,
+    )
+    assert form.is_valid(), form.errors
+    form.save()
+    fw.scheme.refresh_from_db()
+    assert drafting.core_cap(fw.scheme) == 5
+
+
+def test_liaison_home_todo_says_returned(fw: Framework, declaration: Declaration, liaison: User) -> None:
+    from jixiao.web.selectors import home_todos
+
+    declaration.status = DeclarationStatus.RETURNED
+    declaration.save()
+    texts = [item.text for group in home_todos(user=liaison) for item in group.items]
+    assert "目标申报：被退回，请修改后重新提交" in texts
