@@ -82,7 +82,8 @@ def home(request: HttpRequest) -> HttpResponse:
     if not user.sees_all_units and user.unit_id is not None:
         own = Declaration.objects.filter(cycle=cycle, unit_id=user.unit_id).first()
         if own is not None:
-            return redirect(_detail_url(own))
+            own = selectors.declaration_get(user=user, pk=own.pk)
+            return _render_detail(request, user, own)
         unit = Unit.objects.select_related("category").get(pk=user.unit_id)
         return render(
             request,
@@ -140,7 +141,10 @@ def start(request: HttpRequest) -> HttpResponse:
 @login_required
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = request_user(request)
-    declaration = selectors.declaration_get(user=user, pk=pk)
+    return _render_detail(request, user, selectors.declaration_get(user=user, pk=pk))
+
+
+def _render_detail(request: HttpRequest, user: User, declaration: Declaration) -> HttpResponse:
     page = selectors.declaration_page(declaration)
     editable = drafting.may_edit(user, declaration)
     open_change = selectors.change_requests_of(declaration).filter(status="open").first()
