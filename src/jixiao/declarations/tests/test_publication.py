@@ -243,3 +243,46 @@ def test_closed_cycle_refuses_publication_and_tasks(fw: Framework, office: User)
     fw.cycle.save()
     with pytest.raises(ValidationError, match="已结束"):
         publication.declaration_publish(actor=office, declaration=declaration)
+
+
+def _queries(client: Client, url: str, params: dict[str, object]) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url, params).status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_list_and_publication_pages_keep_a_constant_number_of_queries(
+    client: Client, fw: Framework, office: User
+) -> None:
+    _approved(fw, "甲")
+    _stage(fw, CycleStage.PUBLICATION)
+    publication.declarations_publish(actor=office, cycle=fw.cycle)
+    client.force_login(office)
+    params = {"year": fw.cycle.year}
+    before = {
+        name: _queries(client, reverse(name), params)
+        for name in ("declarations:home", "declarations:publication")
+    }
+    for label in ("乙", "丙", "丁"):
+        _stage(fw, CycleStage.DECLARATION)
+        _approved(fw, label)
+    _stage(fw, CycleStage.PUBLICATION)
+    publication.declarations_publish(actor=office, cycle=fw.cycle)
+    after = {
+        name: _queries(client, reverse(name), params)
+        for name in ("declarations:home", "declarations:publication")
+    }
+    assert after == before
+
+
+def test_declaration_page_keeps_a_constant_number_of_queries(client: Client, fw: Framework) -> None:
+    declaration, liaison = _approved(fw)
+    client.force_login(liaison)
+    url = reverse("declarations:declaration_detail", args=[declaration.pk])
+    before = _queries(client, url, {})
+    for i in range(5):
+        DeclaredIndicatorFactory(declaration=declaration, parent=fw.people, name=f"指标{i}")
+    assert _queries(client, url, {}) == before
