@@ -136,11 +136,10 @@ class DeclaredWeightProblem:
 
 def declared_weight_problems(declaration: Declaration) -> list[DeclaredWeightProblem]:
     """Every framework node whose base declared indicators' weights do not sum to 100, and every
-    level-3 indicator whose level-4 children do not. Dynamic indicators (the office's tasks) are
-    left out: their weights are the office's and never block a unit's submission."""
+    level-3 indicator whose level-4 children do not. The office's dynamic tasks are left out: their weights are the office's and never block a unit's submission."""
     rows = list(
         DeclaredIndicator.objects.filter(declaration=declaration)
-        .exclude(kind=IndicatorKind.DYNAMIC)
+        .filter(task__isnull=True)
         .select_related("parent")
         .only("pk", "name", "weight", "under_id", "parent_id", "parent__name", "parent__order")
         .order_by("parent__order", "parent_id", "order", "id")
@@ -504,6 +503,86 @@ def library_pull(
         changes={"library": [e.code for e in chosen], "parent": parent.name, "weight": str(weight)},
     )
     return created
+
+
+def last_year_snapshot(declaration: Declaration) -> list[dict[str, Any]]:
+    """Last year's published targets of the same unit (the published version's snapshot), or []."""
+    previous = Declaration.objects.filter(
+        unit_id=declaration.unit_id, cycle__year=declaration.cycle.year - 1, published_version__isnull=False
+    ).first()
+    if previous is None or previous.published_version is None:
+        return []
+    version = DeclarationVersion.objects.filter(
+        declaration=previous, number=previous.published_version
+    ).first()
+    return list(version.snapshot) if version is not None else []
+
+
+@transaction.atomic
+def carry_over_last_year(*, actor: User, declaration: Declaration) -> int:
+    """Copy last year's published targets into the working copy (沿用上年目标): each indicator
+    keeps its ``uid`` (so review and the ambition check match it to last year), lands under the
+    framework node of the same name, takes last year's target as 上年目标 and leaves this year's
+    target for the unit to set. The office's dynamic tasks, indicators already present (same uid)
+    and those whose framework node is gone are skipped. Audited; returns how many were added."""
+    _require_editor(actor, declaration)
+    declaration = (
+        Declaration.objects.select_for_update().select_related("unit", "cycle").get(pk=declaration.pk)
+    )
+    _assert_editable(declaration, _("沿用上年目标"))
+    items = [i for i in last_year_snapshot(declaration) if not i.get("task_id")]
+    if not items:
+        raise ValidationError(_("本单位上年没有已公布的目标可以沿用"))
+    parents = {n.name: n for n in framework_parents(scheme_of(declaration))}
+    present = {
+        str(u)
+        for u in DeclaredIndicator.objects.filter(declaration=declaration).values_list("uid", flat=True)
+    }
+    wanted = [i for i in items if i["uid"] not in present and i.get("parent_name") in parents]
+    tops = {i["uid"] for i in wanted if not i.get("under")}
+    wanted = [i for i in wanted if not i.get("under") or i["under"] in tops or i["under"] in present]
+    _assert_core_cap(declaration, adding=sum(1 for i in wanted if i.get("is_core")))
+    created: dict[str, DeclaredIndicator] = {}
+
+    def number(value: Any) -> Decimal | None:
+        return None if value in (None, "") else Decimal(str(value))
+
+    for item in sorted(wanted, key=lambda i: bool(i.get("under"))):
+        under_uid = item.get("under")
+        under = created.get(under_uid) if under_uid else None
+        if under_uid and under is None:
+            under = DeclaredIndicator.objects.filter(declaration=declaration, uid=under_uid).first()
+        lead = item.get("lead_department_id")
+        created[item["uid"]] = DeclaredIndicator.objects.create(
+            declaration=declaration,
+            uid=item["uid"],
+            parent=parents[item["parent_name"]],
+            under=under,
+            name=item["name"],
+            measure=item.get("measure") or "",
+            target_text=item.get("target_text") or "",
+            rule_type=item["rule_type"],
+            rule_params=dict(item.get("rule_params") or {}),
+            weight=Decimal(str(item["weight"])),
+            lead_department=Unit.objects.filter(pk=lead).first() if lead else None,
+            evidence_required=item.get("evidence_required") or "",
+            kind=item.get("kind") or IndicatorKind.BASE,
+            is_long_term=bool(item.get("is_long_term")),
+            is_core=bool(item.get("is_core")),
+            library_entry_id=item.get("library_entry_id")
+            if LibraryEntry.objects.filter(pk=item.get("library_entry_id") or 0).exists()
+            else None,
+            last_year_target=number(item.get("target")),
+            higher_target=number(item.get("higher_target")),
+            order=int(item.get("order") or 0),
+        )
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        obj=declaration,
+        changes={"carried_over": len(created), "from_year": declaration.cycle.year - 1},
+    )
+    return len(created)
 
 
 # --- submission ---------------------------------------------------------------------------------

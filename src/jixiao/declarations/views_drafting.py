@@ -171,6 +171,7 @@ def _render_detail(request: HttpRequest, user: User, declaration: Declaration) -
             and declaration.cycle.stage in publication.PUBLISH_STAGES
             and not lifecycle.is_locked(declaration.cycle),
             "submit_form": SubmitForm(),
+            "may_carry_over": editable and bool(drafting.last_year_snapshot(declaration)),
         },
     )
 
@@ -286,6 +287,21 @@ def library_pull(request: HttpRequest, pk: int) -> HttpResponse:
         "declarations/drafting/library_form.html",
         {"form": form, "declaration": declaration},
     )
+
+
+@login_required
+@write_required
+@require_POST
+def carry_over(request: HttpRequest, pk: int) -> HttpResponse:
+    user = request_user(request)
+    declaration = _editable_declaration(user, pk)
+    try:
+        count = drafting.carry_over_last_year(actor=user, declaration=declaration)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("已沿用上年目标 %(n)s 项，请逐项填写今年的目标值") % {"n": count})
+    return redirect(_detail_url(declaration))
 
 
 @login_required

@@ -403,3 +403,25 @@ def test_liaison_home_todo_says_returned(fw: Framework, declaration: Declaration
     declaration.save()
     texts = [item.text for group in home_todos(user=liaison) for item in group.items]
     assert "目标申报：被退回，请修改后重新提交" in texts
+
+
+def test_carry_over_keeps_uids_and_fills_last_years_target(
+    client: Client, fw: Framework, declaration: Declaration, liaison: User
+) -> None:
+    from jixiao.declarations.snapshot import snapshot_of
+
+    last_fw = framework(unit=declaration.unit)
+    last_fw.cycle.year = declaration.cycle.year - 1
+    last_fw.cycle.save()
+    last = DeclarationFactory(cycle=last_fw.cycle, unit=declaration.unit, published_version=1, version=1)
+    top = DeclaredIndicatorFactory(declaration=last, parent=last_fw.economy, target=Decimal("7.5"))
+    sub = DeclaredIndicatorFactory(declaration=last, parent=last_fw.economy, under=top, is_core=False)
+    DeclarationVersion.objects.create(declaration=last, number=1, snapshot=snapshot_of(last))
+    client.force_login(liaison)
+    client.post(reverse("declarations:carry_over", args=[declaration.pk]))
+    rows = {r.uid: r for r in DeclaredIndicator.objects.filter(declaration=declaration)}
+    assert set(rows) == {top.uid, sub.uid}
+    assert rows[top.uid].parent == fw.economy and rows[top.uid].last_year_target == Decimal("7.5")
+    assert rows[top.uid].target is None and rows[sub.uid].under == rows[top.uid]
+    # A second time adds nothing (same uids).
+    assert drafting.carry_over_last_year(actor=liaison, declaration=declaration) == 0
