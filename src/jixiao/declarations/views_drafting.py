@@ -24,7 +24,7 @@ from django.views.decorators.http import require_POST
 from jixiao.accounts.audit import audit_record
 from jixiao.accounts.models import AuditAction, Role, User
 from jixiao.accounts.permissions import can_edit_unit, office_required, request_user, write_required
-from jixiao.declarations import drafting, dynamic, publication, selectors
+from jixiao.declarations import drafting, dynamic, library, publication, selectors, submission
 from jixiao.declarations.forms_drafting import (
     ChangeRequestForm,
     DeclaredIndicatorForm,
@@ -171,7 +171,7 @@ def _render_detail(request: HttpRequest, user: User, declaration: Declaration) -
             and declaration.cycle.stage in publication.PUBLISH_STAGES
             and not lifecycle.is_locked(declaration.cycle),
             "submit_form": SubmitForm(),
-            "may_carry_over": editable and bool(drafting.last_year_snapshot(declaration)),
+            "may_carry_over": editable and bool(library.last_year_snapshot(declaration)),
         },
     )
 
@@ -269,7 +269,7 @@ def library_pull(request: HttpRequest, pk: int) -> HttpResponse:
     form = LibraryPullForm(request.POST or None, declaration=declaration, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            created = drafting.library_pull(
+            created = library.library_pull(
                 actor=user,
                 declaration=declaration,
                 parent=form.cleaned_data["parent"],
@@ -296,7 +296,7 @@ def carry_over(request: HttpRequest, pk: int) -> HttpResponse:
     user = request_user(request)
     declaration = _editable_declaration(user, pk)
     try:
-        count = drafting.carry_over_last_year(actor=user, declaration=declaration)
+        count = library.carry_over_last_year(actor=user, declaration=declaration)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
@@ -313,7 +313,7 @@ def submit(request: HttpRequest, pk: int) -> HttpResponse:
     form = SubmitForm(request.POST)
     note = form.cleaned_data["note"] if form.is_valid() else ""
     try:
-        version = drafting.declaration_submit(actor=user, declaration=declaration, note=note)
+        version = submission.declaration_submit(actor=user, declaration=declaration, note=note)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect(_detail_url(declaration))

@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import reverse
 
 from jixiao.accounts.models import AuditLog, Role, User
-from jixiao.declarations import drafting
+from jixiao.declarations import drafting, library, submission
 from jixiao.declarations.models import Declaration, DeclarationStatus, DeclarationVersion, DeclaredIndicator
 from jixiao.declarations.snapshot import by_uid
 from jixiao.declarations.tests.factories import (
@@ -166,7 +166,7 @@ def test_library_pull_in_adds_entries_with_their_rules_and_last_years_target(
     DeclaredIndicatorFactory(
         declaration=last, parent=last_fw.economy, library_entry=entry, target=Decimal("12")
     )
-    created = drafting.library_pull(
+    created = library.library_pull(
         actor=liaison, declaration=declaration, parent=fw.economy, entries=[entry], weight=Decimal("100")
     )
     assert [(c.name, c.rule_type, c.rule_params, c.last_year_target) for c in created] == [
@@ -178,9 +178,9 @@ def test_library_pull_in_refuses_another_zones_regional_entry(
     fw: Framework, declaration: Declaration, liaison: User
 ) -> None:
     entry = LibraryEntryFactory(kind=LibraryKind.REGIONAL, function_zone=FunctionZoneFactory())
-    assert entry not in drafting.library_choices(declaration)
+    assert entry not in library.library_choices(declaration)
     with pytest.raises(ValidationError, match="不适用于本单位的功能区"):
-        drafting.library_pull(
+        library.library_pull(
             actor=liaison, declaration=declaration, parent=fw.economy, entries=[entry], weight=Decimal("100")
         )
 
@@ -190,7 +190,7 @@ def test_weight_problems_block_submission(fw: Framework, declaration: Declaratio
     problems = drafting.declared_weight_problems(declaration)
     assert [(p.where, p.total) for p in problems] == [("经济发展", Decimal("60"))]
     with pytest.raises(ValidationError, match="权重须合计 100"):
-        drafting.declaration_submit(actor=liaison, declaration=declaration)
+        submission.declaration_submit(actor=liaison, declaration=declaration)
     assert not DeclarationVersion.objects.exists()
 
 
@@ -202,7 +202,7 @@ def test_submit_freezes_a_version_and_enters_the_first_review_stage(
     office = UserFactory(role=Role.OFFICE)
     indicator = _add(declaration, liaison, fw.economy)
     MilestoneFactory(indicator=indicator)
-    version = drafting.declaration_submit(actor=liaison, declaration=declaration, note="首次申报")
+    version = submission.declaration_submit(actor=liaison, declaration=declaration, note="首次申报")
     declaration.refresh_from_db()
     assert (version.number, declaration.version, declaration.status, declaration.stage) == (
         1,
@@ -222,7 +222,7 @@ def test_submit_without_review_stages_approves_directly(
     fw: Framework, declaration: Declaration, liaison: User
 ) -> None:
     _add(declaration, liaison, fw.economy)
-    drafting.declaration_submit(actor=liaison, declaration=declaration)
+    submission.declaration_submit(actor=liaison, declaration=declaration)
     declaration.refresh_from_db()
     assert declaration.status == DeclarationStatus.APPROVED and declaration.approved_at is not None
 
@@ -244,7 +244,7 @@ def test_returned_declaration_is_resubmitted_during_review(
     declaration.save()
     fw.cycle.stage = CycleStage.REVIEW
     fw.cycle.save()
-    version = drafting.declaration_submit(actor=liaison, declaration=declaration)
+    version = submission.declaration_submit(actor=liaison, declaration=declaration)
     assert version.number == 1
 
 
@@ -424,4 +424,4 @@ def test_carry_over_keeps_uids_and_fills_last_years_target(
     assert rows[top.uid].parent == fw.economy and rows[top.uid].last_year_target == Decimal("7.5")
     assert rows[top.uid].target is None and rows[sub.uid].under == rows[top.uid]
     # A second time adds nothing (same uids).
-    assert drafting.carry_over_last_year(actor=liaison, declaration=declaration) == 0
+    assert library.carry_over_last_year(actor=liaison, declaration=declaration) == 0

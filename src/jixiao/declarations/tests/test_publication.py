@@ -13,7 +13,7 @@ from django.test import Client
 from django.urls import reverse
 
 from jixiao.accounts.models import AuditAction, AuditLog, Role, User
-from jixiao.declarations import drafting, dynamic, publication
+from jixiao.declarations import drafting, dynamic, publication, submission
 from jixiao.declarations.models import (
     ChangeRequest,
     ChangeRequestStatus,
@@ -52,7 +52,7 @@ def _approved(fw: Framework, name: str = "财政收入增长") -> tuple[Declarat
     liaison: User = UserFactory(role=Role.LIAISON, unit=unit)
     declaration: Declaration = DeclarationFactory(cycle=fw.cycle, unit=unit)
     DeclaredIndicatorFactory(declaration=declaration, parent=fw.economy, name=name, target=Decimal("8.5"))
-    drafting.declaration_submit(actor=liaison, declaration=declaration)
+    submission.declaration_submit(actor=liaison, declaration=declaration)
     declaration.refresh_from_db()
     return declaration, liaison
 
@@ -143,7 +143,7 @@ def test_change_request_flow_republishes_and_closes_the_request(fw: Framework, o
         target=Decimal("9"),
         weight=Decimal("100"),
     )
-    drafting.declaration_submit(actor=liaison, declaration=declaration)  # no review stage: approved
+    submission.declaration_submit(actor=liaison, declaration=declaration)  # no review stage: approved
     declaration.refresh_from_db()
     assert declaration.published_version == 1 and declaration.version == 2
     publication.declaration_publish(actor=office, declaration=declaration)
