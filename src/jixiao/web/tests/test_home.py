@@ -304,7 +304,7 @@ def _grow(world: World, *, units: int, leaves: int) -> None:
         # notifications, then the role's own to-dos
         (Role.OFFICE, 18),  # + the last ledger verification; + the declarations awaiting review
         (Role.LEAD_DEPT, 8),
-        (Role.LIAISON, 11),
+        (Role.LIAISON, 12),  # + the unit's declaration (目标申报)
         (Role.OFFICIAL, 6),
         (Role.LEADER, 7),
         (Role.AUDITOR, 7),
