@@ -29,6 +29,7 @@ from django.db.models import Count, Model, Q, QuerySet
 from django.test import Client, override_settings
 
 from jixiao.accounts.models import AuditAction, AuditLog, Role, User
+from jixiao.declarations.models import DeclaredIndicator
 from jixiao.demo.generator import generate, reset_database
 from jixiao.facts.models import Adjustment
 from jixiao.organisation.models import Layer, Official, Position, Tenure, Unit
@@ -36,7 +37,7 @@ from jixiao.results.models import EntityResult
 from jixiao.results.services import run_compute
 from jixiao.schemes.models import Cycle, IndicatorNode
 from jixiao.surveys.models import ServiceEvent, ServiceToken, SurveyTarget
-from jixiao.tracking.models import RaceExplanation, WorkLog
+from jixiao.tracking.models import Evidence, ProgressReport, RaceExplanation, WorkLog
 from jixiao.web.context_processors import nav_links
 from tests import urlwalk
 
@@ -131,6 +132,10 @@ def _unit_filter(model: type[Model], unit_id: int) -> Q | None:
         User: ("unit_id",),
         RaceExplanation: ("unit_id",),
         WorkLog: ("official__unit_id",),
+        # A lead department reads the indicators it leads, their reports and their evidence.
+        DeclaredIndicator: ("declaration__unit_id", "lead_department_id"),
+        ProgressReport: ("indicator__declaration__unit_id", "indicator__lead_department_id"),
+        Evidence: ("unit_id", "reports__indicator__lead_department_id"),
     }
     if model not in paths:
         return None

@@ -53,6 +53,7 @@ def routes() -> list[Route]:
 def _models() -> dict[str, dict[str, Source]]:
     # Imported late: Django must be set up before the models are.
     from jixiao.accounts.models import LoginThrottle, User
+    from jixiao.declarations.models import DeclaredIndicator
     from jixiao.evaluations.models import BallotForm, EvaluationEvent, EventGroup
     from jixiao.facts.excel.specs import FactKind
     from jixiao.facts.models import Adjustment
@@ -79,7 +80,15 @@ def _models() -> dict[str, dict[str, Source]]:
         Scheme,
     )
     from jixiao.surveys.models import ServiceEvent, ServiceToken, Survey, SurveyTarget
-    from jixiao.tracking.models import Bulletin, MonthlyRanking, RaceExplanation, RaceRound, WorkLog
+    from jixiao.tracking.models import (
+        Bulletin,
+        Evidence,
+        MonthlyRanking,
+        ProgressReport,
+        RaceExplanation,
+        RaceRound,
+        WorkLog,
+    )
 
     def qs(model: type[Model]) -> Source:
         return lambda: model._default_manager.order_by("pk")
@@ -200,6 +209,12 @@ def _models() -> dict[str, dict[str, Source]]:
         "race/explanations/<int:pk>/": {"pk": qs(RaceExplanation)},
         "race/bulletins/<int:pk>/": {"pk": qs(Bulletin)},
         "worklogs/<int:pk>/": {"pk": qs(WorkLog)},
+        "tracking/units/<int:pk>/": {"pk": qs(Unit)},
+        "tracking/units/<int:pk>/evidence/": {"pk": qs(Unit)},
+        "tracking/indicators/<int:pk>/report/": {"pk": qs(DeclaredIndicator)},
+        "tracking/evidence/<int:pk>/": {"pk": qs(Evidence)},
+        "tracking/evidence/<int:pk>/thumb/": {"pk": qs(Evidence)},
+        "tracking/reports/<int:pk>/grade/": {"pk": qs(ProgressReport)},
     }
 
 

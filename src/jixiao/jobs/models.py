@@ -29,6 +29,7 @@ class JobKind(models.TextChoices):
     RACE_RANKING = "race_ranking", _("季度赛马排名")
     BULLETIN = "bulletin", _("季度通报生成")
     TRACKING_REMINDERS = "tracking_reminders", _("过程跟踪提醒")
+    TRACKING_LIGHTS = "tracking_lights", _("重算红黄绿灯")
 
 
 class JobStatus(models.TextChoices):

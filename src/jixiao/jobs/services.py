@@ -60,6 +60,7 @@ HANDLERS: Mapping[str, str] = {
     JobKind.RACE_RANKING: "jixiao.tracking.race.race_job",
     JobKind.BULLETIN: "jixiao.tracking.bulletin.bulletin_job",
     JobKind.TRACKING_REMINDERS: "jixiao.tracking.reminders.reminders_job",
+    JobKind.TRACKING_LIGHTS: "jixiao.tracking.lights.tracking_lights_job",
 }
 # Kinds whose end (success or failure) is worth telling the office about in its inbox.
 NOTIFY_OFFICE = frozenset({JobKind.COMPUTE, JobKind.MONTHLY_RANKING, JobKind.RACE_RANKING, JobKind.BULLETIN})
@@ -76,6 +77,7 @@ UNAUDITED = frozenset(
         JobKind.PRUNE,
         JobKind.VERIFY_LEDGER,
         JobKind.TRACKING_REMINDERS,
+        JobKind.TRACKING_LIGHTS,
     }
 )
 

@@ -24,6 +24,8 @@ from jixiao.accounts.permissions import (
     sees_raw_ratings,
 )
 from jixiao.facts.selectors import may_see_entry_grids
+from jixiao.tracking.selectors import grades_reports
+from jixiao.tracking.views import reports_for_own_unit, sees_all_lights
 from jixiao.tracking.worklogs import may_use_worklogs
 
 Predicate = Callable[[User], bool]
@@ -59,6 +61,9 @@ NAV: list[tuple[str, Any, Predicate]] = [
     ("schemes:library_list", _("指标库"), appraisal(anyone)),
     ("facts:indicator_list", _("指标录入"), appraisal(may_see_entry_grids)),
     ("facts:adjustment_list", _("加减分"), appraisal(anyone)),
+    ("tracking:home", _("进展填报"), appraisal(reports_for_own_unit)),
+    ("tracking:grading", _("进展评定"), appraisal(grades_reports)),
+    ("tracking:lights", _("红黄绿灯"), appraisal(sees_all_lights)),
     ("results:ranking", _("考核结果"), appraisal(anyone)),
     ("race:ranking_list", _("排名赛马"), appraisal(anyone)),
     ("worklogs:log_list", _("周纪实"), appraisal(may_use_worklogs)),

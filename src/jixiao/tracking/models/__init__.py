@@ -7,6 +7,7 @@ from __future__ import annotations
 from jixiao.tracking.models.evidence import Evidence
 from jixiao.tracking.models.lights import IndicatorLight, Light, UnitLight
 from jixiao.tracking.models.logs import WorkLog
+from jixiao.tracking.models.policy import Interpolation, TrackingPolicy
 from jixiao.tracking.models.race import (
     Bulletin,
     ExplanationStatus,
@@ -23,6 +24,7 @@ __all__ = [
     "Evidence",
     "ExplanationStatus",
     "IndicatorLight",
+    "Interpolation",
     "Light",
     "MonthlyRanking",
     "MonthlyRankingRow",
@@ -32,6 +34,7 @@ __all__ = [
     "RaceRound",
     "RankingSpan",
     "ReportStatus",
+    "TrackingPolicy",
     "UnitLight",
     "WorkLog",
 ]
