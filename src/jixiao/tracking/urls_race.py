@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from django.urls import path
-from django.views.generic import RedirectView
 
 from jixiao.tracking import views_race as views
 
 app_name = "race"
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="race:ranking_list", query_string=True), name="home"),
+    path("", views.home, name="home"),
     path("rankings/", views.ranking_list, name="ranking_list"),
     path("rankings/compute/", views.ranking_compute, name="ranking_compute"),
     path("rankings/<int:pk>/", views.ranking_detail, name="ranking_detail"),

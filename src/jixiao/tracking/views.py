@@ -31,6 +31,7 @@ from jixiao.tracking.evidence import EvidenceRejected, evidence_upload, storage
 from jixiao.tracking.forms import GradeForm, LightsFilter, PolicyForm, ReportForm, UploadForm
 from jixiao.tracking.models import Evidence, Light, ProgressReport, ReportStatus
 from jixiao.tracking.reports import policy_save, report_grade, report_save
+from jixiao.tracking.templatetags.tracking import plain_decimal
 from jixiao.web.paging import paginate
 
 
@@ -170,8 +171,12 @@ def report(request: HttpRequest, pk: int) -> HttpResponse:
         initial: dict[str, Any] = {}
         if current is not None:
             initial = {
-                "value_to_date": current.value_to_date,
-                "progress_percent": current.progress_percent,
+                "value_to_date": None
+                if current.value_to_date is None
+                else plain_decimal(current.value_to_date),
+                "progress_percent": None
+                if current.progress_percent is None
+                else plain_decimal(current.progress_percent),
                 "narrative": current.narrative,
             }
         form = ReportForm(initial=initial, library=library)

@@ -21,6 +21,8 @@ from jixiao.declarations.models import DeclaredIndicator
 from jixiao.hygiene import NOTE_MAX_LENGTH
 from jixiao.organisation.models import Official
 from jixiao.tracking import worklogs
+from jixiao.tracking.evidence import EvidenceRejected
+from jixiao.tracking.forms import MultipleFileField
 from jixiao.tracking.models import WorkLog
 from jixiao.web.paging import paginate
 from jixiao.web.widgets import searchable
@@ -37,6 +39,9 @@ class WorkLogForm(forms.Form):
         max_length=NOTE_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 10}),
         help_text=gettext_lazy("本周做了什么、推进了哪些指标、遇到什么困难"),
+    )
+    photos = MultipleFileField(
+        label=gettext_lazy("照片与材料"), help_text=gettext_lazy("可选；照片或 PDF、Office 文件，可多选")
     )
     indicators = forms.ModelMultipleChoiceField(
         label=gettext_lazy("相关指标"),
@@ -87,7 +92,7 @@ def log_write(request: HttpRequest) -> HttpResponse:
     week = _week(request.POST.get("week") if request.method == "POST" else request.GET.get("week"))
     existing = WorkLog.objects.filter(official=official, week=week).first()
     if request.method == "POST":
-        form = WorkLogForm(request.POST, official=official, week=week)
+        form = WorkLogForm(request.POST, request.FILES, official=official, week=week)
         if form.is_valid():
             try:
                 log = worklogs.worklog_save(
@@ -95,7 +100,11 @@ def log_write(request: HttpRequest) -> HttpResponse:
                     week=form.cleaned_data["week"],
                     text=form.cleaned_data["text"],
                     indicator_ids=[i.pk for i in form.cleaned_data["indicators"]],
+                    evidence_ids=[e.pk for e in existing.evidence.all()] if existing else [],
+                    photos=form.cleaned_data["photos"],
                 )
+            except EvidenceRejected as exc:
+                form.add_error("photos", exc)
             except ValidationError as exc:
                 form.add_error(None, exc)
             else:

@@ -55,6 +55,13 @@ def _months(cycle: Cycle) -> list[tuple[str, str]]:
     return [(f"{cycle.year}-{m:02d}", _("%(m)d月") % {"m": m}) for m in range(last, 0, -1)]
 
 
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """/race/: the monthly rankings (the query string kept)."""
+    query = request.GET.urlencode()
+    return redirect(reverse("race:ranking_list") + (f"?{query}" if query else ""))
+
+
 # --- monthly ranking ------------------------------------------------------------------------------
 
 

@@ -9,14 +9,20 @@ liaison, not other units, not leaders or auditors). The superior is known from t
 **head of the official's leadership team** (an active official of the same unit whose layer is
 班子正职, ``Layer.HEAD``, signed in as that official) reads the logs of the unit's other
 officials. A head's own logs are read by the head and the office.
+
+Photos go through the evidence store (tracking.evidence: type by content, size limit, EXIF time
+and place, thumbnails) as evidence of the official's unit uploaded by the official; rewriting a
+log keeps the photos already attached.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -29,6 +35,7 @@ from jixiao.hygiene import NOTE_MAX_LENGTH, clean_text
 from jixiao.organisation.models import Layer, Official
 from jixiao.schemes import lifecycle
 from jixiao.schemes.models import Cycle, CycleStatus
+from jixiao.tracking.evidence import evidence_store, files_kept_only_on_success
 from jixiao.tracking.models import Evidence, WorkLog
 
 
@@ -101,7 +108,6 @@ def _check_evidence(
     return chosen
 
 
-@transaction.atomic
 def worklog_save(
     *,
     actor: User,
@@ -109,8 +115,33 @@ def worklog_save(
     text: str,
     indicator_ids: Iterable[int] = (),
     evidence_ids: Iterable[int] = (),
+    photos: Sequence[UploadedFile[Any]] = (),
 ) -> WorkLog:
-    """Write (or rewrite) ``actor``'s log of the week containing ``week``; return it."""
+    """Write (or rewrite) ``actor``'s log of the week containing ``week``, with new ``photos``
+    (checked and kept by the evidence store, all or none) added to the evidence kept from
+    ``evidence_ids``; return it. A bad file is refused with its reason and nothing is saved."""
+    with files_kept_only_on_success() as saved, transaction.atomic():
+        return _save(
+            actor=actor,
+            week=week,
+            text=text,
+            indicator_ids=indicator_ids,
+            evidence_ids=evidence_ids,
+            photos=photos,
+            saved=saved,
+        )
+
+
+def _save(
+    *,
+    actor: User,
+    week: date,
+    text: str,
+    indicator_ids: Iterable[int],
+    evidence_ids: Iterable[int],
+    photos: Sequence[UploadedFile[Any]],
+    saved: list[str],
+) -> WorkLog:
     official = author(actor)
     if official is None:
         raise PermissionDenied
@@ -129,6 +160,10 @@ def worklog_save(
     if len(indicators) != len(ids):
         raise ValidationError(_("只能关联本单位的申报指标"))
     evidence = _check_evidence(official, cycle, evidence_ids, actor)
+    for photo in photos:
+        evidence.append(
+            evidence_store(actor=actor, cycle=cycle, unit=official.unit, upload=photo, saved=saved)
+        )
     log, created = WorkLog.objects.select_for_update().get_or_create(
         official=official, week=week, defaults={"cycle": cycle, "text": text}
     )

@@ -33,3 +33,16 @@ def percent(value: Decimal | None) -> str:
         return ""
     text = f"{Decimal(value).quantize(Decimal('0.1')):f}"
     return text[:-2] if text.endswith(".0") else text
+
+
+@register.filter
+def plain(value: Decimal | None) -> str:
+    """A stored decimal without trailing zeros and never in exponent form (100, 12.5)."""
+    if value is None:
+        return ""
+    return plain_decimal(value)
+
+
+def plain_decimal(value: Decimal) -> str:
+    text = f"{Decimal(value):f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text

@@ -4,9 +4,12 @@ the head of the team and the office read it; nobody else does."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -16,7 +19,7 @@ from jixiao.organisation.models import Layer
 from jixiao.organisation.tests.factories import UserFactory
 from jixiao.schemes.models import CycleStatus
 from jixiao.tracking import worklogs
-from jixiao.tracking.models import WorkLog
+from jixiao.tracking.models import Evidence, WorkLog
 from jixiao.tracking.tests import race_world
 from jixiao.tracking.tests.race_world import World
 
@@ -141,3 +144,38 @@ def test_the_navigation_shows_work_logs_to_officials_and_the_office_only(world: 
     assert "/worklogs/" in {u for u, _l in nav_links(world.office)}
     assert "/worklogs/" not in {u for u, _l in nav_links(world.liaisons[world.units[0].pk])}
     assert "/worklogs/" not in {u for u, _l in nav_links(world.auditor)}
+
+
+def _png() -> bytes:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 30), (200, 30, 30)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_a_log_keeps_photos_through_the_evidence_store_and_a_bad_file_saves_nothing(
+    world: World, client: Client, settings: Any, tmp_path: Path
+) -> None:
+    settings.MEDIA_ROOT = tmp_path
+    unit = world.units[0]
+    _official, user = race_world.official_user(unit)
+    client.force_login(user)
+    url = reverse("worklogs:log_write")
+    week = _this_week().isoformat()
+    bad = client.post(
+        url, {"week": week, "text": "带照片", "photos": [SimpleUploadedFile("a.png", b"not an image at all")]}
+    )
+    assert bad.status_code == 200 and "带照片" in bad.content.decode()
+    assert not WorkLog.objects.exists() and not Evidence.objects.exists()
+    photo = SimpleUploadedFile("site.png", _png(), content_type="image/png")
+    assert client.post(url, {"week": week, "text": "现场照片", "photos": [photo]}).status_code == 302
+    log = WorkLog.objects.get()
+    shot = log.evidence.get()
+    assert shot.unit == unit and shot.uploaded_by == user and shot.original_name == "site.png"
+    assert client.post(url, {"week": week, "text": "改写后照片仍在"}).status_code == 302
+    assert list(WorkLog.objects.get().evidence.all()) == [shot]
+    page = client.get(reverse("worklogs:log_detail", args=[log.pk])).content.decode()
+    assert "site.png" in page
