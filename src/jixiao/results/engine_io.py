@@ -27,8 +27,9 @@ from typing import Any
 import numpy as np
 import polars as pl
 from django.db import connection
+from django.db.models import F
 
-from jixiao.declarations.models import DeclaredIndicator
+from jixiao.declarations.models import DeclarationStatus, DeclarationVersion, DeclaredIndicator
 from jixiao.facts.models import AdjustmentKind
 from jixiao.organisation.models import Official, Unit
 from jixiao.results.models import EntityResult, ScoringRun
@@ -385,24 +386,48 @@ def _canonical_params(text: str | None) -> str:
     return json.dumps(json.loads(text or "{}"), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+def removed_declared_key(uid: str) -> str:
+    """The code of a published leaf that a pending change has removed from the working copy:
+    ``D<uid>`` (the indicator's uid, stable across versions; a uid never looks like a pk)."""
+    return f"D{uid}"
+
+
 def load_declared(cycle: Cycle, units: Units | None = None) -> pl.DataFrame:
-    """The declared leaves of ``cycle``'s published declarations (``DECLARED_COLUMNS``) — only
-    those of ``units`` when given (the units the cycle assesses) — in id order: entity ``U<unit>``, code ``D<pk>``, parent (the framework node ``I<pk>``, or ``D<pk>``
-    of the unit's level-3 target a level-4 one hangs under), weight, component (the framework
-    node's), rule, params (canonical JSON text), low_ambition."""
+    """The PUBLISHED declared leaves of ``cycle``'s declarations (``DECLARED_COLUMNS``) — only
+    those of ``units`` when given (the units the cycle assesses): entity
+    ``U<unit>``, code ``D<pk>``, parent (the framework node ``I<pk>``, or the code of the unit's
+    level-3 target a level-4 one hangs under), weight, component (the framework node's), rule,
+    params (canonical JSON text), low_ambition; in indicator id order (removed leaves last, by
+    declaration and snapshot order), whichever source a leaf comes from.
+
+    A declaration whose working copy is the published one (状态 已公布) is read from its rows in
+    one bulk query (so is one whose published version has no stored snapshot, as in hand-made
+    data). Any other declaration with a published version
+    (a change request under way: 变更中, or submitted/returned/approved again) is read from the
+    snapshot of that version (:mod:`jixiao.declarations.snapshot`), so a pending change never
+    moves a score before it is republished. Snapshot leaves keep the code ``D<pk>`` of the
+    working row with the same uid; a leaf the change removed keeps scoring under
+    :func:`removed_declared_key` (``D<uid>``). ``low_ambition`` of a snapshot leaf is the
+    working row's flag (false for a removed leaf)."""
     cid = int(cycle.pk)
+    schema = {**DECLARED_COLUMNS, "low_ambition": pl.Int64(), "order": pl.Int64()}
     frame = _frame(
         "SELECT 'U' || CAST(d.unit_id AS TEXT), 'D' || CAST(i.id AS TEXT), "
         "CASE WHEN i.under_id IS NULL THEN 'I' || CAST(i.parent_id AS TEXT) "
         "ELSE 'D' || CAST(i.under_id AS TEXT) END, CAST(i.weight AS DOUBLE PRECISION), c.code, "
-        "i.rule_type, CAST(i.rule_params AS TEXT), CASE WHEN i.low_ambition THEN 1 ELSE 0 END "
+        "i.rule_type, CAST(i.rule_params AS TEXT), CASE WHEN i.low_ambition THEN 1 ELSE 0 END, i.id "
         "FROM declarations_declaredindicator i "
         "JOIN declarations_declaration d ON d.id = i.declaration_id "
         "JOIN schemes_indicatornode n ON n.id = i.parent_id "
         "JOIN schemes_component c ON c.id = n.component_id "
-        f"WHERE d.cycle_id = {cid} AND d.published_version IS NOT NULL ORDER BY i.id",
-        {**DECLARED_COLUMNS, "low_ambition": pl.Int64()},
+        f"WHERE d.cycle_id = {cid} AND d.published_version IS NOT NULL "
+        "AND (d.status = 'published' OR NOT EXISTS (SELECT 1 FROM declarations_declarationversion v "
+        "WHERE v.declaration_id = d.id AND v.number = d.published_version)) ORDER BY i.id",
+        schema,
     )
+    pending = _published_snapshots(cycle, schema)
+    if pending.height:
+        frame = pl.concat([frame, pending], how="vertical").sort("order", maintain_order=True)
     if units is not None and frame.height:
         known = pl.Series("entity", units.id.tolist(), dtype=pl.String())
         frame = frame.filter(pl.col("entity").is_in(known.implode()))
@@ -415,6 +440,53 @@ def load_declared(cycle: Cycle, units: Units | None = None) -> pl.DataFrame:
         pl.col("params").replace_strict(canonical, return_dtype=pl.String()),
         pl.col("low_ambition").cast(pl.Boolean()),
     ).select(list(DECLARED_COLUMNS))
+
+
+def _published_snapshots(cycle: Cycle, schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    """The published-version snapshots of ``cycle``'s declarations whose working copy is not the
+    published one, as rows of ``schema`` (three queries whatever their number)."""
+    versions = list(
+        DeclarationVersion.objects.filter(
+            declaration__cycle=cycle, number=F("declaration__published_version")
+        )
+        .exclude(declaration__status=DeclarationStatus.PUBLISHED)
+        .order_by("declaration_id")
+        .values_list("declaration_id", "declaration__unit_id", "snapshot")
+    )
+    if not versions:
+        return pl.DataFrame(schema=schema)
+    working = {
+        (declaration, str(uid)): (pk, low)
+        for declaration, uid, pk, low in DeclaredIndicator.objects.filter(
+            declaration_id__in=[v[0] for v in versions]
+        ).values_list("declaration_id", "uid", "pk", "low_ambition")
+    }
+    parents = {int(item["parent_id"]) for _, _, snap in versions for item in snap}
+    component = dict(IndicatorNode.objects.filter(pk__in=parents).values_list("pk", "component__code"))
+    rows: list[tuple[Any, ...]] = []
+    removed = 1 << 62  # after every pk
+    for declaration, unit, snap in versions:
+
+        def code(uid: str, declaration: int = declaration) -> str:
+            found = working.get((declaration, uid))
+            return declared_key(found[0]) if found else removed_declared_key(uid)
+
+        for item in snap:
+            uid = str(item["uid"])
+            found = working.get((declaration, uid))
+            parent = code(str(item["under"])) if item.get("under") else indicator_key(int(item["parent_id"]))
+            rows.append((
+                unit_key(unit),
+                code(uid),
+                parent,
+                float(item["weight"] or 0),
+                component.get(int(item["parent_id"])),
+                item["rule_type"],
+                json.dumps(item.get("rule_params") or {}),
+                1 if found and found[1] else 0,
+                found[0] if found else removed + len(rows),
+            ))  # fmt: skip
+    return pl.DataFrame(rows, schema=schema, orient="row")
 
 
 def load_routine(cycle: Cycle) -> pl.DataFrame:
@@ -511,5 +583,6 @@ __all__ = [
     "load_declared",
     "load_routine",
     "parse_key",
+    "removed_declared_key",
     "scheme_dict",
 ]

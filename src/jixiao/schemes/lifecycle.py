@@ -243,6 +243,11 @@ def _stage_move(*, actor: User | None, cycle: Cycle, forward: bool, reason: str)
     locked.stage = target
     locked.save(update_fields=["stage"])
     audit_record(actor=actor, action=AuditAction.UPDATE, obj=locked, changes=changes)
+    # Tell whoever must act in the new stage (once per cycle and stage). Imported here: the
+    # declarations app builds on schemes, not the reverse.
+    from jixiao.declarations.stage_notices import notify_stage_entered
+
+    notify_stage_entered(cycle=locked, stage=target)
     cycle.stage = target
     return locked
 

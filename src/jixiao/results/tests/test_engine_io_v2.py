@@ -13,7 +13,8 @@ import polars as pl
 import pytest
 from django.core.management import call_command
 
-from jixiao.declarations.models import Declaration, DeclaredIndicator
+from jixiao.declarations.models import Declaration, DeclarationStatus, DeclarationVersion, DeclaredIndicator
+from jixiao.declarations.snapshot import snapshot_of
 from jixiao.facts.models import IndicatorResult
 from jixiao.ledger.verify import ledger_verify
 from jixiao.organisation.tests.factories import CategoryFactory, FunctionZoneFactory, UnitFactory
@@ -232,6 +233,67 @@ def test_a_target_approved_although_too_low_caps_the_units_grade(year: dict[str,
     DeclaredIndicator.objects.filter(declaration__unit_id=best.unit_id).update(low_ambition=True)
     second = run_compute(cycle=cycle, actor=None)  # type: ignore[arg-type]
     assert EntityResult.objects.get(run=second, unit_id=best.unit_id, subject="unit").grade == "良好"
+
+
+def _publish(declaration: Declaration) -> None:
+    """Freeze the working copy as the next version and publish it (as review + publication do)."""
+    declaration.version += 1
+    DeclarationVersion.objects.create(
+        declaration=declaration, number=declaration.version, snapshot=snapshot_of(declaration)
+    )
+    declaration.published_version = declaration.version
+    declaration.status = DeclarationStatus.PUBLISHED
+    declaration.save()
+
+
+def _unit_total(run: object, unit: object) -> object:
+    return EntityResult.objects.get(run=run, unit=unit, subject="unit").total
+
+
+def test_a_pending_change_does_not_move_the_score_until_it_is_republished(
+    year: dict[str, object], tmp_path: Path
+) -> None:
+    cycle, unit = year["cycle"], year["units"][0]  # type: ignore[index]
+    tax, jobs = year["leaves"][0], year["leaves"][1]  # type: ignore[index]
+    declaration = tax.declaration  # type: ignore[attr-defined]
+    declaration.version = 0
+    _publish(declaration)
+    before = engine_io.load_declared(cycle)  # type: ignore[arg-type]
+    first = run_compute(cycle=cycle, actor=None)  # type: ignore[arg-type]
+    # A change request: the working copy moves weight from 新增就业 to 税收收入.
+    declaration.status = DeclarationStatus.CHANGING
+    declaration.save()
+    DeclaredIndicator.objects.filter(pk=tax.pk).update(weight=Decimal("90"))  # type: ignore[attr-defined]
+    DeclaredIndicator.objects.filter(pk=jobs.pk).update(weight=Decimal("10"))  # type: ignore[attr-defined]
+    assert engine_io.load_declared(cycle).equals(before)  # type: ignore[arg-type]
+    second = run_compute(cycle=cycle, actor=None)  # type: ignore[arg-type]
+    assert _unit_total(second, unit) == _unit_total(first, unit)
+    bundle_file, out_file = tmp_path / "cycle.json", tmp_path / "results.json"
+    call_command("export_bundle", cycle=2026, out=bundle_file)
+    call_command("compute", bundle=bundle_file, out=out_file)
+    recomputed = json.loads(out_file.read_bytes())
+    assert recomputed["bundle_digest"] == second.input_digest
+    assert recomputed["results_digest"] == second.output_digest
+    # The change also drops 新增就业: the published leaf keeps scoring under its uid code.
+    jobs_uid = str(jobs.uid)  # type: ignore[attr-defined]
+    DeclaredIndicator.objects.filter(pk=jobs.pk).delete()  # type: ignore[attr-defined]
+    during = engine_io.load_declared(cycle)  # type: ignore[arg-type]
+    mine = during.filter(pl.col("entity") == f"U{unit.pk}")  # type: ignore[attr-defined]
+    assert dict(zip(mine.get_column("code"), mine.get_column("weight"), strict=True)) == {
+        f"D{tax.pk}": 50.0,  # type: ignore[attr-defined]
+        engine_io.removed_declared_key(jobs_uid): 50.0,  # the removed leaf still scores
+    }
+    assert mine.get_column("low_ambition").to_list() == [True, False]
+    assert during.height == before.height
+    # Submitted again (审核中) still scores the published version; republished, the change counts.
+    declaration.status = DeclarationStatus.SUBMITTED
+    declaration.save()
+    assert engine_io.load_declared(cycle).equals(during)  # type: ignore[arg-type]
+    _publish(declaration)
+    third = run_compute(cycle=cycle, actor=None)  # type: ignore[arg-type]
+    assert _unit_total(third, unit) != _unit_total(first, unit)
+    codes = engine_io.load_declared(cycle).filter(pl.col("entity") == f"U{unit.pk}").get_column("code")  # type: ignore[arg-type, attr-defined]
+    assert codes.to_list() == [f"D{tax.pk}"]  # type: ignore[attr-defined]
 
 
 # --- preflight ----------------------------------------------------------------------------------
