@@ -255,6 +255,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 50 * 1024 * 1024
 # total decompressed size, and the extent of the cells holding a value (rows of data below the
 # header, columns, and the cells of the rectangle from A1, which is what the reader allocates).
 JIXIAO_IMPORT_MAX_BYTES = env_int("JIXIAO_IMPORT_MAX_BYTES", 20 * 1024 * 1024)
+# One evidence file of a monthly report or work log (tracking.evidence); stored in STORAGES["default"].
+JIXIAO_EVIDENCE_MAX_BYTES = env_int("JIXIAO_EVIDENCE_MAX_BYTES", 20 * 1024 * 1024)
 JIXIAO_IMPORT_MAX_UNZIPPED_BYTES = env_int("JIXIAO_IMPORT_MAX_UNZIPPED_BYTES", 300 * 1024 * 1024)
 JIXIAO_IMPORT_MAX_ROWS = env_int("JIXIAO_IMPORT_MAX_ROWS", 200_000)
 JIXIAO_IMPORT_MAX_COLUMNS = env_int("JIXIAO_IMPORT_MAX_COLUMNS", 200)
