@@ -89,7 +89,7 @@ def test_every_unit_declares_5_to_12_targets_with_weights_of_100_per_framework_n
         validate_rule_params(item.rule_type, item.rule_params, indicator=item.name)
         assert item.target is not None and item.measure and item.target_text
         dues = list(item.milestones.values_list("due", "expected_percent"))
-        assert len(dues) == 4 and dues[-1][1] == Decimal(100)
+        assert len(dues) == 5 and dues[-1][1] == Decimal(100)
     core = Counter(base.filter(is_core=True).values_list("declaration_id", flat=True))
     assert max(core.values()) <= CORE_CAP
     assert base.exclude(lead_department=None).exists()
