@@ -34,6 +34,7 @@ from jixiao.schemes.rule_types import validate_rule_params
 from jixiao.tracking.models import (
     Evidence,
     IndicatorLight,
+    MonthlyRanking,
     ProgressReport,
     ReportStatus,
     UnitLight,
@@ -191,6 +192,8 @@ def test_lights_of_all_three_colours_per_target_and_per_unit(demo: None) -> None
         )
         worst = "red" if mine["red"] else "yellow" if mine["yellow"] else "green"
         assert unit_light.color == worst
+    published = MonthlyRanking.objects.filter(cycle=cycle, published_at__isnull=False)
+    assert {p.month for p in published.values_list("period", flat=True)} == {7, 8, 9}
 
 
 def test_the_same_seed_gives_the_same_year() -> None:
