@@ -95,9 +95,17 @@ REVIEW_STAGES: tuple[tuple[int, str, str, str], ...] = (
 RETURNING_STAGE = 2  # 考核办 sends weak proposals back
 
 # Quarterly schedules (expected % by 3/31, 6/30, 9/30, 12/31): even, front-loaded, back-loaded.
-QUARTER_ENDS = (date(YEAR, 3, 31), date(YEAR, 6, 30), date(YEAR, 9, 30), date(YEAR, 12, 31))
-SCHEDULES = ((25, 50, 75, 100), (30, 55, 80, 100), (15, 40, 70, 100), (20, 45, 75, 100))
-QUARTER_NOTES = ("一季度", "二季度", "三季度", "全年")
+# The quarter ends and a node at the end of October (the demo's current month, so that a target
+# short of it shows yellow on 29 October: "within 3 days of a milestone not yet reached").
+QUARTER_ENDS = (
+    date(YEAR, 3, 31),
+    date(YEAR, 6, 30),
+    date(YEAR, 9, 30),
+    date(YEAR, 10, 31),
+    date(YEAR, 12, 31),
+)
+SCHEDULES = ((25, 50, 75, 83, 100), (30, 55, 80, 87, 100), (15, 40, 70, 80, 100), (20, 45, 75, 83, 100))
+QUARTER_NOTES = ("一季度", "二季度", "三季度", "10月底", "全年")
 
 
 @dataclass(frozen=True)

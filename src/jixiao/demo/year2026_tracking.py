@@ -97,24 +97,31 @@ BASE_LATITUDE, BASE_LONGITUDE = Decimal("28.3100"), Decimal("109.7400")
 
 
 def recompute_lights_hook(ctx: Context, cycle: Cycle, as_of: date) -> bool:
-    """Recompute the cycle's lights with the tracking service; True when it did.
+    """Recompute the cycle's lights as of ``as_of`` with the tracking service
+    (``tracking.lights.lights_recompute``, its rule and the cycle's policy); True when it did.
 
-    Lead: at merge (h/tracking), call
-    ``jixiao.tracking.lights.lights_recompute(cycle=cycle, on=as_of)`` here and return True
-    (inside the generator's transaction: it opens one per batch of units, nested here). Until then the demo writes lights by its own rule (:func:`_light`),
-    which follows the issue: expected progress by milestones, yellow within 3 days of a milestone
-    not yet reached or behind schedule, red below 80 % of expected or with the month's report
-    overdue."""
-    return False
+    On another database than the default one the service (which writes to the default) is not
+    used and the demo writes lights by its own rule (:func:`_light`)."""
+    if ctx.using != "default":
+        return False
+    from jixiao.tracking.lights import lights_recompute
+
+    lights_recompute(cycle=cycle, on=as_of)
+    return True
 
 
 def monthly_ranking_hook(ctx: Context, cycle: Cycle, months: list[date]) -> bool:
-    """Publish the monthly rankings of ``months`` with ``jixiao.tracking.ranking``; True when it did.
+    """Compute and publish the monthly rankings of ``months`` (``tracking.ranking``, from the
+    graded reports written above) as the office account; True when it did."""
+    from jixiao.tracking import ranking
 
-    Lead: at merge (h/race), ``for month in months: jixiao.tracking.ranking.rankings_compute(
-    cycle=cycle, period=ranking.month(month), actor=None)`` (the office as actor where it must be
-    a user), then ``ranking_publish`` each; the graded reports it reads are written above."""
-    return False
+    office = User.objects.using(ctx.using).filter(username="kaohe").first()
+    if ctx.using != "default" or office is None:
+        return False
+    for month in months:
+        for stored in ranking.rankings_compute(cycle=cycle, period=ranking.month(month), actor=office):
+            ranking.ranking_publish(actor=office, ranking=stored)
+    return True
 
 
 def race_round_hook(ctx: Context, cycle: Cycle, quarter: int) -> bool:
@@ -188,14 +195,24 @@ def _narrative(
     return text, value
 
 
-def _pace(rng: random.Random, laggard: bool) -> float:
+def _pace(rng: random.Random, laggard: bool) -> tuple[float, bool]:
+    """(pace against the schedule, whether the target falls short of the October node only)."""
     draw = rng.random()
-    red, yellow = (0.3, 0.3) if laggard else (0.0, 0.12)
+    red, yellow = (0.3, 0.3) if laggard else (0.0, 0.15)
     if draw < red:
-        return rng.uniform(0.5, 0.76)
+        return rng.uniform(0.5, 0.76), False
     if draw < red + yellow:
-        return rng.uniform(0.86, 0.98)
-    return rng.uniform(1.03, 1.2)
+        return rng.uniform(1.03, 1.06), True
+    return rng.uniform(1.06, 1.2), False
+
+
+def _short_of_next_node(rng: random.Random, t: _Target) -> Decimal | None:
+    """October progress between the last passed milestone and the next one (yellow, not red)."""
+    passed = [pct for due, pct in t.milestones if due < DEMO_TODAY]
+    coming = [pct for due, pct in t.milestones if due >= DEMO_TODAY]
+    if not passed or not coming or coming[0] - passed[-1] < 2:
+        return None
+    return Decimal(str(rng.uniform(float(passed[-1]) + 0.5, float(coming[0]) - 0.5))).quantize(CENT)
 
 
 def _store(name: str, content: bytes) -> str:
@@ -289,7 +306,7 @@ def run(ctx: Context) -> None:
     links: list[tuple[int, int]] = []  # (report pk, evidence pk)
     by_unit_month: dict[tuple[int, int], list[ProgressReport]] = defaultdict(list)
     for t in targets:
-        t.pace = _pace(rng, t.unit_id in laggards)
+        t.pace, stalls = _pace(rng, t.unit_id in laggards)
         previous = Decimal(0)
         for month in range(t.start.month, LAST_MONTH + 1):
             last = month == LAST_MONTH
@@ -302,6 +319,8 @@ def run(ctx: Context) -> None:
             progress = max(
                 previous, min(Decimal(100), Decimal(str(noisy)).quantize(CENT, rounding=ROUND_HALF_UP))
             )
+            if last and stalls and (stalled := _short_of_next_node(rng, t)) is not None:
+                progress = max(previous, stalled)  # past milestones met, October's node not yet
             previous = progress
             grade = (
                 "" if last else _grade(progress, expected_percent(_month_end(month), t.start, t.milestones))
@@ -388,7 +407,8 @@ def run(ctx: Context) -> None:
 
     if not recompute_lights_hook(ctx, cycle, DEMO_TODAY):
         _write_lights(ctx, cycle, targets)
-    monthly_ranking_hook(ctx, cycle, [date(YEAR, m, 1) for m in range(1, LAST_MONTH)])
+    # Q3's months: the ranking pages show month-over-month movement (all nine months took ~25 s).
+    monthly_ranking_hook(ctx, cycle, [date(YEAR, m, 1) for m in (7, 8, 9)])
     race_round_hook(ctx, cycle, 3)
 
 

@@ -34,6 +34,7 @@ from jixiao.schemes.rule_types import validate_rule_params
 from jixiao.tracking.models import (
     Evidence,
     IndicatorLight,
+    MonthlyRanking,
     ProgressReport,
     ReportStatus,
     UnitLight,
@@ -89,7 +90,7 @@ def test_every_unit_declares_5_to_12_targets_with_weights_of_100_per_framework_n
         validate_rule_params(item.rule_type, item.rule_params, indicator=item.name)
         assert item.target is not None and item.measure and item.target_text
         dues = list(item.milestones.values_list("due", "expected_percent"))
-        assert len(dues) == 4 and dues[-1][1] == Decimal(100)
+        assert len(dues) == 5 and dues[-1][1] == Decimal(100)
     core = Counter(base.filter(is_core=True).values_list("declaration_id", flat=True))
     assert max(core.values()) <= CORE_CAP
     assert base.exclude(lead_department=None).exists()
@@ -191,6 +192,8 @@ def test_lights_of_all_three_colours_per_target_and_per_unit(demo: None) -> None
         )
         worst = "red" if mine["red"] else "yellow" if mine["yellow"] else "green"
         assert unit_light.color == worst
+    published = MonthlyRanking.objects.filter(cycle=cycle, published_at__isnull=False)
+    assert {p.month for p in published.values_list("period", flat=True)} == {7, 8, 9}
 
 
 def test_the_same_seed_gives_the_same_year() -> None:
