@@ -383,6 +383,25 @@ def indicator_update(
 
 
 @transaction.atomic
+def _assert_no_recorded_work(indicator: DeclaredIndicator) -> None:
+    """Refuse to delete a target (or its level-4 children) that already carries monthly reports or
+    annual values: deleting would cascade them away, and a published target still scores until
+    its change is republished. Its weight can be set to 0 instead."""
+    from jixiao.facts.models import IndicatorResult
+    from jixiao.tracking.models import ProgressReport
+
+    ids = [indicator.pk, *indicator.children.values_list("pk", flat=True)]
+    if (
+        ProgressReport.objects.filter(indicator_id__in=ids).exists()
+        or IndicatorResult.objects.filter(declared_id__in=ids).exists()
+    ):
+        raise ValidationError(
+            _("指标“%(name)s”已有月度进展或年度数据，不能删除；如不再考核，可将其权重调为 0")
+            % {"name": indicator.name},
+            code="has_recorded_work",
+        )
+
+
 def indicator_delete(*, actor: User, indicator: DeclaredIndicator) -> None:
     """Delete a declared indicator (and its level-4 children), audited. A dynamic indicator is
     the office's assignment: only the office removes it."""
@@ -395,6 +414,7 @@ def indicator_delete(*, actor: User, indicator: DeclaredIndicator) -> None:
     assert_editable(declaration, _("删除申报指标"))
     if indicator.task_id is not None and not actor.is_office:
         raise ValidationError(_("动态指标由考核办交办，单位不能删除"))
+    _assert_no_recorded_work(indicator)
     audit_record(
         actor=actor,
         action=AuditAction.DELETE,

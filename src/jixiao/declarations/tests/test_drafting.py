@@ -425,3 +425,18 @@ def test_carry_over_keeps_uids_and_fills_last_years_target(
     assert rows[top.uid].target is None and rows[sub.uid].under == rows[top.uid]
     # A second time adds nothing (same uids).
     assert library.carry_over_last_year(actor=liaison, declaration=declaration) == 0
+
+
+def test_a_target_with_monthly_reports_cannot_be_deleted_so_nothing_recorded_is_lost(
+    fw: Framework, declaration: Declaration, liaison: User
+) -> None:
+    import datetime as dt
+
+    from jixiao.tracking.models import ProgressReport
+
+    indicator = _add(declaration, liaison, fw.economy)
+    ProgressReport.objects.create(indicator=indicator, period=dt.date(2026, 3, 1), narrative="一季度进展")
+    with pytest.raises(ValidationError, match="已有月度进展或年度数据"):
+        drafting.indicator_delete(actor=liaison, indicator=indicator)
+    assert DeclaredIndicator.objects.filter(pk=indicator.pk).exists()
+    assert ProgressReport.objects.filter(indicator=indicator).count() == 1
