@@ -53,7 +53,7 @@ def routes() -> list[Route]:
 def _models() -> dict[str, dict[str, Source]]:
     # Imported late: Django must be set up before the models are.
     from jixiao.accounts.models import LoginThrottle, User
-    from jixiao.declarations.models import Declaration, ReviewStage
+    from jixiao.declarations.models import Declaration, DeclarationVersion, DeclaredIndicator, ReviewStage
     from jixiao.evaluations.models import BallotForm, EvaluationEvent, EventGroup
     from jixiao.facts.excel.specs import FactKind
     from jixiao.facts.models import Adjustment
@@ -189,6 +189,12 @@ def _models() -> dict[str, dict[str, Source]]:
         "surveys/targets/<int:pk>/poster.pdf": {"pk": qs(SurveyTarget)},
         "surveys/tokens/<int:pk>/revoke/": {"pk": qs(ServiceToken)},
         "api/surveys/v1/events/<event_id>": {"event_id": qs(ServiceEvent)},
+        # the declaration pages (declarations/urls_drafting.py; "<pk>/…" actions reuse the first)
+        "declarations/<int:pk>/": {"pk": qs(Declaration)},
+        "declarations/indicators/<int:pk>/edit/": {"pk": qs(DeclaredIndicator)},
+        "declarations/indicators/<int:pk>/delete/": {"pk": qs(DeclaredIndicator)},
+        "declarations/versions/<int:pk>/": {"pk": qs(DeclarationVersion)},
+        "declarations/publication/export.<slug:fmt>": {"fmt": credential_formats},
         # the review of declarations (declarations/urls_review.py)
         "review/stages/<int:cycle_pk>/add/": {"cycle_pk": qs(Cycle)},
         "review/stages/<int:cycle_pk>/preset/": {"cycle_pk": qs(Cycle)},

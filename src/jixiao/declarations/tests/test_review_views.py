@@ -3,15 +3,23 @@ form, the office's stage settings, and who may POST."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from django.test import Client
 from django.urls import reverse
+from tests.test_no_raw_codes import code_list, problems, visible_text
 
 from jixiao.declarations.models import DeclarationStatus, ReviewStage
-from jixiao.declarations.tests.factories import DeclarationFactory, DeclaredIndicatorFactory
+from jixiao.declarations.snapshot import snapshot_of
+from jixiao.declarations.tests.factories import (
+    DeclarationFactory,
+    DeclarationVersionFactory,
+    DeclaredIndicatorFactory,
+    OpenCycleFactory,
+)
 from jixiao.declarations.tests.review_setup import Review, review_setup, submit
 from jixiao.organisation.tests.factories import UnitFactory
 
@@ -167,3 +175,34 @@ def test_a_target_without_last_year_figures_raises_no_flag(r: Review) -> None:
     submit(r.declaration)
     html = _client(r.lead).get(reverse("review:declaration", args=[r.declaration.pk])).content.decode()
     assert "目标低于上年实际" not in html and "本版修改" in html
+
+
+ASCII_WORD = re.compile(r"[A-Za-z]{4,}")
+
+
+def test_review_pages_show_names_not_codes_and_last_years_targets_are_compared(r: Review) -> None:
+    last = OpenCycleFactory(year=2025)
+    old = DeclarationFactory(cycle=last, unit=r.unit, status=DeclarationStatus.PUBLISHED, published_version=1)
+    DeclarationVersionFactory(
+        declaration=old,
+        number=1,
+        snapshot=[
+            {**snapshot_of(r.declaration)[0], "target": "7.5000"},
+            {"uid": "gone", "name": "已取消的指标"},
+        ],
+    )
+    c = _client(r.lead)
+    c.post(
+        reverse("review:decide", args=[r.declaration.pk]),
+        _decide_post(r, outcome="return", comment="请提高目标", **{f"c_{r.jobs.uid}": "偏低"}),
+    )
+    pages = [
+        _client(r.office).get(reverse("review:declaration", args=[r.declaration.pk])).content.decode(),
+        _client(r.office).get(reverse("review:stages"), {"year": r.cycle.year}).content.decode(),
+        _client(r.office).get(reverse("review:queue")).content.decode(),
+    ]
+    assert "已取消的指标" in pages[0] and "7.5" in pages[0]  # the diff against last year
+    for page in pages:
+        text = visible_text(page)
+        assert not ASCII_WORD.findall(text), ASCII_WORD.findall(text)
+        assert not problems(text, text, code_list(), 2)
