@@ -26,6 +26,13 @@ from jixiao.organisation.tests.factories import UnitFactory
 pytestmark = pytest.mark.django_db
 
 REASON = "企业外迁，就业目标按实际下调"
+# session, user, declaration, versions, decisions, comments, last year's cycle, stages, the
+# EXISTS of may_decide: the same however many indicators, versions and comments.
+REVIEW_PAGE_QUERIES = 9
+
+
+def _own(queries: list[dict[str, Any]]) -> int:
+    return sum(1 for q in queries if "notifications_notification" not in q["sql"])
 
 
 @pytest.fixture
@@ -206,3 +213,23 @@ def test_review_pages_show_names_not_codes_and_last_years_targets_are_compared(r
         text = visible_text(page)
         assert not ASCII_WORD.findall(text), ASCII_WORD.findall(text)
         assert not problems(text, text, code_list(), 2)
+
+
+def test_the_review_page_runs_a_constant_number_of_queries(
+    r: Review, django_assert_max_num_queries: Any
+) -> None:
+    c = _client(r.lead)
+    url = reverse("review:declaration", args=[r.declaration.pk])
+    c.get(url)
+    with django_assert_max_num_queries(50) as first:
+        c.get(url)
+    c.post(
+        reverse("review:decide", args=[r.declaration.pk]), _decide_post(r, outcome="return", comment="再议")
+    )
+    for i in range(4):
+        DeclaredIndicatorFactory(declaration=r.declaration, parent=r.jobs.parent, name=f"新增{i}", weight=0)
+    submit(r.declaration)
+    with django_assert_max_num_queries(50) as second:
+        assert c.get(url).status_code == 200
+    # The navigation's unread count is cached per session for a while: left out of the comparison.
+    assert _own(second.captured_queries) == _own(first.captured_queries) == REVIEW_PAGE_QUERIES
