@@ -141,6 +141,7 @@ def test_script_problems_finds_each_kind_of_inline_code() -> None:
 
 def _scored_demo() -> tuple[ScoringRun, ScoringRun]:
     generate(scale="tiny", seed=7)
+    urlwalk.seed_declarations()
     for cycle in Cycle.objects.order_by("year"):
         run_compute(cycle=cycle, actor=None)
     latest = Cycle.objects.order_by("-year").first()

@@ -29,7 +29,7 @@ from django.db.models import Count, Model, Q, QuerySet
 from django.test import Client, override_settings
 
 from jixiao.accounts.models import AuditAction, AuditLog, Role, User
-from jixiao.declarations.models import Declaration
+from jixiao.declarations.models import Declaration, DeclarationVersion, DeclaredIndicator
 from jixiao.demo.generator import generate, reset_database
 from jixiao.facts.models import Adjustment
 from jixiao.organisation.models import Layer, Official, Position, Tenure, Unit
@@ -125,6 +125,8 @@ def _unit_filter(model: type[Model], unit_id: int) -> Q | None:
         Adjustment: ("unit_id", "official__unit_id"),
         EntityResult: ("unit_id",),
         IndicatorNode: ("lead_unit_id",),
+        DeclaredIndicator: ("declaration__unit_id",),
+        DeclarationVersion: ("declaration__unit_id",),
         SurveyTarget: ("unit_id",),
         ServiceEvent: ("unit_id",),
         ServiceToken: ("unit_id",),
@@ -209,6 +211,7 @@ def demo(django_db_setup: None, django_db_blocker: Any) -> Iterator[dict[Role, U
         for cycle in Cycle.objects.order_by("year"):
             run_compute(cycle=cycle, actor=None)
         _give_scoped_users_a_unit()
+        urlwalk.seed_declarations()
         users = {role: User.objects.filter(role=role).order_by("pk").first() for role in ROLES}
         assert all(users.values()), users
         yield {role: user for role, user in users.items() if user is not None}

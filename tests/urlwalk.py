@@ -100,7 +100,14 @@ def _models() -> dict[str, dict[str, Source]]:
     def credential_formats() -> list[str]:
         return ["pdf", "xlsx"]
 
+    def export_formats() -> list[str]:
+        return ["xlsx", "pdf"]
+
     return {
+        "declarations/<int:pk>/": {"pk": qs(Declaration)},
+        "declarations/indicators/<int:pk>/edit/": {"pk": qs(DeclaredIndicator)},
+        "declarations/versions/<int:pk>/": {"pk": qs(DeclarationVersion)},
+        "declarations/publication/export.<slug:fmt>": {"fmt": export_formats},
         "accounts/users/<int:pk>/edit/": {"pk": qs(User)},
         "accounts/users/import/passwords.<slug:fmt>": {"fmt": credential_formats},
         "notifications/<int:pk>/": {"pk": qs(Notification)},
@@ -189,12 +196,6 @@ def _models() -> dict[str, dict[str, Source]]:
         "surveys/targets/<int:pk>/poster.pdf": {"pk": qs(SurveyTarget)},
         "surveys/tokens/<int:pk>/revoke/": {"pk": qs(ServiceToken)},
         "api/surveys/v1/events/<event_id>": {"event_id": qs(ServiceEvent)},
-        # the declaration pages (declarations/urls_drafting.py; "<pk>/…" actions reuse the first)
-        "declarations/<int:pk>/": {"pk": qs(Declaration)},
-        "declarations/indicators/<int:pk>/edit/": {"pk": qs(DeclaredIndicator)},
-        "declarations/indicators/<int:pk>/delete/": {"pk": qs(DeclaredIndicator)},
-        "declarations/versions/<int:pk>/": {"pk": qs(DeclarationVersion)},
-        "declarations/publication/export.<slug:fmt>": {"fmt": credential_formats},
         # the review of declarations (declarations/urls_review.py)
         "review/stages/<int:cycle_pk>/add/": {"cycle_pk": qs(Cycle)},
         "review/stages/<int:cycle_pk>/preset/": {"cycle_pk": qs(Cycle)},
@@ -263,3 +264,57 @@ def _substitute(route: str, param: str, value: str) -> str:
             return route[:start] + value + route[end + 1 :]
         start = route.find("<", end)
     raise UnknownRoute(f"{route}: no parameter {param}")
+
+
+def seed_declarations() -> None:
+    """Give the walks' demo a few declarations (until the demo generates them): in the latest
+    cycle, the first two units of the first scheme's category each declare one indicator under
+    a framework node, submitted once and published, with a dynamic task and a change request."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from jixiao.declarations.models import (
+        ChangeRequest,
+        Declaration,
+        DeclarationStatus,
+        DeclarationVersion,
+        DeclaredIndicator,
+        DynamicTask,
+    )
+    from jixiao.declarations.snapshot import snapshot_of
+    from jixiao.organisation.models import Unit
+    from jixiao.schemes.models import Cycle, IndicatorNode
+
+    cycle = Cycle.objects.order_by("-year").first()
+    node = IndicatorNode.objects.filter(scheme__cycle=cycle, level__lte=2).order_by("-level", "pk").first()
+    if cycle is None or node is None or Declaration.objects.exists():
+        return
+    units = list(Unit.objects.filter(category_id=node.scheme.category_id).order_by("pk")[:2])
+    task = DynamicTask.objects.create(
+        cycle=cycle,
+        name="防汛专项",
+        parent=node,
+        weight=Decimal("100"),
+        rule_type="completion",
+        effective_from=dt.date(cycle.year, 7, 1),
+    )
+    task.units.set(units)
+    for i, unit in enumerate(units):
+        declaration = Declaration.objects.create(
+            cycle=cycle, unit=unit, status=DeclarationStatus.PUBLISHED, version=1, published_version=1
+        )
+        DeclaredIndicator.objects.create(
+            declaration=declaration,
+            parent=node,
+            name="招商引资到位资金",
+            measure="亿元",
+            target=Decimal("20"),
+            rule_type="completion",
+            weight=Decimal("100"),
+            lead_department=units[-1],
+        )
+        DeclarationVersion.objects.create(
+            declaration=declaration, number=1, snapshot=snapshot_of(declaration)
+        )
+        if i == 0:
+            ChangeRequest.objects.create(declaration=declaration, reason="任务调整", from_version=1)

@@ -23,13 +23,9 @@ from django.utils.translation import gettext as _
 
 from jixiao.accounts.audit import audit_record
 from jixiao.accounts.models import AuditAction, User
-from jixiao.declarations.drafting import (
-    check_rule,
-    declaration_ensure,
-    freeze_version,
-    notify_liaisons,
-)
+from jixiao.declarations.drafting import check_rule, declaration_ensure
 from jixiao.declarations.models import Declaration, DeclarationStatus, DeclaredIndicator, DynamicTask
+from jixiao.declarations.submission import freeze_version, notify_liaisons
 from jixiao.hygiene import DESCRIPTION_MAX_LENGTH, clean_text
 from jixiao.organisation.models import Unit
 from jixiao.schemes import lifecycle

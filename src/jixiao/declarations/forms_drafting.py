@@ -10,8 +10,9 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from jixiao.declarations.drafting import MilestoneInput, framework_parents, library_choices, scheme_of
+from jixiao.declarations.drafting import MilestoneInput, framework_parents, scheme_of
 from jixiao.declarations.dynamic import dynamic_parents
+from jixiao.declarations.library import library_choices
 from jixiao.declarations.models import Declaration, DeclaredIndicator
 from jixiao.hygiene import DESCRIPTION_MAX_LENGTH, NOTE_MAX_LENGTH, OPINION_MAX_LENGTH
 from jixiao.organisation.models import Unit, UnitCategory

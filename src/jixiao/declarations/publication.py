@@ -23,13 +23,14 @@ from django.utils.translation import gettext as _
 from jixiao.accounts.audit import audit_record
 from jixiao.accounts.models import AuditAction, User
 from jixiao.accounts.permissions import can_edit_unit
-from jixiao.declarations.drafting import CHANGE_STAGES, notify_liaisons
+from jixiao.declarations.drafting import CHANGE_STAGES
 from jixiao.declarations.models import (
     ChangeRequest,
     ChangeRequestStatus,
     Declaration,
     DeclarationStatus,
 )
+from jixiao.declarations.submission import notify_liaisons
 from jixiao.hygiene import NOTE_MAX_LENGTH, clean_text
 from jixiao.organisation.models import Unit, UnitCategory
 from jixiao.schemes import lifecycle

@@ -27,7 +27,7 @@ from django.utils.translation import gettext_lazy
 
 from jixiao.accounts.audit import audit_record
 from jixiao.accounts.models import AuditAction, Role, User
-from jixiao.declarations import ambition, drafting
+from jixiao.declarations import ambition, submission
 from jixiao.declarations.models import (
     ChangeRequest,
     ChangeRequestStatus,
@@ -134,7 +134,7 @@ def may_decide(user: User, declaration: Declaration, stage: ReviewStage | None =
 
 def reviewers_of(stage: ReviewStage, declaration: Declaration) -> QuerySet[User]:
     """The active accounts that decide ``declaration`` at ``stage`` (drafting's rule, one place)."""
-    return drafting.stage_reviewers(declaration, stage)
+    return submission.stage_reviewers(declaration, stage)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -413,11 +413,11 @@ def _notify_after(
     """The next stage's reviewers (drafting's notification: the same cause as at submission, so
     once per version and stage), or the liaisons on return and final approval."""
     if following is not None:
-        drafting.notify_stage_reviewers(declaration=declaration, stage=following)
+        submission.notify_stage_reviewers(declaration=declaration, stage=following)
         return
     link = reverse("declarations:declaration_detail", args=[declaration.pk])
     if outcome == ReviewOutcome.RETURN:
-        drafting.notify_liaisons(
+        submission.notify_liaisons(
             unit=declaration.unit,
             cause=f"review-returned:{declaration.pk}:v{version}",
             title=_("目标申报被退回修改（第 %(v)d 版，%(stage)s），请按审核意见修改后重新提交")
@@ -425,7 +425,7 @@ def _notify_after(
             link=link,
         )
     else:
-        drafting.notify_liaisons(
+        submission.notify_liaisons(
             unit=declaration.unit,
             cause=f"review-approved:{declaration.pk}:v{version}",
             title=_("目标申报已审核通过（第 %(v)d 版）") % {"v": version},

@@ -89,11 +89,11 @@ class FrameworkRow:
 
     @property
     def base_weight(self) -> Decimal:
-        return sum((i.indicator.weight for i in self.items if i.indicator.kind != "dynamic"), Decimal("0"))
+        return sum((i.indicator.weight for i in self.items if i.indicator.task_id is None), Decimal("0"))
 
     @property
     def ok(self) -> bool:
-        base = [i for i in self.items if i.indicator.kind != "dynamic"]
+        base = [i for i in self.items if i.indicator.task_id is None]
         return not base or self.base_weight == WEIGHT_TOTAL
 
 

@@ -14,6 +14,7 @@ urlpatterns: list[URLPattern] = [
     path("<int:pk>/", views.detail, name="declaration_detail"),
     path("<int:pk>/indicators/new/", views.indicator_create, name="indicator_create"),
     path("<int:pk>/library/", views.library_pull, name="library_pull"),
+    path("<int:pk>/carry-over/", views.carry_over, name="carry_over"),
     path("<int:pk>/submit/", views.submit, name="declaration_submit"),
     path("<int:pk>/versions/", views.versions, name="version_list"),
     path("<int:pk>/change/", views.change_request, name="change_request"),

@@ -24,7 +24,15 @@ from django.views.decorators.http import require_POST
 from jixiao.accounts.audit import audit_record
 from jixiao.accounts.models import AuditAction, Role, User
 from jixiao.accounts.permissions import can_edit_unit, office_required, request_user, write_required
-from jixiao.declarations import drafting, dynamic, publication, review_selectors, selectors
+from jixiao.declarations import (
+    drafting,
+    dynamic,
+    library,
+    publication,
+    review_selectors,
+    selectors,
+    submission,
+)
 from jixiao.declarations.forms_drafting import (
     ChangeRequestForm,
     DeclaredIndicatorForm,
@@ -76,13 +84,14 @@ def home(request: HttpRequest) -> HttpResponse:
     """本单位目标申报 for a unit's users (their declaration, or the start page); the list of all
     declarations of the cycle for the office, leaders and auditors."""
     user = request_user(request)
-    cycle = _cycle(request)
-    if not user.sees_all_units:
-        if user.unit_id is None:
-            raise Http404
+    cycle = cycle_for_page(request.GET.get("year"))
+    if cycle is None or (not user.sees_all_units and user.unit_id is None):
+        return render(request, "declarations/drafting/no_cycle.html", {"cycle": cycle})
+    if not user.sees_all_units and user.unit_id is not None:
         own = Declaration.objects.filter(cycle=cycle, unit_id=user.unit_id).first()
         if own is not None:
-            return redirect(_detail_url(own))
+            own = selectors.declaration_get(user=user, pk=own.pk)
+            return _render_detail(request, user, own)
         unit = Unit.objects.select_related("category").get(pk=user.unit_id)
         return render(
             request,
@@ -140,7 +149,10 @@ def start(request: HttpRequest) -> HttpResponse:
 @login_required
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = request_user(request)
-    declaration = selectors.declaration_get(user=user, pk=pk)
+    return _render_detail(request, user, selectors.declaration_get(user=user, pk=pk))
+
+
+def _render_detail(request: HttpRequest, user: User, declaration: Declaration) -> HttpResponse:
     page = selectors.declaration_page(declaration)
     editable = drafting.may_edit(user, declaration)
     open_change = selectors.change_requests_of(declaration).filter(status="open").first()
@@ -170,6 +182,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
             # The reviewers' comments the liaison revises by (review_selectors).
             "review_comments": review_selectors.comments_for(declaration),
             "returned_by": review_selectors.return_decision(declaration),
+            "may_carry_over": editable and bool(library.last_year_snapshot(declaration)),
         },
     )
 
@@ -267,7 +280,7 @@ def library_pull(request: HttpRequest, pk: int) -> HttpResponse:
     form = LibraryPullForm(request.POST or None, declaration=declaration, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            created = drafting.library_pull(
+            created = library.library_pull(
                 actor=user,
                 declaration=declaration,
                 parent=form.cleaned_data["parent"],
@@ -290,13 +303,28 @@ def library_pull(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @write_required
 @require_POST
+def carry_over(request: HttpRequest, pk: int) -> HttpResponse:
+    user = request_user(request)
+    declaration = _editable_declaration(user, pk)
+    try:
+        count = library.carry_over_last_year(actor=user, declaration=declaration)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("已沿用上年目标 %(n)s 项，请逐项填写今年的目标值") % {"n": count})
+    return redirect(_detail_url(declaration))
+
+
+@login_required
+@write_required
+@require_POST
 def submit(request: HttpRequest, pk: int) -> HttpResponse:
     user = request_user(request)
     declaration = _editable_declaration(user, pk)
     form = SubmitForm(request.POST)
     note = form.cleaned_data["note"] if form.is_valid() else ""
     try:
-        version = drafting.declaration_submit(actor=user, declaration=declaration, note=note)
+        version = submission.declaration_submit(actor=user, declaration=declaration, note=note)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect(_detail_url(declaration))
@@ -414,7 +442,9 @@ def publication_page(request: HttpRequest) -> HttpResponse:
     """目标公布: per unit its published targets (the unit's own users; the office, leaders and
     auditors for all units)."""
     user = request_user(request)
-    cycle = _cycle(request)
+    cycle = cycle_for_page(request.GET.get("year"))
+    if cycle is None:
+        return render(request, "declarations/drafting/no_cycle.html", {"cycle": None})
     category, unit = _publication_filters(request)
     qs = selectors.published_declarations(user=user, cycle=cycle, category_id=category, unit_id=unit)
     page = paginate(request, qs, per_page=10)

@@ -36,6 +36,7 @@ from jixiao.schemes.rule_types import INDICATOR_RULES
 from jixiao.web.widgets import NumberWithUnit, RowColumn, RowsField
 
 HUNDRED = Decimal("100")
+CORE_CAP_OPTION = "core_indicator_cap"  # Scheme.options key of the burden cap (declarations)
 _FRACTION = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
 
 
@@ -294,6 +295,15 @@ class SchemeForm(forms.ModelForm[Scheme]):
             }
             for key, value in initial.items():
                 self.initial.setdefault(f"opt__{tag}__{key}", value)
+        # The burden cap (减负) the declarations read: jixiao.declarations.drafting.CORE_CAP_OPTION.
+        self.fields["core_indicator_cap"] = forms.IntegerField(
+            label=_("每个单位核心申报指标上限"),
+            required=False,
+            min_value=0,
+            max_value=999,
+            help_text=_("单位目标申报时核心指标不得超过此数，留空为 9 项"),
+        )
+        self.initial.setdefault("core_indicator_cap", options.get(CORE_CAP_OPTION))
 
     def plain_fields(self) -> list[forms.BoundField]:
         return [self[name] for name in self.fields if not name.startswith("opt__")]
@@ -327,6 +337,7 @@ class SchemeForm(forms.ModelForm[Scheme]):
             adjust["debt_enabled"] = bool(data.get(f"opt__{tag}__debt_enabled"))
             adjust["falsification_enabled"] = bool(data.get(f"opt__{tag}__falsification_enabled"))
             options[key] = adjust
+        self._put(options, CORE_CAP_OPTION, data.get("core_indicator_cap"))
         self.options = options
         return data
 

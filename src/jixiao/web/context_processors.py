@@ -57,6 +57,8 @@ NAV: list[tuple[str, Any, Predicate]] = [
     ("organisation:registry", _("基础数据"), appraisal(office_or_auditor)),
     ("schemes:cycle_list", _("考核方案"), appraisal(anyone)),
     ("schemes:library_list", _("指标库"), appraisal(anyone)),
+    ("declarations:home", _("目标申报"), appraisal(anyone)),
+    ("declarations:publication", _("目标公布"), appraisal(anyone)),
     ("facts:indicator_list", _("指标录入"), appraisal(may_see_entry_grids)),
     ("review:queue", _("目标审核"), appraisal(reviews_anything)),
     ("facts:adjustment_list", _("加减分"), appraisal(anyone)),

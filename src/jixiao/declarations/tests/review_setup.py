@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from jixiao.accounts.models import Role, User
-from jixiao.declarations.drafting import declaration_submit
 from jixiao.declarations.models import (
     Declaration,
     DeclarationVersion,
@@ -15,6 +14,7 @@ from jixiao.declarations.models import (
     ReviewerRole,
     ReviewStage,
 )
+from jixiao.declarations.submission import declaration_submit
 from jixiao.declarations.tests.factories import (
     DeclarationFactory,
     DeclaredIndicatorFactory,

@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import reverse
 
 from jixiao.accounts.models import AuditLog, Role, User
-from jixiao.declarations import drafting
+from jixiao.declarations import drafting, library, submission
 from jixiao.declarations.models import Declaration, DeclarationStatus, DeclarationVersion, DeclaredIndicator
 from jixiao.declarations.snapshot import by_uid
 from jixiao.declarations.tests.factories import (
@@ -166,7 +166,7 @@ def test_library_pull_in_adds_entries_with_their_rules_and_last_years_target(
     DeclaredIndicatorFactory(
         declaration=last, parent=last_fw.economy, library_entry=entry, target=Decimal("12")
     )
-    created = drafting.library_pull(
+    created = library.library_pull(
         actor=liaison, declaration=declaration, parent=fw.economy, entries=[entry], weight=Decimal("100")
     )
     assert [(c.name, c.rule_type, c.rule_params, c.last_year_target) for c in created] == [
@@ -178,9 +178,9 @@ def test_library_pull_in_refuses_another_zones_regional_entry(
     fw: Framework, declaration: Declaration, liaison: User
 ) -> None:
     entry = LibraryEntryFactory(kind=LibraryKind.REGIONAL, function_zone=FunctionZoneFactory())
-    assert entry not in drafting.library_choices(declaration)
+    assert entry not in library.library_choices(declaration)
     with pytest.raises(ValidationError, match="不适用于本单位的功能区"):
-        drafting.library_pull(
+        library.library_pull(
             actor=liaison, declaration=declaration, parent=fw.economy, entries=[entry], weight=Decimal("100")
         )
 
@@ -190,7 +190,7 @@ def test_weight_problems_block_submission(fw: Framework, declaration: Declaratio
     problems = drafting.declared_weight_problems(declaration)
     assert [(p.where, p.total) for p in problems] == [("经济发展", Decimal("60"))]
     with pytest.raises(ValidationError, match="权重须合计 100"):
-        drafting.declaration_submit(actor=liaison, declaration=declaration)
+        submission.declaration_submit(actor=liaison, declaration=declaration)
     assert not DeclarationVersion.objects.exists()
 
 
@@ -202,7 +202,7 @@ def test_submit_freezes_a_version_and_enters_the_first_review_stage(
     office = UserFactory(role=Role.OFFICE)
     indicator = _add(declaration, liaison, fw.economy)
     MilestoneFactory(indicator=indicator)
-    version = drafting.declaration_submit(actor=liaison, declaration=declaration, note="首次申报")
+    version = submission.declaration_submit(actor=liaison, declaration=declaration, note="首次申报")
     declaration.refresh_from_db()
     assert (version.number, declaration.version, declaration.status, declaration.stage) == (
         1,
@@ -222,7 +222,7 @@ def test_submit_without_review_stages_approves_directly(
     fw: Framework, declaration: Declaration, liaison: User
 ) -> None:
     _add(declaration, liaison, fw.economy)
-    drafting.declaration_submit(actor=liaison, declaration=declaration)
+    submission.declaration_submit(actor=liaison, declaration=declaration)
     declaration.refresh_from_db()
     assert declaration.status == DeclarationStatus.APPROVED and declaration.approved_at is not None
 
@@ -244,7 +244,7 @@ def test_returned_declaration_is_resubmitted_during_review(
     declaration.save()
     fw.cycle.stage = CycleStage.REVIEW
     fw.cycle.save()
-    version = drafting.declaration_submit(actor=liaison, declaration=declaration)
+    version = submission.declaration_submit(actor=liaison, declaration=declaration)
     assert version.number == 1
 
 
@@ -283,7 +283,7 @@ def test_liaison_page_flow_add_and_submit(
 ) -> None:
     client.force_login(liaison)
     home = client.get(reverse("declarations:home"), {"year": fw.cycle.year})
-    assert home.status_code == 302 and home["Location"].endswith(f"/declarations/{declaration.pk}/")
+    assert home.status_code == 200 and "本单位目标申报" in home.content.decode()
     form = client.get(
         reverse("declarations:indicator_create", args=[declaration.pk]), {"parent": fw.economy.pk}
     )
@@ -381,3 +381,47 @@ def test_library_page_pulls_in_entries(
     )
     assert response.status_code == 302
     assert DeclaredIndicator.objects.get(declaration=declaration).name == "森林覆盖率"
+
+
+def test_scheme_form_sets_the_burden_cap(fw: Framework) -> None:
+    from jixiao.schemes.forms import SchemeForm
+
+    form = SchemeForm(
+        data={"category": fw.scheme.category_id, "name": fw.scheme.name, "core_indicator_cap": "5"},
+        instance=fw.scheme,
+    )
+    assert form.is_valid(), form.errors
+    form.save()
+    fw.scheme.refresh_from_db()
+    assert drafting.core_cap(fw.scheme) == 5
+
+
+def test_liaison_home_todo_says_returned(fw: Framework, declaration: Declaration, liaison: User) -> None:
+    from jixiao.web.selectors import home_todos
+
+    declaration.status = DeclarationStatus.RETURNED
+    declaration.save()
+    texts = [item.text for group in home_todos(user=liaison) for item in group.items]
+    assert "目标申报：被退回，请修改后重新提交" in texts
+
+
+def test_carry_over_keeps_uids_and_fills_last_years_target(
+    client: Client, fw: Framework, declaration: Declaration, liaison: User
+) -> None:
+    from jixiao.declarations.snapshot import snapshot_of
+
+    last_fw = framework(unit=declaration.unit)
+    last_fw.cycle.year = declaration.cycle.year - 1
+    last_fw.cycle.save()
+    last = DeclarationFactory(cycle=last_fw.cycle, unit=declaration.unit, published_version=1, version=1)
+    top = DeclaredIndicatorFactory(declaration=last, parent=last_fw.economy, target=Decimal("7.5"))
+    sub = DeclaredIndicatorFactory(declaration=last, parent=last_fw.economy, under=top, is_core=False)
+    DeclarationVersion.objects.create(declaration=last, number=1, snapshot=snapshot_of(last))
+    client.force_login(liaison)
+    client.post(reverse("declarations:carry_over", args=[declaration.pk]))
+    rows = {r.uid: r for r in DeclaredIndicator.objects.filter(declaration=declaration)}
+    assert set(rows) == {top.uid, sub.uid}
+    assert rows[top.uid].parent == fw.economy and rows[top.uid].last_year_target == Decimal("7.5")
+    assert rows[top.uid].target is None and rows[sub.uid].under == rows[top.uid]
+    # A second time adds nothing (same uids).
+    assert library.carry_over_last_year(actor=liaison, declaration=declaration) == 0
