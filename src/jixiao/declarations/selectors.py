@@ -25,7 +25,6 @@ from jixiao.declarations.drafting import (
 from jixiao.declarations.models import (
     ChangeRequest,
     Declaration,
-    DeclarationStatus,
     DeclarationVersion,
     DeclaredIndicator,
     DynamicTask,
@@ -212,15 +211,11 @@ def tasks_of(*, cycle: Cycle) -> QuerySet[DynamicTask]:
 
 
 def liaison_todo(*, user: User, cycle: Cycle) -> Declaration | None:
-    """The liaison's declaration when it waits on them (none yet, 填报中, 已退回, 变更中)."""
+    """The liaison's declaration of ``cycle`` (any status; one query), or None when it has none."""
     if user.role != Role.LIAISON or user.unit_id is None:
         return None
     return (
-        Declaration.objects.filter(
-            cycle=cycle,
-            unit_id=user.unit_id,
-            status__in=[DeclarationStatus.DRAFT, DeclarationStatus.RETURNED, DeclarationStatus.CHANGING],
-        )
+        Declaration.objects.filter(cycle=cycle, unit_id=user.unit_id)
         .only("pk", "status", "cycle_id", "unit_id")
         .first()
     )

@@ -446,25 +446,24 @@ def _declaration_todo(user: User, cycle: Cycle | None) -> TodoGroup | None:
     """目标申报：待提交 / 被退回 / 变更中 for the liaison's unit (one bounded query)."""
     if cycle is None or user.unit_id is None:
         return None
-    from jixiao.declarations.models import Declaration, DeclarationStatus
+    from jixiao.declarations.models import DeclarationStatus
     from jixiao.declarations.selectors import liaison_todo
     from jixiao.schemes.models import CycleStage
 
     declaration = liaison_todo(user=user, cycle=cycle)
     url = _year_url("declarations:home", cycle)
     if declaration is None:
-        if (
-            cycle.stage != CycleStage.DECLARATION
-            or Declaration.objects.filter(cycle=cycle, unit_id=user.unit_id).exists()
-        ):
+        if cycle.stage != CycleStage.DECLARATION:
             return None
         items = [Todo(_("目标申报：本单位尚未开始申报"), url)]
     elif declaration.status == DeclarationStatus.RETURNED:
         items = [Todo(_("目标申报：被退回，请修改后重新提交"), url, urgent=True)]
     elif declaration.status == DeclarationStatus.CHANGING:
         items = [Todo(_("目标申报：变更中，修改后请提交审核"), url)]
-    else:
+    elif declaration.status == DeclarationStatus.DRAFT:
         items = [Todo(_("目标申报：待提交"), url)]
+    else:
+        return None
     return TodoGroup(_("目标申报"), items, link=url)
 
 
