@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from jixiao.accounts.models import Role, User
-from jixiao.declarations.drafting import declaration_submit
 from jixiao.declarations.models import (
     Declaration,
     DeclarationVersion,
@@ -15,6 +14,7 @@ from jixiao.declarations.models import (
     ReviewerRole,
     ReviewStage,
 )
+from jixiao.declarations.submission import declaration_submit
 from jixiao.declarations.tests.factories import (
     DeclarationFactory,
     DeclaredIndicatorFactory,
@@ -95,10 +95,10 @@ def review_setup(*, unit_name: str = "城关镇") -> Review:
         growth=growth,
         jobs=jobs,
         stages=stages,
-        liaison=UserFactory(role=Role.LIAISON, unit=unit),
-        lead=UserFactory(role=Role.LEAD_DEPT, unit=dept),
-        other_lead=UserFactory(role=Role.LEAD_DEPT, unit=other),
-        office=UserFactory(role=Role.OFFICE),
-        leader=UserFactory(role=Role.LEADER),
-        auditor=UserFactory(role=Role.AUDITOR),
+        liaison=UserFactory(role=Role.LIAISON, unit=unit, display_name="城关镇绩效员"),
+        lead=UserFactory(role=Role.LEAD_DEPT, unit=dept, display_name="发改委审核人"),
+        other_lead=UserFactory(role=Role.LEAD_DEPT, unit=other, display_name="财政局审核人"),
+        office=UserFactory(role=Role.OFFICE, display_name="考核办"),
+        leader=UserFactory(role=Role.LEADER, display_name="分管领导"),
+        auditor=UserFactory(role=Role.AUDITOR, display_name="纪检"),
     )

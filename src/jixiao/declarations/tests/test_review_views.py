@@ -3,21 +3,36 @@ form, the office's stage settings, and who may POST."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from django.test import Client
 from django.urls import reverse
+from tests.test_no_raw_codes import code_list, problems, visible_text
 
 from jixiao.declarations.models import DeclarationStatus, ReviewStage
-from jixiao.declarations.tests.factories import DeclarationFactory, DeclaredIndicatorFactory
+from jixiao.declarations.snapshot import snapshot_of
+from jixiao.declarations.tests.factories import (
+    DeclarationFactory,
+    DeclarationVersionFactory,
+    DeclaredIndicatorFactory,
+    OpenCycleFactory,
+)
 from jixiao.declarations.tests.review_setup import Review, review_setup, submit
 from jixiao.organisation.tests.factories import UnitFactory
 
 pytestmark = pytest.mark.django_db
 
 REASON = "企业外迁，就业目标按实际下调"
+# session, user, declaration, versions, decisions, comments, last year's cycle, stages, the
+# EXISTS of may_decide: the same however many indicators, versions and comments.
+REVIEW_PAGE_QUERIES = 9
+
+
+def _own(queries: list[dict[str, Any]]) -> int:
+    return sum(1 for q in queries if "notifications_notification" not in q["sql"])
 
 
 @pytest.fixture
@@ -167,3 +182,54 @@ def test_a_target_without_last_year_figures_raises_no_flag(r: Review) -> None:
     submit(r.declaration)
     html = _client(r.lead).get(reverse("review:declaration", args=[r.declaration.pk])).content.decode()
     assert "目标低于上年实际" not in html and "本版修改" in html
+
+
+ASCII_WORD = re.compile(r"[A-Za-z]{4,}")
+
+
+def test_review_pages_show_names_not_codes_and_last_years_targets_are_compared(r: Review) -> None:
+    last = OpenCycleFactory(year=2025)
+    old = DeclarationFactory(cycle=last, unit=r.unit, status=DeclarationStatus.PUBLISHED, published_version=1)
+    DeclarationVersionFactory(
+        declaration=old,
+        number=1,
+        snapshot=[
+            {**snapshot_of(r.declaration)[0], "target": "7.5000"},
+            {"uid": "gone", "name": "已取消的指标"},
+        ],
+    )
+    c = _client(r.lead)
+    c.post(
+        reverse("review:decide", args=[r.declaration.pk]),
+        _decide_post(r, outcome="return", comment="请提高目标", **{f"c_{r.jobs.uid}": "偏低"}),
+    )
+    pages = [
+        _client(r.office).get(reverse("review:declaration", args=[r.declaration.pk])).content.decode(),
+        _client(r.office).get(reverse("review:stages"), {"year": r.cycle.year}).content.decode(),
+        _client(r.office).get(reverse("review:queue")).content.decode(),
+    ]
+    assert "已取消的指标" in pages[0] and "7.5" in pages[0]  # the diff against last year
+    for page in pages:
+        text = visible_text(page)
+        assert not ASCII_WORD.findall(text), ASCII_WORD.findall(text)
+        assert not problems(text, text, code_list(), 2)
+
+
+def test_the_review_page_runs_a_constant_number_of_queries(
+    r: Review, django_assert_max_num_queries: Any
+) -> None:
+    c = _client(r.lead)
+    url = reverse("review:declaration", args=[r.declaration.pk])
+    c.get(url)
+    with django_assert_max_num_queries(50) as first:
+        c.get(url)
+    c.post(
+        reverse("review:decide", args=[r.declaration.pk]), _decide_post(r, outcome="return", comment="再议")
+    )
+    for i in range(4):
+        DeclaredIndicatorFactory(declaration=r.declaration, parent=r.jobs.parent, name=f"新增{i}", weight=0)
+    submit(r.declaration)
+    with django_assert_max_num_queries(50) as second:
+        assert c.get(url).status_code == 200
+    # The navigation's unread count is cached per session for a while: left out of the comparison.
+    assert _own(second.captured_queries) == _own(first.captured_queries) == REVIEW_PAGE_QUERIES
