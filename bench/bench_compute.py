@@ -2,6 +2,12 @@
 
 Run: ``uv run python bench/bench_compute.py [--scale province] [--database postgres://…/jixiao_bench]``.
 
+First the floor: the bare COPY of exactly the rows and columns ``run_compute`` reads (the cycle's
+facts, the units and officials), drained into memory by psycopg (as ``engine_io`` did before) and by
+``psql`` (a C client, what ``engine_io`` uses now), one table after the other; at the end
+``run_compute`` end to end and its ratio to both floors, with the load average (``os.getloadavg``)
+at the start and the end of every figure that matters, since the machine is shared.
+
 Creates a throwaway database (dropped at the end unless ``--keep``), migrates it and generates the
 demo world with a year of facts per cycle (``jixiao generate``, in a subprocess so that its memory
 does not count here), then for the latest cycle measures and prints:
@@ -41,6 +47,64 @@ EXPLAIN_SAMPLE = 500
 
 def _rss_gib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024  # KiB on Linux
+
+
+def _load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+FLOOR_TABLES = (  # what run_compute reads: (table, columns, filtered by the cycle)
+    ("facts_evaluationscore", "unit_id, official_id, rater_group, item, score, ballots", True),
+    ("facts_indicatorresult", "unit_id, official_id, indicator_id, value, grade, target, last_year", True),
+    ("facts_votecount", "official_id, excellent, competent, basic, incompetent", True),
+    ("facts_adjustment", "unit_id, official_id, kind, points, sanction, indicator_id, source, reason", True),
+    ("organisation_unit", "id, category_id, is_active", False),
+    ("organisation_official", "id, unit_id, layer, is_active", False),
+)
+
+
+def _floor(cycle_id: int) -> dict[str, float]:
+    """The bare COPY of the rows run_compute reads, into memory: psycopg, then psql (C)."""
+    import shutil
+
+    from django.db import connection
+
+    queries = [
+        f"COPY (SELECT {cols} FROM {table}{f' WHERE cycle_id = {int(cycle_id)}' if by_cycle else ''}) "
+        f"TO STDOUT (FORMAT csv)"
+        for table, cols, by_cycle in FLOOR_TABLES
+    ]
+    print(f"floor: bare COPY of the same rows and columns ({len(queries)} tables, one after the other):")
+    connection.ensure_connection()
+    floors: dict[str, float] = {}
+
+    def drain() -> int:
+        size = 0
+        with connection.connection.cursor() as cursor:
+            for sql in queries:
+                with cursor.copy(sql) as copy:
+                    size += sum(len(chunk) for chunk in copy)
+        return size
+
+    size, floors["psycopg"] = _timed(f"COPY → psycopg (load {_load()})", drain)
+    psql = shutil.which("psql")
+    if psql:
+        params = connection.get_connection_params()
+        target = (
+            f"postgresql://{params.get('user')}@{params.get('host')}:{params.get('port')}/{params['dbname']}"
+        )
+        env = {**os.environ, **({"PGPASSWORD": str(params["password"])} if params.get("password") else {})}
+
+        def with_psql() -> int:
+            return sum(
+                len(subprocess.run([psql, "-X", "-q", "-d", target, "-c", sql], env=env, check=True,
+                                   capture_output=True).stdout)
+                for sql in queries
+            )  # fmt: skip
+
+        _, floors["psql"] = _timed(f"COPY → psql (load {_load()})", with_psql)
+    print(f"  {'  → bytes':44} {size / 2**20:8.1f} MiB")
+    return floors
 
 
 def _timed(label: str, fn: Callable[[], T]) -> tuple[T, float]:
@@ -94,6 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reuse", action="store_true", help="use the database as it is (no generation)")
     parser.add_argument("--full-explanations", action="store_true", help="(kept for scripts; always on)")
     parser.add_argument("--no-end-to-end", action="store_true", help="skip run_compute end to end")
+    parser.add_argument("--quick", action="store_true", help="skip the engine repeats and the reference")
     parser.add_argument(
         "--end-to-end-memory", type=int, default=12, help="GiB of address space for run_compute (default 12)"
     )
@@ -129,7 +194,15 @@ def _measure(args: argparse.Namespace) -> None:
     cycle = Cycle.objects.order_by("-year").first()
     if cycle is None:
         raise SystemExit("no cycle in the database")
-    print(f"cycle {cycle.year}")
+    print(f"cycle {cycle.year} · load average {_load()}")
+    floors = _floor(cycle.pk)
+    if args.quick:
+        print("run_compute, piece by piece (results/services.py):")
+        _run_compute_pieces(cycle, args.full_explanations)
+        print(f"peak RSS of the measurements above: {_rss_gib():.2f} GiB")
+        if not args.no_end_to_end:
+            _end_to_end(args.end_to_end_memory, floors)
+        return
     print("input extraction (engine_io):")
     scheme_raw, t_scheme = _timed("scheme_dict", lambda: engine_io.scheme_dict(cycle))
     (units, officials), t_ent = _timed("load_entities", lambda: engine_io.load_entities(cycle, scheme_raw))
@@ -174,7 +247,7 @@ def _measure(args: argparse.Namespace) -> None:
     complete = _run_compute_pieces(cycle, args.full_explanations)
     print(f"peak RSS of the measurements above: {_rss_gib():.2f} GiB")
     if complete and not args.no_end_to_end:
-        _end_to_end(args.end_to_end_memory)
+        _end_to_end(args.end_to_end_memory, floors)
 
 
 def _slice(inp: Any, every: int) -> Any:
@@ -222,6 +295,14 @@ def _run_compute_pieces(cycle: Any, full_explanations: bool) -> bool:
     meta = services.cycle_meta(cycle)
     _, t_in = _timed("input_digest (columnar, sorted tables)", lambda: input_digest(inp, scheme_raw, meta))
     _, t_out = _timed("results_digest (columnar)", lambda: results_digest(res))
+    from jixiao.ledger.services import input_pack
+
+    _, t_pack = _timed(
+        "input_pack (the run's input as Parquet, ledger)",
+        lambda: input_pack(
+            cycle=meta, scheme=scheme_raw, units=inp.units, officials=inp.officials, facts=inp.facts
+        ),
+    )
 
     def lean_rows() -> int:
         return sum(len(rows) for rows in services.entity_rows(res))
@@ -244,13 +325,13 @@ def _run_compute_pieces(cycle: Any, full_explanations: bool) -> bool:
     t_write = max(t_both - t_rows, 0.0)
     print(f"  {'  → write alone':44} {t_write:8.2f} s ({written:,} rows)")
     t_both += t_parquet + t_detail
-    serial = t_load + t_input + t_engine + t_in + t_out + t_both
+    serial = t_load + t_input + t_engine + t_in + t_out + t_pack + t_both
     print(f"  = run_compute from the pieces (digest not overlapped) {serial:8.2f} s")
     return True
 
 
 E2E = """
-import resource, sys, time
+import os, resource, sys, time
 resource.setrlimit(resource.RLIMIT_AS, (int(sys.argv[1]) << 30, int(sys.argv[1]) << 30))
 import django
 django.setup()
@@ -259,6 +340,7 @@ from jixiao.results.models import EntityResult
 from jixiao.results.selectors import entity_explanation
 from jixiao.results.services import run_compute
 from jixiao.schemes.models import Cycle
+load = " ".join(f"{x:.2f}" for x in os.getloadavg())
 started = time.perf_counter()
 run = None
 try:
@@ -269,6 +351,9 @@ except MemoryError:
 seconds = time.perf_counter() - started
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024
 print(f"  {'run_compute end to end (subprocess)':44} {seconds:8.2f} s; {outcome}; peak RSS {peak:.2f} GiB")
+print(f"  {'  load average before / after':44} {load} / {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+for name, floor in (f.split("=") for f in sys.argv[2:]):
+    print(f"  {'  ratio to the floor (' + name + ')':44} {seconds / float(floor):8.2f}×  (floor {float(floor):.2f} s)")
 if run is not None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_total_relation_size('results_rundetail')")
@@ -284,10 +369,11 @@ if run is not None:
 """
 
 
-def _end_to_end(memory_gib: int) -> None:
+def _end_to_end(memory_gib: int, floors: dict[str, float]) -> None:
     """run_compute in a child process, capped in address space so that it cannot take the machine."""
     env = {**os.environ}
-    subprocess.run([sys.executable, "-c", E2E, str(memory_gib)], env=env, check=False)
+    floor_args = [f"{name}={seconds}" for name, seconds in floors.items()]
+    subprocess.run([sys.executable, "-c", E2E, str(memory_gib), *floor_args], env=env, check=False)
 
 
 if __name__ == "__main__":

@@ -20,14 +20,21 @@ from __future__ import annotations
 
 import io
 import json
+import logging
+import os
+import shutil
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
 import numpy as np
 import polars as pl
+from django.conf import settings
 from django.db import connection
 from django.db.models import F
+from psycopg.conninfo import make_conninfo
 
 from jixiao.declarations.models import DeclarationStatus, DeclarationVersion, DeclaredIndicator
 from jixiao.facts.models import AdjustmentKind
@@ -59,6 +66,11 @@ from jixiao.scoring.types import (
     Units,
 )
 
+logger = logging.getLogger(__name__)
+LIBPQ_OPTIONS = frozenset({
+    "dbname", "user", "host", "hostaddr", "port", "service", "passfile", "connect_timeout", "options",
+    "sslmode", "sslcert", "sslkey", "sslrootcert", "sslcrl", "sslpassword", "target_session_attrs",
+})  # fmt: skip
 OFFICIAL_SUFFIX = ":official"
 VOTE_LABELS = {"excellent": "优秀", "competent": "称职", "basic": "基本称职", "incompetent": "不称职"}
 _ADJUSTMENT_KIND = {AdjustmentKind.DEBT_OVER_LIMIT.value: "debt"}
@@ -274,10 +286,9 @@ def _zone_weights(cycle: Cycle) -> dict[int, dict[str, dict[str, float | int]]]:
 def _frame(sql: str, schema: dict[str, pl.DataType]) -> pl.DataFrame:
     """Run ``sql`` (no parameters: callers format integers only) into a frame with ``schema``.
 
-    PostgreSQL streams the rows with COPY (≈5 s per 10 M rows here, the floor for extraction);
-    SQLite goes through the cursor.
+    PostgreSQL streams the rows with COPY on this connection; SQLite goes through the cursor.
+    :func:`_frames` reads several queries at once, faster, and falls back to this.
     """
-    names = list(schema)
     if connection.vendor == "postgresql":
         connection.ensure_connection()
         raw = connection.connection
@@ -285,14 +296,105 @@ def _frame(sql: str, schema: dict[str, pl.DataType]) -> pl.DataFrame:
         with raw.cursor() as cursor, cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)") as copy:
             for chunk in copy:
                 buffer.write(chunk)
-        if buffer.tell() == 0:
-            return pl.DataFrame(schema=schema)
-        buffer.seek(0)
-        return pl.read_csv(buffer, has_header=False, new_columns=names, schema=schema)
+        return _parse_csv(buffer.getvalue(), schema)
     with connection.cursor() as cursor:
         cursor.execute(sql)
         rows = cursor.fetchall()
     return pl.DataFrame(rows, schema=schema, orient="row")
+
+
+def _parse_csv(data: bytes, schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    if not data:
+        return pl.DataFrame(schema=schema)
+    return pl.read_csv(data, has_header=False, new_columns=list(schema), schema=schema)
+
+
+def _shared_snapshot() -> str | None:
+    """Return a snapshot other sessions can read this transaction's data through, "" when there is
+    no transaction (every statement sees the latest commits anyway), ``None`` when they cannot (the
+    transaction has written rows only it sees, e.g. a test's, or the server refuses to export)."""
+    if not connection.in_atomic_block:
+        return ""
+    with connection.cursor() as cursor:
+        # Exporting fails in a subtransaction (a savepoint) and on a standby: check before asking.
+        cursor.execute("SELECT txid_current_if_assigned() IS NULL AND NOT pg_is_in_recovery()")
+        (clean,) = cursor.fetchone()
+        if not clean or connection.savepoint_ids:
+            return None
+        cursor.execute("SELECT pg_export_snapshot()")
+        return str(cursor.fetchone()[0])
+
+
+def _psql_copies(
+    queries: dict[str, tuple[str, dict[str, pl.DataType]]], psql: str, snapshot: str
+) -> dict[str, pl.DataFrame] | None:
+    """Run every query as a COPY in its own ``psql`` session, all at once; ``None`` if any failed.
+
+    psycopg hands COPY over row by row to Python (≈0.6 µs a row: 6 s of the client's CPU for the
+    province's 10.5 M ratings) where psql, in C, spends 0.4 s; and the sessions run side by side,
+    one server process each, on the snapshot of this transaction (the same data it would read).
+    """
+    params = connection.get_connection_params()
+    password = params.get("password")
+    # Only libpq's options (Django adds psycopg's own), never the password: ps shows the command line.
+    conninfo = make_conninfo(
+        **{k: v for k, v in params.items() if k in LIBPQ_OPTIONS and v not in (None, "")}
+    )
+    env = {**os.environ, "PGAPPNAME": "jixiao-extract"}
+    if password:
+        env["PGPASSWORD"] = str(password)
+    begin = [
+        "-c",
+        "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+        "-c",
+        f"SET TRANSACTION SNAPSHOT '{snapshot}'",
+    ]
+    procs = {
+        name: subprocess.Popen(  # a fixed argument list, no shell; the SQL formats integers only
+            [
+                psql,
+                "-X",
+                "-q",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-d",
+                conninfo,
+                *(begin if snapshot else []),
+                "-c",
+                f"COPY ({sql}) TO STDOUT (FORMAT csv)",
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+        )
+        for name, (sql, _schema) in queries.items()
+    }
+    with ThreadPoolExecutor(max_workers=len(procs)) as pool:  # reading a pipe releases the GIL
+        outputs = dict(zip(procs, pool.map(lambda p: p.communicate(), procs.values()), strict=True))
+    if any(p.returncode for p in procs.values()):
+        failed = {
+            n: err.decode(errors="replace").strip()
+            for n, (_out, err) in outputs.items()
+            if procs[n].returncode
+        }
+        logger.warning("psql extraction failed, reading through the connection instead: %s", failed)
+        return None
+    return {name: _parse_csv(outputs[name][0], schema) for name, (_sql, schema) in queries.items()}
+
+
+def _frames(queries: dict[str, tuple[str, dict[str, pl.DataType]]]) -> dict[str, pl.DataFrame]:
+    """Run several ``_frame`` queries; on PostgreSQL through concurrent ``psql`` sessions when the
+    ``psql`` client is installed and can see the same data (``JIXIAO_EXTRACT_PSQL``, default on)."""
+    if connection.vendor == "postgresql" and getattr(settings, "JIXIAO_EXTRACT_PSQL", True):
+        psql = shutil.which("psql")
+        connection.ensure_connection()
+        snapshot = _shared_snapshot() if psql else None
+        if psql and snapshot is not None:
+            frames = _psql_copies(queries, psql, snapshot)
+            if frames is not None:
+                return frames
+    return {name: _frame(sql, schema) for name, (sql, schema) in queries.items()}
 
 
 def _entity_expr(prefix_unit: str = "unit_id", prefix_official: str = "official_id") -> str:
@@ -337,42 +439,47 @@ def load_entities(cycle: Cycle, scheme: dict[str, Any]) -> tuple[Units, Official
 
 
 def load_facts(cycle: Cycle, previous: pl.DataFrame | None = None) -> Facts:
-    """Read every fact table of ``cycle`` into the engine's frames."""
+    """Read every fact table of ``cycle`` into the engine's frames (the COPYs run concurrently)."""
     cid = int(cycle.pk)
     entity = _entity_expr()
-    indicator_results = _frame(
-        f"SELECT {entity}, CASE WHEN indicator_id IS NULL THEN 'D' || CAST(declared_id AS TEXT) "
-        f"ELSE 'I' || CAST(indicator_id AS TEXT) END, value, NULLIF(grade, ''), target, last_year "
-        f"FROM facts_indicatorresult WHERE cycle_id = {cid}",
-        INDICATOR_RESULT_COLUMNS,
-    )
-    rating_schema = {**RATING_COLUMNS, "ballots": pl.Int64()}
-    ratings = _frame(
-        f"SELECT {entity}, rater_group, item, score, ballots FROM facts_evaluationscore WHERE cycle_id = {cid}",
-        rating_schema,
-    )
+    frames = _frames({
+        "indicator_results": (
+            f"SELECT {entity}, CASE WHEN indicator_id IS NULL THEN 'D' || CAST(declared_id AS TEXT) "
+            f"ELSE 'I' || CAST(indicator_id AS TEXT) END, value, NULLIF(grade, ''), target, last_year "
+            f"FROM facts_indicatorresult WHERE cycle_id = {cid}",
+            INDICATOR_RESULT_COLUMNS,
+        ),
+        "ratings": (
+            f"SELECT {entity}, rater_group, item, score, ballots FROM facts_evaluationscore WHERE cycle_id = {cid}",
+            {**RATING_COLUMNS, "ballots": pl.Int64()},
+        ),
+        "votes": (
+            f"SELECT 'O' || CAST(official_id AS TEXT), excellent, competent, basic, incompetent "
+            f"FROM facts_votecount WHERE cycle_id = {cid}",
+            {"entity": pl.String(), **{k: pl.Int64() for k in VOTE_LABELS}},
+        ),
+        "adjustments": (
+            f"SELECT {entity}, kind, points, NULLIF(sanction, ''), "
+            f"CASE WHEN indicator_id IS NULL THEN NULL ELSE 'I' || CAST(indicator_id AS TEXT) END, source, reason "
+            f"FROM facts_adjustment WHERE cycle_id = {cid} ORDER BY id",
+            ADJUSTMENT_COLUMNS,
+        ),
+    })  # fmt: skip
+    indicator_results = frames["indicator_results"]
+    ratings = frames["ratings"]
     if ratings.height and (ratings["ballots"] > 1).any():
         # An aggregate row (a survey firm's mean over n answers) counts as n ratings of that mean.
         ratings = ratings.with_columns(pl.int_ranges(0, pl.col("ballots")).alias("_copy")).explode("_copy")
     ratings = ratings.select(list(RATING_COLUMNS))
-    vote_rows = _frame(
-        f"SELECT 'O' || CAST(official_id AS TEXT), excellent, competent, basic, incompetent "
-        f"FROM facts_votecount WHERE cycle_id = {cid}",
-        {"entity": pl.String(), **{k: pl.Int64() for k in VOTE_LABELS}},
-    )
     votes = (
-        vote_rows.unpivot(index="entity", on=list(VOTE_LABELS), variable_name="label", value_name="count")
+        frames["votes"]
+        .unpivot(index="entity", on=list(VOTE_LABELS), variable_name="label", value_name="count")
         .with_columns(pl.col("label").replace_strict(VOTE_LABELS))
         .filter(pl.col("count") > 0)
         .select(list(VOTE_COLUMNS))
         .cast(VOTE_COLUMNS)  # type: ignore[arg-type]
     )
-    adjustments = _frame(
-        f"SELECT {entity}, kind, points, NULLIF(sanction, ''), "
-        f"CASE WHEN indicator_id IS NULL THEN NULL ELSE 'I' || CAST(indicator_id AS TEXT) END, source, reason "
-        f"FROM facts_adjustment WHERE cycle_id = {cid} ORDER BY id",
-        ADJUSTMENT_COLUMNS,
-    ).with_columns(pl.col("kind").replace(_ADJUSTMENT_KIND))
+    adjustments = frames["adjustments"].with_columns(pl.col("kind").replace(_ADJUSTMENT_KIND))
     return Facts(
         indicator_results=indicator_results,
         ratings=ratings,

@@ -224,23 +224,25 @@ def run_compute(
         declared = engine_io.load_declared(cycle, units)
     progress(30, _("计算得分与等次"))
     inp = engine_io.cycle_input(scheme_raw, units, officials, facts, declared)
-    # Kept with the run (before the frames are freed) so verify can recompute it bit for bit.
-    packed = input_pack(
-        cycle=cycle_meta(cycle),
-        scheme=scheme_raw,
-        units=units,
-        officials=officials,
-        facts=facts,
-        declared=declared,
-    )
-    del facts
     with ThreadPoolExecutor(max_workers=1) as pool:
-        # Polars, NumPy and hashlib release the GIL: the input digest overlaps the engine.
+        # Polars, NumPy, hashlib and the Parquet writer release the GIL: the input digest and the
+        # packed input (kept with the run so verify can recompute it bit for bit) overlap the engine.
         pending = pool.submit(input_digest, inp, scheme_raw, cycle_meta(cycle))
+        pending_pack = pool.submit(
+            input_pack,
+            cycle=cycle_meta(cycle),
+            scheme=scheme_raw,
+            units=units,
+            officials=officials,
+            facts=facts,
+            declared=declared,
+        )
+        del facts
         results = compute(inp)
         progress(60, _("生成结果摘要"))
         output_digest = results_digest(results)
         in_digest = pending.result()
+        packed = pending_pack.result()
     del inp
     progress(70, _("写入计分结果"))
     with transaction.atomic():
@@ -293,8 +295,11 @@ def _store_run(
         note=note,
         entity_count=results.entities.height,
     )
-    write_rows(run, entity_rows(results))
-    run_detail(run, results, scheme_raw).save(force_insert=True)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # The Parquet frames (Polars, without the GIL) are written while the rows are copied.
+        detail = pool.submit(run_detail, run, results, scheme_raw)
+        write_rows(run, entity_rows(results))
+        detail.result().save(force_insert=True)
     run.seconds = time.perf_counter() - started
     run.save(update_fields=["seconds"])
     if packed is not None:
