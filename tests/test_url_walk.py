@@ -29,7 +29,7 @@ from django.db.models import Count, Model, Q, QuerySet
 from django.test import Client, override_settings
 
 from jixiao.accounts.models import AuditAction, AuditLog, Role, User
-from jixiao.declarations.models import DeclaredIndicator
+from jixiao.declarations.models import Declaration, DeclaredIndicator
 from jixiao.demo.generator import generate, reset_database
 from jixiao.facts.models import Adjustment
 from jixiao.organisation.models import Layer, Official, Position, Tenure, Unit
@@ -37,7 +37,7 @@ from jixiao.results.models import EntityResult
 from jixiao.results.services import run_compute
 from jixiao.schemes.models import Cycle, IndicatorNode
 from jixiao.surveys.models import ServiceEvent, ServiceToken, SurveyTarget
-from jixiao.tracking.models import Evidence, ProgressReport
+from jixiao.tracking.models import Evidence, ProgressReport, RaceExplanation, WorkLog
 from jixiao.web.context_processors import nav_links
 from tests import urlwalk
 
@@ -134,6 +134,10 @@ def _unit_filter(model: type[Model], unit_id: int) -> Q | None:
         DeclaredIndicator: ("declaration__unit_id", "lead_department_id"),
         ProgressReport: ("indicator__declaration__unit_id", "indicator__lead_department_id"),
         Evidence: ("unit_id", "reports__indicator__lead_department_id"),
+        RaceExplanation: ("unit_id",),
+        WorkLog: ("official__unit_id",),
+        # a lead department also reads the review of declarations with an indicator it leads
+        Declaration: ("unit_id", "indicators__lead_department_id"),
     }
     if model not in paths:
         return None

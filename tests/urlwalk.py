@@ -53,7 +53,7 @@ def routes() -> list[Route]:
 def _models() -> dict[str, dict[str, Source]]:
     # Imported late: Django must be set up before the models are.
     from jixiao.accounts.models import LoginThrottle, User
-    from jixiao.declarations.models import DeclaredIndicator
+    from jixiao.declarations.models import Declaration, DeclaredIndicator, ReviewStage
     from jixiao.evaluations.models import BallotForm, EvaluationEvent, EventGroup
     from jixiao.facts.excel.specs import FactKind
     from jixiao.facts.models import Adjustment
@@ -80,7 +80,15 @@ def _models() -> dict[str, dict[str, Source]]:
         Scheme,
     )
     from jixiao.surveys.models import ServiceEvent, ServiceToken, Survey, SurveyTarget
-    from jixiao.tracking.models import Evidence, ProgressReport
+    from jixiao.tracking.models import (
+        Bulletin,
+        Evidence,
+        MonthlyRanking,
+        ProgressReport,
+        RaceExplanation,
+        RaceRound,
+        WorkLog,
+    )
 
     def qs(model: type[Model]) -> Source:
         return lambda: model._default_manager.order_by("pk")
@@ -114,6 +122,10 @@ def _models() -> dict[str, dict[str, Source]]:
         "schemes/cycles/<int:pk>/close/": {"pk": qs(Cycle)},
         "schemes/cycles/<int:pk>/reopen/": {"pk": qs(Cycle)},
         "schemes/cycles/<int:pk>/delete/": {"pk": qs(Cycle)},
+        "schemes/cycles/<int:pk>/stage/next/": {"pk": qs(Cycle)},
+        "schemes/cycles/<int:pk>/stage/back/": {"pk": qs(Cycle)},
+        "schemes/cycles/<int:pk>/stage/plan/": {"pk": qs(Cycle)},
+        "schemes/s/<int:pk>/zone-weights/": {"pk": qs(Scheme)},
         "schemes/s/<int:pk>/copy/": {"pk": qs(Scheme)},
         "schemes/policies/<int:pk>/edit/": {"pk": qs(GradingPolicy)},
         "org/units/<int:pk>/": {"pk": qs(Unit)},
@@ -163,6 +175,7 @@ def _models() -> dict[str, dict[str, Source]]:
         "schemes/library/<int:pk>/edit/": {"pk": qs(LibraryEntry)},
         "schemes/library/<int:pk>/delete/": {"pk": qs(LibraryEntry)},
         "facts/indicators/<int:pk>/": {"pk": leaves},
+        "facts/declared/<int:unit_pk>/": {"unit_pk": qs(Unit)},
         "facts/adjustments/<int:pk>/delete/": {"pk": qs(Adjustment)},
         "facts/import/<slug:kind>/": {"kind": kinds},
         "facts/import/<slug:kind>/template/": {"kind": kinds},
@@ -196,6 +209,19 @@ def _models() -> dict[str, dict[str, Source]]:
         "tracking/evidence/<int:pk>/": {"pk": qs(Evidence)},
         "tracking/evidence/<int:pk>/thumb/": {"pk": qs(Evidence)},
         "tracking/reports/<int:pk>/grade/": {"pk": qs(ProgressReport)},
+        "race/rankings/<int:pk>/": {"pk": qs(MonthlyRanking)},
+        "race/jobs/<int:pk>/": {"pk": qs(Job)},
+        "race/rounds/<int:pk>/": {"pk": qs(RaceRound)},
+        "race/explanations/<int:pk>/": {"pk": qs(RaceExplanation)},
+        "race/bulletins/<int:pk>/": {"pk": qs(Bulletin)},
+        "worklogs/<int:pk>/": {"pk": qs(WorkLog)},
+        # the review of declarations (declarations/urls_review.py)
+        "review/stages/<int:cycle_pk>/add/": {"cycle_pk": qs(Cycle)},
+        "review/stages/<int:cycle_pk>/preset/": {"cycle_pk": qs(Cycle)},
+        "review/stages/s/<int:pk>/remove/": {"pk": qs(ReviewStage)},
+        "review/stages/s/<int:pk>/move/": {"pk": qs(ReviewStage)},
+        "review/d/<int:pk>/": {"pk": qs(Declaration)},
+        "review/d/<int:pk>/decide/": {"pk": qs(Declaration)},
     }
 
 

@@ -278,6 +278,8 @@ class IndicatorComment(models.Model):
     )
     indicator_uid = models.UUIDField(_("指标标识"))
     text = models.CharField(_("意见"), max_length=OPINION_MAX_LENGTH)
+    # The reason a flagged (避高就低) target passes this stage, kept apart from plain comments.
+    is_ambition_reason = models.BooleanField(_("目标偏低通过理由"), default=False)
 
     class Meta:
         verbose_name = _("指标审核意见")

@@ -10,13 +10,23 @@ To grow the demo (indicator results, ballots, survey answers …) write a step f
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from django.core.management import call_command
 from django.core.management.color import no_style
 from django.db import connections, models, transaction
 
-from jixiao.demo import accounts, facts, library, opinion, registry, schemes
+from jixiao.demo import (
+    accounts,
+    facts,
+    library,
+    opinion,
+    province_tracking,
+    registry,
+    schemes,
+    year2026,
+    year2026_tracking,
+)
 from jixiao.demo.pipeline import SCALES, Context, Step
 from jixiao.organisation.models import Region, Unit, UnitCategory
 from jixiao.schemes.models import Cycle, LibraryEntry
@@ -31,6 +41,11 @@ STEPS: list[Step] = [
     Step("facts", facts.run, "指标完成情况、测评得分、测评票数、加减分与否决（两个年度）"),
     Step("evaluations", opinion.run_evaluations, "已结束的民主测评（匿名测评票）"),
     Step("surveys", opinion.run_surveys, "群众满意度调查与随时评（一年的回答）"),
+    Step("year2026", year2026.run, "2026年度：框架、单位目标申报与四级联审、动态任务"),
+    Step("year2026_tracking", year2026_tracking.run, "2026年度：月度进展与佐证材料、红黄绿灯、周纪实"),
+    Step(
+        "province_tracking", province_tracking.run, "全省：2025年度单位申报指标（可选：月度进展与红黄绿灯）"
+    ),
 ]
 
 
@@ -71,11 +86,22 @@ def generate(
     using: str = "default",
     steps: Sequence[str] | None = None,
     log: Callable[[str], None] | None = None,
+    flags: Iterable[str] = (),
 ) -> Context:
-    """Run the pipeline (or only the named ``steps``) and return the context with counts and timings."""
+    """Run the pipeline (or only the named ``steps``) and return the context with counts and timings.
+
+    ``flags`` ask steps for optional parts: ``"tracking"`` the province's monthly reports and
+    lights (:mod:`jixiao.demo.province_tracking`, ~17 M rows), ``"declared"`` its declared leaves
+    at a smaller scale (tests)."""
     if scale not in SCALES:
         raise ValueError(f"unknown scale {scale!r}; known: {', '.join(SCALES)}")
-    ctx = Context(seed=seed, scale=SCALES[scale], using=using, log=log or (lambda message: None))
+    ctx = Context(
+        seed=seed,
+        scale=SCALES[scale],
+        using=using,
+        log=log or (lambda message: None),
+        flags=frozenset(flags),
+    )
     chosen = [s for s in STEPS if steps is None or s.name in steps]
     with transaction.atomic(using=using):
         for step in chosen:

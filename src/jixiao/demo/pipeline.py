@@ -70,6 +70,8 @@ class Context:
     scale: Scale
     using: str = "default"
     log: Callable[[str], None] = lambda message: None
+    # Optional parts a step may be asked for (``jixiao generate --tracking`` adds "tracking").
+    flags: frozenset[str] = frozenset()
     ids: dict[str, dict[Any, int]] = field(default_factory=dict)
     units: list[UnitRow] = field(default_factory=list)
     officials: list[OfficialRow] = field(default_factory=list)

@@ -41,11 +41,31 @@ class EntityFact(models.Model):
         return self.unit if self.unit is not None else self.official  # type: ignore[return-value]
 
 
+_ONE_INDICATOR = (Q(indicator__isnull=False) & Q(declared__isnull=True)) | (
+    Q(indicator__isnull=True) & Q(declared__isnull=False)
+)
+
+
 class IndicatorResult(EntityFact):
-    """The actual value of one leaf indicator for one entity, entered by the lead department."""
+    """The actual value of one leaf indicator for one entity, entered by the lead department: a
+    leaf of the office's tree (``indicator``) or one of the unit's own declared targets
+    (``declared``), exactly one of the two."""
 
     indicator = models.ForeignKey(
-        IndicatorNode, verbose_name=_("指标"), on_delete=models.CASCADE, related_name="results"
+        IndicatorNode,
+        verbose_name=_("指标"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="results",
+    )
+    declared = models.ForeignKey(
+        "declarations.DeclaredIndicator",
+        verbose_name=_("申报指标"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="results",
     )
     value = models.FloatField(_("实际值"), null=True, blank=True)
     grade = models.CharField(_("评定等次/是否"), max_length=32, blank=True)
@@ -68,6 +88,8 @@ class IndicatorResult(EntityFact):
         verbose_name_plural = _("指标完成情况")
         constraints = [
             models.CheckConstraint(condition=_ONE_ENTITY, name="indicator_result_one_entity"),
+            models.CheckConstraint(condition=_ONE_INDICATOR, name="indicator_result_one_indicator"),
+            models.UniqueConstraint(fields=["declared", "unit"], name="indicator_result_unique_declared"),
             models.UniqueConstraint(fields=["indicator", "unit"], name="indicator_result_unique_unit"),
             models.UniqueConstraint(
                 fields=["indicator", "official"], name="indicator_result_unique_official"

@@ -2,12 +2,14 @@ from __future__ import annotations
 
 from django.urls import path
 
-from jixiao.facts import views, views_excel
+from jixiao.facts import declared_views, views, views_excel
 
 app_name = "facts"
 urlpatterns = [
     path("indicators/", views.indicator_list, name="indicator_list"),
     path("indicators/<int:pk>/", views.indicator_results, name="indicator_results"),
+    path("declared/", declared_views.declared_unit_list, name="declared_unit_list"),
+    path("declared/<int:unit_pk>/", declared_views.declared_results, name="declared_results"),
     path("adjustments/", views.adjustment_list, name="adjustment_list"),
     path("adjustments/new/", views.adjustment_create, name="adjustment_create"),
     path("adjustments/<int:pk>/delete/", views.adjustment_delete, name="adjustment_delete"),

@@ -26,6 +26,10 @@ class JobKind(models.TextChoices):
     PRUNE = "prune", _("清理过期任务记录")
     VERIFY_LEDGER = "verify_ledger", _("账本校验")
     TRACKING_LIGHTS = "tracking_lights", _("重算红黄绿灯")
+    MONTHLY_RANKING = "monthly_ranking", _("月度排名计算")
+    RACE_RANKING = "race_ranking", _("季度赛马排名")
+    BULLETIN = "bulletin", _("季度通报生成")
+    TRACKING_REMINDERS = "tracking_reminders", _("过程跟踪提醒")
 
 
 class JobStatus(models.TextChoices):

@@ -44,6 +44,9 @@ PERIODIC: tuple[Periodic, ...] = (
     Periodic(JobKind.VERIFY_LEDGER, timedelta(days=1)),
     # Lights move with the calendar (a milestone comes near or passes) even when nobody reports.
     Periodic(JobKind.TRACKING_LIGHTS, timedelta(days=1)),
+    # Due and overdue reports, ungraded reports, race explanations: each notified once per due
+    # date (notify's cause and due), so hourly only decides how soon after midnight they arrive.
+    Periodic(JobKind.TRACKING_REMINDERS, timedelta(hours=1)),
 )
 # Finished periodic jobs (a row a minute, succeeded or failed) and the queue's own rows are kept
 # this long.

@@ -57,9 +57,13 @@ HANDLERS: Mapping[str, str] = {
     JobKind.PRUNE: "jixiao.jobs.periodic.prune_job",
     JobKind.VERIFY_LEDGER: "jixiao.jobs.periodic.verify_ledger_job",
     JobKind.TRACKING_LIGHTS: "jixiao.tracking.lights.tracking_lights_job",
+    JobKind.MONTHLY_RANKING: "jixiao.tracking.ranking.ranking_job",
+    JobKind.RACE_RANKING: "jixiao.tracking.race.race_job",
+    JobKind.BULLETIN: "jixiao.tracking.bulletin.bulletin_job",
+    JobKind.TRACKING_REMINDERS: "jixiao.tracking.reminders.reminders_job",
 }
 # Kinds whose end (success or failure) is worth telling the office about in its inbox.
-NOTIFY_OFFICE = frozenset({JobKind.COMPUTE})
+NOTIFY_OFFICE = frozenset({JobKind.COMPUTE, JobKind.MONTHLY_RANKING, JobKind.RACE_RANKING, JobKind.BULLETIN})
 
 
 # Housekeeping queued by the worker itself every few minutes: its Job rows are the record (an audit
@@ -73,6 +77,7 @@ UNAUDITED = frozenset(
         JobKind.PRUNE,
         JobKind.VERIFY_LEDGER,
         JobKind.TRACKING_LIGHTS,
+        JobKind.TRACKING_REMINDERS,
     }
 )
 

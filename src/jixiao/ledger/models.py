@@ -84,7 +84,10 @@ class RunInput(AppendOnlyModel):
     """Exactly the input a scoring run scored: the bundle's scheme and cycle, and its tables as
     Parquet (zstd). ``jixiao export-bundle --run N`` rebuilds the bundle from it, bit for bit."""
 
-    TABLES = ("units", "officials", "indicator_results", "ratings", "votes", "adjustments", "previous")
+    # Runs stored before bundle version 2 hold only the first seven tables (and no unit zones).
+    TABLES = ("units", "officials", "indicator_results", "ratings", "votes", "adjustments", "previous",
+              "routine", "declared")  # fmt: skip
+    FACT_TABLES = ("indicator_results", "ratings", "votes", "adjustments", "previous", "routine")
 
     run = models.OneToOneField(
         ScoringRun,

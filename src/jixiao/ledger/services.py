@@ -33,7 +33,7 @@ from jixiao.ledger.models import (
 )
 from jixiao.ledger.verify import Report
 from jixiao.results.models import ScoringRun
-from jixiao.scoring.types import Facts, Officials, Units
+from jixiao.scoring.types import DECLARED_COLUMNS, Facts, Officials, Units
 
 MIN_RETENTION_DAYS = 180  # 《网络安全法》第二十一条: network logs are kept at least six months
 
@@ -115,15 +115,23 @@ def input_digest_of(cycle: dict[str, Any], scheme: dict[str, Any], tables: bytes
 
 
 def input_pack(
-    *, cycle: dict[str, Any], scheme: dict[str, Any], units: Units, officials: Officials, facts: Facts
+    *,
+    cycle: dict[str, Any],
+    scheme: dict[str, Any],
+    units: Units,
+    officials: Officials,
+    facts: Facts,
+    declared: pl.DataFrame | None = None,
 ) -> PackedInput:
     """Return the run's input as length-prefixed Parquet tables (``RunInput.TABLES`` order)."""
+    zone = units.zone.tolist() if len(units.zone) else [""] * len(units.id)
     frames = {
-        "units": pl.DataFrame({"id": units.id.tolist(), "category": units.category.tolist()},
-                              schema={"id": pl.String, "category": pl.String}),
+        "units": pl.DataFrame({"id": units.id.tolist(), "category": units.category.tolist(), "zone": zone},
+                              schema={"id": pl.String, "category": pl.String, "zone": pl.String}),
         "officials": pl.DataFrame({c: getattr(officials, c).tolist() for c in ("id", "unit", "layer", "category")},
                                   schema={c: pl.String for c in ("id", "unit", "layer", "category")}),
-        **{name: getattr(facts, name) for name in RunInput.TABLES[2:]},
+        **{name: getattr(facts, name) for name in RunInput.FACT_TABLES},
+        "declared": declared if declared is not None else pl.DataFrame(schema=DECLARED_COLUMNS),
     }  # fmt: skip
     out = io.BytesIO()
     for name in RunInput.TABLES:
@@ -134,11 +142,14 @@ def input_pack(
     return PackedInput(cycle, scheme, tables, input_digest_of(cycle, scheme, tables))
 
 
-def input_unpack(tables: bytes) -> tuple[Units, Officials, Facts]:
-    """Return the entities and facts stored by :func:`input_pack`."""
+def input_unpack(tables: bytes) -> tuple[Units, Officials, Facts, pl.DataFrame]:
+    """Return the entities, facts and declared leaves stored by :func:`input_pack` (a run stored
+    before bundle version 2 has no routine grades, declared leaves or unit zones)."""
     frames: dict[str, pl.DataFrame] = {}
     view, at = memoryview(tables), 0
     for name in RunInput.TABLES:
+        if at >= len(view):
+            break
         (size,) = struct.unpack(">Q", view[at : at + 8])
         frames[name] = pl.read_parquet(io.BytesIO(view[at + 8 : at + 8 + size]))
         at += 8 + size
@@ -146,9 +157,15 @@ def input_unpack(tables: bytes) -> tuple[Units, Officials, Facts]:
     def strings(frame: pl.DataFrame, column: str) -> Any:
         return np.array(frame.get_column(column).to_list(), dtype=np.str_)
 
-    units = Units(strings(frames["units"], "id"), strings(frames["units"], "category"))
+    stored_units = frames["units"]
+    units = Units(
+        strings(stored_units, "id"),
+        strings(stored_units, "category"),
+        *([strings(stored_units, "zone")] if "zone" in stored_units.columns else []),
+    )
     officials = Officials(*(strings(frames["officials"], c) for c in ("id", "unit", "layer", "category")))
-    return units, officials, Facts(**{name: frames[name] for name in RunInput.TABLES[2:]})
+    facts = Facts(**{name: frames[name] for name in RunInput.FACT_TABLES if name in frames})
+    return units, officials, facts, frames.get("declared", pl.DataFrame(schema=DECLARED_COLUMNS))
 
 
 def ledger_record_run(*, run: ScoringRun, packed: PackedInput) -> None:
@@ -243,5 +260,5 @@ def run_bundle(run: ScoringRun) -> dict[str, Any]:
     from jixiao.results.services import bundle_of
 
     stored = RunInput.objects.get(run=run)
-    units, officials, facts = input_unpack(bytes(stored.tables))
-    return bundle_of(stored.cycle, stored.scheme, units, officials, facts)
+    units, officials, facts, declared = input_unpack(bytes(stored.tables))
+    return bundle_of(stored.cycle, stored.scheme, units, officials, facts, declared)

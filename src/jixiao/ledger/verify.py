@@ -161,8 +161,8 @@ def _check_runs(report: Report) -> None:
         if input_digest_of(stored.cycle, stored.scheme, bytes(stored.tables)) != stored.digest:
             report.problems.append(_("%(run)s：保存的输入已被改动") % {"run": name})
             continue
-        units, officials, facts = input_unpack(bytes(stored.tables))
-        inp = engine_io.cycle_input(stored.scheme, units, officials, facts)
+        units, officials, facts, declared = input_unpack(bytes(stored.tables))
+        inp = engine_io.cycle_input(stored.scheme, units, officials, facts, declared)
         if input_digest(inp, stored.scheme, stored.cycle) != run.input_digest:
             report.problems.append(_("%(run)s：保存的输入与批次的输入摘要不符") % {"run": name})
         results = compute(inp)

@@ -5,13 +5,22 @@ It reads a cycle's scheme, entities and facts into the engine's typed inputs
 nothing else in the project maps ORM rows to scoring types.
 
 Engine ids are strings in one namespace: ``U<pk>`` a unit (its leadership team), ``O<pk>`` an
-official, ``I<pk>`` an indicator; engine categories are the unit category's code for teams and
-``<code>:official`` for the officials of those units.
+official, ``I<pk>`` an indicator of the office's tree, ``D<pk>`` a unit's declared indicator
+(申报指标, levels 3–4 under a framework node); engine categories are the unit category's code for
+teams and ``<code>:official`` for the officials of those units.
+
+Bundle version 2 adds: each unit's function zone (``Units.zone``, the zone's code) and the
+categories' ``zone_weights``; the declared leaves of published declarations
+(:func:`load_declared`); the monthly grades of progress reports (``facts.routine``,
+:func:`load_routine`) for ``routine`` components with their ``grade_points``; the
+``low_ambition`` hard rule.
 """
 
 from __future__ import annotations
 
 import io
+import json
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -19,6 +28,7 @@ import numpy as np
 import polars as pl
 from django.db import connection
 
+from jixiao.declarations.models import DeclaredIndicator
 from jixiao.facts.models import AdjustmentKind
 from jixiao.organisation.models import Official, Unit
 from jixiao.results.models import EntityResult, ScoringRun
@@ -31,13 +41,16 @@ from jixiao.schemes.models import (
     IndicatorNode,
     Scheme,
     Subject,
+    ZoneWeight,
 )
 from jixiao.scoring.bundle import cycle_input as _cycle_input
 from jixiao.scoring.types import (
     ADJUSTMENT_COLUMNS,
+    DECLARED_COLUMNS,
     INDICATOR_RESULT_COLUMNS,
     PREVIOUS_COLUMNS,
     RATING_COLUMNS,
+    ROUTINE_COLUMNS,
     VOTE_COLUMNS,
     CycleInput,
     Facts,
@@ -54,6 +67,7 @@ _HARD_RULE_TYPE = {
     GradingRuleType.TARGET_UNDER: "target_below",
     GradingRuleType.NEGATIVE_VOTES: "vote_share",
     GradingRuleType.CONSECUTIVE_LAST: "last_place_twice",
+    GradingRuleType.LOW_AMBITION: "low_ambition",
 }
 
 
@@ -69,8 +83,12 @@ def indicator_key(pk: int) -> str:
     return f"I{pk}"
 
 
+def declared_key(pk: int) -> str:
+    return f"D{pk}"
+
+
 def parse_key(key: str) -> tuple[str, int]:
-    """Return ("U"|"O"|"I", pk) for an engine id."""
+    """Return ("U"|"O"|"I"|"D", pk) for an engine id."""
     return key[0], int(key[1:])
 
 
@@ -113,6 +131,8 @@ def _component_dict(comp: Component, weight: float) -> dict[str, Any]:
             entry["items"] = dict(sorted(comp.item_weights.items()))
     if comp.source == ComponentSource.TEAM and comp.team_component:
         entry["team_component"] = comp.team_component
+    if comp.source == ComponentSource.ROUTINE:
+        entry["grade_points"] = {k: _num(Decimal(str(v))) for k, v in sorted(comp.grade_points.items())}
     return entry
 
 
@@ -141,7 +161,9 @@ def _grading_dict(policy: GradingPolicy | None) -> dict[str, Any]:
     return grading
 
 
-def _indicators(nodes: list[IndicatorNode], leaf_components: set[str]) -> list[dict[str, Any]]:
+def _indicators(
+    nodes: list[IndicatorNode], leaf_components: set[str], slots: set[int]
+) -> list[dict[str, Any]]:
     parents = {n.parent_id for n in nodes if n.parent_id is not None}
     out: list[dict[str, Any]] = []
     for node in nodes:
@@ -152,7 +174,10 @@ def _indicators(nodes: list[IndicatorNode], leaf_components: set[str]) -> list[d
         }
         if node.parent_id is not None:
             entry["parent"] = indicator_key(node.parent_id)
-        if node.pk not in parents:
+        if node.pk in slots and node.pk not in parents:
+            # A framework slot: each unit fills it with its own declared leaves (load_declared).
+            leaf_components.add(node.component.code)
+        elif node.pk not in parents:
             entry["component"] = node.component.code
             entry["rule"] = {"type": node.rule_type or "completion", "params": node.rule_params}
             leaf_components.add(node.component.code)
@@ -171,6 +196,8 @@ def scheme_dict(cycle: Cycle) -> dict[str, Any]:
     nodes_by_scheme: dict[int, list[IndicatorNode]] = {}
     for node in IndicatorNode.objects.filter(scheme__cycle=cycle).select_related("component").order_by("pk"):
         nodes_by_scheme.setdefault(node.scheme_id, []).append(node)
+    slots = declared_slots(cycle)
+    zones = _zone_weights(cycle)
     categories: list[dict[str, Any]] = []
     for scheme in schemes:
         components = list(scheme.components.all())
@@ -186,11 +213,13 @@ def scheme_dict(cycle: Cycle) -> dict[str, Any]:
                 "name": scheme.category.name,
                 "subject": "unit" if subject == Subject.TEAM else "official",
                 "components": [_component_dict(c, w) for c, w in flat],
-                "indicators": _indicators(nodes_by_scheme.get(scheme.pk, []), used)
+                "indicators": _indicators(nodes_by_scheme.get(scheme.pk, []), used, slots)
                 if subject == Subject.TEAM
                 else [],
                 "grading": _grading_dict(policies.get(subject)),
             }
+            if subject == Subject.TEAM and zones.get(scheme.pk):
+                category["zone_weights"] = zones[scheme.pk]
             # Officials' categories have their own components, so their tie-break is separate.
             prefix = "" if subject == Subject.TEAM else "official_"
             for key in ("missing_indicator", "tie_break"):
@@ -211,6 +240,31 @@ def scheme_dict(cycle: Cycle) -> dict[str, Any]:
         for g in cycle.rater_groups.all()
     ]
     return {"name": cycle.name, "score_decimals": 2, "rater_groups": groups, "categories": categories}
+
+
+def declared_slots(cycle: Cycle) -> set[int]:
+    """The framework nodes of ``cycle`` that published declared leaves hang under (their units'
+    own targets replace a rule of the office)."""
+    return set(
+        DeclaredIndicator.objects.filter(
+            declaration__cycle=cycle, declaration__published_version__isnull=False
+        )
+        .values_list("parent_id", flat=True)
+        .distinct()
+    )
+
+
+def _zone_weights(cycle: Cycle) -> dict[int, dict[str, dict[str, float | int]]]:
+    """Scheme id → {zone code: {framework node key: weight}}, sorted."""
+    out: dict[int, dict[str, dict[str, float | int]]] = {}
+    rows = (
+        ZoneWeight.objects.filter(node__scheme__cycle=cycle)
+        .order_by("zone__code", "node_id")
+        .values_list("node__scheme_id", "zone__code", "node_id", "weight")
+    )
+    for scheme_id, zone, node_id, weight in rows:
+        out.setdefault(scheme_id, {}).setdefault(zone, {})[indicator_key(node_id)] = _num(weight)
+    return out
 
 
 # --- entities and facts -------------------------------------------------------------------------
@@ -255,7 +309,7 @@ def load_entities(cycle: Cycle, scheme: dict[str, Any]) -> tuple[Units, Official
     units = list(
         Unit.objects.filter(is_active=True, category__code__in=unit_categories)
         .order_by("pk")
-        .values_list("pk", "category__code")
+        .values_list("pk", "category__code", "function_zone__code")
     )
     officials = list(
         Official.objects.filter(
@@ -268,8 +322,9 @@ def load_entities(cycle: Cycle, scheme: dict[str, Any]) -> tuple[Units, Official
     )
     return (
         Units(
-            id=np.array([unit_key(pk) for pk, _ in units], dtype=np.str_),
-            category=np.array([code for _, code in units], dtype=np.str_),
+            id=np.array([unit_key(u[0]) for u in units], dtype=np.str_),
+            category=np.array([u[1] for u in units], dtype=np.str_),
+            zone=np.array([u[2] or "" for u in units], dtype=np.str_),
         ),
         Officials(
             id=np.array([official_key(o[0]) for o in officials], dtype=np.str_),
@@ -285,7 +340,8 @@ def load_facts(cycle: Cycle, previous: pl.DataFrame | None = None) -> Facts:
     cid = int(cycle.pk)
     entity = _entity_expr()
     indicator_results = _frame(
-        f"SELECT {entity}, 'I' || CAST(indicator_id AS TEXT), value, NULLIF(grade, ''), target, last_year "
+        f"SELECT {entity}, CASE WHEN indicator_id IS NULL THEN 'D' || CAST(declared_id AS TEXT) "
+        f"ELSE 'I' || CAST(indicator_id AS TEXT) END, value, NULLIF(grade, ''), target, last_year "
         f"FROM facts_indicatorresult WHERE cycle_id = {cid}",
         INDICATOR_RESULT_COLUMNS,
     )
@@ -322,6 +378,61 @@ def load_facts(cycle: Cycle, previous: pl.DataFrame | None = None) -> Facts:
         votes=votes,
         adjustments=adjustments,
         previous=previous if previous is not None else pl.DataFrame(schema=PREVIOUS_COLUMNS),
+    )
+
+
+def _canonical_params(text: str | None) -> str:
+    return json.dumps(json.loads(text or "{}"), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def load_declared(cycle: Cycle, units: Units | None = None) -> pl.DataFrame:
+    """The declared leaves of ``cycle``'s published declarations (``DECLARED_COLUMNS``) — only
+    those of ``units`` when given (the units the cycle assesses) — in id order: entity ``U<unit>``, code ``D<pk>``, parent (the framework node ``I<pk>``, or ``D<pk>``
+    of the unit's level-3 target a level-4 one hangs under), weight, component (the framework
+    node's), rule, params (canonical JSON text), low_ambition."""
+    cid = int(cycle.pk)
+    frame = _frame(
+        "SELECT 'U' || CAST(d.unit_id AS TEXT), 'D' || CAST(i.id AS TEXT), "
+        "CASE WHEN i.under_id IS NULL THEN 'I' || CAST(i.parent_id AS TEXT) "
+        "ELSE 'D' || CAST(i.under_id AS TEXT) END, CAST(i.weight AS DOUBLE PRECISION), c.code, "
+        "i.rule_type, CAST(i.rule_params AS TEXT), CASE WHEN i.low_ambition THEN 1 ELSE 0 END "
+        "FROM declarations_declaredindicator i "
+        "JOIN declarations_declaration d ON d.id = i.declaration_id "
+        "JOIN schemes_indicatornode n ON n.id = i.parent_id "
+        "JOIN schemes_component c ON c.id = n.component_id "
+        f"WHERE d.cycle_id = {cid} AND d.published_version IS NOT NULL ORDER BY i.id",
+        {**DECLARED_COLUMNS, "low_ambition": pl.Int64()},
+    )
+    if units is not None and frame.height:
+        known = pl.Series("entity", units.id.tolist(), dtype=pl.String())
+        frame = frame.filter(pl.col("entity").is_in(known.implode()))
+    if frame.height == 0:
+        return pl.DataFrame(schema=DECLARED_COLUMNS)
+    # Few distinct parameter sets among a province's 1.4 M leaves: canonicalise each once.
+    texts = frame.get_column("params").unique().to_list()
+    canonical = {text: _canonical_params(text) for text in texts}
+    return frame.with_columns(
+        pl.col("params").replace_strict(canonical, return_dtype=pl.String()),
+        pl.col("low_ambition").cast(pl.Boolean()),
+    ).select(list(DECLARED_COLUMNS))
+
+
+def load_routine(cycle: Cycle) -> pl.DataFrame:
+    """The graded monthly reports of ``cycle``'s published targets (``ROUTINE_COLUMNS``): entity
+    ``U<unit>``, indicator ``D<pk>``, period ``YYYY-MM``, grade (the ProgressGrade code, the
+    key of a routine component's ``grade_points``)."""
+    cid = int(cycle.pk)
+    month = (
+        "to_char(r.period, 'YYYY-MM')" if connection.vendor == "postgresql" else "strftime('%Y-%m', r.period)"
+    )
+    return _frame(
+        f"SELECT 'U' || CAST(d.unit_id AS TEXT), 'D' || CAST(i.id AS TEXT), {month}, r.grade "
+        "FROM tracking_progressreport r "
+        "JOIN declarations_declaredindicator i ON i.id = r.indicator_id "
+        "JOIN declarations_declaration d ON d.id = i.declaration_id "
+        f"WHERE d.cycle_id = {cid} AND d.published_version IS NOT NULL AND r.status = 'graded' "
+        "AND r.grade <> '' ORDER BY r.id",
+        ROUTINE_COLUMNS,
     )
 
 
@@ -367,21 +478,40 @@ def _only_assessed(facts: Facts, units: Units, officials: Officials) -> Facts:
         votes=keep(facts.votes),
         adjustments=keep(facts.adjustments),
         previous=keep(facts.previous),
+        routine=keep(facts.routine),
     )
 
 
 def load_cycle_input(cycle: Cycle) -> tuple[dict[str, Any], Units, Officials, Facts]:
-    """Return the scheme dict, the entities and the facts of ``cycle``."""
+    """Return the scheme dict, the entities and the facts (with the routine grades) of ``cycle``;
+    the declared leaves come from :func:`load_declared`."""
     scheme = scheme_dict(cycle)
     units, officials = load_entities(cycle, scheme)
-    facts = _only_assessed(load_facts(cycle, previous_results(cycle)), units, officials)
+    facts = replace(load_facts(cycle, previous_results(cycle)), routine=load_routine(cycle))
+    facts = _only_assessed(facts, units, officials)
     return scheme, units, officials, facts
 
 
-def cycle_input(scheme: dict[str, Any], units: Units, officials: Officials, facts: Facts) -> CycleInput:
-    """Return the engine input (``parse_scheme`` + facts in their full declared dtypes), exactly
-    what ``load_bundle`` gives for the exported bundle of the same cycle."""
-    return _cycle_input(scheme, units, officials, facts)
+def cycle_input(
+    scheme: dict[str, Any],
+    units: Units,
+    officials: Officials,
+    facts: Facts,
+    declared: pl.DataFrame | None = None,
+) -> CycleInput:
+    """Return the engine input (``parse_scheme`` + facts and declared leaves in their full declared
+    dtypes), exactly what ``load_bundle`` gives for the exported bundle of the same cycle."""
+    if declared is None or declared.height == 0:
+        return _cycle_input(scheme, units, officials, facts)
+    return _cycle_input(scheme, units, officials, facts, declared=declared)
 
 
-__all__ = ["CycleInput", "cycle_input", "load_cycle_input", "parse_key", "scheme_dict"]
+__all__ = [
+    "CycleInput",
+    "cycle_input",
+    "load_cycle_input",
+    "load_declared",
+    "load_routine",
+    "parse_key",
+    "scheme_dict",
+]

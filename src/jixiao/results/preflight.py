@@ -6,8 +6,10 @@ Checked: a closed cycle; a cycle without schemes; weights not summing to 100 at 
 (``schemes.selectors.weight_problems``); a leaf without a rule; rule parameters that cannot work,
 one by one and together (``schemes.rule_types``); grades entered that a 定性等次 map does not
 score; results whose target is 0 or missing where the rule divides by it; a category with no
-assessed unit; facts about units this cycle does not assess; and, last, the engine's own scheme
-validation as a safety net.
+assessed unit; facts about units this cycle does not assess; units without published targets
+where the framework expects each unit's declared leaves; and, last, the engine's own scheme
+validation as a safety net. A framework node that published declared leaves hang under is a slot
+(the units' own targets carry the rules), not a leaf without a rule.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from django.db.models import Count, Prefetch, Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from jixiao.declarations.models import Declaration, DeclaredIndicator
 from jixiao.facts.models import Adjustment, EvaluationScore, IndicatorResult
 from jixiao.organisation.models import Unit
 from jixiao.schemes.lifecycle import CycleLocked, assert_cycle_editable
@@ -203,6 +206,56 @@ def _target_problems(
     return out
 
 
+def _slots(cycle: Cycle) -> set[int]:
+    """Framework nodes that published declared leaves hang under (as ``engine_io.declared_slots``)."""
+    return set(
+        DeclaredIndicator.objects.filter(
+            declaration__cycle=cycle, declaration__published_version__isnull=False
+        )
+        .values_list("parent_id", flat=True)
+        .distinct()
+    )
+
+
+def _declaration_problems(cycle: Cycle, schemes: list[Scheme], slots: set[int]) -> list[Problem]:
+    """A category whose framework expects declared leaves (some node holds published ones, or
+    some unit of the category has a declaration) warns about its units without published targets:
+    they have nothing under those nodes."""
+    out: list[Problem] = []
+    expecting_by_slot = {n.scheme_id for s in schemes for n in s.indicators.all() if n.pk in slots}
+    declaring = set(
+        Declaration.objects.filter(cycle=cycle).values_list("unit__category_id", flat=True).distinct()
+    )
+    published = set(
+        Declaration.objects.filter(cycle=cycle, published_version__isnull=False).values_list(
+            "unit_id", flat=True
+        )
+    )
+    for scheme in schemes:
+        if scheme.pk not in expecting_by_slot and scheme.category_id not in declaring:
+            continue
+        missing = list(
+            Unit.objects.filter(is_active=True, category_id=scheme.category_id)
+            .exclude(pk__in=published)
+            .order_by("code")
+            .values_list("name", flat=True)
+        )
+        if missing:
+            out.append(
+                Problem(
+                    WARNING,
+                    "no_declaration",
+                    _(
+                        "类别“%(category)s”的框架指标需要各单位申报目标，但 %(n)d 个单位尚未公布目标"
+                        "（如 %(units)s），这些单位在相应框架指标下没有申报指标，将按未填报计分"
+                    )
+                    % {"category": scheme.category.name, "n": len(missing), "units": _units(missing)},
+                    reverse("schemes:cycle_detail", args=[cycle.pk]) + "#stages",
+                )
+            )
+    return out
+
+
 def _entity_problems(cycle: Cycle, schemes: list[Scheme]) -> list[Problem]:
     out: list[Problem] = []
     assessed = {s.category_id for s in schemes}
@@ -317,7 +370,8 @@ def preflight(cycle: Cycle, *, engine: bool = True) -> list[Problem]:
             node.component = components[node.component_id]
             nodes[node.pk] = node
     parents = {n.parent_id for n in nodes.values() if n.parent_id is not None}
-    leaves = {pk: n for pk, n in nodes.items() if pk not in parents}
+    slots = _slots(cycle)
+    leaves = {pk: n for pk, n in nodes.items() if pk not in parents and pk not in slots}
     by_scheme: dict[int, list[IndicatorNode]] = defaultdict(list)
     for leaf in sorted(leaves.values(), key=lambda n: (n.level, n.order, n.pk)):
         by_scheme[leaf.scheme_id].append(leaf)
@@ -326,6 +380,7 @@ def preflight(cycle: Cycle, *, engine: bool = True) -> list[Problem]:
     problems += _grade_problems(scheme_of, leaves, nodes, cycle)
     problems += _target_problems(scheme_of, leaves, nodes, cycle)
     problems += _entity_problems(cycle, schemes)
+    problems += _declaration_problems(cycle, schemes, slots)
     if engine and not any(p.is_error for p in problems):
         problems += _engine_problems(cycle)
     return sorted(problems, key=lambda p: p.severity != ERROR)

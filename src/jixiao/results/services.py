@@ -40,7 +40,7 @@ from jixiao.scoring.digests import DIGEST_SCHEME, input_digest, results_digest
 from jixiao.scoring.engine import compute
 from jixiao.scoring.errors import ScoringError
 from jixiao.scoring.explain import finite
-from jixiao.scoring.types import Facts, Officials, Results, Units
+from jixiao.scoring.types import DECLARED_COLUMNS, Facts, Officials, Results, Units
 
 WRITE_BATCH = 5_000
 PARQUET_ROW_GROUP = 16_384
@@ -66,19 +66,26 @@ def cycle_bundle(cycle: Cycle) -> dict[str, Any]:
     published results from published inputs.
     """
     scheme, units, officials, facts = engine_io.load_cycle_input(cycle)
-    return bundle_of(cycle_meta(cycle), scheme, units, officials, facts)
+    declared = engine_io.load_declared(cycle, units)
+    return bundle_of(cycle_meta(cycle), scheme, units, officials, facts, declared)
 
 
 def bundle_of(
-    cycle: dict[str, Any], scheme: dict[str, Any], units: Units, officials: Officials, facts: Facts
+    cycle: dict[str, Any],
+    scheme: dict[str, Any],
+    units: Units,
+    officials: Officials,
+    facts: Facts,
+    declared: pl.DataFrame | None = None,
 ) -> dict[str, Any]:
     """The cycle bundle of this input (the stored input of a run gives the same bundle)."""
+    zone = units.zone.tolist() if len(units.zone) else [""] * len(units.id)
     return {
         "format": FORMAT,
         "version": VERSION,
         "cycle": cycle,
         "scheme": scheme,
-        "units": {"id": units.id.tolist(), "category": units.category.tolist()},
+        "units": {"id": units.id.tolist(), "category": units.category.tolist(), "zone": zone},
         "officials": {
             "id": officials.id.tolist(),
             "unit": officials.unit.tolist(),
@@ -91,7 +98,9 @@ def bundle_of(
             "votes": _columns(facts.votes),
             "adjustments": _columns(facts.adjustments),
             "previous": _columns(facts.previous),
+            "routine": _columns(facts.routine),
         },
+        "declared": _columns(declared if declared is not None else pl.DataFrame(schema=DECLARED_COLUMNS)),
     }
 
 
@@ -212,11 +221,17 @@ def run_compute(
     progress(5, _("读取方案与考核数据"))
     with transaction.atomic():
         scheme_raw, units, officials, facts = engine_io.load_cycle_input(cycle)
+        declared = engine_io.load_declared(cycle, units)
     progress(30, _("计算得分与等次"))
-    inp = engine_io.cycle_input(scheme_raw, units, officials, facts)
+    inp = engine_io.cycle_input(scheme_raw, units, officials, facts, declared)
     # Kept with the run (before the frames are freed) so verify can recompute it bit for bit.
     packed = input_pack(
-        cycle=cycle_meta(cycle), scheme=scheme_raw, units=units, officials=officials, facts=facts
+        cycle=cycle_meta(cycle),
+        scheme=scheme_raw,
+        units=units,
+        officials=officials,
+        facts=facts,
+        declared=declared,
     )
     del facts
     with ThreadPoolExecutor(max_workers=1) as pool:

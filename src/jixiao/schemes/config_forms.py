@@ -23,6 +23,7 @@ from jixiao.facts.models import SanctionLevel
 from jixiao.organisation.models import Layer
 from jixiao.results.labels import ITEMS
 from jixiao.schemes.models import (
+    DEFAULT_GRADE_POINTS,
     Component,
     ComponentSource,
     GradingPolicy,
@@ -33,6 +34,7 @@ from jixiao.schemes.models import (
     Subject,
 )
 from jixiao.schemes.rule_types import INDICATOR_RULES
+from jixiao.tracking.models import ProgressGrade
 from jixiao.web.widgets import NumberWithUnit, RowColumn, RowsField
 
 HUNDRED = Decimal("100")
@@ -166,6 +168,17 @@ class ComponentForm(forms.ModelForm[Component]):
             "item_weights_rows", [(k, _display(v)) for k, v in component.item_weights.items()]
         )
         self.initial.setdefault("team_component", component.team_component)
+        for grade, label in ProgressGrade.choices:
+            name = f"gpt__{grade}"
+            self.fields[name] = number_field(
+                _("月度评定“%(grade)s”计分") % {"grade": label},
+                _("分"),
+                min_value=Decimal("0"),
+                max_value=HUNDRED,
+                help_text=_("平时实绩构成：各单位每月每项指标的评定折算为此分值，取平均"),
+            )
+            stored = component.grade_points.get(grade, DEFAULT_GRADE_POINTS.get(grade))
+            self.initial.setdefault(name, _display(stored))
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -194,11 +207,25 @@ class ComponentForm(forms.ModelForm[Component]):
             self.add_error(None, _("得分来源为“测评与满意度”时，请至少为一个评价主体填写权重"))
         if source == ComponentSource.TEAM and subject != Subject.OFFICIAL:
             self.add_error("source", _("“所在班子得分”只用于领导干部的构成"))
+        points: dict[str, int | float] = {}
+        if source == ComponentSource.ROUTINE:
+            if subject != Subject.TEAM:
+                self.add_error("source", _("“平时实绩（来自月度评定）”只用于领导班子的构成"))
+            for grade, label in ProgressGrade.choices:
+                value = data.get(f"gpt__{grade}")
+                if value is None:
+                    if f"gpt__{grade}" not in self.errors:
+                        self.add_error(
+                            f"gpt__{grade}", _("请填写月度评定“%(grade)s”的计分") % {"grade": label}
+                        )
+                else:
+                    points[grade] = plain_number(value)
         self.json_fields = {
             "layer_weights": layers if subject == Subject.OFFICIAL else {},
             "group_weights": groups if source == ComponentSource.RATINGS else {},
             "item_weights": items if source == ComponentSource.RATINGS else {},
             "team_component": (data.get("team_component") or "") if source == ComponentSource.TEAM else "",
+            "grade_points": points,
         }
         return data
 
@@ -505,6 +532,11 @@ class GradingRuleForm(forms.ModelForm[GradingRule]):
                 RowColumn("head", _("正职最高等次"), forms.ChoiceField(choices=levels, required=False)),
             ), label=_("班子等次对成员的限制"))},
             T.CONSECUTIVE_LAST: {"grade": grade(_("确定的等次"), required=False)},
+            T.LOW_AMBITION: {
+                "min_count": number_field(_("目标偏低的指标达到"), _("项"), min_value=Decimal("1"),
+                    help_text=_("审核中标记为“目标偏低”（避高就低）的申报指标数")),
+                "grade": grade(_("最高等次")),
+            },
         }  # fmt: skip
         params = self.instance.params or {}
         self.params: dict[str, Any] = dict(params)
@@ -614,7 +646,16 @@ class GradingRuleForm(forms.ModelForm[GradingRule]):
             params["team_caps"] = caps
         elif code == T.CONSECUTIVE_LAST and values.get("grade"):
             params["grade"] = values["grade"]
-        graded = (T.BOTTOM_SHARE, T.EVALUATION_BOTTOM_SHARE, T.TARGET_UNDER, T.NEGATIVE_VOTES)
+        elif code == T.LOW_AMBITION:
+            need("min_count", _("请填写“目标偏低的指标达到”几项"))
+            need("grade", _("请选择“最高等次”"))
+            count = values.get("min_count")
+            if count is not None:
+                if count != count.to_integral_value():
+                    self.add_error(f"gp__{code}__min_count", _("“目标偏低的指标达到”须为整数项"))
+                else:
+                    params["min_count"] = int(count)
+        graded = (T.BOTTOM_SHARE, T.EVALUATION_BOTTOM_SHARE, T.TARGET_UNDER, T.NEGATIVE_VOTES, T.LOW_AMBITION)
         if code in graded and values.get("grade"):
             params["grade"] = values["grade"]
         self.params = {k: v for k, v in params.items() if v is not None}

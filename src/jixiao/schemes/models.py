@@ -20,6 +20,8 @@ from jixiao.organisation.models import FunctionZone, Layer, Unit, UnitCategory
 
 WEIGHT_TOTAL = Decimal("100")
 MAX_LEVEL = 4
+# The office's framework is levels 1–2 of a tree; units declare levels 3–4 under it.
+FRAMEWORK_MAX_LEVEL = 2
 
 _weight_validators = [MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))]
 
@@ -45,6 +47,10 @@ class CycleStage(models.TextChoices):
 
 STAGE_ORDER: tuple[str, ...] = tuple(CycleStage.values)
 
+# The points a routine component (平时实绩) gives each monthly grade when a new component is
+# created; the office changes them per component (Component.grade_points), they are data.
+DEFAULT_GRADE_POINTS: dict[str, float] = {"completed": 100, "on_schedule": 90, "behind": 60}
+
 
 class Cycle(models.Model):
     """An assessment year. Its status (筹备 → 进行中 → 已结束) and its stage change only through the
@@ -64,6 +70,34 @@ class Cycle(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class CycleStagePlan(models.Model):
+    """The planned dates of one stage of a cycle (e.g. 单位申报 from 1 to 28 February)."""
+
+    cycle = models.ForeignKey(
+        Cycle, verbose_name=_("周期"), on_delete=models.CASCADE, related_name="stage_plans"
+    )
+    stage = models.CharField(_("阶段"), max_length=12, choices=CycleStage.choices)
+    opens_on = models.DateField(_("开始日期"), null=True, blank=True)
+    closes_on = models.DateField(_("结束日期"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("阶段安排")
+        verbose_name_plural = _("阶段安排")
+        ordering = ["cycle_id", "opens_on", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["cycle", "stage"], name="stage_plan_one_per_stage"),
+            models.CheckConstraint(
+                condition=Q(opens_on__isnull=True)
+                | Q(closes_on__isnull=True)
+                | Q(closes_on__gte=models.F("opens_on")),
+                name="stage_plan_closes_after_opens",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.cycle} · {self.get_stage_display()}"
 
 
 class Scheme(models.Model):
@@ -111,6 +145,7 @@ class ComponentSource(models.TextChoices):
     INDICATORS = "indicators", _("指标体系")
     RATINGS = "ratings", _("测评与满意度")
     TEAM = "team", _("所在班子得分")
+    ROUTINE = "routine", _("平时实绩（来自月度评定）")
 
 
 class RaterGroup(models.Model):
@@ -177,6 +212,9 @@ class Component(models.Model):
         _("测评项目权重"), default=dict, blank=True, help_text=_("为空时各项目等权")
     )
     team_component = models.SlugField(_("取班子构成"), max_length=32, blank=True)
+    grade_points: models.JSONField[dict[str, float]] = models.JSONField(
+        _("月度评定分值"), default=dict, blank=True, help_text=_("平时实绩构成：每种月度评定计多少分")
+    )
 
     class Meta:
         verbose_name = _("考核构成")
@@ -252,6 +290,7 @@ class GradingRuleType(models.TextChoices):
     SANCTIONS = "sanctions", _("处分与问责限制等次")
     TEAM_CAP = "team_cap", _("班子等次限制成员优秀比例")
     CONSECUTIVE_LAST = "consecutive_last", _("连续末位提示")
+    LOW_AMBITION = "low_ambition", _("目标偏低降等")
 
 
 class GradingRule(models.Model):
@@ -375,3 +414,28 @@ class IndicatorNode(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ZoneWeight(models.Model):
+    """A framework node's weight for the units of one function zone (e.g. 生态 GEP 25 in an
+    ecological zone); a node without one for a zone keeps its own weight there."""
+
+    node = models.ForeignKey(
+        IndicatorNode, verbose_name=_("指标"), on_delete=models.CASCADE, related_name="zone_weights"
+    )
+    zone = models.ForeignKey(
+        FunctionZone, verbose_name=_("功能区"), on_delete=models.CASCADE, related_name="+"
+    )
+    weight = models.DecimalField(_("权重"), max_digits=6, decimal_places=2, validators=_weight_validators)
+
+    class Meta:
+        verbose_name = _("功能区权重")
+        verbose_name_plural = _("功能区权重")
+        ordering = ["node_id", "zone_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["node", "zone"], name="zone_weight_one_per_zone"),
+            models.CheckConstraint(condition=Q(weight__gte=0) & Q(weight__lte=100), name="zone_weight_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.node} · {self.zone} {self.weight}"

@@ -10,15 +10,20 @@ from django.apps import apps
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
 
-from jixiao.organisation.models import Layer
+from jixiao.organisation.models import FunctionZone, Layer
 from jixiao.schemes.models import (
+    FRAMEWORK_MAX_LEVEL,
+    STAGE_ORDER,
     WEIGHT_TOTAL,
     Component,
     Cycle,
+    CycleStage,
+    CycleStagePlan,
     CycleStatus,
     IndicatorNode,
     Scheme,
     Subject,
+    ZoneWeight,
 )
 
 PageContent = Literal[
@@ -198,11 +203,78 @@ def component_weight_checks(*, scheme: Scheme) -> list[WeightCheck]:
     return checks
 
 
+def zone_weights_of(*, scheme: Scheme, nodes: list[IndicatorNode]) -> dict[int, dict[int, ZoneWeight]]:
+    """The scheme's function-zone weights: node id → zone id → row (with its zone). Reads the
+    nodes' prefetched ``zone_weights`` when every node has them (prefetch
+    ``zone_weights__zone``), else one query."""
+    out: dict[int, dict[int, ZoneWeight]] = {}
+    if nodes and all("zone_weights" in getattr(n, "_prefetched_objects_cache", {}) for n in nodes):
+        rows: list[ZoneWeight] = [zw for n in nodes for zw in n.zone_weights.all()]
+    else:
+        rows = list(ZoneWeight.objects.filter(node__scheme=scheme).select_related("zone"))
+    for zw in rows:
+        out.setdefault(zw.node_id, {})[zw.zone_id] = zw
+    return out
+
+
+def _zone_problems(
+    where: str, siblings: list[TreeNode], zones: dict[int, dict[int, ZoneWeight]]
+) -> list[WeightProblem]:
+    """For each function zone some of ``siblings`` weigh on their own: the siblings' weights in
+    that zone (a node's zone weight, else its weight) must sum to 100."""
+    zone_names: dict[int, str] = {}
+    for item in siblings:
+        for zone_id, zw in zones.get(item.node.pk, {}).items():
+            zone_names[zone_id] = zw.zone.name
+    problems = []
+    for zone_id, name in sorted(zone_names.items(), key=lambda kv: kv[1]):
+        total = sum(
+            (
+                zones[i.node.pk][zone_id].weight if zone_id in zones.get(i.node.pk, {}) else i.node.weight
+                for i in siblings
+            ),
+            Decimal("0"),
+        )
+        if total != WEIGHT_TOTAL:
+            problems.append(WeightProblem(_("%(where)s（%(zone)s）") % {"where": where, "zone": name}, total))
+    return problems
+
+
+def zone_weight_problems(*, scheme: Scheme, forest: list[ComponentTree] | None = None) -> list[WeightProblem]:
+    """The sibling levels whose weights in some function zone do not sum to 100 (a node's zone
+    weight where it has one, else its own weight), named "level（zone）"."""
+    forest = indicator_forest(scheme=scheme) if forest is None else forest
+    framework = [
+        item.node
+        for tree in forest
+        for _root, item in _walk(tree.roots)
+        if item.node.level <= FRAMEWORK_MAX_LEVEL
+    ]
+    zones = zone_weights_of(scheme=scheme, nodes=framework) if framework else {}
+    if not zones:
+        return []
+    problems: list[WeightProblem] = []
+
+    def walk(items: list[TreeNode]) -> None:
+        for item in items:
+            if item.children:
+                problems.extend(_zone_problems(item.node.name, item.children, zones))
+            walk(item.children)
+
+    for tree in forest:
+        if tree.roots:
+            problems.extend(_zone_problems(tree.component.name, tree.roots, zones))
+        walk(tree.roots)
+    return problems
+
+
 def weight_problems(*, scheme: Scheme) -> list[WeightProblem]:
     """Return every level whose weights do not sum to 100: the component levels of
     :func:`component_weight_checks`, each component's level-1 indicators, and each node's
-    children."""
+    children — then :func:`zone_weight_problems` (the same levels in each function zone that
+    has weights of its own there)."""
     problems = [WeightProblem(c.where, c.total) for c in component_weight_checks(scheme=scheme) if not c.ok]
+    forest = indicator_forest(scheme=scheme)
 
     def walk(items: list[TreeNode]) -> None:
         for item in items:
@@ -210,11 +282,88 @@ def weight_problems(*, scheme: Scheme) -> list[WeightProblem]:
                 problems.append(WeightProblem(item.node.name, item.children_weight))
             walk(item.children)
 
-    for tree in indicator_forest(scheme=scheme):
+    for tree in forest:
         if not tree.roots_ok:
             problems.append(WeightProblem(tree.component.name, tree.roots_weight))
         walk(tree.roots)
-    return problems
+    return problems + zone_weight_problems(scheme=scheme, forest=forest)
+
+
+@dataclass(frozen=True)
+class ZoneGridRow:
+    """One framework node in the zone-weight grid: its own weight and, per zone, its zone weight."""
+
+    node: IndicatorNode
+    depth: int
+    cells: list[tuple[FunctionZone, Decimal | None]]
+
+
+def zone_weight_grid(*, scheme: Scheme) -> tuple[list[FunctionZone], list[ZoneGridRow]]:
+    """The function zones and, in tree order, the scheme's framework nodes (levels 1–2) with
+    their zone weights (None where a zone uses the node's own weight)."""
+    zones = list(FunctionZone.objects.order_by("code"))
+    forest = indicator_forest(scheme=scheme)
+    nodes: list[tuple[IndicatorNode, int]] = []
+
+    def walk(items: list[TreeNode], depth: int) -> None:
+        for item in items:
+            if item.node.level <= FRAMEWORK_MAX_LEVEL:
+                nodes.append((item.node, depth))
+                walk(item.children, depth + 1)
+
+    for tree in forest:
+        walk(tree.roots, 0)
+    weights = zone_weights_of(scheme=scheme, nodes=[]) if nodes else {}
+    rows = [
+        ZoneGridRow(
+            node,
+            depth,
+            [(z, weights[node.pk][z.pk].weight if z.pk in weights.get(node.pk, {}) else None) for z in zones],
+        )
+        for node, depth in nodes
+    ]
+    return zones, rows
+
+
+@dataclass(frozen=True)
+class StageStep:
+    """One stage of a cycle's timeline: its label, what it allows, its planned dates and whether
+    it is done, current or still to come."""
+
+    stage: str
+    label: str
+    allows: str
+    opens_on: object
+    closes_on: object
+    state: Literal["done", "current", "upcoming"]
+
+
+def stage_timeline(*, cycle: Cycle, allows: dict[str, object]) -> list[StageStep]:
+    """The cycle's six stages in order with their plans (one query); a draft cycle has none
+    current, a closed cycle has them all done."""
+    plans = {p.stage: p for p in CycleStagePlan.objects.filter(cycle=cycle)}
+    current = STAGE_ORDER.index(cycle.stage) if cycle.stage in STAGE_ORDER else 0
+    steps = []
+    for index, stage in enumerate(STAGE_ORDER):
+        state: Literal["done", "current", "upcoming"]
+        if cycle.status == CycleStatus.CLOSED or (cycle.status == CycleStatus.OPEN and index < current):
+            state = "done"
+        elif cycle.status == CycleStatus.OPEN and index == current:
+            state = "current"
+        else:
+            state = "upcoming"
+        plan = plans.get(stage)
+        steps.append(
+            StageStep(
+                stage,
+                str(CycleStage(stage).label),
+                str(allows.get(stage, "")),
+                plan.opens_on if plan else None,
+                plan.closes_on if plan else None,
+                state,
+            )
+        )
+    return steps
 
 
 def cycles_having(has: PageContent) -> QuerySet[Cycle]:

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, TypeVar
 
+from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Max
@@ -15,8 +16,9 @@ from jixiao.accounts.audit import audit_record, snapshot
 from jixiao.accounts.models import AuditAction, User
 from jixiao.accounts.services import instance_create, instance_delete, instance_update
 from jixiao.organisation.models import UnitCategory
-from jixiao.schemes.lifecycle import assert_cycle_editable, cycle_of
+from jixiao.schemes.lifecycle import assert_cycle_editable, assert_framework_editable, cycle_of
 from jixiao.schemes.models import (
+    FRAMEWORK_MAX_LEVEL,
     MAX_LEVEL,
     Component,
     Cycle,
@@ -26,6 +28,7 @@ from jixiao.schemes.models import (
     IndicatorNode,
     LibraryEntry,
     Scheme,
+    ZoneWeight,
 )
 from jixiao.schemes.rule_types import RuleParamError, validate_rule_params
 
@@ -34,7 +37,15 @@ M = TypeVar("M", bound=models.Model)
 
 def _assert_editable(instance: models.Model) -> None:
     cycle_id = cycle_of(instance)
-    if cycle_id is not None:
+    if cycle_id is None:
+        return
+    # Components and level-1/2 indicators are the framework published targets hang under.
+    framework = isinstance(instance, Component) or (
+        isinstance(instance, IndicatorNode) and instance.level <= FRAMEWORK_MAX_LEVEL
+    )
+    if framework:
+        assert_framework_editable(cycle_id)
+    else:
         assert_cycle_editable(cycle_id)
 
 
@@ -81,10 +92,13 @@ def indicator_add_child(
     library_entry: LibraryEntry | None = None,
 ) -> IndicatorNode:
     """Append a node under ``parent`` (or at level 1 of ``component``) and return it."""
-    assert_cycle_editable(scheme.cycle_id)
+    level = 1 if parent is None else parent.level + 1
+    if level <= FRAMEWORK_MAX_LEVEL:
+        assert_framework_editable(scheme.cycle_id)
+    else:
+        assert_cycle_editable(scheme.cycle_id)
     if parent is not None and parent.scheme_id != scheme.pk:
         raise ValidationError(_("上级指标不属于该方案"))
-    level = 1 if parent is None else parent.level + 1
     if level > MAX_LEVEL:
         raise ValidationError(_("指标体系最多四级"))
     if parent is not None:
@@ -172,8 +186,19 @@ def indicator_move(*, actor: User, node: IndicatorNode, direction: int) -> None:
 
 @transaction.atomic
 def indicator_delete(*, actor: User, node: IndicatorNode) -> None:
-    """Delete a node and its subtree, audited."""
+    """Delete a node and its subtree, audited. Raises ValidationError when a unit has declared
+    targets under it (they would lose their framework node)."""
     _assert_editable(node)
+    subtree, level = [node.pk], [node.pk]
+    while level:
+        level = list(IndicatorNode.objects.filter(parent_id__in=level).values_list("pk", flat=True))
+        subtree += level
+    # By label: declarations depends on schemes, never the reverse.
+    declared = apps.get_model("declarations", "DeclaredIndicator")._default_manager
+    if declared.filter(parent_id__in=subtree).exists():
+        raise ValidationError(
+            _("已有单位在指标“%(name)s”下申报了目标，不能删除；请先调整这些单位的申报") % {"name": node.name}
+        )
     audit_record(
         actor=actor,
         action=AuditAction.DELETE,
@@ -187,8 +212,9 @@ def indicator_delete(*, actor: User, node: IndicatorNode) -> None:
 def scheme_copy(*, actor: User, source: Scheme, cycle: Cycle, category: UnitCategory | None = None) -> Scheme:
     """Copy ``source`` (components, grading policies, indicator tree) into ``cycle`` for
     ``category`` (default: the source's category); return the copy. Raises ValidationError when
-    that cycle already has a scheme for the category, CycleLocked when the cycle is closed."""
-    assert_cycle_editable(cycle)
+    that cycle already has a scheme for the category, CycleLocked when the cycle is closed,
+    StageClosed when its targets are published."""
+    assert_framework_editable(cycle)
     category_id = category.pk if category is not None else source.category_id
     if Scheme.objects.filter(cycle=cycle, category_id=category_id).exists():
         raise ValidationError(_("该周期已有此类别的方案"))
@@ -269,3 +295,45 @@ def scheme_copy(*, actor: User, source: Scheme, cycle: Cycle, category: UnitCate
         },
     )
     return copy
+
+
+@transaction.atomic
+def zone_weights_save(
+    *, actor: User, scheme: Scheme, weights: Mapping[tuple[int, int], Decimal | None]
+) -> int:
+    """Set the scheme's function-zone weights: ``weights`` maps (framework node id, zone id) to
+    a weight, or None to drop that zone's own weight (the node's weight applies). Pairs not in
+    ``weights`` are left alone. Audited on the scheme; return how many rows changed. Raises
+    ValidationError for a node outside the scheme's framework, StageClosed once targets are
+    published."""
+    assert_framework_editable(scheme.cycle_id)
+    nodes = set(
+        IndicatorNode.objects.filter(scheme=scheme, level__lte=FRAMEWORK_MAX_LEVEL).values_list(
+            "pk", flat=True
+        )
+    )
+    if any(node_id not in nodes for node_id, _zone in weights):
+        raise ValidationError(_("功能区权重只能设置在本方案的一、二级指标上"))
+    existing = {
+        (zw.node_id, zw.zone_id): zw
+        for zw in ZoneWeight.objects.select_for_update().filter(node__scheme=scheme)
+    }
+    changes: dict[str, list[object]] = {}
+    for (node_id, zone_id), weight in sorted(weights.items()):
+        row = existing.get((node_id, zone_id))
+        key = f"{node_id}:{zone_id}"
+        if weight is None:
+            if row is not None:
+                changes[key] = [str(row.weight), None]
+                row.delete()
+            continue
+        if row is not None and row.weight == weight:
+            continue
+        changes[key] = [None if row is None else str(row.weight), str(weight)]
+        row = row or ZoneWeight(node_id=node_id, zone_id=zone_id)
+        row.weight = weight
+        row.full_clean()
+        row.save()
+    if changes:
+        audit_record(actor=actor, action=AuditAction.UPDATE, obj=scheme, changes={"zone_weights": changes})
+    return len(changes)

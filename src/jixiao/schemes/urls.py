@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from jixiao.schemes import views
+from jixiao.schemes import stage_views, views
 
 app_name = "schemes"
 urlpatterns = [
@@ -15,12 +15,16 @@ urlpatterns = [
     path("cycles/<int:pk>/close/", views.cycle_close, name="cycle_close"),
     path("cycles/<int:pk>/reopen/", views.cycle_reopen, name="cycle_reopen"),
     path("cycles/<int:pk>/delete/", views.cycle_delete, name="cycle_delete"),
+    path("cycles/<int:pk>/stage/next/", stage_views.cycle_stage_next, name="cycle_stage_next"),
+    path("cycles/<int:pk>/stage/back/", stage_views.cycle_stage_back, name="cycle_stage_back"),
+    path("cycles/<int:pk>/stage/plan/", stage_views.cycle_stage_plan, name="cycle_stage_plan"),
     path("cycles/<int:cycle_pk>/schemes/new/", views.scheme_create, name="scheme_create"),
     path("s/<int:pk>/", views.scheme_detail, name="scheme_detail"),
     path("s/<int:pk>/edit/", views.scheme_edit, name="scheme_edit"),
     path("s/<int:pk>/delete/", views.scheme_delete, name="scheme_delete"),
     path("s/<int:pk>/copy/", views.scheme_copy, name="scheme_copy"),
     path("s/<int:pk>/tree/", views.scheme_tree, name="scheme_tree"),
+    path("s/<int:pk>/zone-weights/", stage_views.scheme_zone_weights, name="scheme_zone_weights"),
     path("s/<int:scheme_pk>/components/new/", views.component_create, name="component_create"),
     path("components/<int:pk>/edit/", views.component_edit, name="component_edit"),
     path("components/<int:pk>/delete/", views.component_delete, name="component_delete"),

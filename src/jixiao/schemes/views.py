@@ -49,6 +49,8 @@ from jixiao.schemes.models import (
     MAX_LEVEL,
     Component,
     Cycle,
+    CycleStage,
+    CycleStatus,
     GradeLevel,
     GradingPolicy,
     GradingRule,
@@ -56,6 +58,7 @@ from jixiao.schemes.models import (
     LibraryEntry,
     LibraryKind,
     Scheme,
+    ZoneWeight,
 )
 from jixiao.schemes.rule_types import INDICATOR_RULES
 from jixiao.schemes.selectors import (
@@ -65,6 +68,7 @@ from jixiao.schemes.selectors import (
     find_tree_node,
     indicator_forest,
     level1_of,
+    stage_timeline,
     tree_paging,
     weight_problems,
 )
@@ -137,6 +141,17 @@ def _delete(
 # --- cycles ------------------------------------------------------------------------------------
 
 
+def _indicators_with_zone_weights() -> QuerySet[IndicatorNode]:
+    # The weight check reads each node's zone weights: one query for all, none per scheme.
+    return IndicatorNode.objects.select_related("lead_unit").prefetch_related(
+        Prefetch("zone_weights", queryset=ZoneWeight.objects.select_related("zone"))
+    )
+
+
+def _stage_label(stage: str | None) -> str:
+    return str(CycleStage(stage).label) if stage else ""
+
+
 @login_required
 def cycle_list(request: HttpRequest) -> HttpResponse:
     cycles = Cycle.objects.annotate(scheme_count=models.Count("schemes"))
@@ -172,18 +187,23 @@ def cycle_detail(request: HttpRequest, pk: int) -> HttpResponse:
         .filter(cycle=cycle)
         .prefetch_related(
             Prefetch("components", queryset=Component.objects.order_by("order", "id")),
-            Prefetch("indicators", queryset=IndicatorNode.objects.select_related("lead_unit")),
+            Prefetch("indicators", queryset=_indicators_with_zone_weights()),
         )
         .order_by("category__order", "category__code")
     )
     # The weight check reads the prefetched rows: no query per scheme.
     rows = [{"scheme": s, "problems": weight_problems(scheme=s)} for s in schemes]
+    can_manage = user.is_office and user.can_write
     return render(
         request,
         "schemes/cycle_detail.html",
         {
             "cycle": cycle,
             "rows": rows,
+            "stages": stage_timeline(cycle=cycle, allows=lifecycle.STAGE_ALLOWS),
+            "next_stage": _stage_label(lifecycle.next_stage(cycle.stage)),
+            "previous_stage": _stage_label(lifecycle.previous_stage(cycle.stage)),
+            "can_move_stage": can_manage and cycle.status == CycleStatus.OPEN,
             "previous": tree_services.previous_cycle(cycle=cycle),
             "cycle_locked": lifecycle.is_locked(cycle),
             "can_edit": user.is_office and user.can_write and not lifecycle.is_locked(cycle),
@@ -373,7 +393,7 @@ def _tree_context(
     prefetch_related_objects(
         [scheme],
         Prefetch("components", queryset=Component.objects.order_by("order", "id")),
-        Prefetch("indicators", queryset=IndicatorNode.objects.select_related("lead_unit")),
+        Prefetch("indicators", queryset=_indicators_with_zone_weights()),
     )
     components = list(scheme.components.all())
     forest = _ordered_forest(scheme, components)

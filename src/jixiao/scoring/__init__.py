@@ -7,6 +7,6 @@ JSON-able cycle bundle to and from those types. See docs/scoring.md.
 
 from __future__ import annotations
 
-ENGINE_VERSION = "1.1.0"  # 1.1: decisions name the binding constraint; top_twice respects the grade
+ENGINE_VERSION = "1.2.0"  # 1.2: declared leaves, zone weights, routine components, low_ambition ceiling
 
 __all__ = ["ENGINE_VERSION"]

@@ -16,6 +16,7 @@ and grading policy):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,12 +46,12 @@ class EntityAdjustments:
     no_grade: BoolArr
     no_grade_reason: NDArray[np.object_]
     falsified: BoolArr
-    falsified_pairs: tuple[I64, I64]  # (entity, indicator code index into leaf codes)
+    falsified_pairs: tuple[I64, I64]  # (entity, leaf node)
     detail: pl.DataFrame  # entity (index), kind, level, indicator, points, source, reason
 
 
 def parse_adjustments(
-    scheme: Scheme, ents: EntityTable, frame: pl.DataFrame, leaf_codes: tuple[str, ...], leaf_nodes: I64
+    scheme: Scheme, ents: EntityTable, frame: pl.DataFrame, leaf_node: Callable[[pl.Series, str], I64]
 ) -> EntityAdjustments:
     """Validate the adjustments table and reduce it to per-entity columns."""
     where = "adjustments"
@@ -107,7 +108,9 @@ def parse_adjustments(
     enabled = np.array([c.adjustments.falsification_enabled for c in cats], dtype=np.bool_)
     fals &= enabled[ents.category[e]]
     f_ent = e[fals]
-    f_leaf = encode(pl.Series(texts["indicator"][fals]), leaf_codes, f"{where}.indicator (falsification)")
+    f_node = leaf_node(
+        pl.Series(texts["indicator"][fals], dtype=pl.String), f"{where}.indicator (falsification)"
+    )
     falsified = np.zeros(n, dtype=np.bool_)
     falsified[f_ent] = True
     detail = pl.DataFrame({
@@ -116,5 +119,5 @@ def parse_adjustments(
     })  # fmt: skip
     return EntityAdjustments(
         deduction, bonus, debt, veto, sanction, no_grade, reason, falsified,
-        (f_ent, leaf_nodes[f_leaf]), detail,
+        (f_ent, f_node), detail,
     )  # fmt: skip

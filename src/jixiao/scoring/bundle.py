@@ -2,13 +2,16 @@
 
 Format (docs/bundle.schema.json is the JSON Schema)::
 
-    {"format": "jixiao.cycle-bundle", "version": 1,
+    {"format": "jixiao.cycle-bundle", "version": 2,
      "cycle": {...free metadata: code, name, year...},
      "scheme": {...see scheme.py / docs/scoring.md...},
-     "units": {"id": [...], "category": [...]},
+     "units": {"id": [...], "category": [...], "zone": [...]},
      "officials": {"id": [...], "unit": [...], "layer": [...], "category": [...]},
+     "declared": {"entity": [...], "code": [...], "parent": [...], "weight": [...], ...},
      "facts": {"indicator_results": {column: [...]}, "ratings": {...}, "votes": {...},
-               "adjustments": {...}, "previous": {...}}}
+               "adjustments": {...}, "previous": {...}, "routine": {...}}}
+
+Version 1 (no ``units.zone``, ``declared`` or ``facts.routine``) is still read.
 
 Tables are columnar (one list per column, equal lengths) so that ten million ratings stay compact.
 ``canonical_json`` (sorted keys, no spaces, UTF-8, no NaN) and ``digest`` (SHA-256 of it) serve
@@ -30,16 +33,18 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from jixiao.scoring.digests import DIGEST_SCHEME, canonical_facts, input_digest, results_digest
+from jixiao.scoring.digests import DIGEST_SCHEME, canonical_facts, full_frame, input_digest, results_digest
 from jixiao.scoring.engine import compute
 from jixiao.scoring.errors import BundleError, ScoringError
 from jixiao.scoring.explain import explain_all_with, finite, gc_paused
 from jixiao.scoring.scheme import Scheme, parse_scheme
 from jixiao.scoring.types import (
     ADJUSTMENT_COLUMNS,
+    DECLARED_COLUMNS,
     INDICATOR_RESULT_COLUMNS,
     PREVIOUS_COLUMNS,
     RATING_COLUMNS,
+    ROUTINE_COLUMNS,
     VOTE_COLUMNS,
     CycleInput,
     Facts,
@@ -50,11 +55,18 @@ from jixiao.scoring.types import (
 
 FORMAT = "jixiao.cycle-bundle"
 RESULTS_FORMAT = "jixiao.cycle-results"
-VERSION = 1
+VERSION = 2  # 2: units.zone, declared leaves, facts.routine (docs/scoring.md "Bundle")
+READ_VERSIONS = (1, 2)
 RESULTS_VERSION = 2  # 2: bundle_digest / results_digest are columnar (digests.py), named by "digest"
 FACT_TABLES: dict[str, dict[str, pl.DataType]] = {
     "indicator_results": INDICATOR_RESULT_COLUMNS, "ratings": RATING_COLUMNS, "votes": VOTE_COLUMNS,
-    "adjustments": ADJUSTMENT_COLUMNS, "previous": PREVIOUS_COLUMNS,
+    "adjustments": ADJUSTMENT_COLUMNS, "previous": PREVIOUS_COLUMNS, "routine": ROUTINE_COLUMNS,
+}  # fmt: skip
+V2_ONLY = ("routine",)
+REQUIRED: dict[str, tuple[str, ...]] = {
+    "indicator_results": ("entity", "indicator"), "ratings": ("entity", "group", "item", "score"),
+    "votes": ("entity", "label", "count"), "adjustments": ("entity", "kind"), "previous": ("entity",),
+    "routine": ("entity", "period", "grade"),
 }  # fmt: skip
 
 
@@ -91,43 +103,62 @@ def load_bundle(bundle: Mapping[str, Any]) -> CycleInput:
     """Validate a bundle dict (already parsed from JSON) and return the typed engine input."""
     if not isinstance(bundle, Mapping) or bundle.get("format") != FORMAT:
         raise BundleError("bundle", f"'format' must be {FORMAT!r}")
-    if bundle.get("version") != VERSION:
+    version = bundle.get("version")
+    if version not in READ_VERSIONS or isinstance(version, bool):
         raise BundleError(
-            "bundle", f"unsupported version {bundle.get('version')!r}; this engine reads {VERSION}"
+            "bundle", f"unsupported version {version!r}; this engine reads {list(READ_VERSIONS)}"
         )
-    unknown = sorted(set(bundle) - {"format", "version", "cycle", "scheme", "units", "officials", "facts"})
+    keys = {"format", "version", "cycle", "scheme", "units", "officials", "facts"}
+    unknown = sorted(set(bundle) - (keys | {"declared"} if version >= 2 else keys))
     if unknown:
-        raise BundleError("bundle", f"unknown key(s) {unknown}")
+        raise BundleError("bundle", f"unknown key(s) {unknown} (for version {version})")
     scheme = parse_scheme(bundle.get("scheme", {}))
     units, officials = bundle.get("units", {}), bundle.get("officials", {})
     if not isinstance(units, Mapping) or not isinstance(officials, Mapping):
         raise BundleError("bundle", "'units' and 'officials' must be objects of columns")
     facts_raw = bundle.get("facts", {})
-    if not isinstance(facts_raw, Mapping) or set(facts_raw) - set(FACT_TABLES):
-        raise BundleError("facts", f"must be an object with tables among {sorted(FACT_TABLES)}")
-    required = {"indicator_results": ("entity", "indicator"), "ratings": ("entity", "group", "item", "score"),
-                "votes": ("entity", "label", "count"), "adjustments": ("entity", "kind"), "previous": ("entity",)}  # fmt: skip
-    tables = {name: _table(f"facts.{name}", facts_raw.get(name), cols, required[name])
+    allowed = [t for t in FACT_TABLES if version >= 2 or t not in V2_ONLY]
+    if not isinstance(facts_raw, Mapping) or set(facts_raw) - set(allowed):
+        raise BundleError(
+            "facts", f"must be an object with tables among {sorted(allowed)} (version {version})"
+        )
+    tables = {name: _table(f"facts.{name}", facts_raw.get(name), cols, REQUIRED[name])
               for name, cols in FACT_TABLES.items()}  # fmt: skip
+    unit_columns = {"id", "category", "zone"} if version >= 2 else {"id", "category"}
+    if set(units) - unit_columns:
+        raise BundleError(
+            "units", f"unknown column(s) {sorted(set(units) - unit_columns)} (version {version})"
+        )
+    declared = _table("declared", bundle.get("declared"), DECLARED_COLUMNS,
+                      ("entity", "code", "parent", "weight", "component", "rule"))  # fmt: skip
+    zone = _strings("units", units, "zone") if "zone" in units else np.array([], dtype=np.str_)
+    unit_ids = _strings("units", units, "id")
+    if zone.size and zone.shape != unit_ids.shape:
+        raise BundleError("units.zone", "must have one value per unit")
     return cycle_input(
         scheme,
-        Units(_strings("units", units, "id"), _strings("units", units, "category")),
+        Units(unit_ids, _strings("units", units, "category"), zone),
         Officials(*(_strings("officials", officials, c) for c in ("id", "unit", "layer", "category"))),
         Facts(**tables),
+        declared,
     )
 
 
 def cycle_input(
-    scheme: Scheme | Mapping[str, Any], units: Units, officials: Officials, facts: Facts
-) -> CycleInput:
-    """Return the engine input from a scheme (parsed or its dict), entities and fact frames.
+    scheme: Scheme | Mapping[str, Any], units: Units, officials: Officials, facts: Facts,
+    declared: pl.DataFrame | None = None,
+) -> CycleInput:  # fmt: skip
+    """Return the engine input from a scheme (parsed or its dict), entities, fact frames and the
+    entities' declared leaves (``DECLARED_COLUMNS``; None = none).
 
-    Every fact table is brought to its full declared columns and dtypes with canonical floats
-    (``digests.full_frame``: NaN/±inf → null, -0.0 → 0.0), so that frames read from the database
-    and frames loaded from an exported bundle are identical, column for column.
+    Every fact table (and ``declared``) is brought to its full declared columns and dtypes with
+    canonical floats (``digests.full_frame``: NaN/±inf → null, -0.0 → 0.0), so that frames read
+    from the database and frames loaded from an exported bundle are identical, column for column.
     """
     parsed = scheme if isinstance(scheme, Scheme) else parse_scheme(scheme)
-    return CycleInput(scheme=parsed, units=units, officials=officials, facts=canonical_facts(facts))
+    table = full_frame(declared if declared is not None else pl.DataFrame(), DECLARED_COLUMNS)
+    return CycleInput(scheme=parsed, units=units, officials=officials, facts=canonical_facts(facts),
+                      declared=table)  # fmt: skip
 
 
 _PLAIN = frozenset({str, int, bool, type(None)})  # JSON scalars that never need cleaning
@@ -271,7 +302,7 @@ def compute_bundle(bundle: Mapping[str, Any], explanations: bool = True) -> dict
 
 
 __all__ = [
-    "FORMAT", "RESULTS_VERSION", "VERSION", "BundleError", "ScoringError", "bundle_digest", "canonical_json",
+    "FORMAT", "READ_VERSIONS", "RESULTS_VERSION", "VERSION", "BundleError", "ScoringError", "bundle_digest", "canonical_json",
     "compute_bundle",
     "cycle_input", "digest", "input_digest", "load_bundle", "results_digest", "results_to_dict",
 ]  # fmt: skip

@@ -1,81 +1,319 @@
-"""Indicator results → leaf rates → component scores, by rolling the four-level tree up.
+"""Indicator results → leaf rates → component scores, by rolling each entity's own tree up.
 
-Each node's score (0–100) is the weighted mean of its children's scores; a component's score is
-the weighted mean of the roots that contain leaves of that component, the tree being restricted
-to that component's leaves. With ``missing_indicator = "zero"`` an absent leaf counts as 0 and
-the weights are fixed by the scheme; with ``"exclude"`` only reported leaves weigh, renormalised
-at every level. Falsification (弄虚作假) adjustments zero a leaf before the roll-up.
+An entity's tree is its category's framework (the scheme's indicator tree) plus its own declared
+nodes (``CycleInput.declared``: levels 3–4 under framework nodes, "一个单位一张蓝图"). Each node's
+score (0–100) is the weighted mean of its children's scores; a component's score is the weighted
+mean of the roots that contain leaves of that component, the tree being restricted to that
+component's leaves. With ``missing_indicator = "zero"`` an absent leaf counts as 0 and the weights
+are fixed by the entity's tree; with ``"exclude"`` only reported leaves weigh, renormalised at
+every level. A unit's function zone (and an official's unit's) selects the category's
+``zone_weights`` for framework nodes. Falsification (弄虚作假) adjustments zero a leaf before the
+roll-up.
+
+Vectorised throughout: the "zero" denominators are the dynamic ones (Σ weights of the rows
+present) after every leaf of an entity's tree without a result gets a score-0 *structure* row;
+structure rows never reach the output or ``comp_has``. Declared leaves are grouped by (rule
+type, params) and each group's rule runs once over all its rows.
 """
 
 from __future__ import annotations
 
-import itertools
+import json
 from dataclasses import dataclass
+from typing import NoReturn
 
 import numpy as np
 import polars as pl
 from numpy.typing import NDArray
 
-from jixiao.scoring.errors import FactsError
+from jixiao.scoring.errors import FactsError, SchemeError
 from jixiao.scoring.frames import EntityTable, column, encode, floats, require
-from jixiao.scoring.rules import LeafFacts, apply_rule
-from jixiao.scoring.scheme import Node, Scheme
+from jixiao.scoring.rules import GROUP_RULES, RULE_TYPES, LeafFacts, RuleParams, apply_rule, parse_rule
+from jixiao.scoring.scheme import MAX_TREE_DEPTH, Node, Scheme
 
 I64 = NDArray[np.int64]
 F64 = NDArray[np.float64]
 BoolArr = NDArray[np.bool_]
 STATUS_OK, STATUS_MISSING, STATUS_FALSIFIED = "ok", "missing", "falsified"
+GRADE_MAP = RULE_TYPES.index("grade_map")
+
+
+@dataclass(frozen=True)
+class RuleGroup:
+    """Leaves scored by one rule: a framework leaf, or declared leaves sharing (type, params)."""
+
+    code: str  # the leaf named in errors (the group's first declared code)
+    rule_type: str
+    rule: RuleParams
+    declared: bool
 
 
 @dataclass(frozen=True)
 class Tree:
-    """Every node of every category, flattened; leaves are the nodes with a rule."""
+    """Every framework node and every declared node, flattened.
 
-    nodes: tuple[Node, ...]
+    Nodes ``0..n_framework-1`` are the scheme's (category order, then code); the declared nodes
+    follow in code order. Leaves are the nodes with a rule group.
+    """
+
+    nodes: tuple[Node, ...]  # the framework nodes
+    n_framework: int
+    code: pl.Series  # every node's code
     category: I64
     parent: I64  # -1 for roots
-    weight: F64
+    weight: F64  # declared weights; framework weights of entities without a weighted zone
     depth: I64
     component: I64  # local component index for leaves, -1 otherwise
-    leaves: I64  # node indices of the leaves
-    leaf_codes: tuple[str, ...]
-    static_den: F64  # [node, component]: Σ weight of children holding that component
-    static_root_den: F64  # [category, component]: Σ weight of roots holding that component
+    rule_type: I64  # index into RULE_TYPES for leaves, -1 otherwise
+    group: I64  # rule group of a leaf, -1 otherwise
+    groups: tuple[RuleGroup, ...]
+    owner: I64  # entity of a declared node, -1 for framework nodes
+    low_ambition: BoolArr  # declared nodes approved although flagged 目标偏低
+    params: pl.Series  # declared nodes' params (JSON text), in declared node order
+    zone_weight: F64  # [1 + zone, framework node]: row 0 the scheme weights, then per scheme.zones()
+    n_comp: int
+
+    @property
+    def size(self) -> int:
+        """Return the number of nodes."""
+        return int(self.parent.shape[0])
 
 
-def build_tree(scheme: Scheme) -> Tree:
-    """Flatten the scheme's indicator trees and precompute the fixed denominators."""
+def _framework(scheme: Scheme) -> tuple[list[Node], I64]:
     nodes: list[Node] = []
     cats: list[int] = []
     for ci, category in enumerate(scheme.categories):
         nodes.extend(category.nodes)
         cats.extend([ci] * len(category.nodes))
+    return nodes, np.array(cats, dtype=np.int64)
+
+
+def build_tree(scheme: Scheme, ents: EntityTable | None = None, declared: pl.DataFrame | None = None) -> Tree:
+    """Flatten the framework trees and the entities' declared nodes (SchemeError/FactsError name
+    the entity and the code of a bad declared row)."""
+    nodes, cats = _framework(scheme)
     index = {n.code: i for i, n in enumerate(nodes)}
+    nf = len(nodes)
     n_comp = max(len(c.components) for c in scheme.categories)
     parent = np.array([index[n.parent] if n.parent else -1 for n in nodes], dtype=np.int64)
-    comp = np.full(len(nodes), -1, dtype=np.int64)
+    comp = np.full(nf, -1, dtype=np.int64)
+    rule_type = np.full(nf, -1, dtype=np.int64)
+    group = np.full(nf, -1, dtype=np.int64)
+    groups: list[RuleGroup] = []
     for i, node in enumerate(nodes):
-        if node.component is not None:
+        if node.component is not None and node.rule is not None and node.rule_type is not None:
             comp[i] = scheme.categories[cats[i]].component_codes().index(node.component)
-    holds = np.zeros((len(nodes), n_comp), dtype=np.bool_)
-    for leaf in np.flatnonzero(comp >= 0).tolist():
-        j: int = leaf
-        while j >= 0:
-            holds[j, comp[leaf]] = True
-            j = int(parent[j])
+            rule_type[i] = RULE_TYPES.index(node.rule_type)
+            group[i] = len(groups)
+            groups.append(RuleGroup(node.code, node.rule_type, node.rule, False))
     weight = np.array([n.weight for n in nodes], dtype=np.float64)
-    static_den = np.zeros((len(nodes), n_comp), dtype=np.float64)
-    static_root_den = np.zeros((len(scheme.categories), n_comp), dtype=np.float64)
-    for i in range(len(nodes)):
-        p = int(parent[i])
-        target = static_den[p] if p >= 0 else static_root_den[cats[i]]
-        target += np.where(holds[i], weight[i], 0.0)
-    leaves = np.flatnonzero(comp >= 0).astype(np.int64)
-    return Tree(
-        tuple(nodes), np.array(cats, dtype=np.int64), parent, weight,
-        np.array([n.depth for n in nodes], dtype=np.int64), comp, leaves,
-        tuple(nodes[int(i)].code for i in leaves), static_den, static_root_den,
+    zones = scheme.zones()
+    zone_weight = np.tile(weight, (len(zones) + 1, 1))
+    for category in scheme.categories:
+        for zone, table in category.zone_weights.items():
+            for code, w in table.items():
+                zone_weight[zones.index(zone) + 1, index[code]] = w
+    fw = _Arrays(
+        pl.Series([n.code for n in nodes], dtype=pl.String), cats, parent, weight,
+        np.array([n.depth for n in nodes], dtype=np.int64), comp, rule_type, group,
+        np.full(nf, -1, dtype=np.int64), np.zeros(nf, dtype=np.bool_),
     )  # fmt: skip
+    params = pl.Series([], dtype=pl.String)
+    if declared is not None and declared.height and ents is not None:
+        d, params, more = _declared(scheme, ents, declared, fw, len(groups))
+        groups.extend(more)
+        fw = fw.concat(d)
+    return Tree(tuple(nodes), nf, fw.code, fw.category, fw.parent, fw.weight, fw.depth, fw.component,
+                fw.rule_type, fw.group, tuple(groups), fw.owner, fw.low_ambition, params, zone_weight,
+                n_comp)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _Arrays:
+    code: pl.Series
+    category: I64
+    parent: I64
+    weight: F64
+    depth: I64
+    component: I64
+    rule_type: I64
+    group: I64
+    owner: I64
+    low_ambition: BoolArr
+
+    def concat(self, other: _Arrays) -> _Arrays:
+        return _Arrays(
+            pl.concat([self.code, other.code]),
+            *(np.concatenate([getattr(self, f), getattr(other, f)]) for f in
+              ("category", "parent", "weight", "depth", "component", "rule_type", "group", "owner", "low_ambition")),
+        )  # fmt: skip
+
+
+def _declared(
+    scheme: Scheme, ents: EntityTable, frame: pl.DataFrame, fw: _Arrays, first_group: int
+) -> tuple[_Arrays, pl.Series, list[RuleGroup]]:
+    """Validate the declared table and return its nodes (in code order) and rule groups."""
+    where = "declared"
+    require(frame, ["entity", "code", "parent", "weight"], where)
+    nf = fw.parent.shape[0]
+    table = pl.DataFrame([
+        column(frame, "code", pl.String(), where).alias("code"),
+        column(frame, "entity", pl.String(), where).alias("entity")
+        if not isinstance(frame.schema["entity"], pl.Enum) else frame.get_column("entity"),
+        column(frame, "parent", pl.String(), where).alias("parent"),
+        column(frame, "weight", pl.Float64(), where).alias("weight"),
+        column(frame, "component", pl.String(), where).alias("component"),
+        column(frame, "rule", pl.String(), where).alias("rule"),
+        column(frame, "params", pl.String(), where).alias("params"),
+        column(frame, "low_ambition", pl.Boolean(), where).fill_null(False).alias("low_ambition"),
+    ]).sort("code")  # fmt: skip
+    code = table.get_column("code")
+    entity = encode(table.get_column("entity"), list(ents.ids), f"{where}.entity")
+    n = table.height
+
+    def fail(i: int, message: str, error: type[SchemeError | FactsError] = SchemeError) -> NoReturn:
+        raise error(f"{where}: entity {str(ents.ids[entity[i]])!r}, leaf {code[i]!r}", message)
+
+    if code.null_count():
+        raise SchemeError(where, "every declared leaf needs a code")
+    same = (
+        np.flatnonzero((code.slice(1) == code.slice(0, n - 1)).to_numpy()) if n > 1 else np.zeros(0, np.int64)
+    )
+    if same.size:
+        fail(int(same[0]), "the code is declared twice (codes must be unique)")
+    clash = np.flatnonzero(code.is_in(fw.code.implode()).to_numpy())
+    if clash.size:
+        fail(int(clash[0]), "the code is a framework node's code")
+    # Parents: a framework node of the entity's category, or a declared node of the same entity.
+    parent_code = table.get_column("parent")
+    if parent_code.null_count():
+        fail(int(np.flatnonzero(parent_code.is_null().to_numpy())[0]), "a declared leaf needs a parent")
+    on_fw = parent_code.cast(pl.Enum(fw.code), strict=False).to_physical().cast(pl.Int64)
+    parent = np.array(on_fw.fill_null(-1).to_numpy(), dtype=np.int64)  # a writable copy
+    rest = np.flatnonzero(parent < 0)
+    if rest.size:
+        lookup = pl.DataFrame({"parent": code, "at": pl.int_range(n, dtype=pl.Int64, eager=True)})
+        found = pl.DataFrame({"parent": parent_code.gather(rest)}).join(
+            lookup, on="parent", how="left", maintain_order="left"
+        )  # fmt: skip
+        at = np.asarray(found.get_column("at").fill_null(-1).to_numpy(), dtype=np.int64)
+        if np.any(at < 0):
+            fail(int(rest[np.flatnonzero(at < 0)[0]]), f"parent {parent_code[int(rest[np.flatnonzero(at < 0)[0]])]!r} "
+                 "is neither a framework node nor a declared leaf")  # fmt: skip
+        parent[rest] = nf + at
+    category = ents.category[entity]
+    on_framework = parent < nf
+    fw_parent = np.minimum(parent, nf - 1) if nf else parent
+    wrong = on_framework & (fw.category[fw_parent] != category) if nf else np.zeros(n, np.bool_)
+    if np.any(wrong):
+        i = int(np.flatnonzero(wrong)[0])
+        fail(i, f"parent {parent_code[i]!r} is not a framework node of the entity's category")
+    if nf and np.any(on_framework & (fw.group[fw_parent] >= 0)):
+        i = int(np.flatnonzero(on_framework & (fw.group[fw_parent] >= 0))[0])
+        fail(i, f"parent {parent_code[i]!r} is a framework leaf (it has a rule); declare under an inner node")
+    other = ~on_framework & (entity[np.maximum(parent - nf, 0)] != entity)
+    if np.any(other):
+        i = int(np.flatnonzero(other)[0])
+        fail(i, f"parent {parent_code[i]!r} is another entity's declared leaf")
+    depth = np.full(n, -1, dtype=np.int64)
+    depth[on_framework] = fw.depth[parent[on_framework]] + 1
+    for _ in range(MAX_TREE_DEPTH):
+        todo = np.flatnonzero((depth < 0) & ~on_framework)
+        if todo.size == 0:
+            break
+        up = depth[parent[todo] - nf]
+        depth[todo[up > 0]] = up[up > 0] + 1
+    if np.any((depth < 0) | (depth > MAX_TREE_DEPTH)):
+        i = int(np.flatnonzero((depth < 0) | (depth > MAX_TREE_DEPTH))[0])
+        fail(i, f"the entity's tree is deeper than {MAX_TREE_DEPTH} levels (or has a cycle)")
+    weight = np.asarray(table.get_column("weight").to_numpy(), dtype=np.float64)
+    bad = ~np.isfinite(weight) | (weight < 0)
+    if np.any(bad):
+        fail(int(np.flatnonzero(bad)[0]), "the weight must be a number ≥ 0")
+    inner = np.zeros(n, dtype=np.bool_)
+    inner[parent[~on_framework] - nf] = True
+    leaf = ~inner
+    # Components: an indicators component of the entity's category (leaves only; inner nodes'
+    # rule and component are ignored).
+    comp = np.full(n, -1, dtype=np.int64)
+    comp_code = table.get_column("component")
+    for ci, cat in enumerate(scheme.categories):
+        sel = np.flatnonzero(leaf & (category == ci))
+        if sel.size == 0:
+            continue
+        allowed = [c.code for c in cat.components if c.source == "indicators"]
+        local = comp_code.gather(sel).cast(pl.Enum(allowed), strict=False).to_physical().cast(pl.Int64)
+        local_codes = np.asarray(local.fill_null(-1).to_numpy(), dtype=np.int64)
+        if np.any(local_codes < 0):
+            i = int(sel[np.flatnonzero(local_codes < 0)[0]])
+            fail(i, f"component {comp_code[i]!r} is not an indicators component of category {cat.code!r}")
+        comp[sel] = np.array([cat.component_codes().index(a) for a in allowed], dtype=np.int64)[local_codes]
+    # Rule groups: one per distinct (rule, params), in (rule, params) order; parsed once each.
+    leaves = np.flatnonzero(leaf)
+    keyed = table.select("rule", pl.col("params").fill_null("{}")).with_row_index("row").filter(
+        pl.col("row").is_in(pl.Series(leaves, dtype=pl.UInt32).implode())
+    )  # fmt: skip
+    distinct = keyed.group_by("rule", "params").agg(pl.col("row").min().alias("first")).sort("rule", "params")
+    groups: list[RuleGroup] = []
+    for rule, params, first in distinct.iter_rows():
+        i = int(first)
+        if rule is None:
+            fail(i, "a declared leaf needs a rule type")
+        try:
+            raw = json.loads(params)
+        except ValueError:
+            fail(i, "params must be JSON text of an object")
+        if rule in GROUP_RULES:
+            fail(i, f"rule type {rule!r} compares the entities sharing a leaf; a declared leaf belongs "
+                 "to one entity (use completion, steps, threshold_deduction, bonus_deduction, "
+                 "grade_map, yoy_improvement or veto)")  # fmt: skip
+        try:
+            kind, parsed = parse_rule(str(code[i]), {"type": rule, "params": raw})
+        except SchemeError as exc:
+            raise SchemeError(f"{where}: entity {str(ents.ids[entity[i]])!r}, leaf {code[i]!r}", exc.message,
+                              param=exc.param, problem=exc.problem) from None  # fmt: skip
+        groups.append(RuleGroup(str(code[i]), kind, parsed, True))
+    key_group = keyed.join(
+        distinct.with_row_index("group").select("rule", "params", "group"), on=["rule", "params"], how="left",
+        nulls_equal=True,
+    ).sort("row")  # fmt: skip
+    group = np.full(n, -1, dtype=np.int64)
+    group[key_group.get_column("row").to_numpy()] = key_group.get_column("group").to_numpy() + first_group
+    rule_type = np.full(n, -1, dtype=np.int64)
+    kinds = np.array([RULE_TYPES.index(g.rule_type) for g in groups], dtype=np.int64)
+    rule_type[leaves] = kinds[group[leaves] - first_group] if groups else -1
+    low = np.asarray(table.get_column("low_ambition").to_numpy(), dtype=np.bool_)
+    arrays = _Arrays(code, category, parent, weight, depth, comp, rule_type, group, entity, low)
+    return arrays, table.get_column("params"), groups
+
+
+def node_index(tree: Tree, codes: pl.Series, where: str) -> I64:
+    """Return the node of every leaf code in ``codes`` (FactsError for an unknown or inner code)."""
+    if isinstance(codes.dtype, pl.Enum):
+        codes = codes.cast(pl.String)
+    if codes.null_count():
+        raise FactsError(where, "must not be null")
+    fw_codes = tree.code.slice(0, tree.n_framework)
+    on_fw = codes.cast(pl.Enum(fw_codes), strict=False).to_physical().cast(pl.Int64)
+    node = np.array(on_fw.fill_null(-1).to_numpy(), dtype=np.int64)  # a writable copy
+    rest = np.flatnonzero(node < 0)
+    if rest.size:
+        declared = tree.code.slice(tree.n_framework)
+        lookup = pl.DataFrame(
+            {"code": declared, "at": pl.int_range(declared.len(), dtype=pl.Int64, eager=True)}
+        )
+        found = pl.DataFrame({"code": codes.gather(rest)}).join(
+            lookup, on="code", how="left", maintain_order="left"
+        )
+        at = np.asarray(found.get_column("at").fill_null(-1).to_numpy(), dtype=np.int64)
+        if np.any(at < 0):
+            unknown = sorted(set(found.filter(pl.col("at").is_null()).get_column("code").to_list()))[:5]
+            raise FactsError(where, f"unknown value(s) {unknown}")
+        node[rest] = tree.n_framework + at
+    inner = tree.group[node] < 0
+    if np.any(inner):
+        raise FactsError(where, f"{codes[int(np.flatnonzero(inner)[0])]!r} is not a leaf (it has children)")
+    return node
 
 
 @dataclass(frozen=True)
@@ -99,49 +337,67 @@ class IndicatorScores:
 def score_indicators(
     scheme: Scheme, tree: Tree, ents: EntityTable, frame: pl.DataFrame, falsified: tuple[I64, I64]
 ) -> IndicatorScores:
-    """Apply every leaf's rule and roll the trees up into component scores."""
+    """Apply every leaf's rule and roll each entity's tree up into component scores."""
     where = "indicator_results"
     require(frame, ["entity", "indicator"], where)
+    n_ent = ents.size
     entity = encode(frame.get_column("entity"), list(ents.ids), f"{where}.entity")
-    leaf = encode(frame.get_column("indicator"), tree.leaf_codes, f"{where}.indicator (a leaf code)")
-    node = tree.leaves[leaf]
-    order = np.lexsort((entity, node))
-    entity, node = entity[order], node[order]
-    key = node * ents.size + entity
+    node = node_index(tree, frame.get_column("indicator"), f"{where}.indicator (a leaf code)")
+    key = node * n_ent + entity
+    order = np.argsort(key)
+    key = key[order]
     if key.size > 1 and np.any(key[1:] == key[:-1]):
         i = int(np.flatnonzero(key[1:] == key[:-1])[0])
         raise FactsError(
-            where, f"entity {ents.ids[entity[i]]!r} has two results for {tree.nodes[node[i]].code!r}"
+            where,
+            f"entity {str(ents.ids[key[i] % n_ent])!r} has two results for {tree.code[int(key[i] // n_ent)]!r}",
         )
+    entity, node = key % n_ent, key // n_ent
+    owner = tree.owner[node]
+    wrong = (owner >= 0) & (owner != entity)
+    if np.any(wrong):
+        i = int(np.flatnonzero(wrong)[0])
+        raise FactsError(where, f"indicator {tree.code[int(node[i])]!r} is a declared leaf of "
+                                f"{str(ents.ids[owner[i]])!r}, not of {str(ents.ids[entity[i]])!r}")  # fmt: skip
     wrong = tree.category[node] != ents.category[entity]
     if np.any(wrong):
         i = int(np.flatnonzero(wrong)[0])
         raise FactsError(
-            where, f"indicator {tree.nodes[node[i]].code!r} is not in the category of {ents.ids[entity[i]]!r}"
+            where,
+            f"indicator {tree.code[int(node[i])]!r} is not in the category of {str(ents.ids[entity[i]])!r}",
         )
     value = floats(frame, "value", where)[order]
     target = floats(frame, "target", where)[order]
     last = floats(frame, "last_year", where)[order]
-    label = np.asarray(column(frame, "label", pl.String(), where).to_numpy(), dtype=np.object_)[order]
+    label_series = column(frame, "label", pl.String(), where).gather(pl.Series(order, dtype=pl.Int64))
+    label = np.asarray(label_series.to_numpy(), dtype=np.object_)
     n = entity.shape[0]
     rate = np.zeros(n, dtype=np.float64)
     veto = np.zeros(n, dtype=np.bool_)
-    bounds = np.flatnonzero(np.diff(node, prepend=-1, append=-1))
-    for a, b in itertools.pairwise(bounds.tolist()):
-        spec = tree.nodes[int(node[a])]
-        assert spec.rule is not None
-        out = apply_rule(spec.code, spec.rule, LeafFacts(value[a:b], label[a:b], target[a:b], last[a:b]))
-        rate[a:b], veto[a:b] = out.rate, out.veto
-    no_label = np.array([x is None for x in label.tolist()], dtype=np.bool_)
-    missing = np.where(spec_is_label(tree, node), no_label, np.isnan(value))
+    group = tree.group[node]
+    by_group = np.argsort(group, kind="stable")
+    g_sorted = group[by_group]
+    bounds = np.flatnonzero(np.diff(g_sorted, prepend=-1, append=-1))
+    for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
+        spec = tree.groups[int(g_sorted[a])]
+        rows = by_group[a:b]
+        out = apply_rule(spec.code, spec.rule, LeafFacts(value[rows], label[rows], target[rows], last[rows]))
+        rate[rows], veto[rows] = out.rate, out.veto
+    missing = np.where(tree.rule_type[node] == GRADE_MAP, label_series.is_null().to_numpy(), np.isnan(value))
     status = np.where(missing, STATUS_MISSING, STATUS_OK).astype(np.object_)
     f_ent, f_node = falsified
     if f_ent.size:
-        hit = np.isin(key, f_node * ents.size + f_ent)
+        hit = np.isin(key, f_node * n_ent + f_ent)
         rate[hit], status[hit] = 0.0, STATUS_FALSIFIED
-    share, comp_score, comp_has = roll_up(scheme, tree, ents, entity, node, 100.0 * rate)
+    pad_e, pad_n = _structure_rows(scheme, tree, ents, key)
+    all_e, all_n = np.concatenate([entity, pad_e]), np.concatenate([node, pad_n])
+    all_s = np.concatenate([100.0 * rate, np.zeros(pad_e.size)])
+    share, comp_score = roll_up(scheme, tree, ents, all_e, all_n, all_s)
+    share = share[:n]
+    comp_has = np.zeros((n_ent, tree.n_comp), dtype=np.bool_)
+    comp_has[entity, tree.component[node]] = True
     # Canonical output order: by entity, then leaf.
-    out_order = np.lexsort((node, entity))
+    out_order = np.argsort(entity * tree.size + node)
     return IndicatorScores(
         entity[out_order], node[out_order], value[out_order], label[out_order], target[out_order],
         last[out_order], rate[out_order], status[out_order], veto[out_order], share[out_order],
@@ -149,50 +405,77 @@ def score_indicators(
     )  # fmt: skip
 
 
-def spec_is_label(tree: Tree, node: I64) -> BoolArr:
-    """Return, per row, whether the leaf's rule reads the label rather than the value."""
-    is_label = np.array([n.rule_type == "grade_map" for n in tree.nodes], dtype=np.bool_)
-    return np.asarray(is_label[node], dtype=np.bool_)
+def _structure_rows(scheme: Scheme, tree: Tree, ents: EntityTable, key: I64) -> tuple[I64, I64]:
+    """Return (entity, node) of every leaf of a "zero" entity's own tree that has no result row.
+
+    ``key`` are the result rows' ``node * n_entities + entity``, sorted.
+    """
+    n_ent = ents.size
+    zero = np.array([c.missing_indicator == "zero" for c in scheme.categories], dtype=np.bool_)
+    fw_leaf = np.flatnonzero(tree.group[: tree.n_framework] >= 0)
+    parts_e: list[I64] = []
+    parts_n: list[I64] = []
+    for ci in np.flatnonzero(zero).tolist():
+        leaves = fw_leaf[tree.category[fw_leaf] == ci]
+        members = np.flatnonzero(ents.category == ci)
+        if leaves.size and members.size:
+            parts_e.append(np.tile(members, leaves.size))
+            parts_n.append(np.repeat(leaves, members.size))
+    declared = tree.n_framework + np.flatnonzero(tree.group[tree.n_framework :] >= 0)
+    declared = declared[zero[tree.category[declared]]]
+    parts_e.append(tree.owner[declared])
+    parts_n.append(declared)
+    want_e, want_n = np.concatenate(parts_e), np.concatenate(parts_n)
+    want = want_n * n_ent + want_e
+    at = np.searchsorted(key, want)
+    present = (at < key.size) & (key[np.minimum(at, max(key.size - 1, 0))] == want) if key.size else np.zeros(
+        want.size, dtype=np.bool_
+    )  # fmt: skip
+    return want_e[~present], want_n[~present]
+
+
+def row_weights(tree: Tree, ents: EntityTable, entity: I64, node: I64) -> F64:
+    """Return the weight of ``node`` in the tree of ``entity`` (zone weights for framework nodes)."""
+    w = tree.weight[node]
+    if tree.zone_weight.shape[0] > 1:
+        fw = np.flatnonzero(node < tree.n_framework)
+        w = w.copy()
+        w[fw] = tree.zone_weight[ents.zone[entity[fw]] + 1, node[fw]]
+    return w
 
 
 def roll_up(
     scheme: Scheme, tree: Tree, ents: EntityTable, entity: I64, node: I64, score: F64
-) -> tuple[F64, F64, BoolArr]:
-    """Return (leaf share in its component, component scores, component has data)."""
-    n_comp = tree.static_den.shape[1]
-    exclude = np.array([c.missing_indicator == "exclude" for c in scheme.categories], dtype=np.bool_)
+) -> tuple[F64, F64]:
+    """Return (leaf share in its component, component scores) of leaf rows (result and structure
+    rows: the denominators are the Σ weights of the rows present)."""
+    n_comp = tree.n_comp
+    n_nodes = tree.size
+    n_cat = len(scheme.categories)
     comp = tree.component[node]
-    n_nodes = len(tree.nodes)
     # Current rows: (entity, node, component, score); plus the link from each row to its parent row.
     cur_e, cur_n, cur_c, cur_s = entity, node, comp, score
-    row_of_leaf = np.arange(entity.shape[0])  # leaf row → current row index
     factors: list[tuple[I64, F64]] = []  # per level: (parent row of each row, weight factor)
     comp_score = np.zeros((ents.size, n_comp), dtype=np.float64)
-    comp_has = np.zeros((ents.size, n_comp), dtype=np.bool_)
     max_depth = int(tree.depth.max()) if n_nodes else 0
     for depth in range(max_depth, 0, -1):
         at = tree.depth[cur_n] == depth
         if not np.any(at):
             continue
         # Rows above this depth wait for their turn; rows at it roll into their parents.
-        w = tree.weight[cur_n[at]]
-        parent = tree.parent[cur_n[at]]
+        at_e, at_n = cur_e[at], cur_n[at]
+        w = row_weights(tree, ents, at_e, at_n)
+        parent = tree.parent[at_n]
         is_root = parent < 0
-        group_node = np.where(is_root, n_nodes + tree.category[cur_n[at]], parent)
-        key = (cur_e[at] * (n_nodes + len(scheme.categories)) + group_node) * n_comp + cur_c[at]
+        group_node = np.where(is_root, n_nodes + ents.category[at_e], parent)
+        key = (at_e * (n_nodes + n_cat) + group_node) * n_comp + cur_c[at]
         uniq, inv = np.unique(key, return_inverse=True)
         num = np.bincount(inv, weights=w * cur_s[at], minlength=uniq.size)
-        g_e = uniq // n_comp // (n_nodes + len(scheme.categories))
-        g_node = uniq // n_comp % (n_nodes + len(scheme.categories))
+        den = np.bincount(inv, weights=w, minlength=uniq.size)
+        g_e = uniq // n_comp // (n_nodes + n_cat)
+        g_node = uniq // n_comp % (n_nodes + n_cat)
         g_c = uniq % n_comp
         g_root = g_node >= n_nodes
-        g_cat = np.where(g_root, g_node - n_nodes, tree.category[np.minimum(g_node, n_nodes - 1)])
-        dyn = np.bincount(inv, weights=w, minlength=uniq.size)
-        static = np.where(
-            g_root, tree.static_root_den[np.minimum(g_cat, len(scheme.categories) - 1), g_c],
-            tree.static_den[np.minimum(g_node, n_nodes - 1), g_c],
-        )  # fmt: skip
-        den = np.where(exclude[g_cat], dyn, static)
         with np.errstate(divide="ignore", invalid="ignore"):
             g_s = np.where(den > 0, num / den, 0.0)
             factor = np.where(den[inv] > 0, w / den[inv], 0.0)
@@ -209,18 +492,17 @@ def roll_up(
         factors.append((new_index, row_factor))
         roots = np.flatnonzero(g_root)
         comp_score[g_e[roots], g_c[roots]] = g_s[roots]
-        comp_has[g_e[roots], g_c[roots]] = True
         cur_e = np.concatenate([cur_e[keep], g_e[parents_kept]])
         cur_n = np.concatenate([cur_n[keep], g_node[parents_kept]])
         cur_c = np.concatenate([cur_c[keep], g_c[parents_kept]])
         cur_s = np.concatenate([cur_s[keep], g_s[parents_kept]])
     # Share of each leaf: the product of its factors on the way up (roots map to index -1).
     share = np.ones(entity.shape[0], dtype=np.float64)
-    row = row_of_leaf
+    row = np.arange(entity.shape[0])
     for new_index, row_factor in factors:
         alive = row >= 0
         share[alive] *= row_factor[row[alive]]
         nxt = np.full(row.shape[0], -1, dtype=np.int64)
         nxt[alive] = new_index[row[alive]]
         row = nxt
-    return share, comp_score, comp_has
+    return share, comp_score

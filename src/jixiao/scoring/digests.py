@@ -43,9 +43,11 @@ import polars as pl
 from jixiao.scoring.errors import BundleError
 from jixiao.scoring.types import (
     ADJUSTMENT_COLUMNS,
+    DECLARED_COLUMNS,
     INDICATOR_RESULT_COLUMNS,
     PREVIOUS_COLUMNS,
     RATING_COLUMNS,
+    ROUTINE_COLUMNS,
     VOTE_COLUMNS,
     CycleInput,
     Facts,
@@ -57,10 +59,12 @@ from jixiao.scoring.types import (
 DIGEST_SCHEME = "jixiao.columnar-sha256/1"
 INPUT_TAG = "jixiao.cycle-input"
 RESULTS_TAG = "jixiao.cycle-results"
-FACT_TABLES: dict[str, dict[str, pl.DataType]] = {
+V1_FACT_TABLES: dict[str, dict[str, pl.DataType]] = {
     "indicator_results": INDICATOR_RESULT_COLUMNS, "ratings": RATING_COLUMNS, "votes": VOTE_COLUMNS,
     "adjustments": ADJUSTMENT_COLUMNS, "previous": PREVIOUS_COLUMNS,
 }  # fmt: skip
+FACT_TABLES: dict[str, dict[str, pl.DataType]] = {**V1_FACT_TABLES, "routine": ROUTINE_COLUMNS}
+ZONE_COLUMNS: dict[str, pl.DataType] = {"id": pl.String(), "zone": pl.String()}
 UNIT_COLUMNS: dict[str, pl.DataType] = {"id": pl.String(), "category": pl.String()}
 OFFICIAL_COLUMNS: dict[str, pl.DataType] = {
     "id": pl.String(), "unit": pl.String(), "layer": pl.String(), "category": pl.String(),
@@ -241,10 +245,42 @@ def input_digest(
     hints = {"entity": ids} if ids.n_unique() == ids.len() else {}
     _table(stream, "units", units, _order(units))
     _table(stream, "officials", officials, _order(officials))
-    for name, columns in FACT_TABLES.items():
+    for name, columns in V1_FACT_TABLES.items():
         frame = full_frame(getattr(inp.facts, name), columns)
         _table(stream, name, frame, _order(frame, hints))
+    # Version 2 input (zones, declared leaves, routine reports): three more tables, only when one
+    # of them has a row, so that an input without them keeps its version 1 digest.
+    zones = _zones(inp.units)
+    declared = full_frame(inp.declared, DECLARED_COLUMNS)
+    routine = full_frame(inp.facts.routine, ROUTINE_COLUMNS)
+    if zones.height or declared.height or routine.height:
+        _table(stream, "unit_zones", zones, _order(zones))
+        _table(stream, "declared", declared, _order_by_key(declared, ["entity", "code"], hints))
+        _table(stream, "routine", routine, _order(routine, hints))
     return stream.hexdigest()
+
+
+def _zones(units: Units) -> pl.DataFrame:
+    """Return (id, zone) of the units that have a zone (non-empty)."""
+    zone = np.asarray(units.zone)
+    if zone.size == 0:
+        return pl.DataFrame(schema=ZONE_COLUMNS)
+    frame = pl.DataFrame({"id": pl.Series(np.asarray(units.id).tolist(), dtype=pl.String),
+                          "zone": pl.Series(zone.tolist(), dtype=pl.String)})  # fmt: skip
+    return frame.filter(pl.col("zone").is_not_null() & (pl.col("zone") != ""))
+
+
+def _order_by_key(frame: pl.DataFrame, key: list[str], hints: Mapping[str, pl.Series]) -> pl.Series | None:
+    """Return the order sorting ``frame`` by all its columns, given that ``key`` (its leading
+    columns) is usually unique: sort by the key; if any rows tie on it, sort by every column."""
+    if frame.height < 2:
+        return None
+    order = frame.select(key).with_row_index("_row").sort(key).get_column("_row")
+    sorted_key = frame.select(key).gather(order)
+    ties = pl.all_horizontal(pl.col(c).eq_missing(pl.col(c).shift(1)) for c in key)
+    if sorted_key.select(ties.any()).item():
+        return _order(frame, hints)
+    return order
 
 
 def results_digest(results: Results) -> str:
@@ -266,8 +302,10 @@ def results_digest(results: Results) -> str:
 
 
 def canonical_facts(facts: Facts) -> Facts:
-    """Return ``facts`` with every table in its full declared columns and dtypes (``full_frame``)."""
+    """Return ``facts`` with every table in its full declared columns and dtypes (``full_frame``),
+    the version 2 table ``routine`` included."""
     return Facts(**{name: full_frame(getattr(facts, name), cols) for name, cols in FACT_TABLES.items()})
 
 
-__all__ = ["DIGEST_SCHEME", "canonical_facts", "full_frame", "input_digest", "results_digest"]
+__all__ = ["DIGEST_SCHEME", "FACT_TABLES", "V1_FACT_TABLES", "canonical_facts", "full_frame", "input_digest",
+           "results_digest"]  # fmt: skip

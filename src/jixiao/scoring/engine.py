@@ -11,23 +11,26 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import polars as pl
 from numpy.typing import NDArray
 
 from jixiao.scoring import ENGINE_VERSION
 from jixiao.scoring.adjustments import EntityAdjustments, parse_adjustments
-from jixiao.scoring.compose import build_tree, score_indicators
+from jixiao.scoring.compose import Tree, build_tree, node_index, score_indicators
 from jixiao.scoring.frames import NO_LAYER, EntityTable, build_entities
 from jixiao.scoring.grading import GradingFacts, grade_all
 from jixiao.scoring.officials import fill_team_components
 from jixiao.scoring.ranking import rank_within_categories, round_scores
 from jixiao.scoring.raters import item_means, score_ratings
 from jixiao.scoring.results import build_results
+from jixiao.scoring.routine import entity_scores, graded_rows
 from jixiao.scoring.scheme import LAYERS, Scheme
 from jixiao.scoring.types import CycleInput, Results
 
 F64 = NDArray[np.float64]
 I64 = NDArray[np.int64]
-SOURCE_CODES = {"indicators": 1, "ratings": 2, "team": 3}
+BoolArr = NDArray[np.bool_]
+SOURCE_CODES = {"indicators": 1, "ratings": 2, "team": 3, "routine": 4}
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,36 @@ def _totals(scheme: Scheme, ents: EntityTable, raw: F64, weights: F64, adj: Enti
     )
 
 
+def score_routine(scheme: Scheme, ents: EntityTable, frame: pl.DataFrame, n_comp: int) -> tuple[F64, BoolArr]:
+    """Return the routine components' scores and has-data flags (routine.py), [entity, component]."""
+    score = np.zeros((ents.size, n_comp), dtype=np.float64)
+    has = np.zeros((ents.size, n_comp), dtype=np.bool_)
+    ids: list[str] | None = None
+    for ci, category in enumerate(scheme.categories):
+        for j, comp in enumerate(category.components):
+            if comp.source != "routine" or frame.height == 0:
+                continue
+            ids = list(ents.ids) if ids is None else ids
+            members = np.flatnonzero(ents.category == ci)
+            mine = frame.filter(
+                pl.col("entity").cast(pl.String).is_in(pl.Series(ents.ids[members]).implode())
+            )
+            rows = graded_rows(mine, ids, comp.grade_points, "routine")
+            s, _, h = entity_scores(rows, ents.size)
+            score[members, j], has[members, j] = s[members], h[members]
+    return score, has
+
+
+def low_ambition(tree: Tree) -> dict[int, list[str]]:
+    """Return entity → codes of its declared nodes flagged low_ambition (in code order)."""
+    flagged = np.flatnonzero(tree.low_ambition)
+    out: dict[int, list[str]] = {}
+    codes = tree.code.gather(pl.Series(flagged, dtype=pl.Int64)).to_list() if flagged.size else []
+    for e, code in zip(tree.owner[flagged].tolist(), codes, strict=True):
+        out.setdefault(int(e), []).append(str(code))
+    return out
+
+
 def compute(inp: CycleInput) -> Results:
     """Score, rank and grade a cycle; the result is a pure function of ``inp``.
 
@@ -86,24 +119,23 @@ def compute(inp: CycleInput) -> Results:
     """
     scheme = inp.scheme
     ents = build_entities(scheme, inp.units, inp.officials)
-    tree = build_tree(scheme)
-    adj = parse_adjustments(scheme, ents, inp.facts.adjustments, tree.leaf_codes, tree.leaves)
+    tree = build_tree(scheme, ents, inp.declared)
+    adj = parse_adjustments(scheme, ents, inp.facts.adjustments, lambda s, w: node_index(tree, s, w))
     ind = score_indicators(scheme, tree, ents, inp.facts.indicator_results, adj.falsified_pairs)
     n_comp = ind.comp_score.shape[1]
     means = item_means(scheme, ents, inp.facts.ratings)
     rat = score_ratings(scheme, ents, means, n_comp)
     weights, src = _weights(scheme, ents, n_comp)
     source = src[ents.category]
-    raw = np.where(source == 1, ind.comp_score, np.where(source == 2, rat.comp_score, 0.0))
-    has = np.where(source == 1, ind.comp_has, np.where(source == 2, rat.comp_has, False))
+    rou_score, rou_has = score_routine(scheme, ents, inp.facts.routine, n_comp)
+    raw = np.where(source == 1, ind.comp_score, np.where(source == 2, rat.comp_score, rou_score))
+    has = np.where(source == 1, ind.comp_has, np.where(source == 2, rat.comp_has, rou_has))
     totals = _totals(scheme, ents, raw, weights, adj)
     fill_team_components(scheme, ents, raw, has, totals.final, totals.total)
     totals = _totals(scheme, ents, raw, weights, adj)
     rank, size = rank_within_categories(scheme, ents, totals.total, totals.final)
-    leaf_rule = np.array([n.rule_type for n in tree.nodes], dtype=np.object_)[ind.node]
-    leaf_code = np.array([n.code for n in tree.nodes], dtype=np.object_)[ind.node]
-    gfacts = GradingFacts(ind.entity, leaf_rule, leaf_code, ind.rate, ind.veto, inp.facts.votes,
-                          inp.facts.previous, adj)  # fmt: skip
+    gfacts = GradingFacts(ind.entity, tree.rule_type[ind.node], ind.node, tree.code, ind.rate, ind.veto,
+                          inp.facts.votes, inp.facts.previous, adj, low_ambition(tree))  # fmt: skip
     grades = grade_all(scheme, ents, totals.final, rank, size, gfacts)
     return build_results(
         scheme,

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import gc
 import itertools
+import json
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -43,15 +44,53 @@ def _params(category: Category) -> dict[str, Any]:
     return {n.code: dict(n.raw_params) for n in category.nodes if n.rule is not None}
 
 
+class _DeclaredParams:
+    """Declared leaves' params parsed once per distinct JSON text (leaves share a few texts)."""
+
+    def __init__(self, clean: Callable[[Any], Any]) -> None:
+        self.cache: dict[str, Any] = {}
+        self.clean = clean
+
+    def __call__(self, text: str | None) -> Any:
+        key = text or "{}"
+        if key not in self.cache:
+            self.cache[key] = self.clean(json.loads(key))
+        return self.cache[key]
+
+
+def _declared_rows(frame: pl.DataFrame) -> dict[str, dict[str, Row]]:
+    """entity → declared code → its row (parent, weight, params, low_ambition)."""
+    out: dict[str, dict[str, Row]] = {}
+    if frame.height == 0:
+        return out
+    names = ["indicator", "parent", "weight", "params", "low_ambition"]
+    lists = [frame.get_column(c).to_list() for c in names]
+    for e, *values in zip(frame.get_column("entity").to_list(), *lists, strict=True):
+        out.setdefault(e, {})[values[0]] = dict(zip(names, values, strict=True))
+    return out
+
+
 def _assemble(
     results: Results, category: Category, params: Mapping[str, Any], row: Row, details: Mapping[str, list[Row]],
     decided: Mapping[str, Any], clean: Callable[[Any], Any],
+    declared: Mapping[str, Row] | None = None, parse: Callable[[str | None], Any] | None = None,
 ) -> dict[str, Any]:  # fmt: skip
-    """Return one entity's explanation from its entities row and its detail rows."""
+    """Return one entity's explanation from its entities row and its detail rows.
+
+    A declared leaf's entry carries ``declared: true``, its ``parent`` code, ``low_ambition`` and
+    the params of its own rule.
+    """
     entity = row["entity"]
     indicators = details["indicators"]
     for ind in indicators:
-        ind["params"] = params.get(ind["indicator"], {})
+        code = ind["indicator"]
+        mine = declared.get(code) if declared else None
+        if mine is None:
+            ind["params"] = params.get(code, {})
+        else:
+            assert parse is not None
+            ind.update(params=parse(mine["params"]), declared=True, parent=mine["parent"],
+                       low_ambition=mine["low_ambition"])  # fmt: skip
     decided_by = row["decided_by"]
     decision: dict[str, Any] = {"code": decided_by, **dict(decided)}
     # A binding constraint's decision says how the grade it left was reached (``outcome``).
@@ -96,9 +135,11 @@ def explain(results: Results, scheme: Scheme, entity: str) -> dict[str, Any]:
     row = found.row(0, named=True)
     category = scheme.category(row["category"])
     details = {name: _rows(getattr(results, name), entity) for name in DETAIL_FRAMES}
+    declared = _declared_rows(results.declared.filter(pl.col("entity") == entity)).get(entity, {})
     return _assemble(
-        results, category, _params(category), row, details, results.decisions.get(entity, {}), _same
-    )
+        results, category, _params(category), row, details, results.decisions.get(entity, {}), _same,
+        declared, _DeclaredParams(_same),
+    )  # fmt: skip
 
 
 def _same(value: Any) -> Any:
@@ -200,12 +241,15 @@ def _explain_all(
              for name in ("entities", *DETAIL_FRAMES)}  # fmt: skip
     details = {name: _split(getattr(results, name), lists[name]) for name in DETAIL_FRAMES}
     categories = {c.code: (c, fix(_params(c))) for c in scheme.categories}
+    declared = _declared_rows(results.declared)
+    parse = _DeclaredParams(fix)
     out: dict[str, dict[str, Any]] = {}
     for row in _row_dicts(lists["entities"], results.entities.columns):
         entity = row["entity"]
         category, params = categories[row["category"]]
         mine = {name: details[name].get(entity) or [] for name in DETAIL_FRAMES}
-        out[entity] = _assemble(results, category, params, row, mine, results.decisions.get(entity, {}), fix)
+        out[entity] = _assemble(results, category, params, row, mine, results.decisions.get(entity, {}), fix,
+                                declared.get(entity), parse)  # fmt: skip
     return out
 
 

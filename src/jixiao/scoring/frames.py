@@ -33,6 +33,7 @@ class EntityTable:
     category: I64  # index into scheme.categories
     layer: I64  # index into LAYERS, NO_LAYER for units
     team: I64  # entity index of the official's unit, -1 for units
+    zone: I64  # index into scheme.zones() (officials: their unit's), -1 = none or not weighted
 
     @property
     def size(self) -> int:
@@ -80,12 +81,29 @@ def build_entities(scheme: Scheme, units: Units, officials: Officials) -> Entity
     # team indices point into the sorted table; the team must be a unit.
     team = team_in[order]
     kind, category, layer = kind[order], category[order], layer[order]
+    zone = _zones(scheme, units, nu)[np.minimum(order, max(nu, 1) - 1)] if nu else np.full(ids.size, -1)
+    zone = np.where(kind == UNIT, zone, -1)
+    zone = np.where(kind == OFFICIAL, zone[np.maximum(team, 0)], zone).astype(np.int64)
     bad = (kind == OFFICIAL) & (kind[np.maximum(team, 0)] != UNIT)
     if np.any(bad):
         raise FactsError(
             "officials.unit", f"official {ids[np.flatnonzero(bad)[0]]!r} has a team that is not a unit"
         )
-    return EntityTable(ids, kind, category, layer, team)
+    return EntityTable(ids, kind, category, layer, team, zone)
+
+
+def _zones(scheme: Scheme, units: Units, nu: int) -> I64:
+    """Return each unit's zone index into ``scheme.zones()`` (-1: no zone, or one no category weighs)."""
+    raw = np.asarray(units.zone)
+    if raw.size == 0:
+        return np.full(nu, -1, dtype=np.int64)
+    if raw.shape != (nu,):
+        raise FactsError("units.zone", f"expected {nu} values (or none), got shape {raw.shape}")
+    zones = scheme.zones()
+    if not zones:
+        return np.full(nu, -1, dtype=np.int64)
+    codes = pl.Series(raw.astype(np.str_)).cast(pl.Enum(list(zones)), strict=False).to_physical()
+    return np.asarray(codes.cast(pl.Int64).fill_null(-1).to_numpy(), dtype=np.int64)
 
 
 def encode_raw(series: pl.Series, categories: Sequence[str], where: str) -> NDArray[np.unsignedinteger[Any]]:

@@ -36,6 +36,7 @@ from numpy.typing import NDArray
 from jixiao.scoring.adjustments import EntityAdjustments
 from jixiao.scoring.frames import OFFICIAL, EntityTable, encode, require
 from jixiao.scoring.ranking import round_scores
+from jixiao.scoring.rules import RULE_TYPES
 from jixiao.scoring.scheme import LAYERS, GradingPolicy, Scheme
 
 I64 = NDArray[np.int64]
@@ -60,13 +61,19 @@ class GradingFacts:
     """What grading reads besides scores: leaf rates, votes, last year, adjustments."""
 
     leaf_entity: I64
-    leaf_rule: Obj  # rule type per leaf row
-    leaf_code: Obj
+    leaf_rule: I64  # rule type per leaf row (index into RULE_TYPES)
+    leaf_node: I64  # node per leaf row (index into node_code)
+    node_code: pl.Series
     leaf_rate: F64
     leaf_veto: BoolArr
     votes: pl.DataFrame
     previous: pl.DataFrame
     adjustments: EntityAdjustments
+    low_ambition: Mapping[int, list[str]]  # entity → its declared leaves flagged 目标偏低
+
+    def code(self, i: int) -> str:
+        """Return the leaf code of leaf row ``i``."""
+        return str(self.node_code[int(self.leaf_node[i])])
 
 
 @dataclass(frozen=True)
@@ -86,6 +93,7 @@ DECISION_CODES = (
     "ceiling.team_cap", "no_grade.adjustment", "no_grade.sanction",
     "forced.sanction", "forced.falsification", "forced.hard_rule.bottom_share",
     "forced.hard_rule.target_below", "forced.hard_rule.vote_share", "forced.hard_rule.last_place_twice",
+    "ceiling.low_ambition",
 )  # fmt: skip
 # The grades a decision by proportion alone gives: a rank-1 entity graded otherwise was held down.
 PROPORTIONAL = (DECISION_CODES.index("quota.top"), DECISION_CODES.index("fill"))
@@ -227,8 +235,8 @@ def _veto_params(facts: GradingFacts, adj: EntityAdjustments) -> dict[int, dict[
     per: dict[int, dict[str, Any]] = {}
     for i in np.flatnonzero(facts.leaf_veto).tolist():
         item = per.setdefault(int(facts.leaf_entity[i]), {"indicators": [], "reasons": []})
-        if facts.leaf_code[i] not in item["indicators"]:
-            item["indicators"].append(str(facts.leaf_code[i]))
+        if facts.code(i) not in item["indicators"]:
+            item["indicators"].append(facts.code(i))
     rows = adj.detail.filter(pl.col("kind") == "veto_excellent")
     for e, reason in rows.select("entity", "reason").iter_rows():
         item = per.setdefault(int(e), {"indicators": [], "reasons": []})
@@ -263,7 +271,8 @@ def _hard_rules(
             params = {"share": str(rule.share), "count": count, "of": n, "component": rule.component}
             d.force(bottom, level, code, params)
         elif rule.type == "target_below":
-            hit = np.isin(facts.leaf_rule, list(rule.rule_types)) & (facts.leaf_rate < rule.threshold)
+            kinds = [RULE_TYPES.index(t) for t in rule.rule_types if t in RULE_TYPES]
+            hit = np.isin(facts.leaf_rule, kinds) & (facts.leaf_rate < rule.threshold)
             first: dict[int, int] = {}
             for i in np.flatnonzero(hit).tolist():
                 first.setdefault(int(facts.leaf_entity[i]), i)
@@ -271,7 +280,7 @@ def _hard_rules(
             per = {
                 e: {
                     "threshold": rule.threshold,
-                    "indicator": facts.leaf_code[i],
+                    "indicator": facts.code(i),
                     "rate": float(facts.leaf_rate[i]),
                 }
                 for e, i in first.items()
@@ -290,6 +299,12 @@ def _hard_rules(
             d.force(sel, level, code, per)
         elif rule.type == "last_place_twice" and level >= 0:
             d.force(twice, level, code)
+        elif rule.type == "low_ambition":
+            flagged = {e: codes for e, codes in facts.low_ambition.items() if len(codes) >= rule.min_count}
+            sel = members[np.isin(members, np.array(sorted(flagged), dtype=np.int64))]
+            per = {e: {"indicators": flagged[e], "count": len(flagged[e]), "min_count": rule.min_count}
+                   for e in sel.tolist()}  # fmt: skip
+            d.cap(sel, level, "ceiling.low_ambition", per)
 
 
 def _team_caps(

@@ -160,3 +160,18 @@ def known_keys(where: str, params: Mapping[str, Any], allowed: Sequence[str]) ->
             param=unknown[0],
             problem="unknown",
         )
+
+
+def grade_points(where: str, raw: object) -> dict[str, float]:
+    """Return ``raw`` as ``{label: points}`` with finite points in 0..100 (SchemeError otherwise)."""
+    if not isinstance(raw, Mapping) or not raw:
+        raise SchemeError(where, "'grade_points' must map at least one grade label to points 0–100",
+                          param="grade_points", problem="empty")  # fmt: skip
+    out: dict[str, float] = {}
+    for label, points in sorted(raw.items()):
+        bad = isinstance(points, bool) or not isinstance(points, int | float)
+        if bad or not math.isfinite(points) or not 0 <= points <= 100:
+            raise SchemeError(where, f"grade_points[{label!r}] must be a number in 0..100, got {points!r}",
+                              param="grade_points", problem="points")  # fmt: skip
+        out[str(label)] = float(points)
+    return out

@@ -8,6 +8,7 @@ validates); every computation is written again here.
 
 from __future__ import annotations
 
+import json
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ import numpy as np
 
 from jixiao.scoring import rules as R
 from jixiao.scoring.errors import FactsError
-from jixiao.scoring.scheme import Category, Node, Scheme
+from jixiao.scoring.scheme import Category, Scheme
 from jixiao.scoring.types import CycleInput
 
 Row = dict[str, Any]
@@ -149,24 +150,51 @@ def _step(x: float, steps: tuple[tuple[float, float], ...], below: float) -> flo
     return below
 
 
-def _roll(cat: Category, comp: str, rates: dict[str, float]) -> tuple[float, bool]:
-    """Return (score of ``comp`` on 0–100, some leaf reported) for one entity."""
-    children: dict[str | None, list[Node]] = defaultdict(list)
-    for node in cat.nodes:
+@dataclass(frozen=True)
+class RefNode:
+    """A node of one entity's own tree (framework or declared); leaves have a rule."""
+
+    code: str
+    parent: str | None
+    weight: float
+    component: str | None
+    rule: R.RuleParams | None
+    rule_type: str | None = None
+
+
+def _own_tree(cat: Category, zone: str | None, declared: list[Row]) -> list[RefNode]:
+    """The entity's tree: the category's framework (zone weights applied) and its declared nodes."""
+    overrides = cat.zone_weights.get(zone, {}) if zone is not None else {}
+    nodes = [RefNode(n.code, n.parent, overrides.get(n.code, n.weight), n.component, n.rule, n.rule_type)
+             for n in cat.nodes]  # fmt: skip
+    parents = {d["parent"] for d in declared}
+    for d in declared:
+        if d["code"] in parents:  # an inner declared node: its rule is ignored
+            nodes.append(RefNode(d["code"], d["parent"], float(d["weight"]), None, None))
+            continue
+        kind, rule = R.parse_rule(d["code"], {"type": d["rule"], "params": json.loads(d["params"] or "{}")})
+        nodes.append(RefNode(d["code"], d["parent"], float(d["weight"]), d["component"], rule, kind))
+    return nodes
+
+
+def _roll(cat: Category, comp: str, rates: dict[str, float], tree: list[RefNode]) -> tuple[float, bool]:
+    """Return (score of ``comp`` on 0–100, some leaf reported) for one entity's ``tree``."""
+    children: dict[str | None, list[RefNode]] = defaultdict(list)
+    for node in tree:
         children[node.parent].append(node)
     exclude = cat.missing_indicator == "exclude"
 
-    def holds(node: Node) -> bool:
+    def holds(node: RefNode) -> bool:
         if node.rule is not None:
             return node.component == comp
         return any(holds(c) for c in children[node.code])
 
-    def score(node: Node) -> tuple[float, bool]:
+    def score(node: RefNode) -> tuple[float, bool]:
         if node.rule is not None:
             return (100.0 * rates[node.code], True) if node.code in rates else (0.0, False)
         return mean_of(children[node.code])
 
-    def mean_of(nodes: list[Node]) -> tuple[float, bool]:
+    def mean_of(nodes: list[RefNode]) -> tuple[float, bool]:
         num = den = 0.0
         present = False
         for child in nodes:
@@ -189,13 +217,25 @@ def reference_compute(inp: CycleInput) -> RefResults:
     scheme: Scheme = inp.scheme
     cats = {c.code: c for c in scheme.categories}
     ents: dict[str, RefEntity] = {}
-    for uid, cat in zip(inp.units.id.tolist(), inp.units.category.tolist(), strict=True):
+    zones = inp.units.zone.tolist() or [""] * len(inp.units.id)
+    zone_of: dict[str, str | None] = {}
+    for uid, cat, zone in zip(inp.units.id.tolist(), inp.units.category.tolist(), zones, strict=True):
         ents[uid] = RefEntity(uid, "unit", cat)
+        zone_of[uid] = zone or None
     off = inp.officials
     for oid, unit, layer, cat in zip(off.id.tolist(), off.unit.tolist(), off.layer.tolist(), off.category.tolist(),
                                      strict=True):  # fmt: skip
         ents[oid] = RefEntity(oid, "official", cat, layer, unit)
-    leaves = {n.code: (c, n) for c in scheme.categories for n in c.nodes if n.rule is not None}
+        zone_of[oid] = zone_of[unit]  # officials follow their unit's zone
+    declared: dict[str, list[Row]] = defaultdict(list)
+    for d in inp.declared.to_dicts():
+        declared[d["entity"]].append(d)
+    trees = {e: _own_tree(cats[ent.category], zone_of[e], declared[e]) for e, ent in ents.items()}
+    leaves: dict[str, RefNode] = {}
+    for tree in trees.values():
+        for n in tree:
+            if n.rule is not None:
+                leaves[n.code] = n
     adj = _rows(inp.facts.adjustments)
     falsified = {(a["entity"], a["indicator"]) for a in adj
                  if a["kind"] == "falsification" and cats[ents[a["entity"]].category].adjustments.falsification_enabled}  # fmt: skip
@@ -205,7 +245,7 @@ def reference_compute(inp: CycleInput) -> RefResults:
     rates: dict[tuple[str, str], float] = {}
     veto: set[str] = set()
     for code, rows in by_leaf.items():
-        node = leaves[code][1]
+        node = leaves[code]
         assert node.rule is not None
         for row in rows:
             rate, vetoed = _rate(node.rule, row, rows, f"indicator {code}")
@@ -218,6 +258,10 @@ def reference_compute(inp: CycleInput) -> RefResults:
     for (e, code), rate in rates.items():
         per_entity[e][code] = rate
     means = _rating_means(scheme, _rows(inp.facts.ratings))
+    routine: dict[str, list[Row]] = defaultdict(list)
+    for r in _rows(inp.facts.routine):
+        if r["grade"] is not None:
+            routine[r["entity"]].append(r)
     sums = _adjustment_sums(scheme, ents, adj)
     for kind in ("unit", "official"):  # officials read their team's final scores
         for ent in ents.values():
@@ -227,7 +271,10 @@ def reference_compute(inp: CycleInput) -> RefResults:
             weight_key = ent.layer if ent.layer else "unit"
             for comp in cat.components:
                 if comp.source == "indicators":
-                    ent.raw[comp.code] = _roll(cat, comp.code, per_entity[ent.id])[0]
+                    ent.raw[comp.code] = _roll(cat, comp.code, per_entity[ent.id], trees[ent.id])[0]
+                elif comp.source == "routine":
+                    graded = [(r["period"], comp.grade_points[r["grade"]]) for r in routine[ent.id]]
+                    ent.raw[comp.code] = reference_routine_score(graded) or 0.0
                 elif comp.source == "ratings":
                     ent.raw[comp.code] = _ratings_component(
                         scheme, comp.groups, comp.items, means.get(ent.id, {})
@@ -259,7 +306,8 @@ def reference_compute(inp: CycleInput) -> RefResults:
             factor = max(1.0 - (pol.debt_rate_per_point if pol.debt_enabled else 0.0) * debt, 0.0)
             ent.total = _round(max(total, 0.0) * factor, scheme.score_decimals)
     _rank(scheme, ents)
-    grade_reference(scheme, ents, inp, rates, veto, adj)
+    rule_of = {code: str(n.rule_type) for code, n in leaves.items()}
+    grade_reference(scheme, ents, inp, rates, veto, adj, rule_of)
     return RefResults(ents, rates, veto)
 
 
@@ -340,3 +388,55 @@ def _rank(scheme: Scheme, ents: dict[str, RefEntity]) -> None:
         members.sort(key=key)
         for i, e in enumerate(members):
             e.rank, e.size = i + 1, len(members)
+
+
+def reference_routine_score(reports: list[tuple[str, float]]) -> float | None:
+    """Return the mean over periods of the mean points per period (None without reports)."""
+    by_period: dict[str, list[float]] = defaultdict(list)
+    for period, points in reports:
+        by_period[period].append(points)
+    if not by_period:
+        return None
+    means = []
+    for period in sorted(by_period):
+        values = sorted(by_period[period])
+        total = 0.0
+        for v in values:
+            total += v
+        means.append(total / len(values))
+    total = 0.0
+    for m in means:
+        total += m
+    return total / len(means)
+
+
+def reference_period_ranking(
+    units: Any, routine: Any, grade_points: Any, period: str, decimals: int = 2
+) -> list[dict[str, Any]]:
+    """Plain loops for ``routine.period_ranking``: rows sorted by category, then rank."""
+    category_of = dict(zip(units.id.tolist(), units.category.tolist(), strict=True))
+    per_category = bool(grade_points) and all(isinstance(v, dict) for v in grade_points.values())
+    reports: dict[str, list[tuple[str, float]]] = defaultdict(list)
+    for row in routine.to_dicts() if routine.height else []:
+        e, grade = row["entity"], row.get("grade")
+        if e not in category_of or grade is None or row["period"] != period:
+            continue
+        table = grade_points.get(category_of[e]) if per_category else grade_points
+        if table is None:
+            continue
+        if grade not in table:
+            raise FactsError("routine.grade", f"unknown grade {grade!r}")
+        reports[e].append((period, float(table[grade])))
+    out: list[dict[str, Any]] = []
+    for category in sorted(set(category_of.values())):
+        scored = []
+        for e in sorted(reports):
+            if category_of[e] == category:
+                score = reference_routine_score(reports[e])
+                assert score is not None
+                scored.append((_round(score, decimals), e, len(reports[e])))
+        scored.sort(key=lambda t: (-t[0], t[1]))
+        for i, (score, e, n) in enumerate(scored):
+            out.append({"entity": e, "category": category, "score": score, "reports": n, "rank": i + 1,
+                        "category_size": len(scored)})  # fmt: skip
+    return out

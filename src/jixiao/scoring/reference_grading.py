@@ -26,14 +26,17 @@ def _quota(ratio: Fraction, n: int, rounding: str) -> int:
 
 def grade_reference(
     scheme: Scheme, ents: dict[str, RefEntity], inp: CycleInput, rates: dict[tuple[str, str], float],
-    veto: set[str], adj: list[dict[str, Any]],
+    veto: set[str], adj: list[dict[str, Any]], rule_of: dict[str, str],
 ) -> None:  # fmt: skip
     """Set grade, decided_by and flags on every entity, category by category (units first)."""
     previous = {r["entity"]: r for r in inp.facts.previous.to_dicts()}
     votes: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for r in inp.facts.votes.to_dicts():
         votes[r["entity"]][r["label"]] += int(r["count"] or 0)
-    rule_of = {n.code: n.rule_type for c in scheme.categories for n in c.nodes if n.rule is not None}
+    flagged: dict[str, int] = defaultdict(int)
+    for d in inp.declared.to_dicts():
+        if d.get("low_ambition"):
+            flagged[d["entity"]] += 1
     by_entity: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for a in adj:
         by_entity[a["entity"]].append(a)
@@ -127,6 +130,10 @@ def grade_reference(
             elif rule.type == "last_place_twice" and level >= 0:
                 for e in twice:
                     force(e, level, code)
+            elif rule.type == "low_ambition":
+                for e in members:
+                    if flagged[e.id] >= rule.min_count:
+                        cap(e, level, "ceiling.low_ambition")
         if pol.veto_ceiling is not None:
             for e in members:
                 if e.id in veto or any(a["kind"] == "veto_excellent" for a in by_entity[e.id]):

@@ -13,8 +13,9 @@ from jixiao.scoring.compose import IndicatorScores, Tree
 from jixiao.scoring.frames import NO_LAYER, UNIT, EntityTable
 from jixiao.scoring.grading import DECISION_CODES, FLAGS, Grades
 from jixiao.scoring.raters import ItemMeans, RaterScores
+from jixiao.scoring.rules import RULE_TYPES
 from jixiao.scoring.scheme import LAYERS, Scheme
-from jixiao.scoring.types import Results
+from jixiao.scoring.types import RESULT_DECLARED_COLUMNS, Results
 
 if TYPE_CHECKING:
     from jixiao.scoring.engine import Totals
@@ -85,14 +86,13 @@ def build_results(
         "adjustment": final - raw[e_idx, j_idx], "score": final, "points": w * final / 100.0,
         "has_data": has[e_idx, j_idx],
     })  # fmt: skip
-    node_codes = [n.code for n in tree.nodes]
-    leaf_comp = [n.component or "" for n in tree.nodes]
-    leaf_rule = [n.rule_type or "" for n in tree.nodes]
     score = 100.0 * ind.rate
-    comp_w = weights[ind.entity, np.maximum(tree.component[ind.node], 0)]
+    leaf_j = np.maximum(tree.component[ind.node], 0)
+    comp_w = weights[ind.entity, leaf_j]
     indicators = pl.DataFrame({
-        "entity": _take(ids, ind.entity), "indicator": _take(node_codes, ind.node),
-        "component": _take(leaf_comp, ind.node), "rule": _take(leaf_rule, ind.node),
+        "entity": _take(ids, ind.entity), "indicator": _take(tree.code, ind.node),
+        "component": _take(flat_code, offset[tree.category[ind.node]] + leaf_j),
+        "rule": _take(list(RULE_TYPES), np.maximum(tree.rule_type[ind.node], 0)),
         "value": pl.Series(ind.value).fill_nan(None), "label": pl.Series(ind.label.tolist(), dtype=pl.String),
         "target": pl.Series(ind.target).fill_nan(None), "last_year": pl.Series(ind.last_year).fill_nan(None),
         "rate": ind.rate, "score": score, "share": ind.share, "points": ind.share * score * comp_w / 100.0,
@@ -112,8 +112,19 @@ def build_results(
     })  # fmt: skip
     a = adj.detail
     adjustments = a.with_columns(entity=_take(ids, a.get_column("entity").to_numpy()))
+    nf = tree.n_framework
+    d_owner = tree.owner[nf:]
+    d_order = np.lexsort((np.arange(d_owner.size), d_owner))  # by entity, then code (node order)
+    d_nodes = nf + d_order
+    declared = pl.DataFrame({
+        "entity": _take(ids, d_owner[d_order]), "indicator": _take(tree.code, d_nodes),
+        "parent": _take(tree.code, tree.parent[d_nodes]), "weight": tree.weight[d_nodes],
+        "params": tree.params.gather(pl.Series(d_order, dtype=pl.Int64)).fill_null("{}"),
+        "low_ambition": tree.low_ambition[d_nodes],
+    }, schema=RESULT_DECLARED_COLUMNS)  # fmt: skip
     return Results(
         engine_version=version, score_decimals=scheme.score_decimals, entities=entities,
         components=components, indicators=indicators, raters=raters, adjustments=adjustments,
         decisions={str(ents.ids[e]): grades.decisions[e] for e in sorted(grades.decisions)},
+        declared=declared,
     )  # fmt: skip

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
@@ -20,11 +20,11 @@ from jixiao.scoring.rules import RuleParams, parse_rule
 
 SUBJECTS = ("unit", "official")
 LAYERS = ("head", "member", "other")  # 班子正职 / 班子成员 / 其他干部
-SOURCES = ("indicators", "ratings", "team")
+SOURCES = ("indicators", "ratings", "team", "routine")
 MAX_TREE_DEPTH = 4  # the four-level indicator tree of M3
 WEIGHT_TOTAL = 100.0
 ROUNDINGS = ("floor", "round_half_up", "ceil")
-HARD_RULES = ("bottom_share", "target_below", "vote_share", "last_place_twice", "top_twice")
+HARD_RULES = ("bottom_share", "target_below", "vote_share", "last_place_twice", "top_twice", "low_ambition")
 EFFECTS = ("ceiling", "forced", "no_grade")
 
 
@@ -43,11 +43,12 @@ class Component:
     """A score component (平时实绩, 年度实绩, 社会公认度…) of a category, on the 0–100 scale."""
 
     code: str
-    source: str  # indicators | ratings | team
+    source: str  # indicators | ratings | team | routine
     weights: Mapping[str, float]  # layer → weight; units use the key "unit"
     groups: Mapping[str, float]  # ratings: rater group → weight
     items: Mapping[str, float]  # ratings: item → weight; empty = every item weighs 1
     team_component: str | None  # team: the team's component to take (None = the team's total)
+    grade_points: Mapping[str, float] = field(default_factory=dict)  # routine: grade label → points
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,7 @@ class HardRule:
     threshold: float  # target_below: rate threshold
     rule_types: tuple[str, ...]  # target_below: which leaves count as quantitative targets
     labels: tuple[str, ...]  # vote_share: vote labels counted
+    min_count: int = 1  # low_ambition: flagged declared leaves needed for the ceiling
 
 
 @dataclass(frozen=True)
@@ -145,6 +147,7 @@ class Category:
     tie_break: tuple[str, ...]
     adjustments: AdjustmentPolicy
     grading: GradingPolicy
+    zone_weights: Mapping[str, Mapping[str, float]] = field(default_factory=dict)  # zone → node → weight
 
     def component_codes(self) -> tuple[str, ...]:
         """Return the component codes in scheme order."""
@@ -158,6 +161,10 @@ class Scheme:
     score_decimals: int
     rater_groups: tuple[RaterGroup, ...]
     categories: tuple[Category, ...]
+
+    def zones(self) -> tuple[str, ...]:
+        """Return the zone codes that some category weighs differently, sorted."""
+        return tuple(sorted({z for c in self.categories for z in c.zone_weights}))
 
     def category(self, code: str) -> Category:
         """Return the category ``code``."""
@@ -174,6 +181,13 @@ def _label(where: str, policy: Mapping[str, Any], key: str, labels: list[str], o
     if value not in labels:
         raise SchemeError(where, f"{key!r} must be one of the grade labels {labels}, got {value!r}")
     return str(value)
+
+
+def _count(where: str, raw: Mapping[str, Any], key: str, default: int) -> int:
+    value = P.non_negative(where, raw, key, float(default))
+    if value != int(value) or value < 1:
+        raise SchemeError(where, f"parameter {key!r} must be an integer ≥ 1", param=key, problem="count")
+    return int(value)
 
 
 def _grading(where: str, raw: Mapping[str, Any], components: tuple[str, ...]) -> GradingPolicy:
@@ -200,7 +214,7 @@ def _grading(where: str, raw: Mapping[str, Any], components: tuple[str, ...]) ->
         if not isinstance(rule, Mapping):
             raise SchemeError(rw, "must be an object")
         P.known_keys(rw, rule, ["type", "enabled", "grade", "share", "component", "threshold",
-                                "rule_types", "labels", "more_than"])  # fmt: skip
+                                "rule_types", "labels", "more_than", "min_count"])  # fmt: skip
         kind = P.choice(rw, rule, "type", HARD_RULES, "")
         if not P.flag(rw, rule, "enabled", True):
             continue
@@ -219,6 +233,7 @@ def _grading(where: str, raw: Mapping[str, Any], components: tuple[str, ...]) ->
             rule_types=tuple(str(t) for t in P.sequence(rw, rule, "rule_types"))
             or ("completion", "threshold_deduction"),
             labels=tuple(str(t) for t in P.sequence(rw, rule, "labels")),
+            min_count=_count(rw, rule, "min_count", 1),
         ))  # fmt: skip
         if kind == "vote_share" and not rules[-1].labels:
             raise SchemeError(rw, "vote_share needs the vote 'labels' it counts")
@@ -281,11 +296,12 @@ def _components(where: str, subject: str, raw: Any, groups: set[str]) -> tuple[C
         if not isinstance(comp, Mapping):
             raise SchemeError(cw, "must be an object")
         P.known_keys(
-            cw, comp, ["code", "source", "weight", "layer_weights", "groups", "items", "team_component"]
-        )
+            cw, comp,
+            ["code", "source", "weight", "layer_weights", "groups", "items", "team_component", "grade_points"],
+        )  # fmt: skip
         code = P.text(cw, comp, "code")
         cw = f"{where}.component {code}"
-        allowed = SOURCES if subject == "official" else ("indicators", "ratings")
+        allowed = SOURCES if subject == "official" else ("indicators", "ratings", "routine")
         source = P.choice(cw, comp, "source", allowed, "indicators")
         weight = P.non_negative(cw, comp, "weight")
         by_layer = (
@@ -301,7 +317,8 @@ def _components(where: str, subject: str, raw: Any, groups: set[str]) -> tuple[C
             raise SchemeError(cw, f"unknown rater group(s) {sorted(set(rater_weights) - groups)}")
         items = P.weight_map(cw, comp, "items") if source == "ratings" else {}
         team_component = P.optional_text(cw, comp, "team_component") if source == "team" else None
-        out.append(Component(code, source, weights, rater_weights, items, team_component))
+        points = P.grade_points(cw, comp.get("grade_points")) if source == "routine" else {}
+        out.append(Component(code, source, weights, rater_weights, items, team_component, points))
     codes = [c.code for c in out]
     if len(set(codes)) != len(codes):
         raise SchemeError(where, "component codes must be distinct")
@@ -345,7 +362,8 @@ def _nodes(where: str, raw: Any, components: tuple[Component, ...], seen: set[st
                 )
             cursor = parents[cursor]
         weight = P.non_negative(nw, node, "weight")
-        if code in children:
+        if code in children or (node.get("rule") is None and node.get("component") is None):
+            # An inner node, or a framework slot that the entities fill with their declared leaves.
             if node.get("rule") is not None or node.get("component") is not None:
                 raise SchemeError(nw, "only leaves carry a rule and a component")
             out.append(Node(code, parents[code], weight, depth, None, None, None, {}))
@@ -357,6 +375,21 @@ def _nodes(where: str, raw: Any, components: tuple[Component, ...], seen: set[st
         raw_params = node["rule"].get("params", {})
         out.append(Node(code, parents[code], weight, depth, component, kind, rule, dict(raw_params)))
     return tuple(out)
+
+
+def _zone_weights(where: str, raw: Mapping[str, Any], nodes: tuple[Node, ...]) -> dict[str, dict[str, float]]:
+    """Return ``{zone: {framework node: weight}}``: the node weights for entities of that zone."""
+    codes = {n.code for n in nodes}
+    out: dict[str, dict[str, float]] = {}
+    for zone, weights in sorted(raw.items()):
+        if not isinstance(zone, str) or not zone:
+            raise SchemeError(where, f"zone codes must be non-empty strings, got {zone!r}")
+        table = P.weight_map(where, {zone: weights}, zone, positive_total=False)
+        unknown = sorted(set(table) - codes)
+        if unknown:
+            raise SchemeError(f"{where}[{zone}]", f"unknown indicator node(s) {unknown[:5]} of the category")
+        out[zone] = table
+    return out
 
 
 def parse_scheme(raw: Mapping[str, Any]) -> Scheme:
@@ -395,7 +428,7 @@ def parse_scheme(raw: Mapping[str, Any]) -> Scheme:
         code = P.text(f"scheme.categories[{i}]", cat, "code")
         cw = f"category {code}"
         P.known_keys(cw, cat, ["code", "name", "subject", "components", "indicators", "missing_indicator",
-                               "tie_break", "adjustments", "grading"])  # fmt: skip
+                               "tie_break", "adjustments", "grading", "zone_weights"])  # fmt: skip
         subject = P.choice(cw, cat, "subject", SUBJECTS, "unit")
         components = _components(cw, subject, cat.get("components"), group_codes)
         codes = tuple(c.code for c in components)
@@ -405,13 +438,15 @@ def parse_scheme(raw: Mapping[str, Any]) -> Scheme:
                 cw, f"tie_break names unknown component(s) {sorted(set(tie_break) - set(codes))}"
             )
         grading = P.mapping(cw, cat, "grading")
+        nodes = _nodes(cw, cat.get("indicators", []), components, seen)
         categories.append(Category(
             code=code, subject=subject, components=components,
-            nodes=_nodes(cw, cat.get("indicators", []), components, seen),
+            nodes=nodes,
             missing_indicator=P.choice(cw, cat, "missing_indicator", ["zero", "exclude"], "zero"),
             tie_break=tie_break,
             adjustments=_adjustments(f"{cw}.adjustments", P.mapping(cw, cat, "adjustments"), codes),
             grading=_grading(f"{cw}.grading", grading, codes),
+            zone_weights=_zone_weights(f"{cw}.zone_weights", P.mapping(cw, cat, "zone_weights"), nodes),
         ))  # fmt: skip
     category_codes = [c.code for c in categories]
     if not categories or len(set(category_codes)) != len(category_codes):

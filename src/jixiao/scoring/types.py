@@ -35,6 +35,17 @@ ADJUSTMENT_COLUMNS: dict[str, pl.DataType] = {
 PREVIOUS_COLUMNS: dict[str, pl.DataType] = {
     "entity": pl.String(), "rank": pl.Int64(), "category_size": pl.Int64(), "grade": pl.String(),
 }  # fmt: skip
+ROUTINE_COLUMNS: dict[str, pl.DataType] = {
+    "entity": pl.String(), "indicator": pl.String(), "period": pl.String(), "grade": pl.String(),
+}  # fmt: skip
+DECLARED_COLUMNS: dict[str, pl.DataType] = {
+    "entity": pl.String(), "code": pl.String(), "parent": pl.String(), "weight": pl.Float64(),
+    "component": pl.String(), "rule": pl.String(), "params": pl.String(), "low_ambition": pl.Boolean(),
+}  # fmt: skip
+RESULT_DECLARED_COLUMNS: dict[str, pl.DataType] = {
+    "entity": pl.String(), "indicator": pl.String(), "parent": pl.String(), "weight": pl.Float64(),
+    "params": pl.String(), "low_ambition": pl.Boolean(),
+}  # fmt: skip
 ADJUSTMENT_KINDS = ("deduction", "bonus", "veto_excellent", "sanction", "no_grade", "falsification", "debt")
 
 
@@ -43,12 +54,19 @@ def empty_frame(columns: dict[str, pl.DataType]) -> pl.DataFrame:
     return pl.DataFrame(schema=columns)
 
 
+def _no_zones() -> StrArr:
+    return np.array([], dtype=np.str_)
+
+
 @dataclass(frozen=True)
 class Units:
-    """Units / leadership teams (单位/领导班子): ``id`` and ``category`` (a scheme category code)."""
+    """Units / leadership teams (单位/领导班子): ``id``, ``category`` (a scheme category code) and
+    ``zone`` (功能区 code selecting the category's ``zone_weights``; ``""`` = no zone). An empty
+    ``zone`` array (the default) means no unit has a zone."""
 
     id: StrArr
     category: StrArr
+    zone: StrArr = field(default_factory=_no_zones)
 
 
 @dataclass(frozen=True)
@@ -81,6 +99,9 @@ class Facts:
       debt: percentage points over the limit), level (sanction level), indicator (falsified
       leaf), source, reason.
     - ``previous``: entity, rank, category_size, grade — last year's result, for cross-year rules.
+    - ``routine``: entity, indicator (the reported indicator's code, informative), period
+      (``"YYYY-MM"``), grade (the lead department's grade label; null = not graded yet) — one row
+      per graded monthly report, feeding ``source: "routine"`` components (平时实绩, routine.py).
     """
 
     indicator_results: pl.DataFrame = field(default_factory=lambda: _default(INDICATOR_RESULT_COLUMNS))
@@ -88,16 +109,26 @@ class Facts:
     votes: pl.DataFrame = field(default_factory=lambda: _default(VOTE_COLUMNS))
     adjustments: pl.DataFrame = field(default_factory=lambda: _default(ADJUSTMENT_COLUMNS))
     previous: pl.DataFrame = field(default_factory=lambda: _default(PREVIOUS_COLUMNS))
+    routine: pl.DataFrame = field(default_factory=lambda: _default(ROUTINE_COLUMNS))
 
 
 @dataclass(frozen=True)
 class CycleInput:
-    """Everything one scoring run needs: the scheme, the entities and the facts."""
+    """Everything one scoring run needs: the scheme, the entities, the facts and the entities' own
+    declared leaves.
+
+    ``declared`` (columns ``DECLARED_COLUMNS``): one row per declared indicator (levels 3–4) of an
+    entity — entity, code (globally unique, e.g. ``"D<pk>"``), parent (a framework node of the
+    entity's category, or another declared code of the same entity), weight (within the parent,
+    among that entity's children of it), component, rule (rule type), params (JSON text of the
+    rule params), low_ambition (approved although flagged 目标偏低). Empty by default.
+    """
 
     scheme: Scheme
     units: Units
     officials: Officials
     facts: Facts
+    declared: pl.DataFrame = field(default_factory=lambda: _default(DECLARED_COLUMNS))
 
 
 @dataclass(frozen=True)
@@ -116,6 +147,8 @@ class Results:
     - ``raters``: entity, component, group, item, ratings, kept, mean, status (used/withheld);
       ordered by (category, component) in scheme order, then entity, group, item.
     - ``adjustments``: entity, kind, level, indicator, points, source, reason.
+    - ``declared``: the entities' declared nodes (entity, indicator, parent, weight, params,
+      low_ambition), sorted by entity then code; explanations read their params from it.
     - ``decisions``: entity id → the deciding rule's params and the ceilings that applied
       (JSON-able), only for entities whose grade needs more than ``decided_by`` and ``places``.
     """
@@ -128,3 +161,6 @@ class Results:
     raters: pl.DataFrame
     adjustments: pl.DataFrame
     decisions: Mapping[str, Mapping[str, Any]]  # entity id → params of its grade decision (sparse)
+    # The entities' declared nodes as scored (entity, indicator, parent, weight, params JSON text,
+    # low_ambition), for explanations; part of the input (and its digest), not of the results digest.
+    declared: pl.DataFrame = field(default_factory=lambda: _default(RESULT_DECLARED_COLUMNS))

@@ -23,9 +23,11 @@ from jixiao.accounts.permissions import (
     sees_accounts,
     sees_raw_ratings,
 )
+from jixiao.declarations.review_selectors import reviews_anything
 from jixiao.facts.selectors import may_see_entry_grids
 from jixiao.tracking.selectors import grades_reports
 from jixiao.tracking.views import reports_for_own_unit, sees_all_lights
+from jixiao.tracking.worklogs import may_use_worklogs
 
 Predicate = Callable[[User], bool]
 
@@ -59,11 +61,14 @@ NAV: list[tuple[str, Any, Predicate]] = [
     ("schemes:cycle_list", _("考核方案"), appraisal(anyone)),
     ("schemes:library_list", _("指标库"), appraisal(anyone)),
     ("facts:indicator_list", _("指标录入"), appraisal(may_see_entry_grids)),
+    ("review:queue", _("目标审核"), appraisal(reviews_anything)),
     ("facts:adjustment_list", _("加减分"), appraisal(anyone)),
     ("tracking:home", _("进展填报"), appraisal(reports_for_own_unit)),
     ("tracking:grading", _("进展评定"), appraisal(grades_reports)),
     ("tracking:lights", _("红黄绿灯"), appraisal(sees_all_lights)),
     ("results:ranking", _("考核结果"), appraisal(anyone)),
+    ("race:ranking_list", _("排名赛马"), appraisal(anyone)),
+    ("worklogs:log_list", _("周纪实"), appraisal(may_use_worklogs)),
     ("evaluations:event_list", _("民主测评"), office),
     ("surveys:survey_list", _("群众评价"), appraisal(anyone)),
     ("accounts:user_list", _("用户"), sees_accounts),

@@ -105,8 +105,31 @@ def home_todos(*, user: User) -> list[TodoGroup]:
         groups = _audit_admin_todos()
     else:
         groups = [_runs_to_read(_("待阅考核结果"))]
+    reviews = _review_todos(user)
+    if reviews is not None:
+        groups = [reviews, *groups]
     notifications = _notifications(user)
     return [notifications, *groups] if notifications is not None else groups
+
+
+def _review_todos(user: User) -> TodoGroup | None:
+    """ "待审核目标": declarations waiting at a review stage the user decides (one bounded query)."""
+    from jixiao.declarations.review_selectors import pending_reviews, reviews_anything
+
+    if not reviews_anything(user):
+        return None
+    rows, more = _bounded(pending_reviews(user, TODO_LIMIT + 1))
+    items = [
+        Todo(
+            _("%(u)s（%(s)s，第 %(v)d 版）")
+            % {"u": d.unit.name, "s": d.stage.name if d.stage else "", "v": d.version},
+            reverse("review:declaration", args=[d.pk]),
+            at=d.submitted_at,
+        )
+        for d in rows
+    ]
+    title = _("待审核目标 %(n)s") % {"n": f"{len(rows)}+" if more else len(rows)}
+    return TodoGroup(title, items, more, link=reverse("review:queue"), empty=_("没有待审核的目标申报"))
 
 
 def _notifications(user: User) -> TodoGroup | None:

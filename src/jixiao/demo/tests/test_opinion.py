@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def test_demo_has_a_closed_evaluation_and_a_year_of_survey_answers_that_feed_the_engine() -> None:
     generate(scale="tiny", seed=5)
-    for cycle in Cycle.objects.all():
+    for cycle in Cycle.objects.filter(year__lte=2025):  # 2026 is the year in progress
         event = EvaluationEvent.objects.get(cycle=cycle)
         assert event.status == "closed"
         assert EvaluationScore.objects.filter(cycle=cycle, source=f"evaluation:{event.pk}").exists()

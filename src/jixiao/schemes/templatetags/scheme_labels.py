@@ -61,8 +61,13 @@ def grading_params_text(params: Mapping[str, Any], components: Mapping[str, str]
         parts.append(gettext("计入的票：%(labels)s") % {"labels": "、".join(map(str, params["labels"]))})
     if "more_than" in params:
         parts.append(gettext("超过 %(share)s") % {"share": _share(params["more_than"])})
+    if "min_count" in params:
+        parts.append(gettext("目标偏低指标达到 %(n)s 项") % {"n": params["min_count"]})
     if params.get("grade"):
-        parts.append(gettext("确定为%(grade)s") % {"grade": params["grade"]})
+        if "min_count" in params:
+            parts.append(gettext("最高为%(grade)s") % {"grade": params["grade"]})
+        else:
+            parts.append(gettext("确定为%(grade)s") % {"grade": params["grade"]})
     parts += [_sanction(row) for row in params.get("sanctions", [])]
     caps = params.get("team_caps", {})
     rows = caps.items() if isinstance(caps, Mapping) else ((c.get("team", ""), c) for c in caps)
@@ -99,3 +104,18 @@ def rule_params(params: Mapping[str, Any] | None, rule_type: str | None) -> str:
 def name_in(code: str, names: Mapping[str, str]) -> str:
     """``{{ code|name_in:names }}``: the name of ``code`` in ``names`` (the code if unknown)."""
     return str(names.get(code, code))
+
+
+@register.filter
+def grade_points(points: Mapping[str, Any] | None) -> str:
+    """``{{ component.grade_points|grade_points }}``: a routine component's points per monthly
+    grade in words ("已完成 100 分；按进度推进 90 分 …"), "" when it has none."""
+    from jixiao.tracking.models import ProgressGrade  # tracking depends on schemes, not the reverse
+
+    if not points:
+        return ""
+    return "；".join(
+        gettext("%(grade)s %(points)s 分") % {"grade": label, "points": f"{float(points[code]):g}"}
+        for code, label in ProgressGrade.choices
+        if code in points
+    )

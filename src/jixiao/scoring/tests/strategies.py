@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from hypothesis import strategies as st
@@ -13,8 +14,22 @@ VALUES = st.one_of(st.none(), st.integers(0, 150).map(float))
 ITEMS = ("de", "neng", "overall")
 
 
-def _rule(draw: st.DrawFn) -> dict[str, Any]:
-    kind = draw(st.sampled_from([
+ROW_RULES = [
+    "completion",
+    "steps",
+    "threshold_deduction",
+    "bonus_deduction",
+    "grade_map",
+    "yoy_improvement",
+    "veto",
+]
+GRADE_POINTS = {"完成": 100, "按期": 90, "滞后": 55.5}
+ZONES = ("", "Z1", "Z2", "Z3")  # Z3: a zone no category weighs differently
+PERIODS = ("2026-01", "2026-02", "2026-03")
+
+
+def _rule(draw: st.DrawFn, kinds: list[str] | None = None) -> dict[str, Any]:
+    kind = draw(st.sampled_from(kinds or [
         "completion", "steps", "threshold_deduction", "bonus_deduction", "grade_map", "rank_points",
         "best_proportion", "yoy_improvement", "vs_average", "veto",
     ]))  # fmt: skip
@@ -37,6 +52,16 @@ def _rule(draw: st.DrawFn) -> dict[str, Any]:
     return {"type": kind, "params": params}
 
 
+def _hard(draw: st.DrawFn, kind: str) -> dict[str, Any]:
+    if kind == "low_ambition":
+        return {
+            "type": kind,
+            "grade": draw(st.sampled_from(["一等", "二等", "三等"])),
+            "min_count": draw(st.integers(1, 2)),
+        }
+    return {"type": kind, "share": 0.1, "grade": "三等"}
+
+
 @st.composite
 def bundles(draw: st.DrawFn, max_units: int = 10) -> dict[str, Any]:
     """Return a random cycle bundle with one or two unit categories and an official category."""
@@ -44,13 +69,18 @@ def bundles(draw: st.DrawFn, max_units: int = 10) -> dict[str, Any]:
     w = st.integers(0, 5)
     categories: list[dict[str, Any]] = []
     leaves: dict[str, list[tuple[str, str]]] = {}
+    inner: dict[str, list[tuple[str, int]]] = {}  # category → (inner or slot node, depth)
     for c in range(n_cats):
         code = f"C{c}"
         comps = ["routine", "annual", "public"]
-        weights = [draw(st.integers(0, 50)) for _ in range(2)]
+        weights = [draw(st.integers(0, 33)) for _ in range(3)]
         weights.append(100 - sum(weights))
         nodes: list[dict[str, Any]] = []
         leaves[code] = []
+        inner[code] = []
+        if draw(st.booleans()):  # a framework slot the units fill with declared leaves
+            nodes.append({"code": f"{code}.s", "parent": None, "weight": draw(w)})
+            inner[code].append((f"{code}.s", 1))
         for a in range(draw(st.integers(1, 3))):
             root = f"{code}.{a}"
             if draw(st.booleans()):  # a root leaf
@@ -61,12 +91,14 @@ def bundles(draw: st.DrawFn, max_units: int = 10) -> dict[str, Any]:
                 leaves[code].append((root, nodes[-1]["rule"]["type"]))
                 continue
             nodes.append({"code": root, "parent": None, "weight": draw(w)})
+            inner[code].append((root, 1))
             for b in range(draw(st.integers(1, 3))):
                 leaf = f"{root}.{b}"
                 parent = root
                 if draw(st.booleans()):
                     nodes.append({"code": f"{leaf}.x", "parent": root, "weight": draw(w)})
                     parent = f"{leaf}.x"
+                    inner[code].append((parent, 2))
                 comp = draw(st.sampled_from(comps[:2]))
                 nodes.append(
                     {
@@ -78,23 +110,30 @@ def bundles(draw: st.DrawFn, max_units: int = 10) -> dict[str, Any]:
                     }
                 )
                 leaves[code].append((leaf, nodes[-1]["rule"]["type"]))
-        hard = draw(st.lists(st.sampled_from(["bottom_share", "last_place_twice"]), max_size=2, unique=True))
+        hard = draw(st.lists(st.sampled_from(["bottom_share", "last_place_twice", "low_ambition"]), max_size=3,
+                             unique=True))  # fmt: skip
+        zone_weights = {
+            z: {n["code"]: draw(w) for n in nodes if n["parent"] is None and draw(st.booleans())}
+            for z in draw(st.lists(st.sampled_from(["Z1", "Z2"]), max_size=2, unique=True))
+        }  # fmt: skip
         categories.append({
             "code": code, "subject": "unit",
             "components": [
                 {"code": "routine", "source": "indicators", "weight": weights[0]},
                 {"code": "annual", "source": "indicators", "weight": weights[1]},
-                {"code": "public", "source": "ratings", "weight": weights[2],
+                {"code": "monthly", "source": "routine", "weight": weights[2], "grade_points": GRADE_POINTS},
+                {"code": "public", "source": "ratings", "weight": weights[3],
                  "groups": {"public": draw(st.integers(1, 40)), "third": draw(st.integers(0, 20))}},
             ],
             "indicators": nodes,
+            "zone_weights": zone_weights,
             "missing_indicator": draw(st.sampled_from(["zero", "exclude"])),
             "tie_break": ["annual"],
             "adjustments": {"deduction_component": draw(st.sampled_from(["annual", None])),
                             "bonus_cap": draw(st.sampled_from([None, 2.0]))},
             "grading": {
                 "levels": TEAM_LEVELS, "rounding": draw(st.sampled_from(["floor", "round_half_up", "ceil"])),
-                "hard_rules": [{"type": h, "share": 0.1, "grade": "三等"} for h in hard],
+                "hard_rules": [_hard(draw, h) for h in hard],
                 "falsification_grade": draw(st.sampled_from([None, "三等"])),
             },
         })  # fmt: skip
@@ -135,6 +174,29 @@ def bundles(draw: st.DrawFn, max_units: int = 10) -> dict[str, Any]:
     n_units = draw(st.integers(1, max_units))
     unit_ids = [f"U{i:02d}" for i in range(n_units)]
     unit_cat = [draw(st.sampled_from([f"C{c}" for c in range(n_cats)])) for _ in unit_ids]
+    unit_zone = [draw(st.sampled_from(ZONES)) for _ in unit_ids]
+    declared: dict[str, list[Any]] = {k: [] for k in
+                                      ("entity", "code", "parent", "weight", "component", "rule", "params", "low_ambition")}  # fmt: skip
+    own: dict[str, list[tuple[str, str]]] = {u: [] for u in unit_ids}  # unit → its declared leaves
+
+    def declare(u: str, parent: str) -> str:
+        code = f"D{len(declared['code']):03d}"
+        rule = _rule(draw, ROW_RULES)
+        row = {"entity": u, "code": code, "parent": parent, "weight": float(draw(w)),
+               "component": draw(st.sampled_from(["routine", "annual"])), "rule": rule["type"],
+               "params": json.dumps(rule["params"], sort_keys=True), "low_ambition": draw(st.booleans())}  # fmt: skip
+        for k, v in row.items():
+            declared[k].append(v)
+        own[u].append((code, rule["type"]))
+        return code
+
+    for u, cat in zip(unit_ids, unit_cat, strict=True):
+        for _ in range(draw(st.integers(0, 3)) if inner[cat] else 0):
+            parent, depth = draw(st.sampled_from(inner[cat]))
+            code = declare(u, parent)
+            if depth == 2 and draw(st.booleans()):  # a level-4 under a declared level-3
+                own[u] = [leaf for leaf in own[u] if leaf[0] != code]
+                declare(u, code)
     officials: dict[str, list[str]] = {"id": [], "unit": [], "layer": [], "category": []}
     for u in unit_ids:
         for k in range(draw(st.integers(0, 3))):
@@ -144,7 +206,7 @@ def bundles(draw: st.DrawFn, max_units: int = 10) -> dict[str, Any]:
             officials["category"].append("cadres")
     res: dict[str, list[Any]] = {"entity": [], "indicator": [], "value": [], "label": [], "last_year": []}
     for u, cat in zip(unit_ids, unit_cat, strict=True):
-        for leaf, kind in leaves[cat]:
+        for leaf, kind in leaves[cat] + own[u]:
             if draw(st.integers(0, 9)) == 0:
                 continue  # not reported
             res["entity"].append(u)
@@ -216,9 +278,17 @@ def bundles(draw: st.DrawFn, max_units: int = 10) -> dict[str, Any]:
             previous["entity"].append(u)
             previous["rank"].append(draw(st.integers(1, size)))
             previous["category_size"].append(size)
+    routine: dict[str, list[Any]] = {"entity": [], "indicator": [], "period": [], "grade": []}
+    for u in unit_ids:
+        for _ in range(draw(st.integers(0, 4))):
+            routine["entity"].append(u)
+            routine["indicator"].append("D000")
+            routine["period"].append(draw(st.sampled_from(PERIODS)))
+            routine["grade"].append(draw(st.sampled_from([None, *GRADE_POINTS])))
     return {
-        "format": "jixiao.cycle-bundle", "version": 1, "cycle": {"code": "test"}, "scheme": scheme,
-        "units": {"id": unit_ids, "category": unit_cat}, "officials": officials,
+        "format": "jixiao.cycle-bundle", "version": 2, "cycle": {"code": "test"}, "scheme": scheme,
+        "units": {"id": unit_ids, "category": unit_cat, "zone": unit_zone}, "officials": officials,
+        "declared": declared,
         "facts": {"indicator_results": res, "ratings": ratings, "votes": votes, "adjustments": adjustments,
-                  "previous": previous},
+                  "previous": previous, "routine": routine},
     }  # fmt: skip

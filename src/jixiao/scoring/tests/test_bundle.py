@@ -12,6 +12,7 @@ import pytest
 from jixiao.scoring.bundle import bundle_digest, canonical_json, compute_bundle, load_bundle
 from jixiao.scoring.errors import BundleError, SchemeError
 from jixiao.scoring.tests.examples import county_category, official_category, scheme_dict
+from jixiao.scoring.types import DECLARED_COLUMNS
 
 DOCS = Path(__file__).resolve().parents[4] / "docs"
 
@@ -77,4 +78,6 @@ def test_component_weights_not_totalling_100_are_refused_naming_the_category() -
 def test_the_bundle_json_schema_is_valid_json_and_names_every_fact_table() -> None:
     schema = json.loads((DOCS / "bundle.schema.json").read_text(encoding="utf-8"))
     facts = schema["properties"]["facts"]["properties"]
-    assert set(facts) == {"indicator_results", "ratings", "votes", "adjustments", "previous"}
+    assert set(facts) == {"indicator_results", "ratings", "votes", "adjustments", "previous", "routine"}
+    assert schema["properties"]["version"]["enum"] == [1, 2]
+    assert set(schema["properties"]["declared"]["properties"]) == set(DECLARED_COLUMNS)

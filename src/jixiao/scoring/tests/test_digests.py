@@ -154,72 +154,120 @@ def test_results_digest_covers_frames_and_decisions_not_explanations() -> None:
     assert results_digest(compute(inp)) == base
 
 
-def test_the_documented_byte_stream_for_a_tiny_input() -> None:
-    """Reimplements docs/scoring.md "Digests" for a bundle with one unit and one rating."""
-    from jixiao.scoring.tests.examples import county_category, official_category, scheme_dict
+class _Sha:
+    """The documented stream, written with struct and hashlib only."""
 
-    scheme = scheme_dict(county_category(), official_category())
-    bundle = {
-        "format": "jixiao.cycle-bundle", "version": 1, "cycle": {"year": 2025}, "scheme": scheme,
+    def __init__(self) -> None:
+        self.sha = hashlib.sha256()
+
+    def u64(self, n: int) -> None:
+        self.sha.update(struct.pack("<Q", n))
+
+    def blob(self, data: bytes) -> None:
+        self.u64(len(data))
+        self.sha.update(data)
+
+    def column(self, name: str, tag: str, valid: list[int], values: bytes | list[str | None]) -> None:
+        self.blob(name.encode())
+        self.blob(tag.encode())
+        self.blob(bytes(valid))
+        if tag == "str":
+            assert isinstance(values, list)
+            self.blob(b"".join(struct.pack("<Q", len((v or "").encode())) for v in values))
+            self.blob("".join(v or "" for v in values).encode())
+        else:
+            assert isinstance(values, bytes)
+            self.blob(values)
+
+    def table(self, name: str, columns: list[tuple[str, str]], rows: int) -> None:
+        self.blob(name.encode())
+        self.u64(len(columns))
+        self.u64(rows)
+
+    def empty(self, name: str, columns: list[tuple[str, str]]) -> None:
+        self.table(name, columns, 0)
+        for col, tag in columns:
+            self.column(col, tag, [], [] if tag == "str" else b"")
+
+
+ADJ = [("entity", "str"), ("kind", "str"), ("points", "f64"), ("level", "str"), ("indicator", "str"),
+       ("source", "str"), ("reason", "str")]  # fmt: skip
+PREV = [("entity", "str"), ("rank", "i64"), ("category_size", "i64"), ("grade", "str")]
+RES = [("entity", "str"), ("indicator", "str"), ("value", "f64"), ("label", "str"), ("target", "f64"),
+       ("last_year", "f64")]  # fmt: skip
+RAT = [("entity", "str"), ("group", "str"), ("item", "str"), ("score", "f64")]
+
+
+def _tiny_stream(scheme: dict[str, Any]) -> _Sha:
+    """The version 1 stream of one unit U1 (county) with one vote row."""
+    sha = _Sha()
+    sha.blob(b"jixiao.cycle-input")
+    sha.blob(DIGEST_SCHEME.encode())
+    sha.blob(canonical_json({"cycle": {"year": 2025}, "scheme": scheme}))
+    sha.table("units", [("id", "str"), ("category", "str")], 1)
+    sha.column("id", "str", [1], ["U1"])
+    sha.column("category", "str", [1], ["county"])
+    sha.table("officials", [("id", "str")] * 4, 0)
+    for name in ("id", "unit", "layer", "category"):
+        sha.column(name, "str", [], [])
+    sha.empty("indicator_results", RES)
+    sha.empty("ratings", RAT)
+    sha.table("votes", [("entity", "str"), ("label", "str"), ("count", "i64")], 1)
+    sha.column("entity", "str", [1], ["U1"])
+    sha.column("label", "str", [1], ["优秀"])
+    sha.column("count", "i64", [1], struct.pack("<q", 2))
+    sha.empty("adjustments", ADJ)
+    sha.empty("previous", PREV)
+    return sha
+
+
+def _tiny(scheme: dict[str, Any], version: int = 1) -> dict[str, Any]:
+    return {
+        "format": "jixiao.cycle-bundle", "version": version, "cycle": {"year": 2025}, "scheme": scheme,
         "units": {"id": ["U1"], "category": ["county"]},
         "officials": {"id": [], "unit": [], "layer": [], "category": []},
         "facts": {"votes": {"entity": ["U1"], "label": ["优秀"], "count": [2]}},
     }  # fmt: skip
-    sha = hashlib.sha256()
 
-    def u64(n: int) -> None:
-        sha.update(struct.pack("<Q", n))
 
-    def blob(data: bytes) -> None:
-        u64(len(data))
-        sha.update(data)
+def test_the_documented_byte_stream_for_a_tiny_input() -> None:
+    """Reimplements docs/scoring.md "Digests" for a bundle with one unit and one vote."""
+    from jixiao.scoring.tests.examples import county_category, official_category, scheme_dict
 
-    def column(name: str, tag: str, valid: list[int], values: bytes | list[str | None]) -> None:
-        blob(name.encode())
-        blob(tag.encode())
-        blob(bytes(valid))
-        if tag == "str":
-            assert isinstance(values, list)
-            blob(b"".join(struct.pack("<Q", len((v or "").encode())) for v in values))
-            blob("".join(v or "" for v in values).encode())
-        else:
-            assert isinstance(values, bytes)
-            blob(values)
+    scheme = scheme_dict(county_category(), official_category())
+    assert bundle_digest(_tiny(scheme)) == _tiny_stream(scheme).sha.hexdigest()
 
-    def table(name: str, columns: list[tuple[str, str]], rows: int) -> None:
-        blob(name.encode())
-        u64(len(columns))
-        u64(rows)
 
-    blob(b"jixiao.cycle-input")
-    blob(DIGEST_SCHEME.encode())
-    blob(canonical_json({"cycle": {"year": 2025}, "scheme": scheme}))
-    table("units", [("id", "str"), ("category", "str")], 1)
-    column("id", "str", [1], ["U1"])
-    column("category", "str", [1], ["county"])
-    table("officials", [("id", "str")] * 4, 0)
-    for name in ("id", "unit", "layer", "category"):
-        column(name, "str", [], [])
-    empty = {
-        "indicator_results": [("entity", "str"), ("indicator", "str"), ("value", "f64"), ("label", "str"),
-                              ("target", "f64"), ("last_year", "f64")],
-        "ratings": [("entity", "str"), ("group", "str"), ("item", "str"), ("score", "f64")],
-    }  # fmt: skip
-    for name, cols in empty.items():
-        table(name, cols, 0)
-        for col, tag in cols:
-            column(col, tag, [], [] if tag == "str" else b"")
-    table("votes", [("entity", "str"), ("label", "str"), ("count", "i64")], 1)
-    column("entity", "str", [1], ["U1"])
-    column("label", "str", [1], ["优秀"])
-    column("count", "i64", [1], struct.pack("<q", 2))
-    later = {
-        "adjustments": [("entity", "str"), ("kind", "str"), ("points", "f64"), ("level", "str"),
-                        ("indicator", "str"), ("source", "str"), ("reason", "str")],
-        "previous": [("entity", "str"), ("rank", "i64"), ("category_size", "i64"), ("grade", "str")],
-    }  # fmt: skip
-    for name, cols in later.items():
-        table(name, cols, 0)
-        for col, tag in cols:
-            column(col, tag, [], [] if tag == "str" else b"")
-    assert bundle_digest(bundle) == sha.hexdigest()
+def test_the_documented_version_2_tail_for_a_tiny_input() -> None:
+    """Zones, declared leaves and routine reports add three tables after the version 1 stream."""
+    from jixiao.scoring.tests.examples import county_category, official_category, scheme_dict
+
+    scheme = scheme_dict(county_category(), official_category())
+    bundle = _tiny(scheme, 2)
+    bundle["units"]["zone"] = ["生态保护区"]
+    bundle["declared"] = {"entity": ["U1", "U1"], "code": ["D2", "D1"], "parent": ["county.A", "county.A"],
+                          "weight": [1.0, 2.5], "component": ["annual", "annual"], "rule": ["completion"] * 2,
+                          "params": ['{"target":100}', None], "low_ambition": [True, None]}  # fmt: skip
+    bundle["facts"]["routine"] = {
+        "entity": ["U1"],
+        "indicator": ["D1"],
+        "period": ["2026-03"],
+        "grade": ["完成"],
+    }
+    sha = _tiny_stream(scheme)
+    sha.table("unit_zones", [("id", "str"), ("zone", "str")], 1)
+    sha.column("id", "str", [1], ["U1"])
+    sha.column("zone", "str", [1], ["生态保护区"])
+    sha.table("declared", [("entity", "str")] * 8, 2)  # rows sorted: D1 before D2
+    sha.column("entity", "str", [1, 1], ["U1", "U1"])
+    sha.column("code", "str", [1, 1], ["D1", "D2"])
+    sha.column("parent", "str", [1, 1], ["county.A", "county.A"])
+    sha.column("weight", "f64", [1, 1], struct.pack("<dd", 2.5, 1.0))
+    sha.column("component", "str", [1, 1], ["annual", "annual"])
+    sha.column("rule", "str", [1, 1], ["completion", "completion"])
+    sha.column("params", "str", [0, 1], [None, '{"target":100}'])
+    sha.column("low_ambition", "bool", [0, 1], bytes([0, 1]))
+    sha.table("routine", [("entity", "str")] * 4, 1)
+    for name, value in (("entity", "U1"), ("indicator", "D1"), ("period", "2026-03"), ("grade", "完成")):
+        sha.column(name, "str", [1], [value])
+    assert bundle_digest(bundle) == sha.sha.hexdigest()

@@ -69,7 +69,12 @@ def test_quota_levels_never_hold_more_than_their_places_except_forced_grades(bun
 @given(bundles(), st.randoms(use_true_random=False))
 def test_results_do_not_depend_on_the_order_of_input_rows(bundle: dict[str, Any], rnd: random.Random) -> None:
     shuffled = copy.deepcopy(bundle)
-    for table in [shuffled["units"], shuffled["officials"], *shuffled["facts"].values()]:
+    for table in [
+        shuffled["units"],
+        shuffled["officials"],
+        shuffled["declared"],
+        *shuffled["facts"].values(),
+    ]:
         n = len(next(iter(table.values()), []))
         order = list(range(n))
         rnd.shuffle(order)
@@ -92,6 +97,7 @@ def test_raising_one_entitys_input_never_lowers_its_rank(bundle: dict[str, Any],
         for n in c["indicators"]
         if "rule" in n
     }
+    rules.update(zip(bundle["declared"]["code"], bundle["declared"]["rule"], strict=True))
     candidates = [i for i, (ind, v) in enumerate(zip(res["indicator"], res["value"], strict=True))
                   if v is not None and rules[ind] not in ("veto", "bonus_deduction", "grade_map")]  # fmt: skip
     ratings = raised["facts"]["ratings"]

@@ -8,15 +8,31 @@ from jixiao.tracking.models.evidence import Evidence
 from jixiao.tracking.models.lights import IndicatorLight, Light, UnitLight
 from jixiao.tracking.models.logs import WorkLog
 from jixiao.tracking.models.policy import Interpolation, TrackingPolicy
+from jixiao.tracking.models.race import (
+    Bulletin,
+    ExplanationStatus,
+    MonthlyRanking,
+    MonthlyRankingRow,
+    RaceExplanation,
+    RaceRound,
+    RankingSpan,
+)
 from jixiao.tracking.models.reports import ProgressGrade, ProgressReport, ReportStatus
 
 __all__ = [
+    "Bulletin",
     "Evidence",
+    "ExplanationStatus",
     "IndicatorLight",
     "Interpolation",
     "Light",
+    "MonthlyRanking",
+    "MonthlyRankingRow",
     "ProgressGrade",
     "ProgressReport",
+    "RaceExplanation",
+    "RaceRound",
+    "RankingSpan",
     "ReportStatus",
     "TrackingPolicy",
     "UnitLight",

@@ -302,11 +302,11 @@ def _grow(world: World, *, units: int, leaves: int) -> None:
     [
         # session, user, the user's unit (the greeting), the navigation's unread count, the unread
         # notifications, then the role's own to-dos
-        (Role.OFFICE, 17),  # + the last ledger verification
-        (Role.LEAD_DEPT, 7),
+        (Role.OFFICE, 18),  # + the last ledger verification; + the declarations awaiting review
+        (Role.LEAD_DEPT, 8),
         (Role.LIAISON, 11),
         (Role.OFFICIAL, 6),
-        (Role.LEADER, 6),
+        (Role.LEADER, 7),
         (Role.AUDITOR, 7),
     ],
 )

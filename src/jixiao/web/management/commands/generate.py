@@ -1,4 +1,4 @@
-"""``jixiao generate --scale prefecture|province --seed N [--reset]``: fill an empty database."""
+"""``jixiao generate --scale prefecture|province --seed N [--reset] [--tracking]``: fill an empty database."""
 
 from __future__ import annotations
 
@@ -23,6 +23,11 @@ class Command(BaseCommand):
             help="先清空整个数据库（含用户与审计日志）/ flush the database first",
         )
         parser.add_argument("--database", default="default")
+        parser.add_argument(
+            "--tracking",
+            action="store_true",
+            help="全省规模另生成月度进展（约1700万条）与红黄绿灯 / province: also the monthly reports and lights",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         using: str = options["database"]
@@ -40,6 +45,7 @@ class Command(BaseCommand):
             seed=options["seed"],
             using=using,
             log=lambda m: self.stdout.write(f"  {m}"),
+            flags=("tracking",) if options["tracking"] else (),
         )
         elapsed = time.perf_counter() - started
         for label, count in ctx.counts.items():
