@@ -136,22 +136,6 @@ def _snapshot(report: ProgressReport) -> dict[str, object]:
     }
 
 
-def report_detach(*, actor: User, report: ProgressReport, evidence: Evidence) -> ProgressReport:
-    """Take ``evidence`` off a report that is not graded yet (the file stays in the library)."""
-    with transaction.atomic():
-        declaration = report.indicator.declaration
-        if not can_edit_unit(actor, declaration.unit_id):
-            raise PermissionDenied
-        assert_stage(declaration.cycle_id, [CycleStage.TRACKING], _("修改月度进展"))
-        if report.status == ReportStatus.GRADED:
-            raise ValidationError(_("该月进展已由牵头部门评定，不能再修改"))
-        report.evidence.remove(evidence)
-        audit_record(
-            actor=actor, action=AuditAction.UPDATE, obj=report, changes={"evidence_removed": evidence.pk}
-        )
-    return report
-
-
 @transaction.atomic
 def report_grade(
     *, actor: User, report: ProgressReport, grade: str, quality_comment: str, today: date | None = None

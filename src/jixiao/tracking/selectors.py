@@ -263,7 +263,8 @@ def lights_rows(
 
 
 def light_counts(cycle: Cycle, *, category_id: int | None, lead_department_id: int | None) -> LightCounts:
-    """Units per overall colour and indicators per colour under the page's filters (2 queries)."""
+    """Units per overall colour and indicators per colour under the page's filters (2 queries;
+    without a lead department both from the :class:`UnitLight` rows)."""
     units = UnitLight.objects.filter(cycle=cycle)
     inds = IndicatorLight.objects.filter(cycle=cycle)
     if category_id:
@@ -278,7 +279,13 @@ def light_counts(cycle: Cycle, *, category_id: int | None, lead_department_id: i
             )
         )
     by_unit = dict(units.values_list("color").annotate(n=Count("id")).order_by())
-    by_ind = dict(inds.values_list("color").annotate(n=Count("id")).order_by())
+    if lead_department_id:
+        by_ind = dict(inds.values_list("color").annotate(n=Count("id")).order_by())
+    else:
+        # The unit rows already hold their indicators' counts: a category's ~1,000 rows are read
+        # instead of its ~140,000 indicator lights.
+        sums = units.aggregate(green=Sum("green"), yellow=Sum("yellow"), red=Sum("red"))
+        by_ind = {c: sums[c] or 0 for c in Light.values}
     return LightCounts(
         units={c: by_unit.get(c, 0) for c in Light.values},
         indicators={c: by_ind.get(c, 0) for c in Light.values},
