@@ -119,7 +119,8 @@ REFUSED = {403, 404, 405}
 def _unit_filter(model: type[Model], unit_id: int) -> Q | None:
     """The condition "belongs to ``unit_id``" for a model whose objects belong to a unit."""
     paths: dict[type[Model], tuple[str, ...]] = {
-        Unit: ("pk",),
+        # A lead department reads the units whose published targets it leads (their value entry).
+        Unit: ("pk", "declarations__indicators__lead_department_id"),
         Official: ("unit_id",),
         Position: ("unit_id",),
         Tenure: ("position__unit_id",),

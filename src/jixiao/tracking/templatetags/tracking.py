@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django import template
+from django.utils.translation import gettext as _
 
 from jixiao.tracking.evidence import kind_label
 
@@ -46,3 +47,20 @@ def plain(value: Decimal | None) -> str:
 def plain_decimal(value: Decimal) -> str:
     text = f"{Decimal(value):f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+# Four decimals of a degree are about 11 m: enough to tell the site of a photo, and no number on
+# a page shows more digits than a person reads.
+PLACE_DECIMALS = 4
+
+
+@register.filter
+def place(evidence: object) -> str:
+    """Return where a photo was taken as 北纬/南纬 … 东经/西经 …, or "" without a location."""
+    lat = getattr(evidence, "latitude", None)
+    lon = getattr(evidence, "longitude", None)
+    if lat is None or lon is None:
+        return ""
+    ns = _("北纬") if lat >= 0 else _("南纬")
+    ew = _("东经") if lon >= 0 else _("西经")
+    return f"{ns} {abs(lat):.{PLACE_DECIMALS}f}°，{ew} {abs(lon):.{PLACE_DECIMALS}f}°"
