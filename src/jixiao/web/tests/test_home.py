@@ -302,7 +302,8 @@ def _grow(world: World, *, units: int, leaves: int) -> None:
     [
         # session, user, the user's unit (the greeting), the navigation's unread count, the unread
         # notifications, then the role's own to-dos
-        (Role.OFFICE, 19),  # + the last ledger verification; + the declarations awaiting review; + zone weights (the weight check)
+        # office: + the last ledger verification, the declarations awaiting review, the zone weights
+        (Role.OFFICE, 19),
         (Role.LEAD_DEPT, 8),  # + the declarations awaiting its review
         (Role.LIAISON, 12),  # + the unit's declaration (目标申报)
         (Role.OFFICIAL, 6),
