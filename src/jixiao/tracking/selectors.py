@@ -233,7 +233,10 @@ class Volume:
 
     @property
     def megabytes(self) -> Decimal:
-        return (Decimal(self.bytes) / Decimal(1024 * 1024)).quantize(Decimal("0.1"))
+        """MB with one decimal, 0.1 for files that are small but not empty (never "14 份 / 0.0 MB")."""
+        if not self.bytes:
+            return Decimal("0")
+        return max((Decimal(self.bytes) / Decimal(1024 * 1024)).quantize(Decimal("0.1")), Decimal("0.1"))
 
 
 def evidence_volume(cycle: Cycle, unit_ids: list[int]) -> dict[int, Volume]:
