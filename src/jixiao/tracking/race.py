@@ -37,6 +37,7 @@ from jixiao.schemes.models import Cycle
 from jixiao.tracking import ranking as rankings
 from jixiao.tracking.models import Evidence, ExplanationStatus, MonthlyRanking, RaceExplanation, RaceRound
 from jixiao.tracking.models.race import OWED
+from jixiao.tracking.selectors import log_only_evidence
 
 
 def _office(actor: User | None) -> None:
@@ -324,7 +325,10 @@ def visible_explanations(*, user: User) -> QuerySet[RaceExplanation]:
 
 
 def unit_evidence(*, explanation: RaceExplanation) -> QuerySet[Evidence]:
-    """The unit's evidence of the race's cycle, to attach to the explanation."""
-    return Evidence.objects.filter(unit_id=explanation.unit_id, cycle_id=explanation.race.cycle_id).order_by(
-        "-uploaded_at", "-pk"
+    """The unit's evidence of the race's cycle, to attach to the explanation (not the photos of
+    the officials' weekly logs, :func:`jixiao.tracking.selectors.log_only_evidence`)."""
+    return (
+        Evidence.objects.filter(unit_id=explanation.unit_id, cycle_id=explanation.race.cycle_id)
+        .exclude(log_only_evidence())
+        .order_by("-uploaded_at", "-pk")
     )

@@ -23,6 +23,7 @@ from jixiao.tracking.models import (
     ReportStatus,
     TrackingPolicy,
     UnitLight,
+    WorkLog,
 )
 
 # Declarations whose targets are tracked: approved ones and their published versions (a change
@@ -205,10 +206,20 @@ def visible_evidence(user: User) -> QuerySet[Evidence]:
     return qs.filter(q)
 
 
+def log_only_evidence() -> Q:
+    """Evidence attached to a weekly log and to no monthly report: it belongs to the log, which
+    the unit's liaison does not read (tracking.worklogs), so the unit's library leaves it out."""
+    logs = WorkLog.evidence.through.objects.filter(evidence_id=OuterRef("pk"))
+    reports = ProgressReport.evidence.through.objects.filter(evidence_id=OuterRef("pk"))
+    return Q(Exists(logs)) & ~Q(Exists(reports))
+
+
 def unit_evidence(cycle: Cycle, unit: Unit) -> QuerySet[Evidence]:
-    """The evidence library of a unit in a cycle, latest first, with how often each is attached."""
+    """The evidence library of a unit in a cycle, latest first, with how often each is attached
+    (the photos of the officials' weekly logs left out, :func:`log_only_evidence`)."""
     return (
         Evidence.objects.filter(cycle=cycle, unit=unit)
+        .exclude(log_only_evidence())
         .annotate(attached=Count("reports", distinct=True))
         .select_related("uploaded_by")
         .order_by("-uploaded_at", "-pk")
@@ -222,7 +233,10 @@ class Volume:
 
     @property
     def megabytes(self) -> Decimal:
-        return (Decimal(self.bytes) / Decimal(1024 * 1024)).quantize(Decimal("0.1"))
+        """MB with one decimal, 0.1 for files that are small but not empty (never "14 份 / 0.0 MB")."""
+        if not self.bytes:
+            return Decimal("0")
+        return max((Decimal(self.bytes) / Decimal(1024 * 1024)).quantize(Decimal("0.1")), Decimal("0.1"))
 
 
 def evidence_volume(cycle: Cycle, unit_ids: list[int]) -> dict[int, Volume]:

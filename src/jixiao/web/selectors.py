@@ -67,6 +67,11 @@ class Todo:
     urgent: bool = False
     at: datetime | None = None  # when a past event happened (shown as a time, not a deadline)
 
+    @property
+    def due_format(self) -> str:
+        """The ``date`` filter's format of :attr:`due`: a deadline day (a notification's) has no time."""
+        return "Y-m-d H:i" if isinstance(self.due, datetime) else "Y-m-d"
+
 
 @dataclass(frozen=True)
 class TodoGroup:

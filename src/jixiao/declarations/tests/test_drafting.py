@@ -440,3 +440,18 @@ def test_a_target_with_monthly_reports_cannot_be_deleted_so_nothing_recorded_is_
         drafting.indicator_delete(actor=liaison, indicator=indicator)
     assert DeclaredIndicator.objects.filter(pk=indicator.pk).exists()
     assert ProgressReport.objects.filter(indicator=indicator).count() == 1
+
+
+def test_targets_show_without_trailing_zeros_on_the_detail_and_led_pages(
+    client: Client, fw: Framework, declaration: Declaration, liaison: User
+) -> None:
+    lead_unit = UnitFactory()
+    DeclaredIndicatorFactory(
+        declaration=declaration, parent=fw.economy, lead_department=lead_unit, target=Decimal("56.5000")
+    )
+    client.force_login(liaison)
+    page = client.get(reverse("declarations:declaration_detail", args=[declaration.pk])).content.decode()
+    assert "56.5 " in page and "56.5000" not in page
+    client.force_login(UserFactory(role=Role.LEAD_DEPT, unit=lead_unit))
+    page = client.get(reverse("declarations:led"), {"year": fw.cycle.year}).content.decode()
+    assert "56.5 " in page and "56.5000" not in page

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from django.core.files.storage import default_storage
 from django.db.models import Count, Sum
+from django.utils import timezone
 from PIL import Image
 
 from jixiao.declarations.models import (
@@ -33,9 +34,12 @@ from jixiao.schemes.models import Cycle, CycleStage, CycleStatus, IndicatorKind,
 from jixiao.schemes.rule_types import validate_rule_params
 from jixiao.tracking.models import (
     Evidence,
+    ExplanationStatus,
     IndicatorLight,
     MonthlyRanking,
     ProgressReport,
+    RaceExplanation,
+    RaceRound,
     ReportStatus,
     UnitLight,
     WorkLog,
@@ -209,3 +213,15 @@ def test_the_same_seed_gives_the_same_year() -> None:
     reset_database()
     generate(scale="tiny", seed=7)
     assert fingerprint() == first
+
+
+def test_the_third_quarter_race_is_ranked_with_explanations_filed_accepted_and_owed(demo: None) -> None:
+    cycle = Cycle.objects.get(year=YEAR)
+    rounds = RaceRound.objects.filter(cycle=cycle, quarter=3)
+    assert rounds.exists() and not rounds.filter(opened_at__isnull=True).exists()
+    assert all(r.ranking is not None and r.ranking.is_published for r in rounds)
+    assert all(r.deadline > timezone.localdate() for r in rounds)
+    explanations = RaceExplanation.objects.filter(race__in=rounds)
+    statuses = set(explanations.values_list("status", flat=True))
+    assert {ExplanationStatus.ACCEPTED, ExplanationStatus.SUBMITTED, ExplanationStatus.PENDING} <= statuses
+    assert all(e.text for e in explanations.exclude(status=ExplanationStatus.PENDING))

@@ -270,3 +270,13 @@ def test_the_library_page_shows_the_units_volume_and_refuses_a_bad_file_in_chine
     page = response.content.decode()
     assert "总结.pdf" in page and "共 1 份材料" in page
     assert cycle.year == 2026
+
+
+def test_a_volume_of_small_files_reads_at_least_a_tenth_of_a_megabyte() -> None:
+    from decimal import Decimal
+
+    from jixiao.tracking.selectors import Volume
+
+    assert Volume(files=14, bytes=14 * 1500).megabytes == Decimal("0.1")
+    assert Volume(files=0, bytes=0).megabytes == 0
+    assert Volume(files=2, bytes=3 * 1024 * 1024).megabytes == Decimal("3.0")

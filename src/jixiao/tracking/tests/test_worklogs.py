@@ -179,3 +179,17 @@ def test_a_log_keeps_photos_through_the_evidence_store_and_a_bad_file_saves_noth
     assert list(WorkLog.objects.get().evidence.all()) == [shot]
     page = client.get(reverse("worklogs:log_detail", args=[log.pk])).content.decode()
     assert "site.png" in page
+
+
+def test_a_log_only_photo_stays_out_of_the_units_evidence_library(world: World) -> None:
+    from jixiao.tracking import selectors
+    from jixiao.tracking.tests.factories import EvidenceFactory, ProgressReportFactory
+
+    unit = world.units[0]
+    official, _user = race_world.official_user(unit)
+    plain, log_only, both = (EvidenceFactory(cycle=world.cycle, unit=unit) for _ in range(3))
+    log = WorkLog.objects.create(cycle=world.cycle, official=official, week=_this_week(), text="现场")
+    log.evidence.set([log_only, both])
+    report = ProgressReportFactory(indicator=world.indicators[unit.pk][0])
+    report.evidence.add(both)
+    assert set(selectors.unit_evidence(world.cycle, unit)) == {plain, both}

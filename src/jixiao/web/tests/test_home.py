@@ -327,3 +327,14 @@ def test_home_page_queries_stay_bounded_as_the_data_grows(
     if role == Role.LEAD_DEPT:
         group = response.context["todos"][-1]
         assert len(group.items) == TODO_LIMIT and group.more
+
+
+def test_a_notification_due_on_a_day_shows_its_date_on_the_home_page(client: Client) -> None:
+    from jixiao.notifications.services import notify
+
+    user = UserFactory(role=Role.LIAISON, unit=UnitFactory())
+    notify(recipients=[user], cause="test:due-day", title="请提交复盘说明", due=date(2026, 12, 17))
+    client.force_login(user)
+    page = client.get(reverse("web:home"))
+    assert page.status_code == 200
+    assert "请提交复盘说明" in page.content.decode() and "2026-12-17" in page.content.decode()
