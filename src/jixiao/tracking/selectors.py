@@ -190,6 +190,14 @@ def visible_evidence(user: User) -> QuerySet[Evidence]:
     """Evidence ``user`` may open: its unit's; for a lead department also what is attached to
     reports of the indicators it leads (it grades them); all for the office, leader, auditor."""
     qs = Evidence.objects.all()
+    if user.is_office:
+        return qs
+    # A weekly log's photos are read with the log: its author, the team's head, the office
+    # (tracking.worklogs), not the liaison, a leader or the auditor, even by a direct link.
+    from jixiao.tracking.worklogs import visible_logs
+
+    readable_log = Exists(visible_logs(user=user).filter(evidence=OuterRef("pk")).order_by().values("pk"))
+    qs = qs.exclude(log_only_evidence() & ~Q(readable_log))
     if user.sees_all_units:
         return qs
     if user.unit_id is None:

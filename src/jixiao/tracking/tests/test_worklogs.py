@@ -193,3 +193,26 @@ def test_a_log_only_photo_stays_out_of_the_units_evidence_library(world: World) 
     report = ProgressReportFactory(indicator=world.indicators[unit.pk][0])
     report.evidence.add(both)
     assert set(selectors.unit_evidence(world.cycle, unit)) == {plain, both}
+
+
+def test_a_log_only_photo_opens_for_its_author_and_the_office_but_not_for_the_liaison_by_its_link(
+    world: World,
+) -> None:
+    from jixiao.tracking import selectors
+    from jixiao.tracking.tests.factories import EvidenceFactory
+
+    unit = world.units[0]
+    official, author = race_world.official_user(unit)
+    photo = EvidenceFactory(cycle=world.cycle, unit=unit)
+    log = WorkLog.objects.create(cycle=world.cycle, official=official, week=_this_week(), text="现场")
+    log.evidence.add(photo)
+    liaison = world.liaisons[unit.pk]
+    office = UserFactory(role=Role.OFFICE)
+    auditor = UserFactory(role=Role.AUDITOR)
+    assert photo in selectors.visible_evidence(author)
+    assert photo in selectors.visible_evidence(office)
+    assert photo not in selectors.visible_evidence(liaison)
+    assert photo not in selectors.visible_evidence(auditor)
+    client = Client()
+    client.force_login(liaison)
+    assert client.get(reverse("tracking:evidence_download", args=[photo.pk])).status_code == 404
