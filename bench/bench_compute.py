@@ -53,11 +53,22 @@ def _load() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-FLOOR_TABLES = (  # what run_compute reads: (table, columns, filtered by the cycle)
+FLOOR_TABLES: tuple[tuple[str, str, bool | str], ...] = (  # what run_compute reads: (table, columns,
+    # filtered by the cycle: True for cycle_id, or the cycle column of a join)
     ("facts_evaluationscore", "unit_id, official_id, rater_group, item, score, ballots", True),
-    ("facts_indicatorresult", "unit_id, official_id, indicator_id, value, grade, target, last_year", True),
+    (
+        "facts_indicatorresult",
+        "unit_id, official_id, indicator_id, declared_id, value, grade, target, last_year",
+        True,
+    ),
     ("facts_votecount", "official_id, excellent, competent, basic, incompetent", True),
     ("facts_adjustment", "unit_id, official_id, kind, points, sanction, indicator_id, source, reason", True),
+    ("declarations_declaration", "id, unit_id, status, published_version", True),
+    (
+        "declarations_declaredindicator i JOIN declarations_declaration d ON d.id = i.declaration_id",
+        "i.id, d.unit_id, i.parent_id, i.under_id, i.weight, i.rule_type, i.rule_params, i.low_ambition",
+        "d.cycle_id",
+    ),
     ("organisation_unit", "id, category_id, is_active", False),
     ("organisation_official", "id, unit_id, layer, is_active", False),
 )
@@ -69,9 +80,12 @@ def _floor(cycle_id: int) -> dict[str, float]:
 
     from django.db import connection
 
+    def where(by_cycle: bool | str) -> str:
+        column = by_cycle if isinstance(by_cycle, str) else "cycle_id"
+        return f" WHERE {column} = {int(cycle_id)}" if by_cycle else ""
+
     queries = [
-        f"COPY (SELECT {cols} FROM {table}{f' WHERE cycle_id = {int(cycle_id)}' if by_cycle else ''}) "
-        f"TO STDOUT (FORMAT csv)"
+        f"COPY (SELECT {cols} FROM {table}{where(by_cycle)}) TO STDOUT (FORMAT csv)"
         for table, cols, by_cycle in FLOOR_TABLES
     ]
     print(f"floor: bare COPY of the same rows and columns ({len(queries)} tables, one after the other):")
@@ -208,16 +222,19 @@ def _measure(args: argparse.Namespace) -> None:
     (units, officials), t_ent = _timed("load_entities", lambda: engine_io.load_entities(cycle, scheme_raw))
     previous, t_prev = _timed("previous_results", lambda: engine_io.previous_results(cycle))
     facts, t_facts = _timed("load_facts (COPY → Polars)", lambda: engine_io.load_facts(cycle, previous))
+    declared, t_declared = _timed(
+        "load_declared (COPY → Polars)", lambda: engine_io.load_declared(cycle, units)
+    )
     scheme, t_parse = _timed("parse_scheme", lambda: parse_scheme(scheme_raw))
-    extraction = t_scheme + t_ent + t_prev + t_facts + t_parse
+    extraction = t_scheme + t_ent + t_prev + t_facts + t_declared + t_parse
     f = facts
     rows = f.indicator_results.height + f.ratings.height + f.votes.height + f.adjustments.height
     print(
         f"  = extraction {extraction:.2f} s: {units.id.size:,} units, {officials.id.size:,} officials, "
         f"{f.ratings.height:,} ratings, {f.indicator_results.height:,} indicator results, "
-        f"{f.votes.height:,} vote rows, {f.adjustments.height:,} adjustments"
+        f"{f.votes.height:,} vote rows, {f.adjustments.height:,} adjustments, {declared.height:,} declared nodes"
     )
-    inp = CycleInput(scheme, units, officials, facts)
+    inp = CycleInput(scheme, units, officials, facts, declared)
     print("engine (jixiao.scoring.engine.compute):")
     times = []
     results = None
@@ -272,7 +289,7 @@ def _slice(inp: Any, every: int) -> Any:
     facts = Facts(
         only(f.indicator_results), only(f.ratings), only(f.votes), only(f.adjustments), only(f.previous)
     )
-    return CycleInput(inp.scheme, units, officials, facts)
+    return CycleInput(inp.scheme, units, officials, facts, only(inp.declared))
 
 
 def _run_compute_pieces(cycle: Any, full_explanations: bool) -> bool:
@@ -289,7 +306,13 @@ def _run_compute_pieces(cycle: Any, full_explanations: bool) -> bool:
         "extraction: load_cycle_input (COPY → Polars)", lambda: engine_io.load_cycle_input(cycle)
     )
     scheme_raw = loaded[0]
-    inp, t_input = _timed("cycle_input (parse_scheme, full dtypes)", lambda: engine_io.cycle_input(*loaded))
+    declared, t_declared = _timed(
+        "extraction: load_declared (COPY → Polars)", lambda: engine_io.load_declared(cycle, loaded[1])
+    )
+    t_load += t_declared
+    inp, t_input = _timed(
+        "cycle_input (parse_scheme, full dtypes)", lambda: engine_io.cycle_input(*loaded, declared)
+    )
     loaded = ()  # the facts now live in inp only
     res, t_engine = _timed("compute", lambda: compute(inp))
     meta = services.cycle_meta(cycle)
@@ -300,7 +323,12 @@ def _run_compute_pieces(cycle: Any, full_explanations: bool) -> bool:
     _, t_pack = _timed(
         "input_pack (the run's input as Parquet, ledger)",
         lambda: input_pack(
-            cycle=meta, scheme=scheme_raw, units=inp.units, officials=inp.officials, facts=inp.facts
+            cycle=meta,
+            scheme=scheme_raw,
+            units=inp.units,
+            officials=inp.officials,
+            facts=inp.facts,
+            declared=inp.declared,
         ),
     )
 

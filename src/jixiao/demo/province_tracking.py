@@ -39,6 +39,7 @@ from jixiao.demo.pipeline import Context
 from jixiao.facts.models import IndicatorResult
 from jixiao.organisation.models import Unit
 from jixiao.schemes.models import Cycle, IndicatorNode
+from jixiao.scoring.rules import GROUP_RULES
 from jixiao.tracking.models import (
     IndicatorLight,
     Light,
@@ -132,14 +133,23 @@ def _trees(ctx: Context, cycle: Cycle) -> dict[int, _Tree]:
                 "" if n[6] == "grade_map" else catalog.measure_for(n[4], n[6]).unit for n in leaves
             ],
             leaf_weight=[str(n[5]) for n in leaves],
-            leaf_rule=[n[6] for n in leaves],
-            leaf_params=[json.dumps(n[7], ensure_ascii=False, sort_keys=True) for n in leaves],
+            leaf_rule=[_own_rule(n[6], n[7])[0] for n in leaves],
+            leaf_params=[_own_rule(n[6], n[7])[1] for n in leaves],
             leaf_text=[n[8] for n in leaves],
             leaf_lead=[n[9] for n in leaves],
             leaf_kind=[n[10] for n in leaves],
             leaf_long=[n[11] for n in leaves],
         )
     return out
+
+
+def _own_rule(rule: str, params: Any) -> tuple[str, str]:
+    """The rule of a unit's own copy of a framework leaf: the leaf's, unless it compares the units
+    sharing the leaf (rank points, best proportion, vs average), which a target one unit declares
+    cannot do (the engine refuses it); then completion against 100 (the value as a percentage)."""
+    if rule in GROUP_RULES:
+        return "completion", json.dumps({"target": 100})
+    return rule, json.dumps(params, ensure_ascii=False, sort_keys=True)
 
 
 def _uids(rng: np.random.Generator, n: int) -> pl.Series:

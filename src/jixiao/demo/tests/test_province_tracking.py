@@ -103,3 +103,16 @@ def test_generate_passes_the_tracking_flag(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setattr(generate_command, "generate", fake)
     call_command("generate", "--scale", "province", "--tracking", stdout=io.StringIO())
     assert seen["scale"] == "province" and tuple(seen["flags"]) == ("tracking",)
+
+
+def test_the_declared_leaves_score_no_rule_that_compares_units_and_the_cycle_computes() -> None:
+    generate(scale="tiny", seed=4, steps=STEPS, flags={"declared"})
+    from jixiao.results.services import run_compute
+    from jixiao.schemes.models import Cycle
+    from jixiao.scoring.rules import GROUP_RULES
+
+    leaves = DeclaredIndicator.objects.filter(declaration__cycle__year=YEAR, under__isnull=False)
+    assert leaves.exists() and not leaves.filter(rule_type__in=GROUP_RULES).exists()
+    assert IndicatorNode.objects.filter(scheme__cycle__year=YEAR, rule_type__in=GROUP_RULES).exists()
+    run = run_compute(cycle=Cycle.objects.get(year=YEAR), actor=None, note="test")
+    assert run.entity_count > Unit.objects.count()  # every unit and its officials
