@@ -258,13 +258,34 @@ class ReviewDecision(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    # At a 业务主管部门 stage every lead department of the declaration decides for its own
+    # targets (the stage passes when all have approved): the department a decision speaks for.
+    department = models.ForeignKey(
+        Unit,
+        verbose_name=_("业务主管部门"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     decided_at = models.DateTimeField(_("审核时间"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("审核意见")
         verbose_name_plural = _("审核意见")
         ordering = ["version", "stage__order"]
-        constraints = [models.UniqueConstraint(fields=["version", "stage"], name="review_once_per_stage")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["version", "stage"],
+                condition=Q(department__isnull=True),
+                name="review_once_per_stage",
+            ),
+            models.UniqueConstraint(
+                fields=["version", "stage", "department"],
+                condition=Q(department__isnull=False),
+                name="review_once_per_stage_department",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.version} · {self.stage}"

@@ -19,7 +19,7 @@ from uuid import UUID
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Max, QuerySet
+from django.db.models import Exists, Max, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -42,6 +42,7 @@ from jixiao.declarations.models import (
     ReviewStage,
 )
 from jixiao.hygiene import NOTE_MAX_LENGTH, OPINION_MAX_LENGTH, clean_text
+from jixiao.organisation.models import Unit
 from jixiao.schemes import lifecycle
 from jixiao.schemes.models import Cycle, CycleStage
 
@@ -94,15 +95,6 @@ PRESETS: dict[str, Preset] = {
 # Who decides
 
 
-def _leads_an_indicator(user: User, declaration: Declaration) -> bool:
-    return (
-        user.unit_id is not None
-        and DeclaredIndicator.objects.filter(
-            declaration=declaration, lead_department_id=user.unit_id
-        ).exists()
-    )
-
-
 def acts_for_role(user: User, role: str) -> bool:
     """True when ``user``'s account role is the one that decides stages of reviewer ``role``
     (for 业务主管部门 the unit must still lead an indicator: see :func:`may_decide`)."""
@@ -123,13 +115,42 @@ def reviewer_roles(user: User) -> list[str]:
 
 
 def may_decide(user: User, declaration: Declaration, stage: ReviewStage | None = None) -> bool:
-    """True when ``user`` may decide ``declaration`` at ``stage`` (its current stage by default)."""
+    """True when ``user`` may decide ``declaration`` at ``stage`` (its current stage by default);
+    at a 业务主管部门 stage only while the user's department leads a target and has not yet
+    decided this version (one query)."""
     stage = stage if stage is not None else declaration.stage
     if stage is None or not acts_for_role(user, stage.role):
         return False
     if stage.role == ReviewerRole.LEAD_DEPT:
-        return _leads_an_indicator(user, declaration)
+        decided = ReviewDecision.objects.filter(
+            version__declaration=declaration,
+            version__number=declaration.version,
+            stage=stage,
+            department_id=user.unit_id,
+        )
+        return (
+            user.unit_id is not None
+            and DeclaredIndicator.objects.filter(declaration=declaration, lead_department_id=user.unit_id)
+            .exclude(Exists(decided))
+            .exists()
+        )
     return True
+
+
+def departments_waiting(declaration: Declaration, stage: ReviewStage, version: int) -> QuerySet[Unit]:
+    """The lead departments of ``declaration`` (units leading one of its targets) that have not yet
+    approved ``version`` at the 业务主管部门 ``stage``, by name (one query)."""
+    leads = DeclaredIndicator.objects.filter(declaration=declaration, lead_department__isnull=False).values(
+        "lead_department_id"
+    )
+    approved = ReviewDecision.objects.filter(
+        version__declaration=declaration,
+        version__number=version,
+        stage=stage,
+        outcome=ReviewOutcome.APPROVE,
+        department__isnull=False,
+    ).values("department_id")
+    return Unit.objects.filter(pk__in=leads).exclude(pk__in=approved).order_by("name", "pk")
 
 
 def reviewers_of(stage: ReviewStage, declaration: Declaration) -> QuerySet[User]:
@@ -315,6 +336,14 @@ def declaration_decide(
     if locked.stage_id != stage_id or locked.version != version:
         raise ValidationError(_("该申报已进入其他环节或已有新版本，请刷新页面后再审核"), code="stale_review")
     stage = locked.stage
+    if (
+        stage.role == ReviewerRole.LEAD_DEPT
+        and actor.unit_id is not None
+        and ReviewDecision.objects.filter(
+            version__declaration=locked, version__number=version, stage=stage, department_id=actor.unit_id
+        ).exists()
+    ):
+        raise ValidationError(_("本部门已审核该版本，正在等待其他业务主管部门审核"), code="already_decided")
     if not may_decide(actor, locked, stage):
         raise PermissionDenied
     if outcome not in ReviewOutcome.values:
@@ -339,8 +368,14 @@ def declaration_decide(
     elif not (comment or notes):
         raise ValidationError(_("退回修改须填写审核意见或至少一条指标意见"), code="comment_required")
 
+    by_department = stage.role == ReviewerRole.LEAD_DEPT
     decision = ReviewDecision.objects.create(
-        version=frozen, stage=stage, outcome=outcome, comment=comment, reviewer=actor
+        version=frozen,
+        stage=stage,
+        outcome=outcome,
+        comment=comment,
+        reviewer=actor,
+        department_id=actor.unit_id if by_department else None,
     )
     IndicatorComment.objects.bulk_create(
         [
@@ -355,9 +390,13 @@ def declaration_decide(
     )
 
     before = locked.status
-    following = next_stage(stage) if outcome == ReviewOutcome.APPROVE else None
+    # A 业务主管部门 stage passes once every lead department has approved; until then it stays.
+    waiting = list(departments_waiting(locked, stage, version)) if by_department else []
+    following = next_stage(stage) if outcome == ReviewOutcome.APPROVE and not waiting else None
     update = ["status", "stage", "updated_at"]
-    if outcome == ReviewOutcome.RETURN:
+    if outcome == ReviewOutcome.APPROVE and waiting:
+        update = ["updated_at"]
+    elif outcome == ReviewOutcome.RETURN:
         locked.status = DeclarationStatus.RETURNED
         locked.stage = None
     elif following is not None:
@@ -385,9 +424,11 @@ def declaration_decide(
             if outcome == ReviewOutcome.APPROVE
             else [],
             "change_request": change.pk if change else None,
+            "waiting_departments": len(waiting),
         },
     )
-    _notify_after(locked, stage, following, outcome, version)
+    if not (outcome == ReviewOutcome.APPROVE and waiting):
+        _notify_after(locked, stage, following, outcome, version)
     declaration.status, declaration.stage = locked.status, locked.stage
     return decision
 

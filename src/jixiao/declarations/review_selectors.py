@@ -25,6 +25,7 @@ from jixiao.declarations.models import (
     DeclaredIndicator,
     IndicatorComment,
     ReviewDecision,
+    ReviewerRole,
     ReviewStage,
 )
 from jixiao.schemes.models import Cycle
@@ -69,7 +70,14 @@ def review_queue(*, user: User, query: str = "") -> QuerySet[Declaration]:
         return Declaration.objects.none()
     qs = Declaration.objects.filter(status__in=review.IN_REVIEW, stage__isnull=False, stage__role__in=roles)
     if user.role == Role.LEAD_DEPT:
-        qs = qs.filter(_leads(user))
+        # A department that has decided the current version at its stage waits for the others.
+        decided = ReviewDecision.objects.filter(
+            version__declaration_id=OuterRef("pk"),
+            version__number=OuterRef("version"),
+            stage_id=OuterRef("stage_id"),
+            department_id=user.unit_id,
+        )
+        qs = qs.filter(_leads(user)).exclude(Exists(decided))
     query = query.strip()[:QUEUE_SEARCH_MAX]
     if query:
         qs = qs.filter(Q(unit__name__icontains=query) | Q(unit__code__iexact=query))
@@ -227,6 +235,7 @@ class ReviewPage:
     last_year: Cycle | None
     history: list[HistoryVersion]  # every version, newest first, with its decisions and comments
     stages: list[ReviewStage]
+    waiting: list[str] = field(default_factory=list)  # lead departments yet to approve (their stage)
 
     @property
     def flagged(self) -> list[ReviewRow]:
@@ -249,7 +258,7 @@ def last_year_snapshot(declaration: Declaration) -> tuple[Cycle | None, list[dic
 def review_page(declaration: Declaration, number: int | None = None) -> ReviewPage:
     """Everything the review page of ``declaration`` shows, for version ``number`` (the last
     submitted one by default): a constant number of queries whatever the size."""
-    decisions = ReviewDecision.objects.select_related("stage", "reviewer").prefetch_related(
+    decisions = ReviewDecision.objects.select_related("stage", "reviewer", "department").prefetch_related(
         Prefetch("comments", queryset=IndicatorComment.objects.order_by("id"))
     )
     versions = list(
@@ -295,6 +304,18 @@ def review_page(declaration: Declaration, number: int | None = None) -> ReviewPa
         last_year=previous_cycle,
         history=_history(versions),
         stages=review_stages(declaration.cycle),
+        waiting=_waiting(declaration),
+    )
+
+
+def _waiting(declaration: Declaration) -> list[str]:
+    """The names of the lead departments that have still to approve the version under review at
+    its 业务主管部门 stage (empty at any other stage)."""
+    stage = declaration.stage
+    if declaration.status not in review.IN_REVIEW or stage is None or stage.role != ReviewerRole.LEAD_DEPT:
+        return []
+    return list(
+        review.departments_waiting(declaration, stage, declaration.version).values_list("name", flat=True)
     )
 
 

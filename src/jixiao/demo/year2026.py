@@ -544,6 +544,14 @@ def _users(using: str) -> dict[str, User]:
     return {u.username: u for u in User.objects.using(using).filter(username__in=names)}
 
 
+def _stage_reviewer(account: User | None, department: int | None) -> User | None:
+    """The demo account that decided a stage for ``department`` (the 业务部门 stage: the lead
+    department's account where the demo has one, else no named reviewer)."""
+    if department is None or (account is not None and account.unit_id == department):
+        return account
+    return None
+
+
 def run(ctx: Context) -> None:
     if ctx.scale.name == "province":
         return  # the province's tracking data: jixiao.demo.province_tracking
@@ -639,6 +647,9 @@ def run(ctx: Context) -> None:
         items = per_unit[unit_id]
         submitted = aware(date(YEAR, 2, 10) + timedelta(days=n % 12), 9 + n % 8)
         numbers = [1, 2] if unit_id in returned else [1]
+        leads: list[int | None] = [
+            *sorted({i.aspect.lead_unit_id for i in items if i.aspect.lead_unit_id is not None})
+        ]
         day = submitted
         for number in numbers:
             version_pk = ctx.allocate(DeclarationVersion, 1)[0]
@@ -656,17 +667,21 @@ def run(ctx: Context) -> None:
             for order in range(1, len(REVIEW_STAGES) + 1):
                 day = day + timedelta(days=2, hours=3)
                 send_back = first and order == RETURNING_STAGE
-                decision_pk = ctx.allocate(ReviewDecision, 1)[0]
-                decision = ReviewDecision(
-                    id=decision_pk,
-                    version_id=version_pk,
-                    stage_id=stage_by_order[order],
-                    outcome=ReviewOutcome.RETURN if send_back else ReviewOutcome.APPROVE,
-                    comment=RETURN_DECISION if send_back else rng.choice(APPROVE_COMMENTS),
-                    reviewer=reviewer[order],
-                )
-                decisions.append(decision)
-                pending.decisions.append((decision, day))
+                # The 业务部门 stage: every lead department of the unit's targets approves its own.
+                deciders = leads if order == 1 and leads else [None]
+                for department in deciders:
+                    decision_pk = ctx.allocate(ReviewDecision, 1)[0]
+                    decision = ReviewDecision(
+                        id=decision_pk,
+                        version_id=version_pk,
+                        stage_id=stage_by_order[order],
+                        outcome=ReviewOutcome.RETURN if send_back else ReviewOutcome.APPROVE,
+                        comment=RETURN_DECISION if send_back else rng.choice(APPROVE_COMMENTS),
+                        reviewer=_stage_reviewer(reviewer[order], department),
+                        department_id=department,
+                    )
+                    decisions.append(decision)
+                    pending.decisions.append((decision, day))
                 if send_back:
                     comments += [
                         IndicatorComment(decision_id=decision_pk, indicator_uid=item.uid, text=text)
@@ -693,17 +708,19 @@ def run(ctx: Context) -> None:
             )
             versions.append(version)
             pending.versions.append((version, aware(date(YEAR, 10, 20), 10)))
-            decision_pk = ctx.allocate(ReviewDecision, 1)[0]
-            decision = ReviewDecision(
-                id=decision_pk,
-                version_id=change_pk,
-                stage_id=stage_by_order[1],
-                outcome=ReviewOutcome.APPROVE,
-                comment="变更理由属实，同意报考核办审核。",
-                reviewer=reviewer[1],
-            )
-            decisions.append(decision)
-            pending.decisions.append((decision, aware(date(YEAR, 10, 22), 15)))
+            for department in leads or [None]:
+                decision_pk = ctx.allocate(ReviewDecision, 1)[0]
+                decision = ReviewDecision(
+                    id=decision_pk,
+                    version_id=change_pk,
+                    stage_id=stage_by_order[1],
+                    outcome=ReviewOutcome.APPROVE,
+                    comment="变更理由属实，同意报考核办审核。",
+                    reviewer=_stage_reviewer(reviewer[1], department),
+                    department_id=department,
+                )
+                decisions.append(decision)
+                pending.decisions.append((decision, aware(date(YEAR, 10, 22), 15)))
             change_requests.append(
                 ChangeRequest(
                     declaration_id=decl_pks[unit_id],

@@ -20,12 +20,13 @@ from jixiao.declarations.models import (
 )
 from jixiao.declarations.review import (
     declaration_decide,
+    may_decide,
     review_stage_add,
     review_stage_move,
     review_stage_remove,
     review_stages_apply_preset,
 )
-from jixiao.declarations.review_selectors import comments_for, review_page
+from jixiao.declarations.review_selectors import comments_for, review_page, review_queue
 from jixiao.declarations.tests.factories import ChangeRequestFactory
 from jixiao.declarations.tests.review_setup import Review, review_setup, submit
 from jixiao.notifications.models import Notification
@@ -145,6 +146,46 @@ def test_a_lead_department_decides_only_declarations_it_leads() -> None:
         _decide(r, r.office)  # not the office's stage
     with pytest.raises(PermissionDenied):
         _decide(r, r.auditor)
+
+
+def test_a_lead_department_stage_waits_until_every_lead_department_has_approved() -> None:
+    r = review_setup()
+    r.jobs.lead_department = r.other_lead.unit  # the 财政局 now leads the second target
+    r.jobs.save(update_fields=["lead_department"])
+    submit(r.declaration, by=r.liaison)
+    assert set(review_queue(user=r.lead)) == {r.declaration} == set(review_queue(user=r.other_lead))
+
+    _decide(r, r.lead)
+    r.declaration.refresh_from_db()
+    assert r.declaration.stage == r.stages[0]  # still at the first stage: the 财政局 has not decided
+    assert review_page(r.declaration).waiting == ["财政局"]
+    assert not list(review_queue(user=r.lead)) and list(review_queue(user=r.other_lead))
+    assert not may_decide(r.lead, r.declaration)
+    with pytest.raises(ValidationError, match="本部门已审核该版本"):
+        _decide(r, r.lead)  # once per department and version
+    assert not Notification.objects.filter(recipient=r.office).exists()
+
+    _decide(r, r.other_lead)
+    r.declaration.refresh_from_db()
+    assert r.declaration.stage == r.stages[1] and review_page(r.declaration).waiting == []
+    assert Notification.objects.filter(recipient=r.office).count() == 1
+    departments = ReviewDecision.objects.filter(stage=r.stages[0]).values_list("department__name", flat=True)
+    assert sorted(departments) == ["发改委", "财政局"]
+
+
+def test_one_lead_department_returning_sends_the_declaration_back_and_the_new_version_starts_over() -> None:
+    r = review_setup()
+    r.jobs.lead_department = r.other_lead.unit
+    r.jobs.save(update_fields=["lead_department"])
+    submit(r.declaration, by=r.liaison)
+    _decide(r, r.lead)
+    _decide(r, r.other_lead, ReviewOutcome.RETURN, comment="就业目标偏低")
+    r.declaration.refresh_from_db()
+    assert r.declaration.status == DeclarationStatus.RETURNED and r.declaration.stage is None
+    submit(r.declaration, by=r.liaison)
+    assert r.declaration.version == 2 and r.declaration.stage == r.stages[0]
+    assert may_decide(r.lead, r.declaration) and may_decide(r.other_lead, r.declaration)  # version 2 anew
+    assert sorted(review_page(r.declaration).waiting) == ["发改委", "财政局"]
 
 
 def test_a_stale_stage_or_version_is_refused() -> None:
