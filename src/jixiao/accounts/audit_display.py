@@ -47,6 +47,7 @@ KEYS: dict[str, StrOrPromise] = {
     "masked": _("已脱敏"),
     "next_stage": _("下一审核环节"),
     "waiting_departments": _("尚待审核的业务主管部门数"),
+    "declaration_status": _("申报状态"),
     "opened": _("开启"),
     "published": _("公布"),
     "recovery_codes": _("备用验证码数"),

@@ -383,7 +383,7 @@ def indicator_update(
 
 
 @transaction.atomic
-def _assert_no_recorded_work(indicator: DeclaredIndicator) -> None:
+def assert_no_recorded_work(indicator: DeclaredIndicator) -> None:
     """Refuse to delete a target (or its level-4 children) that already carries monthly reports or
     annual values: deleting would cascade them away, and a published target still scores until
     its change is republished. Its weight can be set to 0 instead."""
@@ -414,7 +414,7 @@ def indicator_delete(*, actor: User, indicator: DeclaredIndicator) -> None:
     assert_editable(declaration, _("删除申报指标"))
     if indicator.task_id is not None and not actor.is_office:
         raise ValidationError(_("动态指标由考核办交办，单位不能删除"))
-    _assert_no_recorded_work(indicator)
+    assert_no_recorded_work(indicator)
     audit_record(
         actor=actor,
         action=AuditAction.DELETE,

@@ -23,12 +23,14 @@ from django.utils.translation import gettext as _
 from jixiao.accounts.audit import audit_record
 from jixiao.accounts.models import AuditAction, User
 from jixiao.accounts.permissions import can_edit_unit
+from jixiao.declarations import drafting, snapshot
 from jixiao.declarations.drafting import CHANGE_STAGES
 from jixiao.declarations.models import (
     ChangeRequest,
     ChangeRequestStatus,
     Declaration,
     DeclarationStatus,
+    DeclarationVersion,
 )
 from jixiao.declarations.submission import notify_liaisons
 from jixiao.hygiene import NOTE_MAX_LENGTH, clean_text
@@ -139,6 +141,44 @@ def change_request_file(*, actor: User, declaration: Declaration, reason: str) -
         action=AuditAction.CREATE,
         obj=change,
         changes={"declaration": locked.pk, "from_version": change.from_version, "reason": reason},
+    )
+    return change
+
+
+@transaction.atomic
+def change_request_withdraw(*, actor: User, declaration: Declaration) -> ChangeRequest:
+    """Withdraw the open change request of ``declaration`` (its unit's editor or the office),
+    also while the changed version is in review: the working copy becomes the published version
+    again (:func:`snapshot.restore`), the declaration 已公布, the request 已撤回. Refused when a
+    target added during the change already carries reports or annual values. Audited."""
+    if not (can_edit_unit(actor, declaration.unit_id) or (actor.is_office and actor.can_write)):
+        raise PermissionDenied
+    lifecycle.assert_stage(declaration.cycle_id, CHANGE_STAGES, _("撤回变更申请"))
+    locked = Declaration.objects.select_for_update().select_related("unit", "cycle").get(pk=declaration.pk)
+    change = ChangeRequest.objects.filter(declaration=locked, status=ChangeRequestStatus.OPEN).first()
+    if change is None or locked.published_version is None:
+        raise ValidationError(_("没有正在办理的变更申请"), code="no_open_change")
+    published = DeclarationVersion.objects.get(declaration=locked, number=locked.published_version)
+    items = list(published.snapshot)
+    for row in snapshot.rows_not_in(locked, items):
+        drafting.assert_no_recorded_work(row)
+    before = locked.status
+    snapshot.restore(locked, items)
+    locked.status = DeclarationStatus.PUBLISHED
+    locked.stage = None
+    locked.save(update_fields=["status", "stage", "updated_at"])
+    change.status = ChangeRequestStatus.WITHDRAWN
+    change.closed_at = timezone.now()
+    change.save(update_fields=["status", "closed_at"])
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        obj=change,
+        changes={
+            "status": [ChangeRequestStatus.OPEN.value, change.status],
+            "declaration_status": [before, locked.status],
+            "published_version": locked.published_version,
+        },
     )
     return change
 

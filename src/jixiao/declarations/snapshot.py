@@ -35,7 +35,8 @@ exactly; dates as ISO strings; ids as ints; uids as strings)::
       "milestones": [{"due": "2026-06-30", "expected_percent": "50.00", "note": "…"}, …]  # by due
     }
 
-:func:`snapshot_of` builds it from the database; :func:`by_uid` indexes one for a diff;
+:func:`snapshot_of` builds it from the database, :func:`restore` writes one back as the working
+copy (a withdrawn change request); :func:`by_uid` indexes one for a diff;
 :data:`COMPARED_FIELDS` names the fields a reviewer's diff compares (everything but ids/order).
 """
 
@@ -45,7 +46,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from jixiao.declarations.models import Declaration, DeclaredIndicator
+from jixiao.declarations.models import Declaration, DeclaredIndicator, Milestone
 
 #: The fields a diff between two snapshots compares (display order).
 COMPARED_FIELDS: tuple[str, ...] = (
@@ -142,3 +143,69 @@ def snapshot_of(declaration: Declaration) -> list[dict[str, Any]]:
 def by_uid(snapshot: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """Index a snapshot by indicator uid (for diffs)."""
     return {str(item["uid"]): item for item in snapshot}
+
+
+#: Snapshot fields copied back onto a working row as they are (the rest need converting).
+_PLAIN_FIELDS = (
+    "name", "measure", "target_text", "rule_type", "evidence_required", "kind", "is_long_term",
+    "is_core", "order",
+)  # fmt: skip
+_NUMBER_FIELDS = ("target", "weight", "last_year_actual", "last_year_target", "higher_target")
+_ID_FIELDS = ("parent_id", "lead_department_id", "library_entry_id", "task_id")
+
+
+def _decimal(text: Any) -> Decimal | None:
+    return None if text in (None, "") else Decimal(str(text))
+
+
+def rows_not_in(declaration: Declaration, items: list[dict[str, Any]]) -> list[DeclaredIndicator]:
+    """The working rows of ``declaration`` whose uid the snapshot ``items`` lacks."""
+    wanted = {str(item["uid"]) for item in items}
+    return [r for r in DeclaredIndicator.objects.filter(declaration=declaration) if str(r.uid) not in wanted]
+
+
+def restore(declaration: Declaration, items: list[dict[str, Any]]) -> None:
+    """Make ``declaration``'s working copy the snapshot ``items`` again (call holding the
+    declaration's lock; check :func:`rows_not_in` first, they are deleted): rows keep their id by
+    uid (so their reports, evidence and annual values stay attached), rows the working copy lost
+    are recreated with their uid, and every row's fields, nesting and milestones are the
+    snapshot's."""
+    rows = {str(r.uid): r for r in DeclaredIndicator.objects.filter(declaration=declaration)}
+    extra = rows_not_in(declaration, items)
+    restored: dict[str, DeclaredIndicator] = {}
+    for item in items:
+        uid = str(item["uid"])
+        row = rows.get(uid) or DeclaredIndicator(declaration=declaration, uid=uid)
+        for name in _PLAIN_FIELDS:
+            setattr(row, name, item.get(name, getattr(row, name)))
+        for name in _NUMBER_FIELDS:
+            setattr(row, name, _decimal(item.get(name)))
+        for name in _ID_FIELDS:
+            setattr(row, name, item.get(name))
+        row.rule_params = dict(item.get("rule_params") or {})
+        row.effective_from = (
+            date.fromisoformat(item["effective_from"]) if item.get("effective_from") else None
+        )
+        row.under = None  # nested below once every row exists
+        row.save()
+        restored[uid] = row
+    for item in items:
+        if item.get("under"):
+            row = restored[str(item["uid"])]
+            row.under = restored[str(item["under"])]
+            row.save(update_fields=["under"])
+    DeclaredIndicator.objects.filter(pk__in=[r.pk for r in extra], under__isnull=False).delete()
+    DeclaredIndicator.objects.filter(pk__in=[r.pk for r in extra]).delete()
+    Milestone.objects.filter(indicator__declaration=declaration).delete()
+    Milestone.objects.bulk_create(
+        [
+            Milestone(
+                indicator=restored[str(item["uid"])],
+                due=date.fromisoformat(m["due"]),
+                expected_percent=Decimal(str(m["expected_percent"])),
+                note=m.get("note", ""),
+            )
+            for item in items
+            for m in item.get("milestones") or []
+        ]
+    )

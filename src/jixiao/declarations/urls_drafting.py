@@ -18,6 +18,7 @@ urlpatterns: list[URLPattern] = [
     path("<int:pk>/submit/", views.submit, name="declaration_submit"),
     path("<int:pk>/versions/", views.versions, name="version_list"),
     path("<int:pk>/change/", views.change_request, name="change_request"),
+    path("<int:pk>/change/withdraw/", views.change_withdraw, name="change_withdraw"),
     path("<int:pk>/publish/", views.publish_one, name="declaration_publish"),
     path("indicators/<int:pk>/edit/", views.indicator_edit, name="indicator_edit"),
     path("indicators/<int:pk>/delete/", views.indicator_delete, name="indicator_delete"),

@@ -173,6 +173,11 @@ def _render_detail(request: HttpRequest, user: User, declaration: Declaration) -
             and declaration.status == DeclarationStatus.PUBLISHED
             and declaration.cycle.stage in drafting.CHANGE_STAGES
             and not lifecycle.is_locked(declaration.cycle),
+            "may_withdraw_change": open_change is not None
+            and user.can_write
+            and (can_edit_unit(user, declaration.unit_id) or user.is_office)
+            and declaration.cycle.stage in drafting.CHANGE_STAGES
+            and not lifecycle.is_locked(declaration.cycle),
             "may_publish": user.is_office
             and user.can_write
             and declaration.status == DeclarationStatus.APPROVED
@@ -397,6 +402,21 @@ def change_request(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request, "declarations/drafting/change_form.html", {"form": form, "declaration": declaration}
     )
+
+
+@login_required
+@write_required
+@require_POST
+def change_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    user = request_user(request)
+    declaration = selectors.declaration_get(user=user, pk=pk)
+    try:
+        publication.change_request_withdraw(actor=user, declaration=declaration)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("已撤回变更申请，目标恢复为已公布的版本"))
+    return redirect(_detail_url(declaration))
 
 
 @login_required

@@ -153,6 +153,50 @@ def test_change_request_flow_republishes_and_closes_the_request(fw: Framework, o
     assert (change.status, change.to_version) == (ChangeRequestStatus.APPROVED, 2)
 
 
+def test_withdrawing_a_change_request_restores_the_published_targets_and_keeps_their_rows(
+    client: Client, fw: Framework, office: User
+) -> None:
+    declaration, liaison = _approved(fw)
+    _stage(fw, CycleStage.PUBLICATION)
+    publication.declaration_publish(actor=office, declaration=declaration)
+    _stage(fw, CycleStage.TRACKING)
+    kept = DeclaredIndicator.objects.get(declaration=declaration)
+    published = (kept.weight, dict(kept.rule_params))
+    publication.change_request_file(actor=liaison, declaration=declaration, reason="上级调整任务")
+    drafting.indicator_update(
+        actor=liaison, indicator=kept, rule_type="completion", rule_params={"cap": 1.5},
+        target=Decimal("12"), weight=Decimal("60"), name="改过的名称",
+    )  # fmt: skip
+    added = drafting.indicator_create(
+        actor=liaison, declaration=declaration, parent=fw.economy, rule_type="completion",
+        rule_params={}, name="新增指标", target=Decimal("3"), weight=Decimal("40"),
+    )  # fmt: skip
+    submission.declaration_submit(actor=liaison, declaration=declaration)  # the change in review
+
+    client.force_login(liaison)
+    page = client.get(reverse("declarations:declaration_detail", args=[declaration.pk])).content.decode()
+    assert "撤回变更申请" in page
+    response = client.post(reverse("declarations:change_withdraw", args=[declaration.pk]))
+    assert response.status_code == 302
+    declaration.refresh_from_db()
+    assert declaration.status == DeclarationStatus.PUBLISHED and declaration.published_version == 1
+    rows = list(DeclaredIndicator.objects.filter(declaration=declaration))
+    assert [r.pk for r in rows] == [kept.pk] and not DeclaredIndicator.objects.filter(pk=added.pk).exists()
+    assert (rows[0].name, rows[0].target) == ("财政收入增长", Decimal("8.5"))
+    assert (rows[0].weight, rows[0].rule_params) == published
+    change = ChangeRequest.objects.get(declaration=declaration)
+    assert change.status == ChangeRequestStatus.WITHDRAWN and change.closed_at is not None
+    assert AuditLog.objects.filter(
+        object_type="declarations.changerequest", action=AuditAction.UPDATE
+    ).exists()
+    with pytest.raises(ValidationError, match="没有正在办理的变更申请"):
+        publication.change_request_withdraw(actor=liaison, declaration=declaration)
+    other = UserFactory(role=Role.LIAISON, unit=UnitFactory(category=fw.scheme.category))
+    publication.change_request_file(actor=liaison, declaration=declaration, reason="再次调整")
+    with pytest.raises(PermissionDenied):
+        publication.change_request_withdraw(actor=other, declaration=declaration)
+
+
 def test_change_request_needs_published_targets(fw: Framework) -> None:
     declaration, liaison = _approved(fw)
     _stage(fw, CycleStage.TRACKING)
