@@ -33,7 +33,7 @@ from jixiao.jobs.services import JobBusy, JobOutcome, Progress, job_start
 from jixiao.notifications.services import notify
 from jixiao.organisation.models import UnitCategory
 from jixiao.schemes import lifecycle
-from jixiao.schemes.models import Cycle
+from jixiao.schemes.models import Cycle, CycleStatus
 from jixiao.tracking import ranking as rankings
 from jixiao.tracking.models import Evidence, ExplanationStatus, MonthlyRanking, RaceExplanation, RaceRound
 from jixiao.tracking.models.race import OWED
@@ -190,6 +190,23 @@ def race_job(*, job: Job, progress: Progress) -> JobOutcome:
         _("已完成 %(n)d 个类别的季度排名，%(m)d 个单位须提交复盘说明") % {"n": opened, "m": asked},
         f"/race/rounds/?year={job.cycle.year}",
     )
+
+
+def restart_waiting() -> int:
+    """Queue the race job of every open cycle with a race not yet opened and no race job active;
+    return how many were queued. ``race_open`` leaves its rounds to a race job already running,
+    which takes new rounds until it finds none; rounds created just after that last look would
+    wait for ever, so the hourly tracking job (``reminders_job``) calls this."""
+    started = 0
+    cycles = Cycle.objects.filter(status=CycleStatus.OPEN, pk__in=RaceRound.objects.filter(
+        opened_at__isnull=True).values("cycle_id"))  # fmt: skip
+    for cycle in cycles.order_by("year"):
+        try:
+            job_start(kind=JobKind.RACE_RANKING, actor=None, cycle=cycle, params={})
+        except JobBusy:
+            continue
+        started += 1
+    return started
 
 
 def _evidence(explanation: RaceExplanation, evidence_ids: Iterable[int]) -> list[Evidence]:

@@ -13,6 +13,8 @@ out before ``notify`` is called, so a rerun writes nothing):
   department with submitted but ungraded reports of that month hears it once;
 - **race explanations** (liaisons): :data:`DAYS_BEFORE` days before the deadline an explanation
   still owed is reminded once, and once more when it is overdue.
+
+The same job queues the race ranking of a quarterly race left waiting (``race.restart_waiting``).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from jixiao.jobs.services import JobOutcome, Progress
 from jixiao.notifications.models import Notification
 from jixiao.notifications.services import notify
 from jixiao.schemes.models import Cycle, CycleStage, CycleStatus
+from jixiao.tracking import race
 from jixiao.tracking.models import ProgressReport, RaceExplanation, ReportStatus
 from jixiao.tracking.models.race import OWED
 
@@ -218,6 +221,7 @@ def reminders_run(*, today: date | None = None) -> Sent:
 
 def reminders_job(*, job: Job, progress: Progress) -> JobOutcome:
     """The periodic job (jobs.periodic.PERIODIC)."""
+    race.restart_waiting()
     sent = reminders_run()
     return JobOutcome(
         _("已发送提醒 %(n)d 条（报送 %(r)d，评定 %(g)d，复盘说明 %(e)d）")

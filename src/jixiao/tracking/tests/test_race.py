@@ -58,6 +58,30 @@ def test_the_bottom_three_of_the_quarter_must_explain_and_their_liaisons_are_tol
     assert set(told.values_list("due", flat=True)) == {race.deadline}
 
 
+def test_a_race_left_waiting_behind_a_busy_job_is_opened_by_the_hourly_tracking_job(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from jixiao.jobs.services import JobBusy
+    from jixiao.tracking import reminders
+
+    def busy(**_: object) -> None:
+        raise JobBusy("busy")
+
+    monkeypatch.setattr(races, "job_start", busy)  # a race job of the cycle is just finishing
+    rounds, job = races.race_open(
+        actor=world.office, cycle=world.cycle, quarter=1, categories=[world.category], bottom_count=3,
+        deadline=timezone.localdate() + timedelta(days=10),
+    )  # fmt: skip
+    assert job is None and RaceRound.objects.get(pk=rounds[0].pk).opened_at is None
+    assert races.restart_waiting() == 0  # still busy: nothing queued twice
+    monkeypatch.undo()
+
+    reminders.reminders_job(job=Job(kind=JobKind.TRACKING_REMINDERS), progress=lambda p, s: None)
+    race = RaceRound.objects.get(pk=rounds[0].pk)
+    assert race.opened_at is not None and race.explanations.count() == 3
+    assert races.restart_waiting() == 0  # every race opened: nothing to queue
+
+
 def test_the_number_of_bottom_units_is_configurable(world: World) -> None:
     race = _open(world, bottom=1)
     assert [e.unit for e in race.explanations.all()] == [world.units[4]]
