@@ -39,6 +39,8 @@ from jixiao.schemes.models import (
     LibraryEntry,
 )
 
+ACTUAL_PLACES = Decimal("0.0001")  # DeclaredIndicator.last_year_actual has 4 decimal places
+
 
 def library_choices(declaration: Declaration) -> QuerySet[LibraryEntry]:
     """Library entries the unit may pull in: basic and position entries, and the regional ones of
@@ -48,15 +50,34 @@ def library_choices(declaration: Declaration) -> QuerySet[LibraryEntry]:
     return LibraryEntry.objects.filter(Q(kind__in=["basic", "position"]) | regional).order_by("kind", "code")
 
 
-def _last_year(declaration: Declaration) -> dict[int, DeclaredIndicator]:
-    """Last year's published indicators of the same unit, by library entry id."""
-    previous = Declaration.objects.filter(
+def _previous(declaration: Declaration) -> Declaration | None:
+    """The same unit's published declaration of the year before, or None."""
+    return Declaration.objects.filter(
         unit_id=declaration.unit_id, cycle__year=declaration.cycle.year - 1, published_version__isnull=False
     ).first()
+
+
+def _last_year(declaration: Declaration) -> dict[int, DeclaredIndicator]:
+    """Last year's published indicators of the same unit, by library entry id."""
+    previous = _previous(declaration)
     if previous is None:
         return {}
     rows = DeclaredIndicator.objects.filter(declaration=previous, library_entry__isnull=False)
     return {r.library_entry_id: r for r in rows if r.library_entry_id is not None}
+
+
+def last_year_actuals(declaration: Declaration) -> dict[str, Decimal]:
+    """Last year's actual value (年度实绩, the facts entered for the annual evaluation) of each of
+    the unit's targets of the year before, by indicator uid (one query): what 上年实际 is."""
+    from jixiao.facts.models import IndicatorResult  # facts refers to declared indicators
+
+    previous = _previous(declaration)
+    if previous is None:
+        return {}
+    rows = IndicatorResult.objects.filter(
+        declared__declaration=previous, cycle_id=previous.cycle_id, value__isnull=False
+    ).values_list("declared__uid", "value")
+    return {str(uid): Decimal(repr(value)).quantize(ACTUAL_PLACES) for uid, value in rows}
 
 
 @transaction.atomic
@@ -70,8 +91,8 @@ def library_pull(
     is_core: bool = True,
 ) -> list[DeclaredIndicator]:
     """Add each library entry as a level-3 declared indicator under ``parent`` in one step, with
-    its rule and parameters, ``weight`` each, last year's target pre-filled from last year's
-    published declaration; audited. All or nothing (the burden cap counts them together)."""
+    its rule and parameters, ``weight`` each, last year's target and actual value pre-filled from
+    last year's published declaration and facts; audited. All or nothing (the burden cap counts them together)."""
     require_editor(actor, declaration)
     declaration = (
         Declaration.objects.select_for_update().select_related("unit", "cycle").get(pk=declaration.pk)
@@ -89,6 +110,7 @@ def library_pull(
     if is_core:
         assert_core_cap(declaration, adding=len(chosen))
     previous = _last_year(declaration)
+    actuals = last_year_actuals(declaration) if previous else {}
     start = (
         DeclaredIndicator.objects.filter(declaration=declaration, parent=parent).aggregate(m=Max("order"))[
             "m"
@@ -104,6 +126,7 @@ def library_pull(
         params = check_rule(entry.rule_type, dict(entry.rule_params or {}), entry.name)
         last = previous.get(entry.pk)
         indicator = DeclaredIndicator.objects.create(
+            last_year_actual=actuals.get(str(last.uid)) if last else None,
             declaration=declaration,
             parent=parent,
             name=entry.name[:200],
@@ -148,7 +171,8 @@ def last_year_snapshot(declaration: Declaration) -> list[dict[str, Any]]:
 def carry_over_last_year(*, actor: User, declaration: Declaration) -> int:
     """Copy last year's published targets into the working copy (沿用上年目标): each indicator
     keeps its ``uid`` (so review and the ambition check match it to last year), lands under the
-    framework node of the same name, takes last year's target as 上年目标 and leaves this year's
+    framework node of the same name, takes last year's target as 上年目标 and last year's
+    entered actual value (:func:`last_year_actuals`) as 上年实际, and leaves this year's
     target for the unit to set. The office's dynamic tasks, indicators already present (same uid)
     and those whose framework node is gone are skipped. Audited; returns how many were added."""
     require_editor(actor, declaration)
@@ -169,6 +193,7 @@ def carry_over_last_year(*, actor: User, declaration: Declaration) -> int:
     wanted = [i for i in wanted if not i.get("under") or i["under"] in tops or i["under"] in present]
     assert_core_cap(declaration, adding=sum(1 for i in wanted if i.get("is_core")))
     created: dict[str, DeclaredIndicator] = {}
+    actuals = last_year_actuals(declaration)
 
     def number(value: Any) -> Decimal | None:
         return None if value in (None, "") else Decimal(str(value))
@@ -198,6 +223,7 @@ def carry_over_last_year(*, actor: User, declaration: Declaration) -> int:
             library_entry_id=item.get("library_entry_id")
             if LibraryEntry.objects.filter(pk=item.get("library_entry_id") or 0).exists()
             else None,
+            last_year_actual=actuals.get(item["uid"]),
             last_year_target=number(item.get("target")),
             higher_target=number(item.get("higher_target")),
             order=int(item.get("order") or 0),

@@ -405,7 +405,7 @@ def test_liaison_home_todo_says_returned(fw: Framework, declaration: Declaration
     assert "目标申报：被退回，请修改后重新提交" in texts
 
 
-def test_carry_over_keeps_uids_and_fills_last_years_target(
+def test_carry_over_keeps_uids_and_fills_last_years_target_and_actual(
     client: Client, fw: Framework, declaration: Declaration, liaison: User
 ) -> None:
     from jixiao.declarations.snapshot import snapshot_of
@@ -417,11 +417,16 @@ def test_carry_over_keeps_uids_and_fills_last_years_target(
     top = DeclaredIndicatorFactory(declaration=last, parent=last_fw.economy, target=Decimal("7.5"))
     sub = DeclaredIndicatorFactory(declaration=last, parent=last_fw.economy, under=top, is_core=False)
     DeclarationVersion.objects.create(declaration=last, number=1, snapshot=snapshot_of(last))
+    # Last year's annual value of the target, entered for the evaluation: this year's 上年实际.
+    from jixiao.facts.models import IndicatorResult
+
+    IndicatorResult.objects.create(cycle=last_fw.cycle, unit=declaration.unit, declared=top, value=7.93)
     client.force_login(liaison)
     client.post(reverse("declarations:carry_over", args=[declaration.pk]))
     rows = {r.uid: r for r in DeclaredIndicator.objects.filter(declaration=declaration)}
     assert set(rows) == {top.uid, sub.uid}
     assert rows[top.uid].parent == fw.economy and rows[top.uid].last_year_target == Decimal("7.5")
+    assert rows[top.uid].last_year_actual == Decimal("7.93") and rows[sub.uid].last_year_actual is None
     assert rows[top.uid].target is None and rows[sub.uid].under == rows[top.uid]
     # A second time adds nothing (same uids).
     assert library.carry_over_last_year(actor=liaison, declaration=declaration) == 0
