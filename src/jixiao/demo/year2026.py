@@ -56,11 +56,12 @@ from jixiao.demo import catalog
 from jixiao.demo.pipeline import Context
 from jixiao.demo.schemes import rule_params, shares
 from jixiao.facts.models import IndicatorResult
-from jixiao.organisation.models import Unit
+from jixiao.organisation.models import FunctionZone, Unit
 from jixiao.schemes.models import (
     Component,
     Cycle,
     CycleStage,
+    CycleStagePlan,
     CycleStatus,
     GradeLevel,
     GradingPolicy,
@@ -69,6 +70,7 @@ from jixiao.schemes.models import (
     IndicatorNode,
     RaterGroup,
     Scheme,
+    ZoneWeight,
 )
 from jixiao.schemes.rule_types import validate_rule_params
 
@@ -552,6 +554,59 @@ def _stage_reviewer(account: User | None, department: int | None) -> User | None
     return None
 
 
+#: The year's six stages as the office planned them (the demo's today, 29 October, is in tracking).
+STAGE_PLAN: tuple[tuple[str, date, date], ...] = (
+    (CycleStage.FRAMEWORK, date(YEAR, 1, 5), date(YEAR, 1, 31)),
+    (CycleStage.DECLARATION, date(YEAR, 2, 1), date(YEAR, 2, 28)),
+    (CycleStage.REVIEW, date(YEAR, 3, 1), date(YEAR, 3, 25)),
+    (CycleStage.PUBLICATION, date(YEAR, 3, 26), date(YEAR, 3, 31)),
+    (CycleStage.TRACKING, date(YEAR, 4, 1), date(YEAR, 12, 31)),
+    (CycleStage.EVALUATION, date(YEAR + 1, 1, 4), date(YEAR + 1, 2, 28)),
+)
+#: 生态保护区: the sustainability aspect weighs this much of the framework (GEP and the
+#: environment), taken from economic development (seed 002's zone-specific weights).
+ECOLOGICAL_ZONE = "ecological"
+ECOLOGICAL_WEIGHT = Decimal("25")
+ZONE_FROM, ZONE_TO = "经济发展", "可持续发展"
+
+
+def _stage_plans(ctx: Context, cycle_pk: int) -> None:
+    ctx.insert(
+        CycleStagePlan,
+        [
+            CycleStagePlan(cycle_id=cycle_pk, stage=stage, opens_on=opens, closes_on=closes)
+            for stage, opens, closes in STAGE_PLAN
+        ],
+    )
+
+
+def _zone_weights(ctx: Context, cycle_pk: int) -> None:
+    """In the 生态保护区, the framework's level-1 可持续发展 weighs :data:`ECOLOGICAL_WEIGHT`,
+    the difference taken from 经济发展 (both siblings, so the zone's weights still sum to 100)."""
+    zone = FunctionZone.objects.using(ctx.using).filter(code=ECOLOGICAL_ZONE).first()
+    if zone is None:
+        return
+    nodes = IndicatorNode.objects.using(ctx.using).filter(
+        scheme__cycle_id=cycle_pk, level=1, name__in=(ZONE_FROM, ZONE_TO)
+    )
+    by_parent: dict[tuple[int, int | None], dict[str, IndicatorNode]] = {}
+    for node in nodes:
+        by_parent.setdefault((node.scheme_id, node.component_id), {})[node.name] = node
+    rows = []
+    for pair in by_parent.values():
+        if len(pair) != 2:
+            continue
+        give, take = pair[ZONE_FROM], pair[ZONE_TO]
+        moved = ECOLOGICAL_WEIGHT - take.weight
+        if moved <= 0 or give.weight - moved < 0:
+            continue
+        rows += [
+            ZoneWeight(node=take, zone=zone, weight=ECOLOGICAL_WEIGHT),
+            ZoneWeight(node=give, zone=zone, weight=give.weight - moved),
+        ]
+    ctx.insert(ZoneWeight, rows)
+
+
 def run(ctx: Context) -> None:
     if ctx.scale.name == "province":
         return  # the province's tracking data: jixiao.demo.province_tracking
@@ -573,6 +628,8 @@ def run(ctx: Context) -> None:
         ],
     )
     _copy_framework(ctx, source, cycle_pk)
+    _stage_plans(ctx, cycle_pk)
+    _zone_weights(ctx, cycle_pk)
     users = _users(using)
     stage_pks = ctx.allocate(ReviewStage, len(REVIEW_STAGES))
     ctx.insert(

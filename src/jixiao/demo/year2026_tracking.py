@@ -125,6 +125,23 @@ def monthly_ranking_hook(ctx: Context, cycle: Cycle, months: list[date]) -> bool
     return True
 
 
+def bulletin_hook(ctx: Context, cycle: Cycle, quarter: int) -> bool:
+    """Make the quarter's bulletin (通报: rankings, lights, the race's explanations) as the office
+    and issue it (印发, so every unit sees it), through ``tracking.bulletin``; True when it did."""
+    from jixiao.jobs.services import job_execute
+    from jixiao.tracking import bulletin
+
+    office = User.objects.using(ctx.using).filter(username="kaohe").first()
+    if ctx.using != "default" or office is None:
+        return False
+    made, job = bulletin.bulletin_start(actor=office, cycle=cycle, quarter=quarter)
+    job_execute(job_id=job.pk)  # no worker runs during the build
+    made.refresh_from_db()
+    if made.file:
+        bulletin.bulletin_publish(actor=office, bulletin=made)
+    return True
+
+
 def race_round_hook(ctx: Context, cycle: Cycle, quarter: int) -> bool:
     """Open the quarterly race (赛马) of ``quarter`` for every category, rank it at once and file
     some of the bottom three's explanations (:data:`RACE_EXPLANATIONS`; one accepted, the rest
@@ -443,6 +460,7 @@ def run(ctx: Context) -> None:
     # Q3's months: the ranking pages show month-over-month movement (all nine months took ~25 s).
     monthly_ranking_hook(ctx, cycle, [date(YEAR, m, 1) for m in (7, 8, 9)])
     race_round_hook(ctx, cycle, 3)
+    bulletin_hook(ctx, cycle, 3)
 
 
 def _light(t: _Target) -> tuple[str, Decimal, Decimal | None, str]:

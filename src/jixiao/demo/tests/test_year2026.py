@@ -237,3 +237,23 @@ def test_the_third_quarter_race_is_ranked_with_explanations_filed_accepted_and_o
     statuses = set(explanations.values_list("status", flat=True))
     assert {ExplanationStatus.ACCEPTED, ExplanationStatus.SUBMITTED, ExplanationStatus.PENDING} <= statuses
     assert all(e.text for e in explanations.exclude(status=ExplanationStatus.PENDING))
+
+
+def test_the_year_has_stage_dates_zone_weights_and_an_issued_third_quarter_bulletin(demo: None) -> None:
+    from jixiao.schemes.models import CycleStagePlan, ZoneWeight
+    from jixiao.schemes.selectors import zone_weight_problems
+    from jixiao.tracking.models import Bulletin
+
+    cycle = Cycle.objects.get(year=YEAR)
+    plans = CycleStagePlan.objects.filter(cycle=cycle)
+    assert set(plans.values_list("stage", flat=True)) == set(CycleStage.values)
+    tracking = plans.get(stage=CycleStage.TRACKING)
+    assert tracking.opens_on is not None and tracking.closes_on is not None
+    assert tracking.opens_on <= DEMO_TODAY <= tracking.closes_on  # the demo's today is in tracking
+    weights = ZoneWeight.objects.filter(node__scheme__cycle=cycle).select_related("node__scheme", "zone")
+    assert weights.exists() and {w.zone.code for w in weights} == {"ecological"}
+    for scheme in {w.node.scheme for w in weights}:
+        assert zone_weight_problems(scheme=scheme) == []  # the zone's siblings still sum to 100
+    bulletin = Bulletin.objects.get(cycle=cycle, quarter=3)
+    assert bulletin.is_published and bulletin.file and default_storage.exists(bulletin.file.name)
+    assert default_storage.open(bulletin.file.name).read(5) == b"%PDF-"
