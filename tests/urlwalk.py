@@ -53,7 +53,13 @@ def routes() -> list[Route]:
 def _models() -> dict[str, dict[str, Source]]:
     # Imported late: Django must be set up before the models are.
     from jixiao.accounts.models import LoginThrottle, User
-    from jixiao.declarations.models import Declaration, DeclarationVersion, DeclaredIndicator, ReviewStage
+    from jixiao.declarations.models import (
+        Declaration,
+        DeclarationVersion,
+        DeclaredIndicator,
+        PublicationExport,
+        ReviewStage,
+    )
     from jixiao.evaluations.models import BallotForm, EvaluationEvent, EventGroup
     from jixiao.facts.excel.specs import FactKind
     from jixiao.facts.models import Adjustment
@@ -117,6 +123,7 @@ def _models() -> dict[str, dict[str, Source]]:
         "declarations/indicators/<int:pk>/edit/": {"pk": qs(DeclaredIndicator)},
         "declarations/versions/<int:pk>/": {"pk": qs(DeclarationVersion)},
         "declarations/publication/export.<slug:fmt>": {"fmt": export_formats},
+        "declarations/publication/pdf/<int:pk>/": {"pk": qs(PublicationExport)},
         "accounts/users/<int:pk>/edit/": {"pk": qs(User)},
         "accounts/users/import/passwords.<slug:fmt>": {"fmt": credential_formats},
         "notifications/<int:pk>/": {"pk": qs(Notification)},

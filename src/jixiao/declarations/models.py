@@ -395,3 +395,44 @@ class DynamicTask(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class PublicationExport(models.Model):
+    """A 目标公布 PDF made in the background for one user (a long list takes the worker tens of
+    seconds): what they asked for, and the file once made. Only its requester downloads it (the
+    list was scoped to what they may read)."""
+
+    cycle = models.ForeignKey(Cycle, verbose_name=_("周期"), on_delete=models.CASCADE, related_name="+")
+    category = models.ForeignKey(
+        "organisation.UnitCategory",
+        verbose_name=_("类别"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    unit = models.ForeignKey(
+        Unit, verbose_name=_("单位"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("申请人"), on_delete=models.CASCADE, related_name="+"
+    )
+    requested_at = models.DateTimeField(_("申请时间"), auto_now_add=True)
+    job = models.ForeignKey(
+        "jobs.Job",
+        verbose_name=_("后台任务"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    unit_count = models.PositiveIntegerField(_("单位数"), default=0)
+    file = models.FileField(_("文件"), upload_to="publication/%Y/", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("目标公布清单导出")
+        verbose_name_plural = _("目标公布清单导出")
+        ordering = ["-requested_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.cycle} · {self.requested_at:%Y-%m-%d %H:%M}"

@@ -16,7 +16,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -41,7 +41,7 @@ from jixiao.declarations.forms_drafting import (
     PublishForm,
     SubmitForm,
 )
-from jixiao.declarations.models import Declaration, DeclarationStatus, DeclarationVersion
+from jixiao.declarations.models import Declaration, DeclarationStatus, DeclarationVersion, PublicationExport
 from jixiao.organisation.models import Unit, UnitCategory
 from jixiao.schemes import lifecycle
 from jixiao.schemes.models import Cycle
@@ -493,8 +493,80 @@ def publication_page(request: HttpRequest) -> HttpResponse:
             and not lifecycle.is_locked(cycle),
             "publish_form": PublishForm(),
             "query": request.GET.urlencode(),
+            "pdf_in_background": page.paginator.count > publication.INLINE_PDF_UNITS,
+            "pdf_export": _latest_export(user, cycle),
         },
     )
+
+
+def _latest_export(user: User, cycle: Cycle) -> PublicationExport | None:
+    return (
+        PublicationExport.objects.filter(requested_by_id=user.pk, cycle=cycle)
+        .select_related("job__created_by")
+        .first()
+    )
+
+
+@login_required
+@write_required
+@require_POST
+def publication_pdf_start(request: HttpRequest) -> HttpResponse:
+    """Queue the PDF of the published list the user sees (with the page's filters); read-only
+    accounts (the auditor) export the same list as Excel."""
+    user = request_user(request)
+    cycle = _cycle(request)
+    category, unit = _publication_filters(request)
+    qs = selectors.published_declarations(user=user, cycle=cycle, category_id=category, unit_id=unit)
+    try:
+        publication.publication_pdf_start(
+            actor=user,
+            cycle=cycle,
+            category=UnitCategory.objects.filter(pk=category).first() if category else None,
+            unit=Unit.objects.filter(pk=unit).first() if unit else None,
+            units=qs.count(),
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("已开始在后台生成 PDF，完成后可在本页下载"))
+    return redirect(f"{reverse('declarations:publication')}?{request.GET.urlencode()}")
+
+
+def _own_export(user: User, pk: int) -> PublicationExport:
+    export = get_object_or_404(PublicationExport.objects.select_related("cycle", "job__created_by"), pk=pk)
+    if export.requested_by_id != user.pk:
+        raise Http404  # another user's list: as if it did not exist
+    return export
+
+
+@login_required
+def publication_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    """Download a background PDF (its requester only)."""
+    user = request_user(request)
+    export = _own_export(user, pk)
+    if not export.file:
+        raise Http404
+    response = HttpResponse(
+        publication.publication_pdf_download(actor=user, export=export), content_type="application/pdf"
+    )
+    response["Content-Disposition"] = f'attachment; filename="targets-{export.cycle.year}.pdf"'
+    return response
+
+
+@login_required
+def publication_pdf_status(request: HttpRequest, pk: int) -> HttpResponse:
+    """The background PDF's job panel (polled by htmx while it runs)."""
+    export = _own_export(request_user(request), pk)
+    if export.job is None:
+        raise Http404
+    response = render(
+        request,
+        "web/_job_panel.html",
+        {"job": export.job, "status_url": reverse("declarations:publication_pdf_status", args=[export.pk])},
+    )
+    if getattr(request, "htmx", False) and not export.job.is_active:
+        response["HX-Refresh"] = "true"
+    return response
 
 
 @login_required
@@ -505,6 +577,9 @@ def publication_export(request: HttpRequest, fmt: str) -> HttpResponse:
     cycle = _cycle(request)
     category, unit = _publication_filters(request)
     qs = selectors.published_declarations(user=user, cycle=cycle, category_id=category, unit_id=unit)
+    if fmt == "pdf" and qs.count() > publication.INLINE_PDF_UNITS:
+        messages.info(request, _("清单较长，请点击“后台生成 PDF”，生成后在本页下载"))
+        return redirect(f"{reverse('declarations:publication')}?{request.GET.urlencode()}")
     units = selectors.published_units(qs)
     if fmt == "xlsx":
         content = publication.published_workbook(cycle=cycle, units=units)

@@ -30,6 +30,7 @@ class JobKind(models.TextChoices):
     RACE_RANKING = "race_ranking", _("季度赛马排名")
     BULLETIN = "bulletin", _("季度通报生成")
     TRACKING_REMINDERS = "tracking_reminders", _("过程跟踪提醒")
+    PUBLICATION_PDF = "publication_pdf", _("目标公布清单 PDF 生成")
 
 
 class JobStatus(models.TextChoices):

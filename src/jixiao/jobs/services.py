@@ -61,6 +61,7 @@ HANDLERS: Mapping[str, str] = {
     JobKind.RACE_RANKING: "jixiao.tracking.race.race_job",
     JobKind.BULLETIN: "jixiao.tracking.bulletin.bulletin_job",
     JobKind.TRACKING_REMINDERS: "jixiao.tracking.reminders.reminders_job",
+    JobKind.PUBLICATION_PDF: "jixiao.declarations.publication.publication_pdf_job",
 }
 # Kinds whose end (success or failure) is worth telling the office about in its inbox.
 NOTIFY_OFFICE = frozenset({JobKind.COMPUTE, JobKind.MONTHLY_RANKING, JobKind.RACE_RANKING, JobKind.BULLETIN})

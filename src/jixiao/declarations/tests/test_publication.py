@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -119,6 +120,41 @@ def test_publication_page_and_exports(client: Client, fw: Framework, office: Use
     pdf = client.get(reverse("declarations:publication_export", args=["pdf"]), {"year": fw.cycle.year})
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     assert AuditLog.objects.filter(action=AuditAction.EXPORT).count() == 2
+
+
+def test_a_long_published_list_becomes_a_background_pdf_only_its_requester_downloads(
+    client: Client, fw: Framework, office: User, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from jixiao.declarations.models import PublicationExport
+    from jixiao.jobs.models import JobStatus
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    monkeypatch.setattr(publication, "INLINE_PDF_UNITS", 1)  # two units count as a long list here
+    _approved(fw, "规上工业增加值")
+    _approved(fw, "他单位的指标")
+    _stage(fw, CycleStage.PUBLICATION)
+    publication.declarations_publish(actor=office, cycle=fw.cycle)
+    client.force_login(office)
+    query = {"year": fw.cycle.year}
+    inline = client.get(reverse("declarations:publication_export", args=["pdf"]), query)
+    assert inline.status_code == 302  # not rendered during the request
+    page = client.get(reverse("declarations:publication"), query).content.decode()
+    assert "后台生成 PDF" in page
+    started = client.post(f"{reverse('declarations:publication_pdf_start')}?year={fw.cycle.year}")
+    assert started.status_code == 302
+    export = PublicationExport.objects.get()
+    assert export.job is not None and export.job.status == JobStatus.SUCCEEDED and export.unit_count == 2
+    page = client.get(reverse("declarations:publication"), query).content.decode()
+    assert "下载 PDF（2 个单位" in page
+    download = client.get(reverse("declarations:publication_pdf", args=[export.pk]))
+    assert download.status_code == 200 and download.content.startswith(b"%PDF")
+    assert AuditLog.objects.filter(action=AuditAction.EXPORT).count() == 1
+    status = client.get(reverse("declarations:publication_pdf_status", args=[export.pk]))
+    assert status.status_code == 200 and "已完成" in status.content.decode()
+
+    client.force_login(UserFactory(role=Role.OFFICE))  # another office user: not their list
+    assert client.get(reverse("declarations:publication_pdf", args=[export.pk])).status_code == 404
+    assert client.get(reverse("declarations:publication_pdf_status", args=[export.pk])).status_code == 404
 
 
 def test_change_request_flow_republishes_and_closes_the_request(fw: Framework, office: User) -> None:
