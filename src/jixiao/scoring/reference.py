@@ -411,22 +411,23 @@ def reference_routine_score(reports: list[tuple[str, float]]) -> float | None:
 
 
 def reference_period_ranking(
-    units: Any, routine: Any, grade_points: Any, period: str, decimals: int = 2
+    units: Any, routine: Any, grade_points: Any, period: str | list[str], decimals: int = 2
 ) -> list[dict[str, Any]]:
     """Plain loops for ``routine.period_ranking``: rows sorted by category, then rank."""
+    wanted = [period] if isinstance(period, str) else list(period)
     category_of = dict(zip(units.id.tolist(), units.category.tolist(), strict=True))
     per_category = bool(grade_points) and all(isinstance(v, dict) for v in grade_points.values())
     reports: dict[str, list[tuple[str, float]]] = defaultdict(list)
     for row in routine.to_dicts() if routine.height else []:
         e, grade = row["entity"], row.get("grade")
-        if e not in category_of or grade is None or row["period"] != period:
+        if e not in category_of or grade is None or row["period"] not in wanted:
             continue
         table = grade_points.get(category_of[e]) if per_category else grade_points
         if table is None:
             continue
         if grade not in table:
             raise FactsError("routine.grade", f"unknown grade {grade!r}")
-        reports[e].append((period, float(table[grade])))
+        reports[e].append((row["period"], float(table[grade])))
     out: list[dict[str, Any]] = []
     for category in sorted(set(category_of.values())):
         scored = []

@@ -9,15 +9,16 @@ A *graded report* is one row of the ``routine`` facts table (entity, indicator, 
   that a month with many reports weighs no more than a month with one; no graded report at all
   means ``has_data = false`` (score 0).
 
-``period_ranking`` ranks the units of each category on one period's score: the monthly ranking
-(月排名) the tracking pages publish. Sums run over rows sorted by (entity, period, points), so the
+``period_ranking`` ranks the units of each category on one period's score (the monthly ranking,
+月排名, the tracking pages publish), or on the mean of several months' scores: a quarter's score
+(季度排名, the race) is the mean of its monthly scores, as the routine score is of the year's. Sums run over rows sorted by (entity, period, points), so the
 results do not depend on the order of the input rows (bit for bit).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -105,10 +106,12 @@ def entity_scores(rows: RoutineRows, n: int) -> tuple[F64, I64, BoolArr]:
 
 
 def period_ranking(
-    units: Units, routine: pl.DataFrame, grade_points: GradePoints | Mapping[str, GradePoints], period: str,
-    decimals: int = 2,
+    units: Units, routine: pl.DataFrame, grade_points: GradePoints | Mapping[str, GradePoints],
+    period: str | Sequence[str], decimals: int = 2,
 ) -> pl.DataFrame:  # fmt: skip
-    """Return the monthly ranking (月排名) of ``period`` within each unit category.
+    """Return the monthly ranking (月排名) of ``period`` within each unit category; with several
+    periods (a quarter's months), the ranking on the mean of each unit's scores of those months
+    it has graded reports in.
 
     ``grade_points`` is one ``{grade: points}`` map for every category, or ``{category: {grade:
     points}}`` (units of a category missing from it are not ranked). Only units with at least one
@@ -118,14 +121,20 @@ def period_ranking(
     score first, ties by entity id) and category_size (units ranked in the category); rows sorted
     by category, then rank.
     """
-    if not PERIOD.match(period):
-        raise FactsError("period", f"must be 'YYYY-MM', got {period!r}")
+    wanted = [period] if isinstance(period, str) else list(period)
+    bad = [p for p in wanted if not PERIOD.match(p)]
+    if bad or not wanted:
+        raise FactsError("period", f"must be 'YYYY-MM', got {bad[0] if bad else 'no period'!r}")
     per_category = bool(grade_points) and all(isinstance(v, Mapping) for v in grade_points.values())
     ids = np.asarray(units.id).astype(np.str_)
     cats = np.asarray(units.category).astype(np.str_)
     order = np.argsort(ids, kind="stable")
     ids, cats = ids[order], cats[order]
-    frame = routine.filter(pl.col("period").cast(pl.String) == period) if routine.height else routine
+    frame = (
+        routine.filter(pl.col("period").cast(pl.String).is_in(pl.Series(wanted, dtype=pl.String).implode()))
+        if routine.height
+        else routine
+    )
     parts: list[pl.DataFrame] = []
     for category in sorted(set(cats.tolist())):
         points: object = grade_points.get(category) if per_category else grade_points

@@ -80,6 +80,15 @@ class Period:
         """The engine's period text ("YYYY-MM", the first month of a quarter)."""
         return f"{self.start:%Y-%m}"
 
+    @property
+    def month_labels(self) -> list[str]:
+        """The engine's period text of each of its months (a quarter is scored on their mean)."""
+        labels = []
+        for i in range(self.months):
+            m = self.start.month - 1 + i
+            labels.append(f"{self.start.year + m // 12}-{m % 12 + 1:02d}")
+        return labels
+
 
 def month(value: date) -> Period:
     return Period(RankingSpan.MONTH, value.replace(day=1))
@@ -129,10 +138,10 @@ def _units(*, cycle: Cycle, category: UnitCategory | None) -> Units:
 
 
 def _routine_frame(*, cycle: Cycle, period: Period, category: UnitCategory | None) -> pl.DataFrame:
-    """The period's graded reports as the engine's ``routine`` frame. PostgreSQL counts the grades
-    per unit (a province month is 1.4 M reports, a few tens of thousands of counts); each count
-    becomes that many rows, which is what the engine's per-report mean needs. All months of a
-    quarter carry the quarter's label, so a quarter's score is the mean over its reports."""
+    """The period's graded reports as the engine's ``routine`` frame, each labelled with its own
+    month. PostgreSQL counts the grades per unit and month (a province month is 1.4 M reports, a
+    few tens of thousands of counts); each count becomes that many rows, which is what the
+    engine's per-month mean needs; a quarter is then ranked on the mean of its monthly scores."""
     reports = ProgressReport.objects.filter(
         indicator__declaration__cycle=cycle,
         period__gte=period.start,
@@ -143,13 +152,15 @@ def _routine_frame(*, cycle: Cycle, period: Period, category: UnitCategory | Non
     if category is not None:
         reports = reports.filter(indicator__declaration__unit__category=category)
     counts = list(
-        reports.values_list("indicator__declaration__unit__code", "grade").annotate(n=Count("pk")).order_by()
+        reports.values_list("indicator__declaration__unit__code", "period", "grade")
+        .annotate(n=Count("pk"))
+        .order_by()
     )
-    entities = [code for code, _g, n in counts for _ in range(n)]
-    grades = [grade for _c, grade, n in counts for _ in range(n)]
+    entities = [code for code, _p, _g, n in counts for _ in range(n)]
+    periods = [f"{day:%Y-%m}" for _c, day, _g, n in counts for _ in range(n)]
+    grades = [grade for _c, _p, grade, n in counts for _ in range(n)]
     return pl.DataFrame(
-        {"entity": entities, "indicator": [""] * len(entities), "period": [period.label] * len(entities),
-         "grade": grades},
+        {"entity": entities, "indicator": [""] * len(entities), "period": periods, "grade": grades},
         schema={"entity": pl.String(), "indicator": pl.String(), "period": pl.String(), "grade": pl.String()},
     )  # fmt: skip
 
@@ -174,7 +185,7 @@ def rankings_compute(
         _units(cycle=cycle, category=category),
         _routine_frame(cycle=cycle, period=period, category=category),
         grade_points(cycle=cycle),
-        period.label,
+        period.month_labels,
         SCORE_DECIMALS,
     )
     categories = UnitCategory.objects.filter(schemes__cycle=cycle).order_by("order", "pk")

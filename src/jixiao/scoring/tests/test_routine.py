@@ -82,3 +82,24 @@ def test_period_ranking_equals_the_reference_whatever_the_row_order(case: Any, r
         routine.sample(fraction=1.0, shuffle=True, seed=rnd.randint(0, 1000)) if routine.height else routine
     )
     assert period_ranking(units, shuffled, points, "2026-02", decimals).to_dicts() == want
+    # A span of months (a quarter): the mean of each unit's monthly scores, the reference too.
+    span = ["2026-01", "2026-02"]
+    assert period_ranking(units, shuffled, points, span, decimals).to_dicts() == reference_period_ranking(
+        units, routine, points, span, decimals
+    )
+
+
+def test_a_quarter_ranks_on_the_mean_of_its_monthly_scores_not_of_its_reports() -> None:
+    units = _units([("U1", "A"), ("U2", "A")])
+    # U1: January one 完成 (100), February three 滞后 (60): months 100 and 60 → 80 (reports: 70).
+    # U2: both months 按期 (90) → 90. By reports U1 would be 70; by months it is 80, still second.
+    routine = _routine(
+        [
+            ("U1", "2026-01", "完成"),
+            *[("U1", "2026-02", "滞后")] * 3,
+            ("U2", "2026-01", "按期"),
+            ("U2", "2026-02", "按期"),
+        ]
+    )
+    out = period_ranking(units, routine, POINTS, ["2026-01", "2026-02"], 2).to_dicts()
+    assert [(r["entity"], r["score"], r["reports"]) for r in out] == [("U2", 90.0, 2), ("U1", 80.0, 4)]
