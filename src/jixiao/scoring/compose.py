@@ -34,7 +34,8 @@ from jixiao.scoring.scheme import MAX_TREE_DEPTH, Node, Scheme
 I64 = NDArray[np.int64]
 F64 = NDArray[np.float64]
 BoolArr = NDArray[np.bool_]
-STATUS_OK, STATUS_MISSING, STATUS_FALSIFIED = "ok", "missing", "falsified"
+STATUSES = ("ok", "missing", "falsified")  # IndicatorScores.status codes index this
+STATUS_OK, STATUS_MISSING, STATUS_FALSIFIED = 0, 1, 2
 GRADE_MAP = RULE_TYPES.index("grade_map")
 
 
@@ -323,11 +324,11 @@ class IndicatorScores:
     entity: I64
     node: I64
     value: F64
-    label: NDArray[np.object_]
+    label: pl.Series  # String
     target: F64
     last_year: F64
     rate: F64
-    status: NDArray[np.object_]
+    status: NDArray[np.int8]  # index into STATUSES (small codes: no Python strings per row)
     veto: BoolArr
     share: F64  # share of the leaf in its component's score
     comp_score: F64  # [entity, component]
@@ -371,7 +372,11 @@ def score_indicators(
     target = floats(frame, "target", where)[order]
     last = floats(frame, "last_year", where)[order]
     label_series = column(frame, "label", pl.String(), where).gather(pl.Series(order, dtype=pl.Int64))
-    label = np.asarray(label_series.to_numpy(), dtype=np.object_)
+    # Python strings only where a rule reads them (grade_map); the results take the Series.
+    label = np.full(label_series.len(), None, dtype=np.object_)
+    graded = np.flatnonzero(tree.rule_type[node] == GRADE_MAP)
+    if graded.size:
+        label[graded] = label_series.gather(pl.Series(graded, dtype=pl.Int64)).to_numpy()
     n = entity.shape[0]
     rate = np.zeros(n, dtype=np.float64)
     veto = np.zeros(n, dtype=np.bool_)
@@ -385,7 +390,7 @@ def score_indicators(
         out = apply_rule(spec.code, spec.rule, LeafFacts(value[rows], label[rows], target[rows], last[rows]))
         rate[rows], veto[rows] = out.rate, out.veto
     missing = np.where(tree.rule_type[node] == GRADE_MAP, label_series.is_null().to_numpy(), np.isnan(value))
-    status = np.where(missing, STATUS_MISSING, STATUS_OK).astype(np.object_)
+    status = np.where(missing, STATUS_MISSING, STATUS_OK).astype(np.int8)
     f_ent, f_node = falsified
     if f_ent.size:
         hit = np.isin(key, f_ent * n_nodes + f_node)
@@ -398,7 +403,7 @@ def score_indicators(
     comp_has = np.zeros((n_ent, tree.n_comp), dtype=np.bool_)
     comp_has[entity, tree.component[node]] = True
     return IndicatorScores(
-        entity, node, value, label, target, last, rate, status, veto, share, comp_score, comp_has
+        entity, node, value, label_series, target, last, rate, status, veto, share, comp_score, comp_has
     )
 
 
