@@ -395,7 +395,7 @@ def score_indicators(
     if f_ent.size:
         hit = np.isin(key, f_ent * n_nodes + f_node)
         rate[hit], status[hit] = 0.0, STATUS_FALSIFIED
-    pad_e, pad_n = _structure_rows(scheme, tree, ents, key)
+    pad_e, pad_n = _structure_rows(scheme, tree, ents, entity, node)
     all_e, all_n = np.concatenate([entity, pad_e]), np.concatenate([node, pad_n])
     all_s = np.concatenate([100.0 * rate, np.zeros(pad_e.size)])
     share, comp_score = roll_up(scheme, tree, ents, all_e, all_n, all_s)
@@ -407,31 +407,52 @@ def score_indicators(
     )
 
 
-def _structure_rows(scheme: Scheme, tree: Tree, ents: EntityTable, key: I64) -> tuple[I64, I64]:
+def _structure_rows(scheme: Scheme, tree: Tree, ents: EntityTable, entity: I64, node: I64) -> tuple[I64, I64]:
     """Return (entity, node) of every leaf of a "zero" entity's own tree that has no result row.
 
-    ``key`` are the result rows' ``entity * n_nodes + node``, sorted.
+    ``entity``, ``node`` are the result rows. Presence is read from dense marks, not searched:
+    a framework leaf of a category by a (leaf, member) table, a declared leaf by its node alone
+    (its results are its owner's, checked before). The rows come out category by category,
+    framework leaves leaf-major, then the declared leaves in node order.
     """
     zero = np.array([c.missing_indicator == "zero" for c in scheme.categories], dtype=np.bool_)
-    fw_leaf = np.flatnonzero(tree.group[: tree.n_framework] >= 0)
+    nf = tree.n_framework
+    fw_leaf = np.flatnonzero(tree.group[:nf] >= 0)
+    n_cat = len(scheme.categories)
+    # Per category: its members' rank in entity order and its framework leaves' rank in node order.
+    n_members = np.bincount(ents.category, minlength=n_cat).astype(np.int64)
+    by_cat = np.argsort(ents.category, kind="stable")
+    member_rank = np.empty(ents.size, dtype=np.int64)
+    member_rank[by_cat] = np.arange(ents.size) - np.repeat(np.cumsum(n_members) - n_members, n_members)
+    leaf_rank = np.full(nf, -1, dtype=np.int64)
+    offset = np.full(n_cat, -1, dtype=np.int64)  # start of the category's table, -1: no table
     parts_e: list[I64] = []
     parts_n: list[I64] = []
+    size = 0
     for ci in np.flatnonzero(zero).tolist():
         leaves = fw_leaf[tree.category[fw_leaf] == ci]
         members = np.flatnonzero(ents.category == ci)
         if leaves.size and members.size:
             parts_e.append(np.tile(members, leaves.size))
             parts_n.append(np.repeat(leaves, members.size))
-    declared = tree.n_framework + np.flatnonzero(tree.group[tree.n_framework :] >= 0)
+            leaf_rank[leaves] = np.arange(leaves.size)
+            offset[ci] = size
+            size += leaves.size * members.size
+    seen = np.zeros(size, dtype=np.bool_)
+    on_fw = np.flatnonzero(node < nf)
+    r_e, r_n = entity[on_fw], node[on_fw]
+    r_cat = ents.category[r_e]
+    tabled = offset[r_cat] >= 0
+    r_e, r_n, r_cat = r_e[tabled], r_n[tabled], r_cat[tabled]
+    seen[offset[r_cat] + leaf_rank[r_n] * n_members[r_cat] + member_rank[r_e]] = True
+    declared = nf + np.flatnonzero(tree.group[nf:] >= 0)
     declared = declared[zero[tree.category[declared]]]
+    reported = np.zeros(tree.size, dtype=np.bool_)
+    reported[node] = True
     parts_e.append(tree.owner[declared])
     parts_n.append(declared)
     want_e, want_n = np.concatenate(parts_e), np.concatenate(parts_n)
-    want = want_e * tree.size + want_n
-    at = np.searchsorted(key, want)
-    present = (at < key.size) & (key[np.minimum(at, max(key.size - 1, 0))] == want) if key.size else np.zeros(
-        want.size, dtype=np.bool_
-    )  # fmt: skip
+    present = np.concatenate([seen, reported[declared]])
     return want_e[~present], want_n[~present]
 
 
