@@ -122,9 +122,10 @@ def build_results(
         "params": tree.params.gather(pl.Series(d_order, dtype=pl.Int64)).fill_null("{}"),
         "low_ambition": tree.low_ambition[d_nodes],
     }, schema=RESULT_DECLARED_COLUMNS)  # fmt: skip
+    id_text: list[str] = ents.ids.tolist()  # one conversion, not a NumPy scalar per entity
     return Results(
         engine_version=version, score_decimals=scheme.score_decimals, entities=entities,
         components=components, indicators=indicators, raters=raters, adjustments=adjustments,
-        decisions={str(ents.ids[e]): grades.decisions[e] for e in sorted(grades.decisions)},
+        decisions={id_text[e]: grades.decisions[e] for e in sorted(grades.decisions)},
         declared=declared,
     )  # fmt: skip
