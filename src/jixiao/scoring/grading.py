@@ -184,6 +184,7 @@ def grade_all(
     leaf_veto[facts.leaf_entity[facts.leaf_veto]] = True
     veto_why = _veto_params(facts, adj)
     order = sorted(range(len(scheme.categories)), key=lambda i: scheme.categories[i].subject != "unit")
+    below: _BelowCache = {}
     for ci in order:
         policy = scheme.categories[ci].grading
         members = np.flatnonzero(ents.category == ci)
@@ -209,7 +210,7 @@ def grade_all(
             d.force(members[adj.falsified[members]], policy.index(policy.falsification_grade),
                     "forced.falsification")  # fmt: skip
         _hard_rules(scheme, policy, ents, members, comps, rank, size, d, facts, vote_labels, vote_table,
-                    prev_rank, prev_size, out.flags)  # fmt: skip
+                    prev_rank, prev_size, out.flags, below)  # fmt: skip
         if policy.veto_ceiling is not None:
             vetoed = members[(adj.veto | leaf_veto)[members]]
             d.cap(vetoed, policy.index(policy.veto_ceiling), "ceiling.veto", veto_why)
@@ -244,10 +245,15 @@ def _veto_params(facts: GradingFacts, adj: EntityAdjustments) -> dict[int, dict[
     return per
 
 
+# target_below hits shared by the categories with the same rule: (rule kinds, threshold) →
+# (entities with a hit in entity order, their first hit row).
+_BelowCache = dict[tuple[tuple[int, ...], float], tuple[I64, I64]]
+
+
 def _hard_rules(
     scheme: Scheme, policy: GradingPolicy, ents: EntityTable, members: I64, comps: F64, rank: I64, size: I64,
     d: _Decider, facts: GradingFacts, vote_labels: tuple[str, ...], vote_table: I64,
-    prev_rank: I64, prev_size: I64, flags: dict[str, BoolArr],
+    prev_rank: I64, prev_size: I64, flags: dict[str, BoolArr], below: _BelowCache,
 ) -> None:  # fmt: skip
     category = scheme.categories[int(ents.category[members[0]])]
     n = members.size
@@ -271,11 +277,14 @@ def _hard_rules(
             params = {"share": str(rule.share), "count": count, "of": n, "component": rule.component}
             d.force(bottom, level, code, params)
         elif rule.type == "target_below":
-            kinds = [RULE_TYPES.index(t) for t in rule.rule_types if t in RULE_TYPES]
-            hit = np.flatnonzero(np.isin(facts.leaf_rule, kinds) & (facts.leaf_rate < rule.threshold))
-            hit_entity, at = np.unique(facts.leaf_entity[hit], return_index=True)  # first row per entity
+            kinds = tuple(RULE_TYPES.index(t) for t in rule.rule_types if t in RULE_TYPES)
+            if (kinds, rule.threshold) not in below:  # a pass over every leaf row, once per rule
+                hit = np.flatnonzero(np.isin(facts.leaf_rule, kinds) & (facts.leaf_rate < rule.threshold))
+                hit_entity, at = np.unique(facts.leaf_entity[hit], return_index=True)  # first row per entity
+                below[kinds, rule.threshold] = hit_entity, hit[at]
+            hit_entity, hit_first = below[kinds, rule.threshold]
             mine = np.isin(hit_entity, members)
-            first = dict(zip(hit_entity[mine].tolist(), hit[at[mine]].tolist(), strict=True))
+            first = dict(zip(hit_entity[mine].tolist(), hit_first[mine].tolist(), strict=True))
             sel = members[np.isin(members, hit_entity[mine])]
             per = {
                 e: {

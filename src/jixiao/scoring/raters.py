@@ -136,8 +136,13 @@ def score_ratings(scheme: Scheme, ents: EntityTable, means: ItemMeans, n_comp: i
     min_ballots = np.array([g.min_ballots for g in scheme.rater_groups], dtype=np.int64)
     cat = ents.category[means.entity] if means.entity.size else np.zeros(0, dtype=np.int64)
     parts: list[dict[str, NDArray[np.generic]]] = []
+    # The rows of each category, in row order (a stable 16-bit sort is a radix sort), so that each
+    # component reads only its category's rows instead of passing over all of them.
+    n_cat = len(scheme.categories)
+    by_cat = np.argsort(cat.astype(np.int16) if n_cat < 2**15 else cat, kind="stable")
+    cat_bounds = np.searchsorted(cat[by_cat], np.arange(n_cat + 1))
     for ci, category in enumerate(scheme.categories):
-        in_cat = cat == ci
+        in_cat = by_cat[cat_bounds[ci] : cat_bounds[ci + 1]]
         for j, comp in enumerate(category.components):
             if comp.source != "ratings":
                 continue
@@ -145,17 +150,20 @@ def score_ratings(scheme: Scheme, ents: EntityTable, means: ItemMeans, n_comp: i
             item_w = np.array([comp.items.get(it, 0.0) if comp.items else 1.0 for it in means.items])
             if item_w.size == 0:
                 continue
-            use = in_cat & (group_w[means.group] > 0) & (item_w[means.item] > 0)
-            rows = np.flatnonzero(use)
+            rows = in_cat[(group_w[means.group[in_cat]] > 0) & (item_w[means.item[in_cat]] > 0)]
             if rows.size == 0:
                 continue
             e, g = means.entity[rows], means.group[rows]
             w_i = item_w[means.item[rows]]
+            # The item means are in (entity, group, item) order: each (entity, group) is one run,
+            # so the runs are the groups (what np.unique would give, without its sort).
             eg = e * n_g + g
-            uniq, inv = np.unique(eg, return_inverse=True)
+            new_run = np.ones(eg.size, dtype=np.bool_)
+            new_run[1:] = eg[1:] != eg[:-1]
+            starts = np.flatnonzero(new_run)
+            uniq, inv = eg[starts], np.cumsum(new_run) - 1
             s_g = np.bincount(inv, weights=w_i * means.mean[rows]) / np.bincount(inv, weights=w_i)
-            ballots = np.zeros(uniq.size, dtype=np.int64)
-            np.maximum.at(ballots, inv, means.count[rows])
+            ballots = np.maximum.reduceat(means.count[rows], starts)
             u_e, u_g = uniq // n_g, uniq % n_g
             shown = ballots >= min_ballots[u_g]
             w_g = np.where(shown, group_w[u_g], 0.0)

@@ -9,7 +9,7 @@ import polars as pl
 from numpy.typing import NDArray
 
 from jixiao.scoring.adjustments import EntityAdjustments
-from jixiao.scoring.compose import IndicatorScores, Tree
+from jixiao.scoring.compose import STATUSES, IndicatorScores, Tree
 from jixiao.scoring.frames import NO_LAYER, UNIT, EntityTable
 from jixiao.scoring.grading import DECISION_CODES, FLAGS, Grades
 from jixiao.scoring.raters import ItemMeans, RaterScores
@@ -93,10 +93,10 @@ def build_results(
         "entity": _take(ids, ind.entity), "indicator": _take(tree.code, ind.node),
         "component": _take(flat_code, offset[tree.category[ind.node]] + leaf_j),
         "rule": _take(list(RULE_TYPES), np.maximum(tree.rule_type[ind.node], 0)),
-        "value": pl.Series(ind.value).fill_nan(None), "label": pl.Series(ind.label.tolist(), dtype=pl.String),
+        "value": pl.Series(ind.value).fill_nan(None), "label": ind.label,
         "target": pl.Series(ind.target).fill_nan(None), "last_year": pl.Series(ind.last_year).fill_nan(None),
         "rate": ind.rate, "score": score, "share": ind.share, "points": ind.share * score * comp_w / 100.0,
-        "status": pl.Series(ind.status.tolist(), dtype=pl.String), "veto": ind.veto,
+        "status": _take(list(STATUSES), ind.status.astype(np.int64)), "veto": ind.veto,
     })  # fmt: skip
     d = rat.detail  # in (category, component, entity, group, item) order already
     d_e = d.get_column("entity").to_numpy()
@@ -122,9 +122,10 @@ def build_results(
         "params": tree.params.gather(pl.Series(d_order, dtype=pl.Int64)).fill_null("{}"),
         "low_ambition": tree.low_ambition[d_nodes],
     }, schema=RESULT_DECLARED_COLUMNS)  # fmt: skip
+    id_text: list[str] = ents.ids.tolist()  # one conversion, not a NumPy scalar per entity
     return Results(
         engine_version=version, score_decimals=scheme.score_decimals, entities=entities,
         components=components, indicators=indicators, raters=raters, adjustments=adjustments,
-        decisions={str(ents.ids[e]): grades.decisions[e] for e in sorted(grades.decisions)},
+        decisions={id_text[e]: grades.decisions[e] for e in sorted(grades.decisions)},
         declared=declared,
     )  # fmt: skip
