@@ -32,11 +32,12 @@ Results frames are hashed as they are: their order is part of the results.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import queue
 import struct
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -289,26 +290,44 @@ class _Table(_Coded):
         return self.tag, [self.valid(codes), self.table[codes]]
 
 
-class _Strings(_Coded):
-    """Codes index the sorted distinct strings (the null code is one past them)."""
+class _Dictionary:
+    """Sorted distinct strings (e.g. the entity ids) and what coding and hashing by them needs."""
 
-    def __init__(self, name: str, codes: np.ndarray[Any, Any], values: pl.Series, has_null: bool) -> None:
-        super().__init__(name, codes, values.len(), has_null)
-        self.values = values.extend(pl.Series([None], dtype=pl.String))
+    def __init__(self, values: pl.Series) -> None:
+        self.size = values.len()
+        self.enum = pl.Enum(values)
+        self.values = pl.concat([values, pl.Series([None], dtype=pl.String)])  # the null code: one past
         self.lengths = _array(self.values.str.len_bytes().fill_null(0).cast(pl.UInt64), np.dtype("<u8").type)
+        self._encoded: list[bytes] | None = None
+
+    def encoded(self) -> list[bytes]:
+        """Every value's UTF-8 bytes (b"" for the null code), made once."""
+        if self._encoded is None:
+            self._encoded = [v.encode() for v in self.values.to_list()[:-1]] + [b""]
+        return self._encoded
+
+
+class _Strings(_Coded):
+    """Codes index a dictionary of the sorted distinct strings."""
+
+    def __init__(
+        self, name: str, codes: np.ndarray[Any, Any], dictionary: _Dictionary, has_null: bool
+    ) -> None:
+        super().__init__(name, codes, dictionary.size, has_null)
+        self.dictionary = dictionary
 
     def parts(self, codes: np.ndarray[Any, Any]) -> _Parts:
-        return "str", [self.valid(codes), self.lengths[codes], self._joined(codes)]
+        return "str", [self.valid(codes), self.dictionary.lengths[codes], self._joined(codes)]
 
     def _joined(self, codes: np.ndarray[Any, Any]) -> bytes:
         starts = np.flatnonzero(codes[1:] != codes[:-1]) + 1
         if starts.size * 8 > codes.size:
-            return _joined(self.values.gather(pl.Series(codes.astype(np.uint32))))
+            return _joined(self.dictionary.values.gather(pl.Series(codes.astype(np.uint32))))
         # Few runs (a leading sorted column): repeat each run's bytes, no gather of every row.
-        counts = np.diff(starts, prepend=0, append=codes.size)
-        first = codes[np.concatenate(([0], starts))]
-        strings = self.values.gather(pl.Series(first.astype(np.uint32))).to_list()
-        return b"".join([(v or "").encode() * k for v, k in zip(strings, counts.tolist(), strict=True)])
+        counts = np.diff(starts, prepend=0, append=codes.size).tolist()
+        encoded = self.dictionary.encoded()
+        firsts = codes[np.concatenate(([0], starts))].tolist()
+        return b"".join([encoded[k] * c for k, c in zip(firsts, counts, strict=True)])
 
 
 def _u64(series: pl.Series) -> np.ndarray[Any, Any]:
@@ -325,25 +344,26 @@ def _with_nulls(codes: pl.Series, series: pl.Series, null: int) -> np.ndarray[An
 _ENUM_MAX = 1 << 18  # above this many distinct strings a binary search beats the Enum cast
 
 
-def _code_strings(series: pl.Series, hint: tuple[pl.Series, pl.Enum] | None) -> _Coded:
-    """``hint``: sorted distinct strings (e.g. the entity ids) and their Enum, if they cover the
-    column; a value outside it falls back to finding the column's own distinct values."""
+def _code_strings(series: pl.Series, hint: _Dictionary | None) -> _Coded:
+    """``hint``: the dictionary of e.g. the entity ids, if it covers the column; a value outside
+    it falls back to finding the column's own distinct values."""
     nulls = series.null_count()
     if hint is None and series.len() > 1 << 20:
         # The distinct values of a sample of the rows, if they are all of them, save a pass.
         sample = series.gather_every(series.len() >> 14).unique().drop_nulls().sort()
         if sample.len() <= 1 << 10:
-            hint = (sample, pl.Enum(sample))
+            hint = _Dictionary(sample)
     if hint is not None:
-        physical = series.cast(hint[1], strict=False).to_physical()
+        physical = series.cast(hint.enum, strict=False).to_physical()
         if physical.null_count() == nulls:
-            return _Strings(series.name, _with_nulls(physical, series, hint[0].len()), hint[0], nulls > 0)
+            return _Strings(series.name, _with_nulls(physical, series, hint.size), hint, nulls > 0)
     values = series.unique().drop_nulls().sort()
+    dictionary = _Dictionary(values)
     if values.len() <= _ENUM_MAX:
-        physical = series.cast(pl.Enum(values)).to_physical()
+        physical = series.cast(dictionary.enum).to_physical()
     else:
         physical = values.search_sorted(series, side="left")
-    return _Strings(series.name, _with_nulls(physical, series, values.len()), values, nulls > 0)
+    return _Strings(series.name, _with_nulls(physical, series, dictionary.size), dictionary, nulls > 0)
 
 
 _SCALE = 100  # floats with at most two decimals (scores, weights) are coded as integers
@@ -393,7 +413,7 @@ def _code_ints(series: pl.Series) -> _Coded:
     return _Table(series.name, codes, table, "i64", nulls > 0)
 
 
-def _code(series: pl.Series, hint: tuple[pl.Series, pl.Enum] | None) -> _Coded:
+def _code(series: pl.Series, hint: _Dictionary | None) -> _Coded:
     """Return the column's order-preserving codes (its floats canonical, as ``full_frame`` gives)."""
     tag = _tag(series.name, series.dtype)
     if tag == "f64":
@@ -419,19 +439,23 @@ def _pack(coded: Sequence[_Coded], low_bits: int = 0) -> tuple[np.ndarray[Any, A
     return word, shifts
 
 
-def _field(word: np.ndarray[Any, Any], shift: int, bits: int) -> np.ndarray[Any, Any]:
-    return (word >> np.uint64(shift)) & np.uint64((1 << bits) - 1)
+def _field(word: np.ndarray[Any, Any], shift: int, bits: int, top: bool) -> np.ndarray[Any, Any]:
+    """The bit field of every word (``top``: the highest field, nothing above it to mask)."""
+    field: np.ndarray[Any, Any] = np.right_shift(word, np.uint64(shift))
+    if not top:
+        np.bitwise_and(field, np.uint64((1 << bits) - 1), out=field)
+    return field
 
 
-Hints = Mapping[str, tuple[pl.Series, pl.Enum]]
+Hints = Mapping[str, _Dictionary]
 
 
-def _estimated_bits(series: pl.Series, hint: tuple[pl.Series, pl.Enum] | None) -> int:
+def _estimated_bits(series: pl.Series, hint: _Dictionary | None) -> int:
     """A cheap estimate of the column's code width, from the distinct values of a sample."""
     if series.dtype == pl.Boolean:
         return 2
     if hint is not None:
-        return hint[0].len().bit_length()
+        return hint.size.bit_length()
     sample = series.gather_every(max(series.len() >> 16, 1))
     distinct = sample.n_unique()
     if distinct * 8 > sample.len():
@@ -465,8 +489,8 @@ def _decoded(
     """Sort the packed words; yield every column decoded from its bit field (the sorted table)."""
     word, shifts = packed
     word.sort()
-    for c, s in zip(coded, shifts, strict=True):
-        yield c.name, c.parts(_field(word, s, c.bits))
+    for i, (c, s) in enumerate(zip(coded, shifts, strict=True)):
+        yield c.name, c.parts(_field(word, s, c.bits, i == 0))
 
 
 def _multisorted(frame: pl.DataFrame, hints: Hints) -> Iterator[tuple[str, _Parts]]:
@@ -477,30 +501,78 @@ def _multisorted(frame: pl.DataFrame, hints: Hints) -> Iterator[tuple[str, _Part
     for series in frame.iter_columns():
         hint = hints.get(series.name)
         if hint is not None and series.dtype == pl.String:
-            enum = series.cast(hint[1], strict=False)
+            enum = series.cast(hint.enum, strict=False)
             if enum.null_count() == series.null_count():
-                enums[series.name] = hint[0]
+                enums[series.name] = hint
                 series = enum
         keys.append(series)
     ordered = pl.DataFrame(keys).sort(frame.columns, nulls_last=True)
     for series in ordered.iter_columns():
-        values = enums.get(series.name)
-        if values is None:
+        dictionary = enums.get(series.name)
+        if dictionary is None:
             yield series.name, _parts(series, canonical=True)
             continue
         physical = series.to_physical()
         coded = _Strings(
-            series.name, _with_nulls(physical, series, values.len()), values, series.null_count() > 0
+            series.name, _with_nulls(physical, series, dictionary.size), dictionary, series.null_count() > 0
         )
         yield series.name, coded.parts(coded.codes)
 
 
-def _sorted_table(stream: _Stream, name: str, frame: pl.DataFrame, hints: Hints | None = None) -> None:
+class _Ahead:
+    """The columns of one sorted table, prepared in a thread of its own a few columns ahead of
+    the reader, so that the big tables are sorted side by side (Polars and NumPy release the GIL)
+    while the stream is hashed in order. ``cancel`` stops a producer whose reader gave up."""
+
+    def __init__(self, columns: Callable[[], Iterator[tuple[str, _Parts]]], depth: int = 2) -> None:
+        self._queue: queue.Queue[tuple[bool, Any]] = queue.Queue(maxsize=depth)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(columns,), name="digest-table", daemon=True)
+        self._thread.start()
+
+    def _run(self, columns: Callable[[], Iterator[tuple[str, _Parts]]]) -> None:
+        try:
+            for column in columns():
+                if not self._put((True, column)):
+                    return
+            self._put((False, None))
+        except BaseException as exc:  # re-raised in the reader
+            self._put((False, exc))
+
+    def _put(self, entry: tuple[bool, Any]) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(entry, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def __iter__(self) -> Iterator[tuple[str, _Parts]]:
+        while True:
+            more, item = self._queue.get()
+            if not more:
+                if item is not None:
+                    raise item
+                return
+            yield item
+
+    def cancel(self) -> None:
+        self._stop.set()
+
+
+def _write_table(
+    stream: _Stream, name: str, width: int, height: int, columns: Iterable[tuple[str, _Parts]]
+) -> None:
     stream.text(name)
-    stream.count(frame.width)
-    stream.count(frame.height)
-    for column, parts in _sorted_columns(frame, hints or {}):
+    stream.count(width)
+    stream.count(height)
+    for column, parts in columns:
         _write(stream, column, parts)
+
+
+def _sorted_table(stream: _Stream, name: str, frame: pl.DataFrame, hints: Hints | None = None) -> None:
+    _write_table(stream, name, frame.width, frame.height, _sorted_columns(frame, hints or {}))
 
 
 def _entities(units: Units, officials: Officials) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -516,28 +588,30 @@ def input_digest(
 ) -> str:
     """Return the hex SHA-256 of a run's input (``scheme_raw`` is the scheme dict ``inp`` was
     parsed from; ``cycle`` the bundle's free metadata). Independent of the order of any rows."""
+    units, officials = _entities(inp.units, inp.officials)
+    ids = pl.concat([units.get_column("id"), officials.get_column("id")]).sort()
+    hints = {"entity": _Dictionary(ids)} if ids.n_unique() == ids.len() else {}
+    tables: list[tuple[str, pl.DataFrame, Hints]] = [("units", units, {}), ("officials", officials, {})]
+    tables += [
+        (name, full_frame(getattr(inp.facts, name), cols), hints) for name, cols in V1_FACT_TABLES.items()
+    ]
+    # Version 2 input (zones, declared leaves, routine reports): three more tables, only when one
+    # of them has a row, so that an input without them keeps its version 1 digest.
+    tail = [("unit_zones", _zones(inp.units), {}), ("declared", full_frame(inp.declared, DECLARED_COLUMNS), hints),
+            ("routine", full_frame(inp.facts.routine, ROUTINE_COLUMNS), hints)]  # fmt: skip
+    if any(frame.height for _, frame, _ in tail):
+        tables += tail
     stream = _Stream(threaded=True)
+    ahead = [_Ahead(functools.partial(_sorted_columns, frame, h)) for _, frame, h in tables]
     try:
         stream.text(INPUT_TAG)
         stream.text(DIGEST_SCHEME)
         stream.blob(_json({"cycle": dict(cycle or {}), "scheme": scheme_raw}))
-        units, officials = _entities(inp.units, inp.officials)
-        ids = pl.concat([units.get_column("id"), officials.get_column("id")]).sort()
-        hints = {"entity": (ids, pl.Enum(ids))} if ids.n_unique() == ids.len() else {}
-        _sorted_table(stream, "units", units)
-        _sorted_table(stream, "officials", officials)
-        for name, columns in V1_FACT_TABLES.items():
-            _sorted_table(stream, name, full_frame(getattr(inp.facts, name), columns), hints)
-        # Version 2 input (zones, declared leaves, routine reports): three more tables, only when
-        # one of them has a row, so that an input without them keeps its version 1 digest.
-        zones = _zones(inp.units)
-        declared = full_frame(inp.declared, DECLARED_COLUMNS)
-        routine = full_frame(inp.facts.routine, ROUTINE_COLUMNS)
-        if zones.height or declared.height or routine.height:
-            _sorted_table(stream, "unit_zones", zones)
-            _sorted_table(stream, "declared", declared, hints)
-            _sorted_table(stream, "routine", routine, hints)
+        for (name, frame, _), columns in zip(tables, ahead, strict=True):
+            _write_table(stream, name, frame.width, frame.height, columns)
     finally:
+        for producer in ahead:
+            producer.cancel()
         stream.close()
     return stream.hexdigest()
 

@@ -349,12 +349,12 @@ def _fast_table(frame: pl.DataFrame, hints: digests.Hints, how: str) -> str:
 @settings(max_examples=300, deadline=None)
 @given(_frames(), st.sampled_from(["packed", "polars", "threaded"]), st.booleans())
 def test_the_fast_sort_hashes_like_a_plain_sort(frame: pl.DataFrame, how: str, hinted: bool) -> None:
-    hints: dict[str, tuple[pl.Series, pl.Enum]] = {}
+    hints: dict[str, digests._Dictionary] = {}
     if hinted and frame.schema["c0"] == pl.String():
         # A hint covering the column, or missing one of its values (then it is not used).
         ids = pl.Series(["U1", "U10", "U2", "a", "ab", "b", "", *frame["c0"].drop_nulls().to_list()[:-1]])
         ids = ids.unique().sort()
-        hints["c0"] = (ids, pl.Enum(ids))
+        hints["c0"] = digests._Dictionary(ids)
     assert _fast_table(frame, hints, how) == _plain_table(frame)
 
 
@@ -364,4 +364,9 @@ def test_a_column_with_a_value_the_sample_misses_is_coded_in_full() -> None:
     frame = pl.DataFrame({"g": ["org", "peer"] * (n // 2) + ["rare"], "x": [1.5, 2.25] * (n // 2) + [None]})
     assert _fast_table(frame, {}, "packed") == _fast_table(frame, {}, "polars")
     coded = digests._code(frame["g"], None)
-    assert isinstance(coded, digests._Strings) and coded.values.to_list() == ["org", "peer", "rare", None]
+    assert isinstance(coded, digests._Strings) and coded.dictionary.values.to_list() == [
+        "org",
+        "peer",
+        "rare",
+        None,
+    ]
