@@ -198,13 +198,16 @@ def _joined(strings: pl.Series) -> bytes:
     return bytes(joined or b"")
 
 
-def _parts(series: pl.Series, canonical: bool = False) -> _Parts:
-    """Return the hashed form of a column (``canonical``: floats are already canonical)."""
+def _parts(series: pl.Series) -> _Parts:
+    """Return the hashed form of a column (floats made canonical)."""
     tag = _tag(series.name, series.dtype)
     if tag == "f64":
-        if not canonical:
-            series = canonical_floats(series)
-        return tag, [_valid(series), _array(series.fill_null(0.0), np.dtype("<f8").type)]
+        # NumPy: a null is NaN; NaN and ±inf are null, and x + 0.0 turns -0.0 into 0.0 (only).
+        values = np.array(series.cast(pl.Float64).to_numpy(), dtype=np.dtype("<f8"))
+        finite = np.isfinite(values)
+        np.copyto(values, 0.0, where=~finite)
+        values += 0.0
+        return tag, [finite.view(np.uint8), values]
     if tag == "i64":
         return tag, [_valid(series), _array(series.cast(pl.Int64).fill_null(0), np.dtype("<i8").type)]
     if tag == "bool":
@@ -219,15 +222,6 @@ def _write(stream: _Stream, name: str, parts: _Parts) -> None:
     stream.text(parts[0])
     for blob in parts[1]:
         stream.blob(blob)
-
-
-def _table(stream: _Stream, name: str, frame: pl.DataFrame) -> None:
-    """Hash ``frame`` as it is (its row order is part of the digest)."""
-    stream.text(name)
-    stream.count(frame.width)
-    stream.count(frame.height)
-    for series in frame.iter_columns():
-        _write(stream, series.name, _parts(series))
 
 
 def full_frame(frame: pl.DataFrame, columns: Mapping[str, pl.DataType]) -> pl.DataFrame:
@@ -378,16 +372,20 @@ def _code_floats(series: pl.Series) -> _Coded:
     values = series.to_numpy()  # NaN for null (canonical: there is no other NaN)
     present = values if not nulls else values[~np.isnan(values)]
     if present.size:
-        scaled = np.rint(present * _SCALE)
-        low, high = scaled.min(), scaled.max()
-        if high - low < _SPAN and np.array_equal(scaled / _SCALE, present):
+        with np.errstate(over="ignore", invalid="ignore"):
+            scaled = np.multiply(present, _SCALE)
+            np.rint(scaled, out=scaled)
+            low, high = scaled.min(), scaled.max()
+            exact = high - low < _SPAN and np.array_equal(scaled / _SCALE, present)
+        if exact:
             table = np.empty(int(high - low) + 2, np.dtype("<f8"))
             table[:-1] = (np.arange(table.size - 1) + low) / _SCALE
             table[-1] = 0.0
-            full = np.rint(values * _SCALE) - low if nulls else scaled - low
             if nulls:
-                full = np.where(np.isnan(full), table.size - 1, full)
-            return _Table(series.name, full.astype(np.uint64), table, "f64", nulls > 0)
+                scaled = np.rint(values * _SCALE)
+                np.copyto(scaled, low + table.size - 1, where=np.isnan(scaled))
+            np.subtract(scaled, low, out=scaled)
+            return _Table(series.name, scaled.astype(np.uint64), table, "f64", nulls > 0)
     distinct = series.unique().drop_nulls().sort()
     table = np.append(distinct.to_numpy(), 0.0).astype(np.dtype("<f8"))
     codes = _with_nulls(distinct.search_sorted(series, side="left"), series, distinct.len())
@@ -468,7 +466,7 @@ def _sorted_columns(frame: pl.DataFrame, hints: Hints) -> Iterator[tuple[str, _P
     n = frame.height
     if n < 2:
         for series in frame.iter_columns():
-            yield series.name, _parts(series, canonical=True)
+            yield series.name, _parts(series)
         return
     columns = frame.get_columns()
     if sum(_estimated_bits(series, hints.get(series.name)) for series in columns) <= 64:
@@ -510,7 +508,7 @@ def _multisorted(frame: pl.DataFrame, hints: Hints) -> Iterator[tuple[str, _Part
     for series in ordered.iter_columns():
         dictionary = enums.get(series.name)
         if dictionary is None:
-            yield series.name, _parts(series, canonical=True)
+            yield series.name, _parts(series)
             continue
         physical = series.to_physical()
         coded = _Strings(
@@ -571,10 +569,6 @@ def _write_table(
         _write(stream, column, parts)
 
 
-def _sorted_table(stream: _Stream, name: str, frame: pl.DataFrame, hints: Hints | None = None) -> None:
-    _write_table(stream, name, frame.width, frame.height, _sorted_columns(frame, hints or {}))
-
-
 def _entities(units: Units, officials: Officials) -> tuple[pl.DataFrame, pl.DataFrame]:
     u = pl.DataFrame({c: pl.Series(c, getattr(units, c).tolist(), dtype=pl.String) for c in UNIT_COLUMNS})
     o = pl.DataFrame(
@@ -632,16 +626,30 @@ def results_digest(results: Results) -> str:
     The explanations are not hashed: they are a deterministic function of the results and the
     scheme, which the input digest covers.
     """
-    stream = _Stream()
-    stream.text(RESULTS_TAG)
-    stream.text(DIGEST_SCHEME)
-    stream.blob(_json({
-        "decisions": dict(results.decisions), "engine_version": results.engine_version,
-        "score_decimals": results.score_decimals,
-    }))  # fmt: skip
-    for name in RESULT_FRAMES:
-        _table(stream, name, getattr(results, name))
+    frames = [getattr(results, name) for name in RESULT_FRAMES]
+    # The frames' columns are prepared in threads while the decisions' JSON is built and the
+    # stream is hashed in its own thread (a province: ~1 GB of columns, 108,000 decisions).
+    ahead = [_Ahead(functools.partial(_plain_columns, frame)) for frame in frames]
+    stream = _Stream(threaded=True)
+    try:
+        stream.text(RESULTS_TAG)
+        stream.text(DIGEST_SCHEME)
+        stream.blob(_json({
+            "decisions": dict(results.decisions), "engine_version": results.engine_version,
+            "score_decimals": results.score_decimals,
+        }))  # fmt: skip
+        for name, frame, columns in zip(RESULT_FRAMES, frames, ahead, strict=True):
+            _write_table(stream, name, frame.width, frame.height, columns)
+    finally:
+        for producer in ahead:
+            producer.cancel()
+        stream.close()
     return stream.hexdigest()
+
+
+def _plain_columns(frame: pl.DataFrame) -> Iterator[tuple[str, _Parts]]:
+    for series in frame.iter_columns():
+        yield series.name, _parts(series)
 
 
 def canonical_facts(facts: Facts) -> Facts:

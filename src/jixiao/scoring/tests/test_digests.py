@@ -370,3 +370,17 @@ def test_a_column_with_a_value_the_sample_misses_is_coded_in_full() -> None:
         "rare",
         None,
     ]
+
+
+def test_a_results_float_column_is_hashed_canonical() -> None:
+    """Results frames are hashed as they are: NaN/±inf are null, -0.0 is 0.0 there too."""
+    series = pl.Series("x", [1.5, float("nan"), None, float("inf"), -0.0, float("-inf"), -2.0])
+    tag, (valid, values) = digests._parts(series)
+    assert tag == "f64"
+    assert bytes(valid) == bytes([1, 0, 0, 0, 1, 0, 1])
+    assert bytes(values) == struct.pack("<7d", 1.5, 0.0, 0.0, 0.0, 0.0, 0.0, -2.0)
+    assert (
+        struct.unpack("<7d", bytes(values))[4] == 0.0 and str(struct.unpack("<7d", bytes(values))[4]) == "0.0"
+    )
+    tag, (valid, values) = digests._parts(pl.Series("x", [1.5, None], dtype=pl.Float32))
+    assert (tag, bytes(valid), bytes(values)) == ("f64", bytes([1, 0]), struct.pack("<2d", 1.5, 0.0))
