@@ -7,6 +7,7 @@ import struct
 
 import numpy as np
 import polars as pl
+import pytest
 
 from jixiao.ledger import services
 from jixiao.ledger.models import RunInput
@@ -28,12 +29,18 @@ def _input() -> tuple[Units, Officials, Facts, pl.DataFrame]:
     return units, officials, facts, declared
 
 
-def test_the_packed_tables_are_the_tables_encoded_one_after_the_other() -> None:
+def test_the_packed_tables_are_the_tables_encoded_one_after_the_other(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     units, officials, facts, declared = _input()
     cycle, scheme = {"code": "2025"}, {"categories": []}
     packed = services.input_pack(
         cycle=cycle, scheme=scheme, units=units, officials=officials, facts=facts, declared=declared
     )
+    again = services.input_pack(
+        cycle=cycle, scheme=scheme, units=units, officials=officials, facts=facts, declared=declared
+    )
+    monkeypatch.setattr(services, "PACK_THREADS", 1)  # one table after the other
     again = services.input_pack(
         cycle=cycle, scheme=scheme, units=units, officials=officials, facts=facts, declared=declared
     )
