@@ -255,6 +255,9 @@ def full_frame(frame: pl.DataFrame, columns: Mapping[str, pl.DataType]) -> pl.Da
 # some; their entity column is sorted as its Enum.
 
 
+_NO_CODES: np.ndarray[Any, Any] = np.zeros(0, np.uint64)
+
+
 class _Coded:
     """A column as order-preserving codes, and how to hash the column from codes in sorted order."""
 
@@ -362,6 +365,7 @@ def _code_strings(series: pl.Series, hint: _Dictionary | None) -> _Coded:
 
 _SCALE = 100  # floats with at most two decimals (scores, weights) are coded as integers
 _SPAN = 1 << 22
+_EXACT = float(1 << 52)
 
 
 def _code_floats(series: pl.Series) -> _Coded:
@@ -376,15 +380,18 @@ def _code_floats(series: pl.Series) -> _Coded:
             scaled = np.multiply(present, _SCALE)
             np.rint(scaled, out=scaled)
             low, high = scaled.min(), scaled.max()
-            exact = high - low < _SPAN and np.array_equal(scaled / _SCALE, present)
+            # Integers below 2**52: k - min and (k + min) / 100 are exact.
+            small = low > -_EXACT and high < _EXACT and high - low < _SPAN
+            exact = small and np.array_equal(scaled / _SCALE, present)
         if exact:
             table = np.empty(int(high - low) + 2, np.dtype("<f8"))
             table[:-1] = (np.arange(table.size - 1) + low) / _SCALE
             table[-1] = 0.0
             if nulls:
                 scaled = np.rint(values * _SCALE)
-                np.copyto(scaled, low + table.size - 1, where=np.isnan(scaled))
             np.subtract(scaled, low, out=scaled)
+            if nulls:
+                np.copyto(scaled, table.size - 1, where=np.isnan(scaled))
             return _Table(series.name, scaled.astype(np.uint64), table, "f64", nulls > 0)
     distinct = series.unique().drop_nulls().sort()
     table = np.append(distinct.to_numpy(), 0.0).astype(np.dtype("<f8"))
@@ -424,9 +431,10 @@ def _code(series: pl.Series, hint: _Dictionary | None) -> _Coded:
     return _code_strings(series.cast(pl.String), hint)
 
 
-def _pack(coded: Sequence[_Coded], low_bits: int = 0) -> tuple[np.ndarray[Any, Any], list[int]]:
-    """Pack the codes into one uint64 per row, first column in the high bits; return the shifts."""
-    shifts, shift = [], low_bits
+def _pack(coded: Sequence[_Coded]) -> tuple[np.ndarray[Any, Any], list[int]]:
+    """Pack the codes into one uint64 per row, first column in the high bits; return the shifts.
+    The columns' own codes are dropped (a province's ratings: 80 MB a column)."""
+    shifts, shift = [], 0
     for c in reversed(coded):
         shifts.append(shift)
         shift += c.bits
@@ -434,6 +442,7 @@ def _pack(coded: Sequence[_Coded], low_bits: int = 0) -> tuple[np.ndarray[Any, A
     word = np.zeros(coded[0].codes.size, np.uint64)
     for c, s in zip(coded, shifts, strict=True):
         np.bitwise_or(word, c.codes << np.uint64(s) if s else c.codes, out=word)
+        c.codes = _NO_CODES
     return word, shifts
 
 
@@ -504,8 +513,10 @@ def _multisorted(frame: pl.DataFrame, hints: Hints) -> Iterator[tuple[str, _Part
                 enums[series.name] = hint
                 series = enum
         keys.append(series)
-    ordered = pl.DataFrame(keys).sort(frame.columns, nulls_last=True)
-    for series in ordered.iter_columns():
+    columns = pl.DataFrame(keys).sort(frame.columns, nulls_last=True).get_columns()
+    del keys
+    while columns:
+        series = columns.pop(0)  # each sorted column is let go once hashed
         dictionary = enums.get(series.name)
         if dictionary is None:
             yield series.name, _parts(series)
@@ -522,7 +533,7 @@ class _Ahead:
     the reader, so that the big tables are sorted side by side (Polars and NumPy release the GIL)
     while the stream is hashed in order. ``cancel`` stops a producer whose reader gave up."""
 
-    def __init__(self, columns: Callable[[], Iterator[tuple[str, _Parts]]], depth: int = 2) -> None:
+    def __init__(self, columns: Callable[[], Iterator[tuple[str, _Parts]]], depth: int = 1) -> None:
         self._queue: queue.Queue[tuple[bool, Any]] = queue.Queue(maxsize=depth)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, args=(columns,), name="digest-table", daemon=True)
