@@ -408,7 +408,7 @@ def _code_ints(series: pl.Series) -> _Coded:
             series.name, np.zeros(series.len(), np.uint64), np.zeros(1, np.dtype("<i8")), "i64", True
         )
     assert isinstance(low, int) and isinstance(high, int)
-    if high - low < _SPAN:
+    if high - low < _SPAN and low > -(2**62) and high < 2**62:  # high + 1 (the null) fits int64
         table = np.append(np.arange(low, high + 1, dtype=np.int64), 0).astype(np.dtype("<i8"))
         codes = _u64(series.fill_null(high + 1) - low)
         return _Table(series.name, codes, table, "i64", nulls > 0)

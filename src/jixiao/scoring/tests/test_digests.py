@@ -287,7 +287,9 @@ FLOATS = st.one_of(
 )
 STRINGS = st.one_of(st.none(), st.sampled_from(["", "a", "ab", "b", "U1", "U10", "U2", "好", "\x00", "a\x00"]),
                     st.text(max_size=4))  # fmt: skip
-INTS = st.one_of(st.none(), st.integers(-3, 3), st.integers(-(2**62), 2**62))
+INTS = st.one_of(
+    st.none(), st.integers(-3, 3), st.integers(-(2**63), 2**63 - 1), st.sampled_from([-(2**63), 2**63 - 1])
+)
 KINDS = {"str": (STRINGS, pl.String()), "f64": (FLOATS, pl.Float64()), "i64": (INTS, pl.Int64()),
          "bool": (st.one_of(st.none(), st.booleans()), pl.Boolean())}  # fmt: skip
 
@@ -384,3 +386,15 @@ def test_a_results_float_column_is_hashed_canonical() -> None:
     )
     tag, (valid, values) = digests._parts(pl.Series("x", [1.5, None], dtype=pl.Float32))
     assert (tag, bytes(valid), bytes(values)) == ("f64", bytes([1, 0]), struct.pack("<2d", 1.5, 0.0))
+
+
+def test_a_column_that_cannot_be_hashed_raises_through_the_threads() -> None:
+    from datetime import date
+
+    from jixiao.scoring.errors import BundleError
+
+    results = compute(load_bundle(_rich()))
+    odd = results.entities.with_columns(pl.lit(date(2025, 1, 1)).alias("when"))
+    with pytest.raises(BundleError):
+        results_digest(type(results)(**{**results.__dict__, "entities": odd}))
+    assert results_digest(results) == results_digest(compute(load_bundle(_rich())))
