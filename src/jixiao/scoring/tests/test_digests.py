@@ -7,6 +7,7 @@ import hashlib
 import json
 import struct
 from typing import Any
+from unittest import mock
 
 import polars as pl
 import pytest
@@ -349,15 +350,19 @@ def _fast_table(frame: pl.DataFrame, hints: digests.Hints, how: str) -> str:
 
 
 @settings(max_examples=300, deadline=None)
-@given(_frames(), st.sampled_from(["packed", "polars", "threaded"]), st.booleans())
-def test_the_fast_sort_hashes_like_a_plain_sort(frame: pl.DataFrame, how: str, hinted: bool) -> None:
+@given(_frames(), st.sampled_from(["packed", "polars", "threaded"]), st.booleans(), st.booleans())
+def test_the_fast_sort_hashes_like_a_plain_sort(
+    frame: pl.DataFrame, how: str, hinted: bool, search: bool
+) -> None:
     hints: dict[str, digests._Dictionary] = {}
     if hinted and frame.schema["c0"] == pl.String():
         # A hint covering the column, or missing one of its values (then it is not used).
         ids = pl.Series(["U1", "U10", "U2", "a", "ab", "b", "", *frame["c0"].drop_nulls().to_list()[:-1]])
         ids = ids.unique().sort()
         hints["c0"] = digests._Dictionary(ids)
-    assert _fast_table(frame, hints, how) == _plain_table(frame)
+    # ``search``: strings coded by a binary search in their distinct values (as above 2**18 of them).
+    with mock.patch.object(digests, "_ENUM_MAX", 0 if search else digests._ENUM_MAX):
+        assert _fast_table(frame, hints, how) == _plain_table(frame)
 
 
 def test_a_column_with_a_value_the_sample_misses_is_coded_in_full() -> None:
