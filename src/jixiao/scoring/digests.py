@@ -38,6 +38,7 @@ import queue
 import struct
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -455,6 +456,7 @@ def _field(word: np.ndarray[Any, Any], shift: int, bits: int, top: bool) -> np.n
 
 
 Hints = Mapping[str, _Dictionary]
+_CODERS = 4  # threads coding one table's columns
 
 
 def _estimated_bits(series: pl.Series, hint: _Dictionary | None) -> int:
@@ -479,14 +481,13 @@ def _sorted_columns(frame: pl.DataFrame, hints: Hints) -> Iterator[tuple[str, _P
         return
     columns = frame.get_columns()
     if sum(_estimated_bits(series, hints.get(series.name)) for series in columns) <= 64:
-        coded: list[_Coded] = []
-        for series in columns:
-            coded.append(_code(series, hints.get(series.name)))
-            if sum(c.bits for c in coded) > 64:
-                break
-        else:
+        # The columns are coded side by side (10 M ratings: four columns of ~0.15 s each).
+        with ThreadPoolExecutor(max_workers=min(len(columns), _CODERS)) as pool:
+            coded = list(pool.map(lambda series: _code(series, hints.get(series.name)), columns))
+        if sum(c.bits for c in coded) <= 64:
             yield from _decoded(coded, _pack(coded))
             return
+        del coded
     yield from _multisorted(frame, hints)
 
 
