@@ -2,9 +2,9 @@
 
 A scoring run is published with two digests: ``input_digest`` (the scheme, the entities and every
 fact table) and ``results_digest`` (every results frame and the grade decisions). They are defined
-over the *typed* tables, not over a JSON text, so that a province (10 M ratings, 110,000 entities)
-hashes in about a second from the frames the engine reads, and the same digest comes out whether the
-frames were read from the database or from an exported bundle JSON. docs/scoring.md ("Digests")
+over the *typed* tables, not over a JSON text, so that a province (10 M ratings, 110,000 entities,
+~1 GB of stream) hashes in seconds from the frames the engine reads, and the same digest comes out
+whether the frames were read from the database or from an exported bundle JSON. docs/scoring.md ("Digests")
 specifies the byte stream exactly, so that an auditor can reimplement it without this code.
 
 The stream fed to SHA-256 is a sequence of *blobs* (``u64 little-endian byte length`` + bytes) and
