@@ -37,16 +37,13 @@ def test_the_packed_tables_are_the_tables_encoded_one_after_the_other(
     packed = services.input_pack(
         cycle=cycle, scheme=scheme, units=units, officials=officials, facts=facts, declared=declared
     )
-    again = services.input_pack(
-        cycle=cycle, scheme=scheme, units=units, officials=officials, facts=facts, declared=declared
-    )
     monkeypatch.setattr(services, "PACK_THREADS", 1)  # one table after the other
     again = services.input_pack(
         cycle=cycle, scheme=scheme, units=units, officials=officials, facts=facts, declared=declared
     )
     assert packed.tables == again.tables and packed.digest == again.digest
     assert packed.digest == services.input_digest_of(cycle, scheme, packed.tables)
-    # Sequentially: the length-prefixed Parquet of every table in RunInput.TABLES order.
+    # The length-prefixed Parquet of every table, in RunInput.TABLES order.
     view, at, names = memoryview(packed.tables), 0, []
     while at < len(view):
         (size,) = struct.unpack(">Q", view[at : at + 8])
