@@ -7,6 +7,7 @@ import io
 import lzma
 import struct
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -35,6 +36,7 @@ from jixiao.ledger.verify import Report
 from jixiao.results.models import ScoringRun
 from jixiao.scoring.types import DECLARED_COLUMNS, Facts, Officials, Units
 
+PACK_THREADS = 3  # the ratings, indicator results and declared leaves are the big tables
 MIN_RETENTION_DAYS = 180  # 《网络安全法》第二十一条: network logs are kept at least six months
 
 
@@ -133,9 +135,12 @@ def input_pack(
         **{name: getattr(facts, name) for name in RunInput.FACT_TABLES},
         "declared": declared if declared is not None else pl.DataFrame(schema=DECLARED_COLUMNS),
     }  # fmt: skip
+    # The tables are encoded side by side (the Parquet writer releases the GIL), then written in
+    # RunInput.TABLES order: the same bytes as one after the other.
+    with ThreadPoolExecutor(max_workers=PACK_THREADS) as pool:
+        blobs = list(pool.map(_parquet, [frames[name] for name in RunInput.TABLES]))
     out = io.BytesIO()
-    for name in RunInput.TABLES:
-        blob = _parquet(frames[name])
+    for blob in blobs:
         out.write(struct.pack(">Q", len(blob)))
         out.write(blob)
     tables = out.getvalue()

@@ -7,10 +7,14 @@ import hashlib
 import json
 import struct
 from typing import Any
+from unittest import mock
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from jixiao.scoring import digests
 from jixiao.scoring.bundle import (
     bundle_digest,
     canonical_json,
@@ -271,3 +275,131 @@ def test_the_documented_version_2_tail_for_a_tiny_input() -> None:
     for name, value in (("entity", "U1"), ("indicator", "D1"), ("period", "2026-03"), ("grade", "完成")):
         sha.column(name, "str", [1], [value])
     assert bundle_digest(bundle) == sha.sha.hexdigest()
+
+
+# -- the sort by all columns, against a plain Polars sort ----------------------------------------
+
+
+FLOATS = st.one_of(
+    st.none(),
+    st.sampled_from([0.0, -0.0, 1.0, 95.5, 79.05, -3.25, 1e300, -1e300, float("nan"), float("inf")]),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(-500, 500).map(lambda k: k / 100),
+)
+STRINGS = st.one_of(st.none(), st.sampled_from(["", "a", "ab", "b", "U1", "U10", "U2", "好", "\x00", "a\x00"]),
+                    st.text(max_size=4))  # fmt: skip
+INTS = st.one_of(
+    st.none(), st.integers(-3, 3), st.integers(-(2**63), 2**63 - 1), st.sampled_from([-(2**63), 2**63 - 1])
+)
+KINDS = {"str": (STRINGS, pl.String()), "f64": (FLOATS, pl.Float64()), "i64": (INTS, pl.Int64()),
+         "bool": (st.one_of(st.none(), st.booleans()), pl.Boolean())}  # fmt: skip
+
+
+@st.composite
+def _frames(draw: st.DrawFn) -> pl.DataFrame:
+    kinds = draw(st.lists(st.sampled_from(sorted(KINDS)), min_size=1, max_size=5))
+    rows = draw(st.integers(0, 40))
+    # Few distinct rows, so that rows and leading columns tie.
+    pool = [[draw(KINDS[k][0]) for k in kinds] for _ in range(draw(st.integers(1, 6)))]
+    picks = draw(st.lists(st.integers(0, len(pool) - 1), min_size=rows, max_size=rows))
+    mutate = draw(
+        st.lists(st.tuples(st.integers(0, max(rows - 1, 0)), st.integers(0, len(kinds) - 1)), max_size=8)
+    )
+    data = [list(pool[i]) for i in picks]
+    for r, c in mutate:
+        if rows:
+            data[r][c] = draw(KINDS[kinds[c]][0])
+    schema = {f"c{i}": KINDS[k][1] for i, k in enumerate(kinds)}
+    frame = pl.DataFrame(data, schema=schema, orient="row")
+    return digests.full_frame(frame, schema)
+
+
+def _plain_table(frame: pl.DataFrame) -> str:
+    """The table's stream the obvious way: a Polars sort by every column, then each row's bytes."""
+    sha = _Sha()
+    ordered = frame.sort(frame.columns, nulls_last=True) if frame.height else frame
+    sha.blob(b"t")
+    sha.u64(frame.width)
+    sha.u64(frame.height)
+    for series in ordered.iter_columns():
+        values = series.to_list()
+        valid = [int(v is not None) for v in values]
+        if series.dtype == pl.String:
+            sha.column(series.name, "str", valid, values)
+        elif series.dtype == pl.Float64:
+            sha.column(series.name, "f64", valid, b"".join(struct.pack("<d", v or 0.0) for v in values))
+        elif series.dtype == pl.Int64:
+            sha.column(series.name, "i64", valid, b"".join(struct.pack("<q", v or 0) for v in values))
+        else:
+            sha.column(series.name, "bool", valid, bytes(int(bool(v)) for v in values))
+    return sha.sha.hexdigest()
+
+
+def _fast_table(frame: pl.DataFrame, hints: digests.Hints, how: str) -> str:
+    stream = digests._Stream(threaded=how == "threaded")
+    stream.text("t")
+    stream.count(frame.width)
+    stream.count(frame.height)
+    if how == "polars" and frame.height >= 2:
+        columns = digests._multisorted(frame, hints)
+    else:
+        columns = digests._sorted_columns(frame, hints)
+    for name, parts in columns:
+        digests._write(stream, name, parts)
+    return stream.hexdigest()
+
+
+@settings(max_examples=300, deadline=None)
+@given(_frames(), st.sampled_from(["packed", "polars", "threaded"]), st.booleans(), st.booleans())
+def test_the_fast_sort_hashes_like_a_plain_sort(
+    frame: pl.DataFrame, how: str, hinted: bool, search: bool
+) -> None:
+    hints: dict[str, digests._Dictionary] = {}
+    if hinted and frame.schema["c0"] == pl.String():
+        # A hint covering the column, or missing one of its values (then it is not used).
+        ids = pl.Series(["U1", "U10", "U2", "a", "ab", "b", "", *frame["c0"].drop_nulls().to_list()[:-1]])
+        ids = ids.unique().sort()
+        hints["c0"] = digests._Dictionary(ids)
+    # ``search``: strings coded by a binary search in their distinct values (as above 2**18 of them).
+    with mock.patch.object(digests, "_ENUM_MAX", 0 if search else digests._ENUM_MAX):
+        assert _fast_table(frame, hints, how) == _plain_table(frame)
+
+
+def test_a_column_with_a_value_the_sample_misses_is_coded_in_full() -> None:
+    """Over 2**20 rows a string column is first tried against the distinct values of a sample."""
+    n = (1 << 20) + 5
+    frame = pl.DataFrame({"g": ["org", "peer"] * (n // 2) + ["rare"], "x": [1.5, 2.25] * (n // 2) + [None]})
+    assert _fast_table(frame, {}, "packed") == _fast_table(frame, {}, "polars")
+    coded = digests._code(frame["g"], None)
+    assert isinstance(coded, digests._Strings) and coded.dictionary.values.to_list() == [
+        "org",
+        "peer",
+        "rare",
+        None,
+    ]
+
+
+def test_a_results_float_column_is_hashed_canonical() -> None:
+    """Results frames are hashed as they are: NaN/±inf are null, -0.0 is 0.0 there too."""
+    series = pl.Series("x", [1.5, float("nan"), None, float("inf"), -0.0, float("-inf"), -2.0])
+    tag, (valid, values) = digests._parts(series)
+    assert tag == "f64"
+    assert bytes(valid) == bytes([1, 0, 0, 0, 1, 0, 1])
+    assert bytes(values) == struct.pack("<7d", 1.5, 0.0, 0.0, 0.0, 0.0, 0.0, -2.0)
+    assert (
+        struct.unpack("<7d", bytes(values))[4] == 0.0 and str(struct.unpack("<7d", bytes(values))[4]) == "0.0"
+    )
+    tag, (valid, values) = digests._parts(pl.Series("x", [1.5, None], dtype=pl.Float32))
+    assert (tag, bytes(valid), bytes(values)) == ("f64", bytes([1, 0]), struct.pack("<2d", 1.5, 0.0))
+
+
+def test_a_column_that_cannot_be_hashed_raises_through_the_threads() -> None:
+    from datetime import date
+
+    from jixiao.scoring.errors import BundleError
+
+    results = compute(load_bundle(_rich()))
+    odd = results.entities.with_columns(pl.lit(date(2025, 1, 1)).alias("when"))
+    with pytest.raises(BundleError):
+        results_digest(type(results)(**{**results.__dict__, "entities": odd}))
+    assert results_digest(results) == results_digest(compute(load_bundle(_rich())))
