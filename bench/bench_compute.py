@@ -302,17 +302,14 @@ def _run_compute_pieces(cycle: Any, full_explanations: bool) -> bool:
     from jixiao.scoring.engine import compute
 
     del full_explanations  # explanations are built on demand (selectors.entity_explanation)
-    loaded, t_load = _timed(
-        "extraction: load_cycle_input (COPY → Polars)", lambda: engine_io.load_cycle_input(cycle)
-    )
-    scheme_raw = loaded[0]
-    declared, t_declared = _timed(
-        "extraction: load_declared (COPY → Polars)", lambda: engine_io.load_declared(cycle, loaded[1])
-    )
-    t_load += t_declared
-    inp, t_input = _timed(
-        "cycle_input (parse_scheme, full dtypes)", lambda: engine_io.cycle_input(*loaded, declared)
-    )
+
+    def load() -> Any:
+        with transaction.atomic():  # as in run_compute: the psql sessions share its snapshot
+            return engine_io.load_run_input(cycle)
+
+    loaded, t_load = _timed("extraction: load_run_input (COPY → Polars)", load)
+    scheme_raw = loaded.scheme
+    inp, t_input = _timed("cycle_input (parse_scheme, full dtypes)", lambda: engine_io.cycle_input(*loaded))
     loaded = ()  # the facts now live in inp only
     res, t_engine = _timed("compute", lambda: compute(inp))
     meta = services.cycle_meta(cycle)

@@ -65,8 +65,7 @@ def cycle_bundle(cycle: Cycle) -> dict[str, Any]:
     ``run_compute`` scored, so its input digest is the run's and an auditor can recompute
     published results from published inputs.
     """
-    scheme, units, officials, facts = engine_io.load_cycle_input(cycle)
-    declared = engine_io.load_declared(cycle, units)
+    scheme, units, officials, facts, declared = engine_io.load_run_input(cycle)
     return bundle_of(cycle_meta(cycle), scheme, units, officials, facts, declared)
 
 
@@ -220,8 +219,7 @@ def run_compute(
     started = time.perf_counter()
     progress(5, _("读取方案与考核数据"))
     with transaction.atomic():
-        scheme_raw, units, officials, facts = engine_io.load_cycle_input(cycle)
-        declared = engine_io.load_declared(cycle, units)
+        scheme_raw, units, officials, facts, declared = engine_io.load_run_input(cycle)
     progress(30, _("计算得分与等次"))
     inp = engine_io.cycle_input(scheme_raw, units, officials, facts, declared)
     with ThreadPoolExecutor(max_workers=1) as pool:
