@@ -196,9 +196,17 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _measure(args: argparse.Namespace) -> None:
+    import logging
+
     import django
 
     django.setup()
+    # engine_io logs each psql session's copy and parse times at DEBUG: the extraction's long pole.
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(logging.Formatter("    %(message)s"))
+    extraction_log = logging.getLogger("jixiao.results.engine_io")
+    extraction_log.addHandler(handler)
+    extraction_log.setLevel(logging.DEBUG)
     from jixiao.results import engine_io
     from jixiao.schemes.models import Cycle
     from jixiao.scoring.engine import compute
@@ -342,7 +350,9 @@ def _run_compute_pieces(cycle: Any, full_explanations: bool) -> bool:
         detail, t_parquet = _timed(
             "RunDetail: frames → Parquet (zstd)", lambda: services.run_detail(run, res, scheme_raw)
         )
-        _, t_detail = _timed("RunDetail: save", lambda: detail.save(force_insert=True))
+        from jixiao.bound_insert import insert_bound
+
+        _, t_detail = _timed("RunDetail: save (insert_bound)", lambda: insert_bound(detail))
         size = sum(len(getattr(detail, name)) for name in detail.FRAMES)
         print(f"  {'  → Parquet bytes':44} {size / 2**20:8.1f} MiB")
         transaction.set_rollback(True)

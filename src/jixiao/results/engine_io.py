@@ -24,6 +24,7 @@ import logging
 import os
 import shutil
 import subprocess
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -441,6 +442,7 @@ class _PsqlCopies:
             )
             for name, query in queries.items()
         }
+        self.started = time.perf_counter()
         # Reading a pipe and parsing CSV (Polars) release the GIL.
         self.pool = ThreadPoolExecutor(max_workers=len(self.procs))
         self.pending = {name: self.pool.submit(self._parse, name) for name in self.procs}
@@ -451,7 +453,14 @@ class _PsqlCopies:
         if self.procs[name].returncode:
             return err.decode(errors="replace").strip() or f"psql exited {self.procs[name].returncode}"
         query = self.queries[name]
-        return query.finish(_parse_csv(out, query.schema))
+        copied = time.perf_counter()
+        frame = query.finish(_parse_csv(out, query.schema))
+        # The long pole shows here (bench_compute.py prints it).
+        logger.debug(
+            "psql %s: %.2f s to copy %.1f MiB, %.2f s to parse",
+            name, copied - self.started, len(out) / 2**20, time.perf_counter() - copied,
+        )  # fmt: skip
+        return frame
 
     def result(self) -> dict[str, pl.DataFrame] | None:
         """The frames, or ``None`` if any session failed (logged)."""
