@@ -337,15 +337,14 @@ def _run_compute_pieces(cycle: Any, full_explanations: bool) -> bool:
         ),
     )
 
-    def lean_rows() -> int:
-        return sum(len(rows) for rows in services.entity_rows(res))
-
-    n, t_rows = _timed("lean EntityResult rows (entity_rows)", lean_rows)
+    frame, t_rows = _timed("lean EntityResult rows (entity_frame)", lambda: services.entity_frame(res))
+    n = frame.height
     print(f"  {'  peak RSS so far':44} {_rss_gib():8.2f} GiB")
     with transaction.atomic():
         run = ScoringRun.objects.create(cycle=cycle, number=10_000, engine_version="bench", note="bench")
         written, t_both = _timed(
-            "rows + write (COPY / bulk_create)", lambda: services.write_rows(run, services.entity_rows(res))
+            "rows + write (COPY / bulk_create)",
+            lambda: services.write_frame(run, services.entity_frame(res)),
         )
         detail, t_parquet = _timed(
             "RunDetail: frames → Parquet (zstd)", lambda: services.run_detail(run, res, scheme_raw)
