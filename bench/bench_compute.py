@@ -207,6 +207,7 @@ def _measure(args: argparse.Namespace) -> None:
     extraction_log = logging.getLogger("jixiao.results.engine_io")
     extraction_log.addHandler(handler)
     extraction_log.setLevel(logging.DEBUG)
+    extraction_log.propagate = False
     from jixiao.results import engine_io
     from jixiao.schemes.models import Cycle
     from jixiao.scoring.engine import compute
