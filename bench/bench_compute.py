@@ -196,9 +196,18 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _measure(args: argparse.Namespace) -> None:
+    import logging
+
     import django
 
     django.setup()
+    # engine_io logs each psql session's copy and parse times at DEBUG: the extraction's long pole.
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(logging.Formatter("    %(message)s"))
+    extraction_log = logging.getLogger("jixiao.results.engine_io")
+    extraction_log.addHandler(handler)
+    extraction_log.setLevel(logging.DEBUG)
+    extraction_log.propagate = False
     from jixiao.results import engine_io
     from jixiao.schemes.models import Cycle
     from jixiao.scoring.engine import compute
@@ -302,17 +311,14 @@ def _run_compute_pieces(cycle: Any, full_explanations: bool) -> bool:
     from jixiao.scoring.engine import compute
 
     del full_explanations  # explanations are built on demand (selectors.entity_explanation)
-    loaded, t_load = _timed(
-        "extraction: load_cycle_input (COPY → Polars)", lambda: engine_io.load_cycle_input(cycle)
-    )
-    scheme_raw = loaded[0]
-    declared, t_declared = _timed(
-        "extraction: load_declared (COPY → Polars)", lambda: engine_io.load_declared(cycle, loaded[1])
-    )
-    t_load += t_declared
-    inp, t_input = _timed(
-        "cycle_input (parse_scheme, full dtypes)", lambda: engine_io.cycle_input(*loaded, declared)
-    )
+
+    def load() -> Any:
+        with transaction.atomic():  # as in run_compute: the psql sessions share its snapshot
+            return engine_io.load_run_input(cycle)
+
+    loaded, t_load = _timed("extraction: load_run_input (COPY → Polars)", load)
+    scheme_raw = loaded.scheme
+    inp, t_input = _timed("cycle_input (parse_scheme, full dtypes)", lambda: engine_io.cycle_input(*loaded))
     loaded = ()  # the facts now live in inp only
     res, t_engine = _timed("compute", lambda: compute(inp))
     meta = services.cycle_meta(cycle)
@@ -332,20 +338,21 @@ def _run_compute_pieces(cycle: Any, full_explanations: bool) -> bool:
         ),
     )
 
-    def lean_rows() -> int:
-        return sum(len(rows) for rows in services.entity_rows(res))
-
-    n, t_rows = _timed("lean EntityResult rows (entity_rows)", lean_rows)
+    frame, t_rows = _timed("lean EntityResult rows (entity_frame)", lambda: services.entity_frame(res))
+    n = frame.height
     print(f"  {'  peak RSS so far':44} {_rss_gib():8.2f} GiB")
     with transaction.atomic():
         run = ScoringRun.objects.create(cycle=cycle, number=10_000, engine_version="bench", note="bench")
         written, t_both = _timed(
-            "rows + write (COPY / bulk_create)", lambda: services.write_rows(run, services.entity_rows(res))
+            "rows + write (COPY / bulk_create)",
+            lambda: services.write_frame(run, services.entity_frame(res)),
         )
         detail, t_parquet = _timed(
             "RunDetail: frames → Parquet (zstd)", lambda: services.run_detail(run, res, scheme_raw)
         )
-        _, t_detail = _timed("RunDetail: save", lambda: detail.save(force_insert=True))
+        from jixiao.bound_insert import insert_bound
+
+        _, t_detail = _timed("RunDetail: save (insert_bound)", lambda: insert_bound(detail))
         size = sum(len(getattr(detail, name)) for name in detail.FRAMES)
         print(f"  {'  → Parquet bytes':44} {size / 2**20:8.1f} MiB")
         transaction.set_rollback(True)

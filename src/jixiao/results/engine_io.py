@@ -24,10 +24,12 @@ import logging
 import os
 import shutil
 import subprocess
+import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import polars as pl
@@ -38,8 +40,7 @@ from psycopg.conninfo import make_conninfo
 
 from jixiao.declarations.models import DeclarationStatus, DeclarationVersion, DeclaredIndicator
 from jixiao.facts.models import AdjustmentKind
-from jixiao.organisation.models import Official, Unit
-from jixiao.results.models import EntityResult, ScoringRun
+from jixiao.results.models import ScoringRun
 from jixiao.schemes.models import (
     Component,
     ComponentSource,
@@ -198,8 +199,17 @@ def _indicators(
     return out
 
 
-def scheme_dict(cycle: Cycle) -> dict[str, Any]:
-    """Return the cycle's scheme in the bundle format (see docs/bundle.schema.json)."""
+@dataclass(frozen=True)
+class _SchemeRows:
+    """The rows a scheme dict is built from (read while the fact COPYs run)."""
+
+    schemes: list[Scheme]
+    nodes: dict[int, list[IndicatorNode]]  # scheme id → its indicator nodes, by pk
+    zones: dict[int, dict[str, dict[str, float | int]]]
+    groups: list[dict[str, Any]]
+
+
+def _scheme_rows(cycle: Cycle) -> _SchemeRows:
     schemes = list(
         Scheme.objects.filter(cycle=cycle)
         .select_related("category")
@@ -209,10 +219,30 @@ def scheme_dict(cycle: Cycle) -> dict[str, Any]:
     nodes_by_scheme: dict[int, list[IndicatorNode]] = {}
     for node in IndicatorNode.objects.filter(scheme__cycle=cycle).select_related("component").order_by("pk"):
         nodes_by_scheme.setdefault(node.scheme_id, []).append(node)
-    slots = declared_slots(cycle)
-    zones = _zone_weights(cycle)
+    groups = [
+        {
+            "code": g.code,
+            "name": g.name,
+            "trim_share": _num(g.trim_percent / 100),
+            "trim_min_count": g.trim_min_count,
+            "min_ballots": g.min_ballots,
+        }
+        for g in cycle.rater_groups.all()
+    ]
+    return _SchemeRows(schemes, nodes_by_scheme, _zone_weights(cycle), groups)
+
+
+def scheme_dict(cycle: Cycle, slots: set[int] | None = None) -> dict[str, Any]:
+    """Return the cycle's scheme in the bundle format (see docs/bundle.schema.json); ``slots`` are
+    the framework nodes holding published declared leaves (default :func:`declared_slots`)."""
+    rows = _scheme_rows(cycle)
+    return _scheme_of(cycle, rows, declared_slots(cycle) if slots is None else slots)
+
+
+def _scheme_of(cycle: Cycle, rows: _SchemeRows, slots: set[int]) -> dict[str, Any]:
+    nodes_by_scheme, zones = rows.nodes, rows.zones
     categories: list[dict[str, Any]] = []
-    for scheme in schemes:
+    for scheme in rows.schemes:
         components = list(scheme.components.all())
         policies = {p.subject: p for p in scheme.grading_policies.all()}
         options = scheme.options or {}
@@ -242,17 +272,7 @@ def scheme_dict(cycle: Cycle) -> dict[str, Any]:
             if adjustments:
                 category["adjustments"] = adjustments
             categories.append(category)
-    groups = [
-        {
-            "code": g.code,
-            "name": g.name,
-            "trim_share": _num(g.trim_percent / 100),
-            "trim_min_count": g.trim_min_count,
-            "min_ballots": g.min_ballots,
-        }
-        for g in cycle.rater_groups.all()
-    ]
-    return {"name": cycle.name, "score_decimals": 2, "rater_groups": groups, "categories": categories}
+    return {"name": cycle.name, "score_decimals": 2, "rater_groups": rows.groups, "categories": categories}
 
 
 def declared_slots(cycle: Cycle) -> set[int]:
@@ -262,6 +282,9 @@ def declared_slots(cycle: Cycle) -> set[int]:
         DeclaredIndicator.objects.filter(
             declaration__cycle=cycle, declaration__published_version__isnull=False
         )
+        # No ordering: the model's default one would join four tables and make DISTINCT return
+        # every row (2.1 M for a province) instead of the few hundred framework nodes.
+        .order_by()
         .values_list("parent_id", flat=True)
         .distinct()
     )
@@ -282,12 +305,28 @@ def _zone_weights(cycle: Cycle) -> dict[int, dict[str, dict[str, float | int]]]:
 
 # --- entities and facts -------------------------------------------------------------------------
 
+Schema = dict[str, pl.DataType]
+DECLARED_READ = {**DECLARED_COLUMNS, "low_ambition": pl.Int64(), "order": pl.Int64()}
 
-def _frame(sql: str, schema: dict[str, pl.DataType]) -> pl.DataFrame:
+
+@dataclass(frozen=True)
+class _Query:
+    """One extraction query: ``sql`` (no parameters: callers format integers only) read into a
+    frame of ``schema``, then ``post`` (run in the reading thread, beside the other COPYs)."""
+
+    sql: str
+    schema: Schema
+    post: Callable[[pl.DataFrame], pl.DataFrame] | None = None
+
+    def finish(self, frame: pl.DataFrame) -> pl.DataFrame:
+        return self.post(frame) if self.post is not None else frame
+
+
+def _frame(sql: str, schema: Schema) -> pl.DataFrame:
     """Run ``sql`` (no parameters: callers format integers only) into a frame with ``schema``.
 
     PostgreSQL streams the rows with COPY on this connection; SQLite goes through the cursor.
-    :func:`_frames` reads several queries at once, faster, and falls back to this.
+    :func:`_reads` reads several queries at once, faster, and falls back to this.
     """
     if connection.vendor == "postgresql":
         connection.ensure_connection()
@@ -303,7 +342,11 @@ def _frame(sql: str, schema: dict[str, pl.DataType]) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=schema, orient="row")
 
 
-def _parse_csv(data: bytes, schema: dict[str, pl.DataType]) -> pl.DataFrame:
+def _read(query: _Query) -> pl.DataFrame:
+    return query.finish(_frame(query.sql, query.schema))
+
+
+def _parse_csv(data: bytes, schema: Schema) -> pl.DataFrame:
     if not data:
         return pl.DataFrame(schema=schema)
     return pl.read_csv(data, has_header=False, new_columns=list(schema), schema=schema)
@@ -325,168 +368,259 @@ def _shared_snapshot() -> str | None:
         return str(cursor.fetchone()[0])
 
 
-def _psql_copies(
-    queries: dict[str, tuple[str, dict[str, pl.DataType]]], psql: str, snapshot: str
-) -> dict[str, pl.DataFrame] | None:
-    """Run every query as a COPY in its own ``psql`` session, all at once; ``None`` if any failed.
+class _Reads:
+    """Queries being read; :meth:`result` waits for their frames. Used as a context manager, so
+    that sessions still copying when the caller fails are stopped."""
+
+    def __init__(self, queries: dict[str, _Query], started: _PsqlCopies | None = None) -> None:
+        self.queries = queries
+        self.started = started
+
+    def result(self) -> dict[str, pl.DataFrame]:
+        frames = self.started.result() if self.started is not None else None
+        if frames is None:  # no psql sessions, or one failed: the connection reads them itself
+            frames = {name: _read(query) for name, query in self.queries.items()}
+        return frames
+
+    def __enter__(self) -> _Reads:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.started is not None:
+            self.started.close()
+
+
+class _PsqlCopies:
+    """Every query as a COPY in its own ``psql`` session, all at once, each parsed (and ``post``
+    applied) in its own thread as soon as its session ends.
 
     psycopg hands COPY over row by row to Python (≈0.6 µs a row: 6 s of the client's CPU for the
     province's 10.5 M ratings) where psql, in C, spends 0.4 s; and the sessions run side by side,
-    one server process each, on the snapshot of this transaction (the same data it would read).
+    one server process each, on the snapshot of this transaction (the same data it would read),
+    while this connection stays free for the ORM's small reads.
     """
-    params = connection.get_connection_params()
-    password = params.get("password")
-    # Only libpq's options (Django adds psycopg's own), never the password: ps shows the command line.
-    conninfo = make_conninfo(
-        **{k: v for k, v in params.items() if k in LIBPQ_OPTIONS and v not in (None, "")}
-    )
-    env = {**os.environ, "PGAPPNAME": "jixiao-extract"}
-    if password:
-        env["PGPASSWORD"] = str(password)
-    begin = [
-        "-c",
-        "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
-        "-c",
-        f"SET TRANSACTION SNAPSHOT '{snapshot}'",
-    ]
-    procs = {
-        name: subprocess.Popen(  # a fixed argument list, no shell; the SQL formats integers only
-            [
-                psql,
-                "-X",
-                "-q",
-                "-v",
-                "ON_ERROR_STOP=1",
-                "-d",
-                conninfo,
-                *(begin if snapshot else []),
-                "-c",
-                f"COPY ({sql}) TO STDOUT (FORMAT csv)",
-            ],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=env,
+
+    def __init__(self, queries: dict[str, _Query], psql: str, snapshot: str) -> None:
+        params = connection.get_connection_params()
+        password = params.get("password")
+        # Only libpq's options (Django adds psycopg's own), never the password: ps shows the command line.
+        conninfo = make_conninfo(
+            **{k: v for k, v in params.items() if k in LIBPQ_OPTIONS and v not in (None, "")}
         )
-        for name, (sql, _schema) in queries.items()
-    }
-    with ThreadPoolExecutor(max_workers=len(procs)) as pool:  # reading a pipe releases the GIL
-        outputs = dict(zip(procs, pool.map(lambda p: p.communicate(), procs.values()), strict=True))
-    if any(p.returncode for p in procs.values()):
-        failed = {
-            n: err.decode(errors="replace").strip()
-            for n, (_out, err) in outputs.items()
-            if procs[n].returncode
+        env = {**os.environ, "PGAPPNAME": "jixiao-extract"}
+        if password:
+            env["PGPASSWORD"] = str(password)
+        begin = [
+            "-c",
+            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+            "-c",
+            f"SET TRANSACTION SNAPSHOT '{snapshot}'",
+        ]
+        # JIT compiles a streaming scan's expressions for longer than they run (0.8 s of the
+        # declared leaves' 2 s read).
+        settings_sql = ["-c", "SET jit = off"]
+        self.queries = queries
+        self.procs = {
+            name: subprocess.Popen(  # a fixed argument list, no shell; the SQL formats integers only
+                [
+                    psql,
+                    "-X",
+                    "-q",
+                    "-v",
+                    "ON_ERROR_STOP=1",
+                    "-d",
+                    conninfo,
+                    *settings_sql,
+                    *(begin if snapshot else []),
+                    "-c",
+                    f"COPY ({query.sql}) TO STDOUT (FORMAT csv)",
+                ],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=env,
+            )
+            for name, query in queries.items()
         }
-        logger.warning("psql extraction failed, reading through the connection instead: %s", failed)
-        return None
-    return {name: _parse_csv(outputs[name][0], schema) for name, (_sql, schema) in queries.items()}
+        self.started = time.perf_counter()
+        # Reading a pipe and parsing CSV (Polars) release the GIL.
+        self.pool = ThreadPoolExecutor(max_workers=len(self.procs))
+        self.pending = {name: self.pool.submit(self._parse, name) for name in self.procs}
+
+    def _parse(self, name: str) -> pl.DataFrame | str:
+        """The frame of ``name``, or psql's error text."""
+        out, err = self.procs[name].communicate()
+        if self.procs[name].returncode:
+            return err.decode(errors="replace").strip() or f"psql exited {self.procs[name].returncode}"
+        query = self.queries[name]
+        copied = time.perf_counter()
+        frame = query.finish(_parse_csv(out, query.schema))
+        # The long pole shows here (bench_compute.py prints it).
+        logger.debug(
+            "psql %s: %.2f s to copy %.1f MiB, %.2f s to parse",
+            name, copied - self.started, len(out) / 2**20, time.perf_counter() - copied,
+        )  # fmt: skip
+        return frame
+
+    def result(self) -> dict[str, pl.DataFrame] | None:
+        """The frames, or ``None`` if any session failed (logged)."""
+        done = {name: future.result() for name, future in self.pending.items()}
+        self.pool.shutdown()
+        failed = {name: value for name, value in done.items() if isinstance(value, str)}
+        if failed:
+            logger.warning("psql extraction failed, reading through the connection instead: %s", failed)
+            return None
+        return {name: value for name, value in done.items() if isinstance(value, pl.DataFrame)}
+
+    def close(self) -> None:
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                proc.kill()
+        self.pool.shutdown(wait=True)
 
 
-def _frames(queries: dict[str, tuple[str, dict[str, pl.DataType]]]) -> dict[str, pl.DataFrame]:
-    """Run several ``_frame`` queries; on PostgreSQL through concurrent ``psql`` sessions when the
-    ``psql`` client is installed and can see the same data (``JIXIAO_EXTRACT_PSQL``, default on)."""
+def _reads(queries: dict[str, _Query]) -> _Reads:
+    """Start reading ``queries``: on PostgreSQL through concurrent ``psql`` sessions when the
+    ``psql`` client is installed and can see the same data (``JIXIAO_EXTRACT_PSQL``, default on),
+    else (or if a session fails) through the connection when the result is asked for."""
     if connection.vendor == "postgresql" and getattr(settings, "JIXIAO_EXTRACT_PSQL", True):
         psql = shutil.which("psql")
         connection.ensure_connection()
         snapshot = _shared_snapshot() if psql else None
         if psql and snapshot is not None:
-            frames = _psql_copies(queries, psql, snapshot)
-            if frames is not None:
-                return frames
-    return {name: _frame(sql, schema) for name, (sql, schema) in queries.items()}
+            return _Reads(queries, _PsqlCopies(queries, psql, snapshot))
+    return _Reads(queries)
+
+
+def _frames(queries: dict[str, _Query]) -> dict[str, pl.DataFrame]:
+    with _reads(queries) as reads:
+        return reads.result()
 
 
 def _entity_expr(prefix_unit: str = "unit_id", prefix_official: str = "official_id") -> str:
-    # The engine's ids, built in SQL so that no Python loop touches millions of rows.
+    # The engine's ids, built in SQL: the server's concatenation costs less than the client's
+    # parsing of two nullable integer columns and formatting them (measured on the ratings).
     return (
         f"CASE WHEN {prefix_unit} IS NOT NULL THEN 'U' || CAST({prefix_unit} AS TEXT) "
         f"ELSE 'O' || CAST({prefix_official} AS TEXT) END"
     )
 
 
-def load_entities(cycle: Cycle, scheme: dict[str, Any]) -> tuple[Units, Officials]:
-    """Units and officials assessed in ``cycle``: active ones in categories that have a scheme."""
-    unit_categories = {c["code"] for c in scheme["categories"] if c["subject"] == "unit"}
-    official_categories = {c["code"] for c in scheme["categories"] if c["subject"] == "official"}
-    units = list(
-        Unit.objects.filter(is_active=True, category__code__in=unit_categories)
-        .order_by("pk")
-        .values_list("pk", "category__code", "function_zone__code")
+def _entity_queries() -> dict[str, _Query]:
+    """Every active unit and official with its unit's category code (the scheme's categories are
+    kept by :func:`_entities`), by pk."""
+    return {
+        "units": _Query(
+            "SELECT 'U' || CAST(u.id AS TEXT), c.code, z.code FROM organisation_unit u "
+            "JOIN organisation_unitcategory c ON c.id = u.category_id "
+            "LEFT JOIN organisation_functionzone z ON z.id = u.function_zone_id "
+            "WHERE u.is_active ORDER BY u.id",
+            {"id": pl.String(), "category": pl.String(), "zone": pl.String()},
+        ),
+        "officials": _Query(
+            "SELECT 'O' || CAST(o.id AS TEXT), 'U' || CAST(o.unit_id AS TEXT), o.layer, c.code "
+            "FROM organisation_official o JOIN organisation_unit u ON u.id = o.unit_id "
+            "JOIN organisation_unitcategory c ON c.id = u.category_id "
+            "WHERE o.is_active AND u.is_active ORDER BY o.id",
+            {"id": pl.String(), "unit": pl.String(), "layer": pl.String(), "category": pl.String()},
+        ),
+    }
+
+
+def _strings(frame: pl.DataFrame, column: str) -> np.ndarray[Any, Any]:
+    return np.array(frame.get_column(column).to_list(), dtype=np.str_)
+
+
+def _entities(frames: dict[str, pl.DataFrame], scheme: dict[str, Any]) -> tuple[Units, Officials]:
+    """Units and officials assessed in the cycle: active ones in categories that have a scheme."""
+    unit_categories = sorted(c["code"] for c in scheme["categories"] if c["subject"] == "unit")
+    official_categories = sorted(
+        c["code"].removesuffix(OFFICIAL_SUFFIX) for c in scheme["categories"] if c["subject"] == "official"
     )
-    officials = list(
-        Official.objects.filter(
-            is_active=True,
-            unit__is_active=True,
-            unit__category__code__in={c.removesuffix(OFFICIAL_SUFFIX) for c in official_categories},
-        )
-        .order_by("pk")
-        .values_list("pk", "unit_id", "layer", "unit__category__code")
-    )
+    units = frames["units"].filter(pl.col("category").is_in(unit_categories))
+    officials = frames["officials"].filter(pl.col("category").is_in(official_categories))
     return (
         Units(
-            id=np.array([unit_key(u[0]) for u in units], dtype=np.str_),
-            category=np.array([u[1] for u in units], dtype=np.str_),
-            zone=np.array([u[2] or "" for u in units], dtype=np.str_),
+            id=_strings(units, "id"),
+            category=_strings(units, "category"),
+            zone=_strings(units.with_columns(pl.col("zone").fill_null("")), "zone"),
         ),
         Officials(
-            id=np.array([official_key(o[0]) for o in officials], dtype=np.str_),
-            unit=np.array([unit_key(o[1]) for o in officials], dtype=np.str_),
-            layer=np.array([o[2] for o in officials], dtype=np.str_),
-            category=np.array([o[3] + OFFICIAL_SUFFIX for o in officials], dtype=np.str_),
+            id=_strings(officials, "id"),
+            unit=_strings(officials, "unit"),
+            layer=_strings(officials, "layer"),
+            category=_strings(officials.with_columns(pl.col("category") + OFFICIAL_SUFFIX), "category"),
         ),
     )
 
 
-def load_facts(cycle: Cycle, previous: pl.DataFrame | None = None) -> Facts:
-    """Read every fact table of ``cycle`` into the engine's frames (the COPYs run concurrently)."""
-    cid = int(cycle.pk)
+def load_entities(cycle: Cycle, scheme: dict[str, Any]) -> tuple[Units, Officials]:
+    """Units and officials assessed in ``cycle``: active ones in categories that have a scheme."""
+    del cycle  # every cycle assesses the units active now
+    return _entities(_frames(_entity_queries()), scheme)
+
+
+def _fact_queries(cid: int) -> dict[str, _Query]:
     entity = _entity_expr()
-    frames = _frames({
-        "indicator_results": (
+    return {
+        "indicator_results": _Query(
             f"SELECT {entity}, CASE WHEN indicator_id IS NULL THEN 'D' || CAST(declared_id AS TEXT) "
             f"ELSE 'I' || CAST(indicator_id AS TEXT) END, value, NULLIF(grade, ''), target, last_year "
             f"FROM facts_indicatorresult WHERE cycle_id = {cid}",
             INDICATOR_RESULT_COLUMNS,
         ),
-        "ratings": (
+        "ratings": _Query(
             f"SELECT {entity}, rater_group, item, score, ballots FROM facts_evaluationscore WHERE cycle_id = {cid}",
             {**RATING_COLUMNS, "ballots": pl.Int64()},
+            _ratings,
         ),
-        "votes": (
+        "votes": _Query(
             f"SELECT 'O' || CAST(official_id AS TEXT), excellent, competent, basic, incompetent "
             f"FROM facts_votecount WHERE cycle_id = {cid}",
             {"entity": pl.String(), **{k: pl.Int64() for k in VOTE_LABELS}},
+            _votes,
         ),
-        "adjustments": (
+        "adjustments": _Query(
             f"SELECT {entity}, kind, points, NULLIF(sanction, ''), "
             f"CASE WHEN indicator_id IS NULL THEN NULL ELSE 'I' || CAST(indicator_id AS TEXT) END, source, reason "
             f"FROM facts_adjustment WHERE cycle_id = {cid} ORDER BY id",
             ADJUSTMENT_COLUMNS,
+            lambda frame: frame.with_columns(pl.col("kind").replace(_ADJUSTMENT_KIND)),
         ),
-    })  # fmt: skip
-    indicator_results = frames["indicator_results"]
-    ratings = frames["ratings"]
+    }  # fmt: skip
+
+
+def _ratings(ratings: pl.DataFrame) -> pl.DataFrame:
     if ratings.height and (ratings["ballots"] > 1).any():
         # An aggregate row (a survey firm's mean over n answers) counts as n ratings of that mean.
         ratings = ratings.with_columns(pl.int_ranges(0, pl.col("ballots")).alias("_copy")).explode("_copy")
-    ratings = ratings.select(list(RATING_COLUMNS))
-    votes = (
-        frames["votes"]
-        .unpivot(index="entity", on=list(VOTE_LABELS), variable_name="label", value_name="count")
+    return ratings.select(list(RATING_COLUMNS))
+
+
+def _votes(votes: pl.DataFrame) -> pl.DataFrame:
+    return (
+        votes.unpivot(index="entity", on=list(VOTE_LABELS), variable_name="label", value_name="count")
         .with_columns(pl.col("label").replace_strict(VOTE_LABELS))
         .filter(pl.col("count") > 0)
         .select(list(VOTE_COLUMNS))
         .cast(VOTE_COLUMNS)  # type: ignore[arg-type]
     )
-    adjustments = frames["adjustments"].with_columns(pl.col("kind").replace(_ADJUSTMENT_KIND))
+
+
+def _facts(frames: dict[str, pl.DataFrame], previous: pl.DataFrame | None) -> Facts:
     return Facts(
-        indicator_results=indicator_results,
-        ratings=ratings,
-        votes=votes,
-        adjustments=adjustments,
+        indicator_results=frames["indicator_results"],
+        ratings=frames["ratings"],
+        votes=frames["votes"],
+        adjustments=frames["adjustments"],
         previous=previous if previous is not None else pl.DataFrame(schema=PREVIOUS_COLUMNS),
+        routine=frames.get("routine", pl.DataFrame(schema=ROUTINE_COLUMNS)),
     )
+
+
+def load_facts(cycle: Cycle, previous: pl.DataFrame | None = None) -> Facts:
+    """Read every fact table of ``cycle`` into the engine's frames (the COPYs run concurrently)."""
+    return _facts(_frames(_fact_queries(int(cycle.pk))), previous)
 
 
 def _canonical_params(text: str | None) -> str:
@@ -497,6 +631,78 @@ def removed_declared_key(uid: str) -> str:
     """The code of a published leaf that a pending change has removed from the working copy:
     ``D<uid>`` (the indicator's uid, stable across versions; a uid never looks like a pk)."""
     return f"D{uid}"
+
+
+def _declared_query(cid: int) -> _Query:
+    """The declared leaves of ``cycle``'s declarations whose working copy is the published one (or
+    whose published version has no stored snapshot), as plain columns: the server only filters
+    (joining the framework node for its component and building the codes in SQL took it 2.5 times
+    as long); the reading thread builds the codes."""
+    return _Query(
+        "SELECT d.unit_id, i.id, i.parent_id, i.under_id, CAST(i.weight AS DOUBLE PRECISION), "
+        "i.rule_type, CAST(i.rule_params AS TEXT), CASE WHEN i.low_ambition THEN 1 ELSE 0 END "
+        "FROM declarations_declaredindicator i "
+        "JOIN declarations_declaration d ON d.id = i.declaration_id "
+        f"WHERE d.cycle_id = {cid} AND d.published_version IS NOT NULL "
+        "AND (d.status = 'published' OR NOT EXISTS (SELECT 1 FROM declarations_declarationversion v "
+        "WHERE v.declaration_id = d.id AND v.number = d.published_version))",
+        {
+            "unit": pl.Int64(), "id": pl.Int64(), "parent_id": pl.Int64(), "under": pl.Int64(),
+            "weight": pl.Float64(), "rule": pl.String(), "params": pl.String(), "low_ambition": pl.Int64(),
+        },
+        _declared_codes,
+    )  # fmt: skip
+
+
+def _declared_codes(raw: pl.DataFrame) -> pl.DataFrame:
+    """The engine's codes of the declared query's rows (``DECLARED_READ`` with ``parent_id`` for
+    the component), in id order."""
+    return raw.sort("id").select(
+        pl.format("U{}", "unit").alias("entity"),
+        pl.format("D{}", "id").alias("code"),
+        pl.when(pl.col("under").is_null())
+        .then(pl.format("I{}", "parent_id"))
+        .otherwise(pl.format("D{}", "under"))
+        .alias("parent"),
+        "weight",
+        "parent_id",
+        "rule",
+        "params",
+        "low_ambition",
+        pl.col("id").alias("order"),
+    )
+
+
+def _declared(
+    bulk: pl.DataFrame, pending: pl.DataFrame, components: dict[int, str], units: Units | None
+) -> pl.DataFrame:
+    """The declared leaves (``DECLARED_COLUMNS``) from the bulk rows (:func:`_declared_codes`) and
+    the pending declarations' snapshot rows (``DECLARED_READ``)."""
+    frame = bulk.with_columns(
+        pl.col("parent_id")
+        .replace_strict(components, default=None, return_dtype=pl.String())
+        .alias("component")
+    ).select(list(DECLARED_READ))
+    if pending.height:
+        frame = pl.concat([frame, pending], how="vertical").sort("order", maintain_order=True)
+    if units is not None and frame.height:
+        known = pl.Series("entity", units.id.tolist(), dtype=pl.String())
+        frame = frame.filter(pl.col("entity").is_in(known.implode()))
+    if frame.height == 0:
+        return pl.DataFrame(schema=DECLARED_COLUMNS)
+    # Few distinct parameter sets among a province's 1.4 M leaves: canonicalise each once.
+    texts = frame.get_column("params").unique().to_list()
+    canonical = {text: _canonical_params(text) for text in texts}
+    return frame.with_columns(
+        pl.col("params").replace_strict(canonical, return_dtype=pl.String()),
+        pl.col("low_ambition").cast(pl.Boolean()),
+    ).select(list(DECLARED_COLUMNS))
+
+
+def _components_of(bulk: pl.DataFrame) -> dict[int, str]:
+    """Framework node pk → its component's code, for the nodes the bulk rows hang under."""
+    parents = bulk.get_column("parent_id").unique().to_list()
+    return dict(IndicatorNode.objects.filter(pk__in=parents).values_list("pk", "component__code"))
 
 
 def load_declared(cycle: Cycle, units: Units | None = None) -> pl.DataFrame:
@@ -515,43 +721,18 @@ def load_declared(cycle: Cycle, units: Units | None = None) -> pl.DataFrame:
     moves a score before it is republished. Snapshot leaves keep the code ``D<pk>`` of the
     working row with the same uid; a leaf the change removed keeps scoring under
     :func:`removed_declared_key` (``D<uid>``). ``low_ambition`` of a snapshot leaf is the
-    working row's flag (false for a removed leaf)."""
-    cid = int(cycle.pk)
-    schema = {**DECLARED_COLUMNS, "low_ambition": pl.Int64(), "order": pl.Int64()}
-    frame = _frame(
-        "SELECT 'U' || CAST(d.unit_id AS TEXT), 'D' || CAST(i.id AS TEXT), "
-        "CASE WHEN i.under_id IS NULL THEN 'I' || CAST(i.parent_id AS TEXT) "
-        "ELSE 'D' || CAST(i.under_id AS TEXT) END, CAST(i.weight AS DOUBLE PRECISION), c.code, "
-        "i.rule_type, CAST(i.rule_params AS TEXT), CASE WHEN i.low_ambition THEN 1 ELSE 0 END, i.id "
-        "FROM declarations_declaredindicator i "
-        "JOIN declarations_declaration d ON d.id = i.declaration_id "
-        "JOIN schemes_indicatornode n ON n.id = i.parent_id "
-        "JOIN schemes_component c ON c.id = n.component_id "
-        f"WHERE d.cycle_id = {cid} AND d.published_version IS NOT NULL "
-        "AND (d.status = 'published' OR NOT EXISTS (SELECT 1 FROM declarations_declarationversion v "
-        "WHERE v.declaration_id = d.id AND v.number = d.published_version)) ORDER BY i.id",
-        schema,
-    )
-    pending = _published_snapshots(cycle, schema)
-    if pending.height:
-        frame = pl.concat([frame, pending], how="vertical").sort("order", maintain_order=True)
-    if units is not None and frame.height:
-        known = pl.Series("entity", units.id.tolist(), dtype=pl.String())
-        frame = frame.filter(pl.col("entity").is_in(known.implode()))
-    if frame.height == 0:
-        return pl.DataFrame(schema=DECLARED_COLUMNS)
-    # Few distinct parameter sets among a province's 1.4 M leaves: canonicalise each once.
-    texts = frame.get_column("params").unique().to_list()
-    canonical = {text: _canonical_params(text) for text in texts}
-    return frame.with_columns(
-        pl.col("params").replace_strict(canonical, return_dtype=pl.String()),
-        pl.col("low_ambition").cast(pl.Boolean()),
-    ).select(list(DECLARED_COLUMNS))
+    working row's flag (false for a removed leaf).
+
+    :func:`load_run_input` reads the bulk rows in the same concurrent extraction as the facts."""
+    bulk = _read(_declared_query(int(cycle.pk)))
+    pending, _parents = _published_snapshots(cycle, DECLARED_READ)
+    return _declared(bulk, pending, _components_of(bulk), units)
 
 
-def _published_snapshots(cycle: Cycle, schema: dict[str, pl.DataType]) -> pl.DataFrame:
+def _published_snapshots(cycle: Cycle, schema: Schema) -> tuple[pl.DataFrame, set[int]]:
     """The published-version snapshots of ``cycle``'s declarations whose working copy is not the
-    published one, as rows of ``schema`` (three queries whatever their number)."""
+    published one, as rows of ``schema`` (three queries whatever their number), and the framework
+    nodes their working rows hang under (with the bulk rows', :func:`declared_slots`)."""
     versions = list(
         DeclarationVersion.objects.filter(
             declaration__cycle=cycle, number=F("declaration__published_version")
@@ -561,13 +742,16 @@ def _published_snapshots(cycle: Cycle, schema: dict[str, pl.DataType]) -> pl.Dat
         .values_list("declaration_id", "declaration__unit_id", "snapshot")
     )
     if not versions:
-        return pl.DataFrame(schema=schema)
-    working = {
-        (declaration, str(uid)): (pk, low)
-        for declaration, uid, pk, low in DeclaredIndicator.objects.filter(
-            declaration_id__in=[v[0] for v in versions]
-        ).values_list("declaration_id", "uid", "pk", "low_ambition")
-    }
+        return pl.DataFrame(schema=schema), set()
+    working: dict[tuple[int, str], tuple[int, bool]] = {}
+    working_parents: set[int] = set()
+    for of_declaration, row_uid, pk, low, node in (
+        DeclaredIndicator.objects.filter(declaration_id__in=[v[0] for v in versions])
+        .order_by()
+        .values_list("declaration_id", "uid", "pk", "low_ambition", "parent_id")
+    ):
+        working[(of_declaration, str(row_uid))] = (pk, low)
+        working_parents.add(node)
     parents = {int(item["parent_id"]) for _, _, snap in versions for item in snap}
     component = dict(IndicatorNode.objects.filter(pk__in=parents).values_list("pk", "component__code"))
     rows: list[tuple[Any, ...]] = []
@@ -593,18 +777,14 @@ def _published_snapshots(cycle: Cycle, schema: dict[str, pl.DataType]) -> pl.Dat
                 1 if found and found[1] else 0,
                 found[0] if found else removed + len(rows),
             ))  # fmt: skip
-    return pl.DataFrame(rows, schema=schema, orient="row")
+    return pl.DataFrame(rows, schema=schema, orient="row"), working_parents
 
 
-def load_routine(cycle: Cycle) -> pl.DataFrame:
-    """The graded monthly reports of ``cycle``'s published targets (``ROUTINE_COLUMNS``): entity
-    ``U<unit>``, indicator ``D<pk>``, period ``YYYY-MM``, grade (the ProgressGrade code, the
-    key of a routine component's ``grade_points``)."""
-    cid = int(cycle.pk)
+def _routine_query(cid: int) -> _Query:
     month = (
         "to_char(r.period, 'YYYY-MM')" if connection.vendor == "postgresql" else "strftime('%Y-%m', r.period)"
     )
-    return _frame(
+    return _Query(
         f"SELECT 'U' || CAST(d.unit_id AS TEXT), 'D' || CAST(i.id AS TEXT), {month}, r.grade "
         "FROM tracking_progressreport r "
         "JOIN declarations_declaredindicator i ON i.id = r.indicator_id "
@@ -615,32 +795,41 @@ def load_routine(cycle: Cycle) -> pl.DataFrame:
     )
 
 
-def previous_results(cycle: Cycle) -> pl.DataFrame:
-    """Last year's ranks and grades (from the previous cycle's latest run), for cross-year rules."""
-    last = ScoringRun.objects.filter(cycle__year=cycle.year - 1).order_by("-number").first()
-    if last is None:
-        return pl.DataFrame(schema=PREVIOUS_COLUMNS)
-    rows = list(
-        EntityResult.objects.filter(run=last).values_list(
-            "subject", "unit_id", "official_id", "rank", "grade", "category"
-        )
+def load_routine(cycle: Cycle) -> pl.DataFrame:
+    """The graded monthly reports of ``cycle``'s published targets (``ROUTINE_COLUMNS``): entity
+    ``U<unit>``, indicator ``D<pk>``, period ``YYYY-MM``, grade (the ProgressGrade code, the
+    key of a routine component's ``grade_points``)."""
+    return _read(_routine_query(int(cycle.pk)))
+
+
+def _previous_run(cycle: Cycle) -> ScoringRun | None:
+    return ScoringRun.objects.filter(cycle__year=cycle.year - 1).order_by("-number").first()
+
+
+def _previous_query(run: ScoringRun) -> _Query:
+    """The run's ranks and grades (``PREVIOUS_COLUMNS``), in the results' order."""
+    return _Query(
+        "SELECT CASE WHEN subject = 'official' AND official_id IS NOT NULL "
+        "THEN 'O' || CAST(official_id AS TEXT) ELSE 'U' || CAST(unit_id AS TEXT) END, "
+        "rank, NULLIF(grade, ''), category FROM results_entityresult "
+        f"WHERE run_id = {int(run.pk)} ORDER BY subject, category, rank, id",
+        {"entity": pl.String(), "rank": pl.Int64(), "grade": pl.String(), "category": pl.String()},
+        _previous_ranks,
     )
-    frame = pl.DataFrame(
-        {
-            "entity": [official_key(o) if s == "official" and o else unit_key(u) for s, u, o, *_ in rows],
-            "rank": [r[3] for r in rows],
-            "grade": [r[4] or None for r in rows],
-            "category": [r[5] for r in rows],
-        },
-        schema={"entity": pl.String(), "rank": pl.Int64(), "grade": pl.String(), "category": pl.String()},
-    )
+
+
+def _previous_ranks(frame: pl.DataFrame) -> pl.DataFrame:
     return (
         frame.with_columns(pl.len().over("category").alias("category_size"))
         .select(list(PREVIOUS_COLUMNS))
-        .cast(
-            PREVIOUS_COLUMNS  # type: ignore[arg-type]
-        )
+        .cast(PREVIOUS_COLUMNS)  # type: ignore[arg-type]
     )
+
+
+def previous_results(cycle: Cycle) -> pl.DataFrame:
+    """Last year's ranks and grades (from the previous cycle's latest run), for cross-year rules."""
+    last = _previous_run(cycle)
+    return pl.DataFrame(schema=PREVIOUS_COLUMNS) if last is None else _read(_previous_query(last))
 
 
 def _only_assessed(facts: Facts, units: Units, officials: Officials) -> Facts:
@@ -661,14 +850,58 @@ def _only_assessed(facts: Facts, units: Units, officials: Officials) -> Facts:
     )
 
 
+class RunInput(NamedTuple):
+    """What a run scores: the scheme dict, the entities, the facts and the declared leaves."""
+
+    scheme: dict[str, Any]
+    units: Units
+    officials: Officials
+    facts: Facts
+    declared: pl.DataFrame
+
+
+def load_run_input(cycle: Cycle) -> RunInput:
+    """Return the scheme dict, the entities, the facts (with the routine grades) and the declared
+    leaves (:func:`load_declared`) of ``cycle``, every table in one concurrent extraction: the
+    COPYs run in their sessions while this connection reads the scheme and the snapshots of
+    declarations under change."""
+    return _load(cycle, declared=True)
+
+
 def load_cycle_input(cycle: Cycle) -> tuple[dict[str, Any], Units, Officials, Facts]:
     """Return the scheme dict, the entities and the facts (with the routine grades) of ``cycle``;
-    the declared leaves come from :func:`load_declared`."""
-    scheme = scheme_dict(cycle)
-    units, officials = load_entities(cycle, scheme)
-    facts = replace(load_facts(cycle, previous_results(cycle)), routine=load_routine(cycle))
-    facts = _only_assessed(facts, units, officials)
+    the declared leaves come from :func:`load_declared` (or all of them from
+    :func:`load_run_input`)."""
+    scheme, units, officials, facts, _declared_leaves = _load(cycle, declared=False)
     return scheme, units, officials, facts
+
+
+def _load(cycle: Cycle, *, declared: bool) -> RunInput:
+    cid = int(cycle.pk)
+    last = _previous_run(cycle)
+    queries = {**_fact_queries(cid), **_entity_queries(), "routine": _routine_query(cid)}
+    if last is not None:
+        queries["previous"] = _previous_query(last)
+    if declared:
+        queries["declared"] = _declared_query(cid)
+    with _reads(queries) as reads:
+        # The connection is free while the sessions copy.
+        rows = _scheme_rows(cycle)
+        pending, working_parents = _published_snapshots(cycle, DECLARED_READ) if declared else (None, set())
+        slots = None if declared else declared_slots(cycle)
+        frames = reads.result()
+    if pending is not None:
+        # Every declaration with a published version is read in bulk or through its snapshot, so
+        # their parents are declared_slots' nodes without one more scan of the leaves.
+        slots = {*frames["declared"].get_column("parent_id").unique().to_list(), *working_parents}
+    assert slots is not None
+    scheme = _scheme_of(cycle, rows, slots)
+    units, officials = _entities(frames, scheme)
+    facts = _only_assessed(_facts(frames, frames.get("previous")), units, officials)
+    if pending is None:
+        return RunInput(scheme, units, officials, facts, pl.DataFrame(schema=DECLARED_COLUMNS))
+    bulk = frames["declared"]
+    return RunInput(scheme, units, officials, facts, _declared(bulk, pending, _components_of(bulk), units))
 
 
 def cycle_input(

@@ -207,14 +207,10 @@ def _target_problems(
 
 
 def _slots(cycle: Cycle) -> set[int]:
-    """Framework nodes that published declared leaves hang under (as ``engine_io.declared_slots``)."""
-    return set(
-        DeclaredIndicator.objects.filter(
-            declaration__cycle=cycle, declaration__published_version__isnull=False
-        )
-        .values_list("parent_id", flat=True)
-        .distinct()
-    )
+    """Framework nodes that published declared leaves hang under (``engine_io.declared_slots``)."""
+    from jixiao.results.engine_io import declared_slots
+
+    return declared_slots(cycle)
 
 
 def _declaration_problems(cycle: Cycle, schemes: list[Scheme], slots: set[int]) -> list[Problem]:

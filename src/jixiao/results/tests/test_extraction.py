@@ -23,25 +23,25 @@ pytestmark = [
 ]
 
 
-def _load(cycle: object, *, psql: bool) -> tuple[object, str]:
+def _load(cycle: object, *, psql: bool) -> tuple[engine_io.RunInput, str]:
     with override_settings(JIXIAO_EXTRACT_PSQL=psql), transaction.atomic():
-        loaded = engine_io.load_cycle_input(cycle)  # type: ignore[arg-type]
+        loaded = engine_io.load_run_input(cycle)  # type: ignore[arg-type]
     inp = engine_io.cycle_input(*loaded)
-    return loaded[3], input_digest(inp, loaded[0], cycle_meta(cycle))  # type: ignore[arg-type]
+    return loaded, input_digest(inp, loaded.scheme, cycle_meta(cycle))  # type: ignore[arg-type]
 
 
 def test_psql_sessions_read_the_same_frames_and_digest_as_the_connection(
     cycle_with_facts: dict, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     used: list[int] = []
-    real = engine_io._psql_copies
+    real = engine_io._PsqlCopies.result
 
-    def spy(*args: object) -> object:
-        frames = real(*args)  # type: ignore[arg-type]
+    def spy(self: engine_io._PsqlCopies) -> object:
+        frames = real(self)
         used.append(0 if frames is None else len(frames))
         return frames
 
-    monkeypatch.setattr(engine_io, "_psql_copies", spy)
+    monkeypatch.setattr(engine_io._PsqlCopies, "result", spy)
     cycle = cycle_with_facts["cycle"]
     unit = cycle_with_facts["units"][0]
     EvaluationScore.objects.create(
@@ -52,11 +52,19 @@ def test_psql_sessions_read_the_same_frames_and_digest_as_the_connection(
     )
     fast, fast_digest = _load(cycle, psql=True)
     slow, slow_digest = _load(cycle, psql=False)
-    for name in ("indicator_results", "ratings", "votes", "adjustments"):
-        assert getattr(fast, name).equals(getattr(slow, name)), name
-    assert fast.ratings.height == 23  # type: ignore[attr-defined]
+    for name in ("indicator_results", "ratings", "votes", "adjustments", "previous", "routine"):
+        assert getattr(fast.facts, name).equals(getattr(slow.facts, name)), name
+    assert fast.declared.equals(slow.declared)
+    assert fast.scheme == slow.scheme
+    for name in ("id", "category", "zone"):
+        assert (getattr(fast.units, name) == getattr(slow.units, name)).all(), name
+    for name in ("id", "unit", "layer", "category"):
+        assert (getattr(fast.officials, name) == getattr(slow.officials, name)).all(), name
+    assert fast.facts.ratings.height == 23
     assert fast_digest == slow_digest
-    assert used == [4]  # the four fact tables came through psql, and only when asked
+    # The four fact tables, the units, the officials, the routine grades and the declared leaves
+    # came through psql in one extraction, and only when asked.
+    assert used == [8]
 
 
 def test_a_transaction_that_wrote_reads_its_own_rows(cycle_with_facts: dict) -> None:
