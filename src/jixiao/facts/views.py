@@ -36,7 +36,7 @@ def indicator_list(request: HttpRequest) -> HttpResponse:
     page = paginate(request, leaves, per_page=50)
     entered = selectors.entered_counts([leaf.pk for leaf in page])
     for leaf in page:
-        leaf.entered = entered.get(leaf.pk, 0)  # type: ignore[attr-defined]
+        leaf.entered = entered.get(leaf.pk, 0)  # shown in the list
     return render(
         request, "facts/indicator_list.html", {"cycle": cycle, "cycle_locked": is_locked(cycle), "page": page}
     )
