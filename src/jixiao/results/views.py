@@ -22,6 +22,11 @@ from jixiao.results.preflight import preflight
 from jixiao.schemes.models import Cycle, CycleStatus
 from jixiao.schemes.rule_types import INDICATOR_RULES
 from jixiao.schemes.selectors import cycle_for_page
+from jixiao.web.paging import paginate
+
+# Rows of a ranking page: the default and the sizes a user may choose.
+RANKING_PAGE_SIZE = 100
+RANKING_PAGE_SIZES = ("50", "100", "200", "500")
 
 
 def _run(request: HttpRequest) -> ScoringRun:
@@ -126,9 +131,21 @@ def ranking(request: HttpRequest) -> HttpResponse:
         raise Http404
     categories = selectors.categories(run=run, subject=subject)
     category = selectors.valid_category(request.GET.get("category", ""), categories)
-    rows = list(selectors.ranking(run=run, subject=subject, category=category))
-    previous = selectors.previous_by_entity(run=run, subject=subject)
-    table = [(r, previous.get((r.official_id or 0) if subject == "official" else r.unit_id)) for r in rows]
+    query = request.GET.get("q", "").strip()
+    size = (
+        int(size_text)
+        if (size_text := request.GET.get("size", "")) in RANKING_PAGE_SIZES
+        else RANKING_PAGE_SIZE
+    )
+    # One page of the category: a province's largest has 30,000 officials (4.7 MB rendered whole).
+    page = paginate(
+        request, selectors.ranking(run=run, subject=subject, category=category, query=query), per_page=size
+    )
+    rows = list(page)
+    official = subject == ResultSubject.OFFICIAL
+    ids = [(r.official_id or 0) if official else r.unit_id for r in rows]
+    previous = selectors.previous_by_entity(run=run, subject=subject, entity_ids=ids)
+    table = [(r, previous.get(i)) for r, i in zip(rows, ids, strict=True)]
     component_codes = list(rows[0].components) if rows else []
     names = selectors.component_names(run=run, category=category)
     return render(
@@ -141,6 +158,9 @@ def ranking(request: HttpRequest) -> HttpResponse:
             "category": category,
             "components": [(c, names.get(c, c)) for c in component_codes],
             "table": table,
+            "page": page,
+            "sizes": [int(x) for x in RANKING_PAGE_SIZES],
+            "size": size,
             "subjects": ResultSubject.choices,
             "decimals": int(run.parameters.get("score_decimals", 2)),
         },
