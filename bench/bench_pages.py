@@ -13,8 +13,9 @@ raw-ratings lists of those who read them, the lists of the 2025 cycle by year, t
 ranking of the largest category and one breakdown (``/results/entity/<id>/``) it may read.
 
 The requests are served **in process** by Django's test ``Client`` with ``force_login``, not by
-gunicorn: the office's second factor (``JIXIAO_OTP_REQUIRED_ROLES``) is switched off for this
-process as the test suite does, and the SQL queries are counted exactly
+gunicorn: the office's second factor is marked as passed in its session (django-otp's device key,
+as after a real code), the requirement (``JIXIAO_OTP_REQUIRED_ROLES``) is off for this process as
+in the test suite, static files are not collected (plain storage), and the SQL queries are counted exactly
 (``CaptureQueriesContext``) without a debug header. The time is therefore the server time of one
 request (view, templates, queries), without the network and the WSGI server.
 
@@ -73,6 +74,11 @@ def _setup_django(database: str) -> None:
 
     # force_login gives no second factor: the requirement is off in this process (as in tests).
     settings.JIXIAO_OTP_REQUIRED_ROLES = []
+    # The static files are not collected for a benchmark (no manifest): plain URLs, as in tests.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
 
 
 def _score_cycle(recompute: bool) -> None:
@@ -139,6 +145,18 @@ def _pages(user: Any) -> list[tuple[str, str]]:
     return pages
 
 
+def _verify_second_factor(client: Any, user: Any) -> None:
+    """Mark the session as having passed the second factor (django-otp's session key), as a
+    login with the one-time code would: the office's demo account has a TOTP device."""
+    from django_otp import DEVICE_ID_SESSION_KEY, devices_for_user
+
+    device = next(iter(devices_for_user(user, confirmed=True)), None)
+    if device is not None:
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+
+
 def _measure_user(username: str, requests: int) -> list[Sample]:
     from django.db import connection
     from django.test import Client
@@ -152,6 +170,7 @@ def _measure_user(username: str, requests: int) -> list[Sample]:
         return []
     client = Client()
     client.force_login(user)
+    _verify_second_factor(client, user)
     out = []
     for label, url in _pages(user):
         sample = Sample(page=label, who=f"{username}/{user.role}")
@@ -162,6 +181,8 @@ def _measure_user(username: str, requests: int) -> list[Sample]:
                 body = b"".join(response.streaming_content) if response.streaming else response.content
             sample.wall.append(time.perf_counter() - started)
             sample.cpu.append(time.process_time() - cpu)
+            if i == 0 and response.status_code in (301, 302):
+                print(f"    {url} → {response.get('Location')}")
             if i == 0:
                 sample.status, sample.size, sample.queries = response.status_code, len(body), len(queries)
         out.append(sample)
