@@ -115,7 +115,13 @@ class EvaluationScore(EntityFact):
             models.CheckConstraint(condition=_ONE_ENTITY, name="evaluation_score_one_entity"),
             models.CheckConstraint(condition=Q(ballots__gte=1), name="evaluation_score_ballots_positive"),
         ]
-        indexes = [models.Index(fields=["cycle", "rater_group"])]
+        indexes = [
+            models.Index(fields=["cycle", "rater_group"]),
+            # The score list (facts.selectors.scored_entities) asks, entity by entity, "has this
+            # unit (official) a score in this cycle (of this rater group)?": one index probe each.
+            models.Index(fields=["unit", "cycle", "rater_group"], name="score_unit_cycle_group"),
+            models.Index(fields=["official", "cycle", "rater_group"], name="score_official_cycle_group"),
+        ]
 
 
 class VoteCount(models.Model):
