@@ -196,4 +196,9 @@ class Adjustment(EntityFact):
         verbose_name = _("加减分与否决")
         verbose_name_plural = _("加减分与否决")
         constraints = [models.CheckConstraint(condition=_ONE_ENTITY, name="adjustment_one_entity")]
-        indexes = [models.Index(fields=["cycle", "kind"])]
+        indexes = [
+            models.Index(fields=["cycle", "kind"]),
+            # The adjustment list (/facts/adjustments/): a cycle's newest first, one page read
+            # through the index instead of sorting the cycle's 48,000 rows (a province).
+            models.Index(fields=["cycle", "-created_at"], name="adjustment_cycle_newest"),
+        ]
