@@ -145,16 +145,18 @@ def scored_entities(
     scores: QuerySet[EvaluationScore],
     after: str = "",
     query: str = "",
+    entity_type: str = "",
     limit: int,
 ) -> ScoredEntities:
     """The next ``limit`` entities after the cursor ``after`` that have a row in ``scores``, units
     before officials, each by code; ``query`` keeps those whose code starts with it or whose name
-    contains it. Reads at most ``limit + 1`` entities of each kind, each an index probe of the
-    scores (``facts_evaluationscore`` by unit or official, cycle and rater group): the cost does
-    not grow with the number of scores, unlike grouping all of them."""
+    contains it; ``entity_type`` ("unit" or "official") reads only that kind. Reads at most
+    ``limit + 1`` entities of each kind, each an index probe of the scores (by unit or official,
+    cycle and rater group): the cost does not grow with the number of scores, unlike grouping
+    all of them."""
     kind, _sep, code = after.partition(":")
     units: list[tuple[int, str]] = []
-    if kind != "o":
+    if kind != "o" and entity_type != "official":
         unit_qs = Unit.objects.filter(Exists(scores.filter(unit_id=OuterRef("pk"))))
         if kind == "u":
             unit_qs = unit_qs.filter(code__gt=code)
@@ -162,7 +164,7 @@ def scored_entities(
             unit_qs = unit_qs.filter(Q(code__startswith=query) | Q(name__contains=query))
         units = list(unit_qs.order_by("code").values_list("pk", "code")[: limit + 1])
     officials: list[tuple[int, str]] = []
-    if len(units) <= limit:
+    if len(units) <= limit and entity_type != "unit":
         official_qs = Official.objects.filter(Exists(scores.filter(official_id=OuterRef("pk"))))
         if kind == "o":
             official_qs = official_qs.filter(code__gt=code)

@@ -148,7 +148,7 @@ def score_list(request: HttpRequest) -> HttpResponse:
     if cycle is not None:
         scores = selectors.evaluation_scores(user=user, cycle=cycle, rater_group=group, entity_type=entity)
         entities = selectors.scored_entities(
-            scores=scores, after=after, query=query, limit=SCORE_ENTITIES_PER_PAGE
+            scores=scores, after=after, query=query, entity_type=entity, limit=SCORE_ENTITIES_PER_PAGE
         )
         rows = selectors.evaluation_score_summary(
             user=user, cycle=cycle, rater_group=group, entity_type=entity, entities=entities
