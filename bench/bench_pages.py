@@ -234,8 +234,8 @@ def main(argv: list[str] | None = None) -> int:
         _generate(args.scale, args.seed, env)
     try:
         _setup_django(args.database)
-        _analyze()
         _score_cycle(args.recompute)
+        _analyze()
         started = _load()
         samples: list[Sample] = []
         for username in args.only.split(",") if args.only else USERNAMES:
