@@ -153,7 +153,8 @@ def score_list(request: HttpRequest) -> HttpResponse:
         rows = selectors.evaluation_score_summary(
             user=user, cycle=cycle, rater_group=group, entity_type=entity, entities=entities
         )
-        total, approximate = estimated_count(scores)
+        # The total is of the records (the filters, not the search, narrow it): none while searching.
+        total, approximate = estimated_count(scores) if not query else (None, False)
         page = KeysetPage(list(rows), entities.next_after, not after, total, approximate)
         groups = list(RaterGroup.objects.filter(cycle=cycle).values_list("code", "name"))
     return render(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Page
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -159,12 +160,27 @@ def ranking(request: HttpRequest) -> HttpResponse:
             "components": [(c, names.get(c, c)) for c in component_codes],
             "table": table,
             "page": page,
+            "total_line": _total_line(page, subject=subject, searching=bool(query)),
             "sizes": [int(x) for x in RANKING_PAGE_SIZES],
             "size": size,
             "subjects": ResultSubject.choices,
             "decimals": int(run.parameters.get("score_decimals", 2)),
         },
     )
+
+
+def _total_line(page: Page[EntityResult], *, subject: str, searching: bool) -> str:
+    """ "本类别共 15,111 名干部，本页第 201–300 条" (numbers grouped for people)."""
+    n = f"{page.paginator.count:,}"
+    if searching:
+        line = _("找到 %(n)s 条") % {"n": n}
+    elif subject == ResultSubject.OFFICIAL:
+        line = _("本类别共 %(n)s 名干部") % {"n": n}
+    else:
+        line = _("本类别共 %(n)s 个领导班子") % {"n": n}
+    if page.paginator.num_pages > 1:
+        line += _("，本页第 %(a)s–%(b)s 条") % {"a": f"{page.start_index():,}", "b": f"{page.end_index():,}"}
+    return line
 
 
 @login_required

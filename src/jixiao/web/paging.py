@@ -33,17 +33,19 @@ def paginate(request: HttpRequest, items: Any, *, per_page: int = 25) -> Page[An
 class KeysetPage(Generic[T]):
     """One page of a list read after a cursor: ``next_after`` is the cursor of the next page
     (``None`` on the last), ``total`` the number of rows of the whole list, ``approximate`` when
-    it is the planner's estimate rather than a count."""
+    it is the planner's estimate rather than a count (``None`` when not counted at all)."""
 
     rows: list[T]
     next_after: str | None
     is_first: bool
-    total: int
+    total: int | None  # None: not known (not counted)
     approximate: bool
 
     @property
     def total_text(self) -> str:
-        """The total for people: "共 1,234 条", or "约 1,050 万条" for an estimate."""
+        """The total for people: "共 1,234 条", or "约 1,050 万条" for an estimate ("" unknown)."""
+        if self.total is None:
+            return ""
         if self.approximate:
             if self.total >= 10_000:
                 return _("约 %(n)s 万条") % {"n": f"{round(self.total / 10_000):,}"}
