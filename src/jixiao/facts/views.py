@@ -33,10 +33,12 @@ def indicator_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()
     if query:
         leaves = leaves.filter(name__icontains=query)
+    page = paginate(request, leaves, per_page=50)
+    entered = selectors.entered_counts([leaf.pk for leaf in page])
+    for leaf in page:
+        leaf.entered = entered.get(leaf.pk, 0)  # shown in the list
     return render(
-        request,
-        "facts/indicator_list.html",
-        {"cycle": cycle, "cycle_locked": is_locked(cycle), "page": paginate(request, leaves, per_page=50)},
+        request, "facts/indicator_list.html", {"cycle": cycle, "cycle_locked": is_locked(cycle), "page": page}
     )
 
 

@@ -9,7 +9,6 @@ from typing import IO, Any, cast
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -28,14 +27,16 @@ from jixiao.facts.excel import (
     write_template,
 )
 from jixiao.facts.excel.template import results_prefill
-from jixiao.facts.models import EvaluationScore, VoteCount
+from jixiao.facts.models import VoteCount
 from jixiao.schemes.config_forms import rating_item_choices
 from jixiao.schemes.models import Component, Cycle, RaterGroup
 from jixiao.schemes.selectors import cycle_for_page
-from jixiao.web.paging import paginate
+from jixiao.web.paging import KeysetPage, estimated_count, paginate
 
 # Beyond this an upload is refused before it is read (200,000 score rows are about 8 MB).
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+# The score list shows this many entities (each with its rows per rater group and item) a page.
+SCORE_ENTITIES_PER_PAGE = 10
 # The result page lists at most this many errors; the console command prints them all.
 MAX_ERRORS_SHOWN = 2_000
 
@@ -133,26 +134,35 @@ def template_view(request: HttpRequest, kind: str) -> FileResponse:
 @raw_ratings_required
 @require_GET
 def score_list(request: HttpRequest) -> HttpResponse:
-    """Evaluation scores aggregated per entity, rater group and item."""
+    """Evaluation scores aggregated per entity, rater group and item, a page of entities at a
+    time after a cursor (``after``): a province holds ten million ratings, which are neither
+    grouped nor counted whole for one page (the total is the planner's estimate there)."""
     user = request_user(request)
     cycle = cycle_for_page(request.GET.get("year"), has="facts")
     group = request.GET.get("group", "")
     entity = request.GET.get("entity", "")
-    rows: QuerySet[Any, Mapping[str, Any]]
-    if cycle is None:
-        rows = EvaluationScore.objects.none().values()
-        groups: list[tuple[str, str]] = []
-    else:
-        rows = selectors.evaluation_score_summary(
-            user=user, cycle=cycle, rater_group=group, entity_type=entity
+    after = request.GET.get("after", "")
+    query = request.GET.get("q", "").strip()
+    groups: list[tuple[str, str]] = []
+    page: KeysetPage[Mapping[str, Any]] = KeysetPage([], None, True, 0, False)
+    if cycle is not None:
+        scores = selectors.evaluation_scores(user=user, cycle=cycle, rater_group=group, entity_type=entity)
+        entities = selectors.scored_entities(
+            scores=scores, after=after, query=query, entity_type=entity, limit=SCORE_ENTITIES_PER_PAGE
         )
+        rows = selectors.evaluation_score_summary(
+            user=user, cycle=cycle, rater_group=group, entity_type=entity, entities=entities
+        )
+        # The total is of the records (the filters, not the search, narrow it): none while searching.
+        total, approximate = estimated_count(scores) if not query else (None, False)
+        page = KeysetPage(list(rows), entities.next_after, not after, total, approximate)
         groups = list(RaterGroup.objects.filter(cycle=cycle).values_list("code", "name"))
     return render(
         request,
         "facts/score_list.html",
         {
             "cycle": cycle,
-            "page": paginate(request, rows, per_page=50),
+            "page": page,
             "groups": groups,
             "group_names": dict(groups),
             # Items are rating items, or a ratings component's code when it is rated as a whole.

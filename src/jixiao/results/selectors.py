@@ -20,7 +20,7 @@ from django.utils.translation import gettext
 from jixiao.accounts.models import Role, User
 from jixiao.organisation.models import UnitCategory
 from jixiao.results import labels
-from jixiao.results.models import EntityResult, RunDetail, ScoringRun
+from jixiao.results.models import EntityResult, ResultSubject, RunDetail, ScoringRun
 from jixiao.results.services import indicator_names
 from jixiao.schemes.config_forms import rating_item_choices
 from jixiao.schemes.models import Component, Cycle, RaterGroup, Subject
@@ -119,22 +119,37 @@ def rater_group_names(*, run: ScoringRun) -> dict[str, str]:
     return dict(RaterGroup.objects.filter(cycle_id=run.cycle_id).values_list("code", "name"))
 
 
-def ranking(*, run: ScoringRun, subject: str, category: str) -> QuerySet[EntityResult]:
-    return (
-        EntityResult.objects.filter(run=run, subject=subject, category=category)
-        .select_related("unit", "official__unit")
-        .order_by("rank", "pk")
-    )
+def ranking(*, run: ScoringRun, subject: str, category: str, query: str = "") -> QuerySet[EntityResult]:
+    """One category's results by rank (the index on run, subject, category and rank serves the
+    filter, the order and the page's count); ``query`` keeps the units, or the officials, whose
+    code starts with it or whose name contains it."""
+    qs = EntityResult.objects.filter(run=run, subject=subject, category=category)
+    if query:
+        if subject == ResultSubject.OFFICIAL:
+            qs = qs.filter(Q(official__code__startswith=query) | Q(official__name__contains=query))
+        else:
+            qs = qs.filter(Q(unit__code__startswith=query) | Q(unit__name__contains=query))
+    # The explanation is read by the breakdown, not the ranking.
+    return qs.select_related("unit", "official").defer("stored_explanation").order_by("rank", "pk")
 
 
-def previous_by_entity(*, run: ScoringRun, subject: str) -> dict[int, EntityResult]:
-    """Last year's results keyed by unit pk (teams) or official pk, for the change column."""
+def previous_by_entity(
+    *, run: ScoringRun, subject: str, entity_ids: list[int] | None = None
+) -> dict[int, EntityResult]:
+    """Last year's results keyed by unit pk (teams) or official pk, for the change column; only
+    those of ``entity_ids`` when given (the page shown: a province has 98,000 officials)."""
     last = ScoringRun.objects.filter(cycle__year=run.cycle.year - 1).order_by("-number").first()
     if last is None:
         return {}
-    rows = EntityResult.objects.filter(run=last, subject=subject)
+    rows = EntityResult.objects.filter(run=last, subject=subject).only(
+        "unit_id", "official_id", "rank", "grade"
+    )
     if subject == "official":
+        if entity_ids is not None:
+            rows = rows.filter(official_id__in=entity_ids)
         return {r.official_id: r for r in rows if r.official_id is not None}
+    if entity_ids is not None:
+        rows = rows.filter(unit_id__in=entity_ids)
     return {r.unit_id: r for r in rows}
 
 

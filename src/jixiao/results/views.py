@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Page
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -22,6 +23,11 @@ from jixiao.results.preflight import preflight
 from jixiao.schemes.models import Cycle, CycleStatus
 from jixiao.schemes.rule_types import INDICATOR_RULES
 from jixiao.schemes.selectors import cycle_for_page
+from jixiao.web.paging import paginate
+
+# Rows of a ranking page: the default and the sizes a user may choose.
+RANKING_PAGE_SIZE = 100
+RANKING_PAGE_SIZES = ("50", "100", "200", "500")
 
 
 def _run(request: HttpRequest) -> ScoringRun:
@@ -126,9 +132,21 @@ def ranking(request: HttpRequest) -> HttpResponse:
         raise Http404
     categories = selectors.categories(run=run, subject=subject)
     category = selectors.valid_category(request.GET.get("category", ""), categories)
-    rows = list(selectors.ranking(run=run, subject=subject, category=category))
-    previous = selectors.previous_by_entity(run=run, subject=subject)
-    table = [(r, previous.get((r.official_id or 0) if subject == "official" else r.unit_id)) for r in rows]
+    query = request.GET.get("q", "").strip()
+    size = (
+        int(size_text)
+        if (size_text := request.GET.get("size", "")) in RANKING_PAGE_SIZES
+        else RANKING_PAGE_SIZE
+    )
+    # One page of the category: a province's largest has 30,000 officials (4.7 MB rendered whole).
+    page = paginate(
+        request, selectors.ranking(run=run, subject=subject, category=category, query=query), per_page=size
+    )
+    rows = list(page)
+    official = subject == ResultSubject.OFFICIAL
+    ids = [(r.official_id or 0) if official else r.unit_id for r in rows]
+    previous = selectors.previous_by_entity(run=run, subject=subject, entity_ids=ids)
+    table = [(r, previous.get(i)) for r, i in zip(rows, ids, strict=True)]
     component_codes = list(rows[0].components) if rows else []
     names = selectors.component_names(run=run, category=category)
     return render(
@@ -141,10 +159,28 @@ def ranking(request: HttpRequest) -> HttpResponse:
             "category": category,
             "components": [(c, names.get(c, c)) for c in component_codes],
             "table": table,
+            "page": page,
+            "total_line": _total_line(page, subject=subject, searching=bool(query)),
+            "sizes": [int(x) for x in RANKING_PAGE_SIZES],
+            "size": size,
             "subjects": ResultSubject.choices,
             "decimals": int(run.parameters.get("score_decimals", 2)),
         },
     )
+
+
+def _total_line(page: Page[EntityResult], *, subject: str, searching: bool) -> str:
+    """ "本类别共 15,111 名干部，本页第 201–300 条" (numbers grouped for people)."""
+    n = f"{page.paginator.count:,}"
+    if searching:
+        line = _("找到 %(n)s 条") % {"n": n}
+    elif subject == ResultSubject.OFFICIAL:
+        line = _("本类别共 %(n)s 名干部") % {"n": n}
+    else:
+        line = _("本类别共 %(n)s 个领导班子") % {"n": n}
+    if page.paginator.num_pages > 1:
+        line += _("，本页第 %(a)s–%(b)s 条") % {"a": f"{page.start_index():,}", "b": f"{page.end_index():,}"}
+    return line
 
 
 @login_required

@@ -42,7 +42,8 @@ def test_scores_are_aggregated_per_entity_group_and_item_with_a_ballot_weighted_
     ua1 = next(r for r in page if r["unit_id"] == world.ua1.pk)
     assert (ua1["rows"], ua1["ballot_total"]) == (2, 4)
     assert ua1["mean"] == pytest.approx((90 * 3 + 80) / 4)
-    assert page.paginator.count == 4
+    assert len(page) == 4 and page.total == 5 and not page.approximate  # 5 score rows in 4 groups
+    assert "共 5 条" in page.total_text
 
 
 @pytest.mark.parametrize("role", [Role.LIAISON, Role.LEAD_DEPT, Role.LEADER, Role.OFFICIAL])
@@ -61,7 +62,7 @@ def test_raw_scores_and_votes_are_refused_to_everyone_but_the_office_and_the_aud
 
 def test_the_auditor_reads_every_score_and_vote(client: Client, world: World) -> None:
     client.force_login(UserFactory(role=Role.AUDITOR))
-    assert client.get(reverse("facts:score_list")).context["page"].paginator.count == 4
+    assert len(client.get(reverse("facts:score_list")).context["page"]) == 4
     assert client.get(reverse("facts:vote_list")).context["page"].paginator.count == 2
 
 
@@ -79,6 +80,46 @@ def test_the_score_list_filters_by_rater_group_and_entity_type(client: Client, w
     assert [r["official_id"] for r in page] == [world.g1.pk]
     page = client.get(reverse("facts:score_list"), {"entity": "unit"}).context["page"]
     assert {r["unit_id"] for r in page} == {world.ua1.pk, world.ub1.pk}
+
+
+def test_the_score_list_pages_by_entity_after_a_cursor_and_finds_by_code_or_name(
+    client: Client, world: World
+) -> None:
+    from jixiao.facts import views_excel
+
+    client.force_login(world.office)
+    seen: list[tuple[int | None, int | None]] = []
+    params: dict[str, str] = {}
+    views_excel.SCORE_ENTITIES_PER_PAGE, before = 1, views_excel.SCORE_ENTITIES_PER_PAGE
+    try:
+        while True:
+            page = client.get(reverse("facts:score_list"), params).context["page"]
+            seen += [(r["unit_id"], r["official_id"]) for r in page]
+            if page.next_after is None:
+                break
+            params = {"after": page.next_after}
+    finally:
+        views_excel.SCORE_ENTITIES_PER_PAGE = before
+    # Units by code, then officials by code, each once.
+    assert seen == [(world.ua1.pk, None), (world.ub1.pk, None), (None, world.g1.pk), (None, world.g2.pk)]
+    page = client.get(reverse("facts:score_list"), {"q": world.g2.name}).context["page"]
+    assert [r["official_id"] for r in page] == [world.g2.pk]
+
+
+def test_the_score_list_runs_a_fixed_number_of_queries(client: Client, world: World) -> None:
+    client.force_login(world.office)
+    with CaptureQueriesContext(connection) as few:
+        client.get(reverse("facts:score_list"))
+    EvaluationScore.objects.bulk_create(
+        EvaluationScore(
+            cycle=world.cycle, official=OfficialFactory(), rater_group="public", item="overall", score=1
+        )
+        for _ in range(30)
+    )
+    with CaptureQueriesContext(connection) as many:
+        response = client.get(reverse("facts:score_list"))
+    assert len(many) == len(few)
+    assert response.context["page"].next_after is not None  # 34 entities: more than one page
 
 
 def test_the_vote_list_runs_a_fixed_number_of_queries(client: Client, world: World) -> None:

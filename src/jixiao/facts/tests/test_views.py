@@ -123,3 +123,55 @@ def test_liaison_sees_only_their_units_adjustments_and_cannot_create(client: Cli
     page = client.get(reverse("facts:adjustment_list")).context["page"]
     assert [a.unit for a in page] == [mine]
     assert client.get(reverse("facts:adjustment_create")).status_code == 403
+
+
+def test_the_indicator_list_counts_entered_results_per_leaf_in_a_fixed_number_of_queries(
+    client: Client, setting: dict
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(UserFactory(role=Role.AUDITOR))
+    leaf, other = setting["leaf"], setting["other_leaf"]
+    cycle = leaf.scheme.cycle
+    IndicatorResult.objects.create(cycle=cycle, indicator=leaf, unit=setting["units"][0], value=1)
+    with CaptureQueriesContext(connection) as few:
+        page = client.get(reverse("facts:indicator_list"), {"year": cycle.year}).context["page"]
+    assert {x.pk: x.entered for x in page} == {leaf.pk: 1, other.pk: 0}
+    for unit in setting["units"]:
+        IndicatorResult.objects.create(cycle=cycle, indicator=other, unit=unit, value=1)
+    IndicatorFactory.create_batch(5, component__scheme=leaf.scheme, rule_type="completion")
+    with CaptureQueriesContext(connection) as many:
+        page = client.get(reverse("facts:indicator_list"), {"year": cycle.year}).context["page"]
+    assert {x.pk: x.entered for x in page if x.pk in (leaf.pk, other.pk)} == {leaf.pk: 1, other.pk: 3}
+    assert len(many) == len(few)
+
+
+def test_a_liaison_sees_the_adjustments_of_the_units_officials_in_a_fixed_number_of_queries(
+    client: Client, setting: dict
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    mine, other = setting["units"][:2]
+    cycle_id = setting["leaf"].scheme.cycle_id
+    leader, stranger = OfficialFactory(unit=mine), OfficialFactory(unit=other)
+
+    def adjust(**entity: object) -> None:
+        Adjustment.objects.create(
+            cycle_id=cycle_id, kind="deduction", points=1, source="s", reason="r", **entity
+        )
+
+    adjust(official=leader)
+    adjust(official=stranger)
+    client.force_login(UserFactory(role=Role.LIAISON, unit=mine))
+    with CaptureQueriesContext(connection) as few:
+        page = client.get(reverse("facts:adjustment_list")).context["page"]
+    assert [a.official for a in page] == [leader]
+    for _ in range(5):
+        adjust(official=OfficialFactory(unit=mine))
+        adjust(unit=other)
+    with CaptureQueriesContext(connection) as many:
+        page = client.get(reverse("facts:adjustment_list")).context["page"]
+    assert len(page) == 6 and all(a.official and a.official.unit == mine for a in page)
+    assert len(many) == len(few)

@@ -158,3 +158,37 @@ def test_the_excel_export_has_chinese_headers_names_and_local_time(scored: dict[
     assert {r[1] for r in rows[1:]} == {"县市", "市直部门"}
     info = dict(tuple(r[:2]) for r in book.get_sheet_by_index(1).to_python())
     assert info["计算时间"] == timezone.localtime(run.created_at).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def test_a_ranking_is_paged_per_category_with_a_total_and_a_fixed_number_of_queries(
+    scored: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from jixiao.results import views
+
+    client, run = scored["client"], scored["run"]
+    url = reverse("results:ranking")
+    with CaptureQueriesContext(connection) as small:  # 7 units
+        client.get(url, {"run": run.pk, "category": "adept"})
+    with CaptureQueriesContext(connection) as large:  # 20 units
+        response = client.get(url, {"run": run.pk, "category": "zcounty"})
+    assert len(large) == len(small)
+    assert "本类别共 20 个领导班子" in response.content.decode()
+    monkeypatch.setattr(views, "RANKING_PAGE_SIZE", 5)
+    response = client.get(url, {"run": run.pk, "category": "zcounty", "subject": "official", "page": "2"})
+    ranks = [r.rank for r, _prev in response.context["table"]]
+    assert len(ranks) == 5 and ranks == sorted(ranks) and response.context["page"].number == 2
+    assert "本类别共 20 名干部，本页第 6–10 条" in response.content.decode()
+    official = scored["county"]["officials"][3]
+    response = client.get(
+        url, {"run": run.pk, "subject": "official", "category": "zcounty:official", "q": official.code}
+    )
+    assert [r.official_id for r, _prev in response.context["table"]] == [official.pk]
+
+
+def test_the_ranking_may_show_500_rows_a_page_but_no_other_size(scored: dict[str, Any]) -> None:
+    client, run = scored["client"], scored["run"]
+    assert client.get(reverse("results:ranking"), {"run": run.pk, "size": "500"}).context["size"] == 500
+    assert client.get(reverse("results:ranking"), {"run": run.pk, "size": "99999"}).context["size"] == 100
