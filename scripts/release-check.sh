@@ -16,10 +16,11 @@
 # Prints the package size and each phase's time. Everything lives under one temporary directory.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ROOT=$PWD
 PGSOCKET=${PGSOCKET:-/var/run/postgresql}
 SVC_USER=${RELEASE_CHECK_USER:-jixiao}
 PG_PORT=18431 SQLITE_PORT=18432
+# The target's interpreter: the distribution's, as on a real server (Debian 12: 3.11).
+TARGET_PYTHON=${RELEASE_CHECK_PYTHON:-/usr/bin/python3.11}
 log() { echo "[release-check +$(($(date +%s) - ${T0:-$(date +%s)}))s] $*"; }
 
 inside() { # runs in the network namespace: $1 = work directory
@@ -38,10 +39,10 @@ inside() { # runs in the network namespace: $1 = work directory
   local db=jixiao_release_check
   psql -h "$PGSOCKET" -U postgres -qX -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" >/dev/null
   local P=$W/pg
-  local opts=(--prefix "$P/opt" --etc "$P/etc" --var "$P/var" --user "$SVC_USER" --no-systemd
+  local opts=(--prefix "$P/opt" --etc "$P/etc" --var "$P/var" --user "$SVC_USER" --no-systemd --python "$TARGET_PYTHON"
     --bind "127.0.0.1:$PG_PORT" --database-url "postgres://postgres@${PGSOCKET//\//%2F}/$db"
     --set JIXIAO_RATING_SENDER=jixiao.surveys.senders.MemorySender --set JIXIAO_WEB_WORKERS=2)
-  trap 'stop_all "$W"' EXIT
+  trap 'stop_all "$WORKDIR"' EXIT
   local t
   t=$(date +%s); "$OLD_DIR/install.sh" "${opts[@]}"; INSTALL_S=$(($(date +%s) - t))
   check_web "$PG_PORT" "$OLD_VERSION" "$P/opt"; check_healthz "$PG_PORT"
@@ -63,7 +64,7 @@ inside() { # runs in the network namespace: $1 = work directory
   local S=$W/sqlite
   t=$(date +%s)
   "$NEW_DIR/install.sh" --prefix "$S/opt" --etc "$S/etc" --var "$S/var" --user "$SVC_USER" --no-systemd \
-    --bind "127.0.0.1:$SQLITE_PORT" --database-url "sqlite:///$S/var/jixiao.sqlite3" \
+    --python "$TARGET_PYTHON" --bind "127.0.0.1:$SQLITE_PORT" --database-url "sqlite:///$S/var/jixiao.sqlite3" \
     --set JIXIAO_RATING_SENDER=jixiao.surveys.senders.MemorySender --set JIXIAO_WEB_WORKERS=2
   SQLITE_INSTALL_S=$(($(date +%s) - t))
   check_web "$SQLITE_PORT" "$NEW_VERSION" "$S/opt"
@@ -113,7 +114,7 @@ stop_one() { # VAR_DIR: the daemons install.sh started without systemd
 stop_all() { stop_one "$1/pg/var"; stop_one "$1/sqlite/var"; }
 
 if [ "${1:-}" = --inside ]; then
-  T0=$2; OLD_VERSION=$4; NEW_VERSION=$5
+  T0=$2; WORKDIR=$3; OLD_VERSION=$4; NEW_VERSION=$5
   inside "$3"
   exit 0
 fi
@@ -131,11 +132,12 @@ if [ -n "${RELEASE_CHECK_OLD_REF:-}" ]; then
 else
   old_source=()
 fi
-log "building $OLD_VERSION (previous) and $NEW_VERSION"
-bash scripts/build-release.sh --out "$W/dist" --version "$OLD_VERSION" "${old_source[@]}"
+log "building $NEW_VERSION and $OLD_VERSION (previous)"
 t=$(date +%s)
-bash scripts/build-release.sh --out "$W/dist"
+bash scripts/build-release.sh --out "$W/dist" --static-cache "$W/static-cache"
 BUILD_S=$(($(date +%s) - t))
+bash scripts/build-release.sh --out "$W/dist" --version "$OLD_VERSION" --static-cache "$W/static-cache" \
+  "${old_source[@]}"
 SIZE=$(du -h "$W/dist/jixiao-$NEW_VERSION-linux-x86_64.tar.gz" | cut -f1)
 log "unshare -n: install, upgrade and roll back with no network"
 unshare -n bash "$0" --inside "$T0" "$W" "$OLD_VERSION" "$NEW_VERSION"

@@ -196,7 +196,9 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = VAR_DIR / "static"
+# The offline release ships its static files collected and compressed at build time, one
+# directory per release (install.sh sets JIXIAO_STATIC_ROOT=<release>/static; docs/operations.md).
+STATIC_ROOT = Path(env_str("JIXIAO_STATIC_ROOT", str(VAR_DIR / "static")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

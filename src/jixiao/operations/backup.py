@@ -198,5 +198,6 @@ def _pg_url(db: dict[str, Any]) -> str:
     auth = quote(str(db.get("USER") or ""))
     if db.get("PASSWORD"):
         auth += ":" + quote(str(db["PASSWORD"]))
-    host = db.get("HOST") or "localhost"
-    return f"postgresql://{auth}@{host}:{db.get('PORT') or 5432}/{db['NAME']}"
+    # A Unix-socket directory (HOST=/var/run/postgresql) is percent-encoded, as libpq's URIs want.
+    host = quote(str(db.get("HOST") or "localhost"), safe="")
+    return f"postgresql://{auth}@{host}:{db.get('PORT') or 5432}/{quote(str(db['NAME']), safe='')}"

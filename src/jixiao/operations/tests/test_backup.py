@@ -149,3 +149,13 @@ def test_a_backup_refuses_a_directory_that_holds_files(tmp_path: Path) -> None:
     (tmp_path / "full" / "x").write_text("x")
     with pytest.raises(BackupError, match="不是空的"):
         backup_create(out_dir=tmp_path / "full")
+
+
+def test_the_restore_url_of_a_unix_socket_database_percent_encodes_the_directory() -> None:
+    from jixiao.operations.backup import _pg_url
+
+    url = _pg_url({"USER": "postgres", "HOST": "/var/run/postgresql", "PORT": "", "NAME": "jixiao"})
+    assert url == "postgresql://postgres@%2Fvar%2Frun%2Fpostgresql:5432/jixiao"
+    import psycopg.conninfo
+
+    assert psycopg.conninfo.conninfo_to_dict(url)["host"] == "/var/run/postgresql"
