@@ -256,8 +256,9 @@ services_start() {
     --bind "${bind:-$BIND}" --workers "${workers:-4}" --worker-class sync --timeout 120 \
     --access-logfile "$VAR/log/access.log" --error-logfile "$VAR/log/web.log" \
     --chdir "$VAR" jixiao.config.wsgi:application
-  # shellcheck disable=SC2016  # expanded by the inner shell, from its arguments
-  as_service bash -c 'cd "$1" && nohup "$2" worker >>"$1/log/worker.log" 2>&1 & echo $! >"$1/run/worker.pid"' \
+  # shellcheck disable=SC2016  # expanded by the inner shell, from its arguments. `cmd &` alone (not
+  # `a && cmd &`, a subshell) so that $! is the worker itself, which services_stop signals.
+  as_service bash -c 'cd "$1" || exit 1; nohup "$2" worker >>"$1/log/worker.log" 2>&1 & echo $! >"$1/run/worker.pid"' \
     _ "$VAR" "$PREFIX/current/venv/bin/jixiao"
   for _ in $(seq 1 100); do pid_alive "$VAR/run/web.pid" && break; sleep 0.1; done
   pid_alive "$VAR/run/web.pid" || die "gunicorn did not start: see $VAR/log/web.log"

@@ -116,6 +116,12 @@ stop_all() { stop_one "$1/pg/var"; stop_one "$1/sqlite/var"; }
 if [ "${1:-}" = --inside ]; then
   T0=$2; WORKDIR=$3; OLD_VERSION=$4; NEW_VERSION=$5
   inside "$3"
+  stop_all "$WORKDIR"; trap - EXIT
+  # Nothing of the installations may outlive the check (a daemon whose pid file named another process).
+  if left=$(pgrep -f -- "$WORKDIR/"); then
+    # shellcheck disable=SC2086  # one pid per word
+    echo "release-check: processes left running: $left" >&2; kill $left; exit 1
+  fi
   exit 0
 fi
 
