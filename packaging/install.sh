@@ -237,11 +237,12 @@ pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
 services_stop() {
   if [ "$SYSTEMD" = yes ]; then systemctl stop "${UNITS[@]}" 2>/dev/null || true; return; fi
-  local pidfile
+  local pidfile pid
   for pidfile in "$VAR/run/web.pid" "$VAR/run/worker.pid"; do
-    if pid_alive "$pidfile"; then
-      kill -TERM "$(cat "$pidfile")"
-      for _ in $(seq 1 100); do pid_alive "$pidfile" || break; sleep 0.1; done
+    pid=$(cat "$pidfile" 2>/dev/null) || continue  # read once: gunicorn removes its own on exit
+    if kill -TERM "$pid" 2>/dev/null; then
+      # The worker finishes the job in hand (TERM); a scoring run may take minutes at province scale.
+      for _ in $(seq 1 1200); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     fi
     rm -f "$pidfile"
   done

@@ -59,6 +59,7 @@ inside() { # runs in the network namespace: $1 = work directory
   check_web "$PG_PORT" "$OLD_VERSION" "$P/opt"
   log "PostgreSQL: rolled back to $OLD_VERSION in ${ROLLBACK_S}s"
   stop_one "$P/var"
+  psql -h "$PGSOCKET" -U postgres -qX -c "DROP DATABASE $db" >/dev/null
 
   # --- SQLite: a fresh install of the current release, then a demo scored and verified ----------
   local S=$W/sqlite
@@ -105,9 +106,9 @@ check_healthz() { # PORT: waits for the worker's first periodic job
 stop_one() { # VAR_DIR: the daemons install.sh started without systemd
   local pidfile
   for pidfile in "$1"/run/web.pid "$1"/run/worker.pid; do
-    [ -f "$pidfile" ] || continue
-    kill -TERM "$(cat "$pidfile")" 2>/dev/null || true
-    for _ in $(seq 1 100); do kill -0 "$(cat "$pidfile")" 2>/dev/null || break; sleep 0.1; done
+    local pid; pid=$(cat "$pidfile" 2>/dev/null) || continue  # gunicorn removes its own on exit
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     rm -f "$pidfile"
   done
 }
@@ -119,8 +120,10 @@ if [ "${1:-}" = --inside ]; then
   stop_all "$WORKDIR"; trap - EXIT
   # Nothing of the installations may outlive the check (a daemon whose pid file named another process).
   if left=$(pgrep -f -- "$WORKDIR/"); then
+    echo "release-check: processes left running: $left" >&2
     # shellcheck disable=SC2086  # one pid per word
-    echo "release-check: processes left running: $left" >&2; kill $left; exit 1
+    kill $left
+    exit 1
   fi
   exit 0
 fi
