@@ -40,9 +40,10 @@ def check_demo_accounts(app_configs: Any = None, **kwargs: Any) -> list[CheckMes
     return [Error(problem, id="jixiao.E001") for problem in demo_account_errors()]
 
 
-@register("fonts")
+@register("fonts", deploy=True)
 def check_cjk_font(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
-    """Not a deploy-only check: ``jixiao worker`` (which renders PDFs) and ``migrate`` run it too."""
+    """``check --deploy`` reports it; the web server (config/wsgi.py) and ``jixiao worker`` refuse
+    to start on it. Other commands (backup, migrate, restore) still run on a server without fonts."""
     if not settings.JIXIAO_REQUIRE_CJK_FONT:
         return []
     return [Error(problem, id="jixiao.E002") for problem in cjk_font_problems()]

@@ -53,3 +53,11 @@ def test_fc_list_output_is_parsed(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(fonts.shutil, "which", lambda name: "/usr/bin/fc-list")
     monkeypatch.setattr(fonts.subprocess, "run", lambda *args, **kwargs: Done())
     assert fonts.cjk_font_families() == ("AR PL UMing CN", "Noto Sans CJK SC,Noto Sans CJK SC Regular")
+
+
+def test_the_worker_refuses_to_start_without_a_cjk_font(monkeypatch: pytest.MonkeyPatch) -> None:
+    from django.core.management import CommandError, call_command
+
+    monkeypatch.setattr(fonts, "cjk_font_families", lambda: ())
+    with override_settings(JIXIAO_REQUIRE_CJK_FONT=True), pytest.raises(CommandError, match="No CJK font"):
+        call_command("worker", "--once")
