@@ -1,8 +1,8 @@
 """Is a CJK font installed? PDFs (WeasyPrint, through fontconfig) print boxes for Chinese without one.
 
 Production (``JIXIAO_REQUIRE_CJK_FONT``, on with ``JIXIAO_PRODUCTION=1``) refuses to start the web
-server and the worker without one: a system check (``jixiao.E002``, also run by every management
-command) and the WSGI entry point. Noto CJK (Debian ``fonts-noto-cjk``) or a domestic font with a
+server (the WSGI entry point) and ``jixiao worker`` without one; ``check --deploy`` reports it
+(``jixiao.E002``). Noto CJK (Debian ``fonts-noto-cjk``) or a domestic font with a
 Chinese charset (e.g. 方正, 思源) satisfies it; docs/operations.md "Fonts".
 """
 
