@@ -6,7 +6,7 @@ UV := $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
 # copies by itself when the cache is on another file system).
 export UV_LINK_MODE ?= hardlink
 
-.PHONY: demo test test-engine lint typecheck env serve bench vendor jixiao
+.PHONY: demo test test-engine lint typecheck env serve bench vendor jixiao release
 
 # uv need not be on PATH: pip --user puts it in ~/.local/bin, which a fresh shell may not search
 # (PEP 668 Debian Pythons need --break-system-packages even for --user). After `make env` every
@@ -40,3 +40,9 @@ typecheck: env
 
 vendor:
 	bash scripts/refresh-vendor.sh
+
+# The offline release for intranets: dist/jixiao-<version>-linux-x86_64.tar.gz with every locked
+# wheel, install.sh and the service units (docs/operations.md). Needs the registries, once.
+# `make release RELEASE_ARGS="--python python3.12"` builds for another target Python.
+release: env
+	@bash scripts/build-release.sh $(RELEASE_ARGS)

@@ -30,6 +30,12 @@ if PRODUCTION:
     refuse(settings_problems(debug=DEBUG, secret_key=SECRET_KEY))
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
+# PDFs need a CJK font (web/fonts.py): production refuses to start without one; tests and the demo
+# do not require it (a developer machine may lack fonts-noto-cjk).
+JIXIAO_REQUIRE_CJK_FONT = env_bool("JIXIAO_REQUIRE_CJK_FONT", PRODUCTION)
+# /healthz reports the worker stale when no job started for this long (the worker queues the
+# rating-link job every minute, so a live worker starts one at least that often).
+JIXIAO_HEALTHZ_WORKER_MAX_AGE_SECONDS = env_int("JIXIAO_HEALTHZ_WORKER_MAX_AGE_SECONDS", 600)
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -190,7 +196,9 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = VAR_DIR / "static"
+# The offline release ships its static files collected and compressed at build time, one
+# directory per release (install.sh sets JIXIAO_STATIC_ROOT=<release>/static; docs/operations.md).
+STATIC_ROOT = Path(env_str("JIXIAO_STATIC_ROOT", str(VAR_DIR / "static")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

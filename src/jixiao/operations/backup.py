@@ -140,9 +140,27 @@ def _restore_media(archive: Path, media_root: Path) -> int:
     media_root.mkdir(parents=True, exist_ok=True)
     with tarfile.open(archive, "r:gz") as tar:
         members = tar.getmembers()
-        # filter="data" refuses absolute paths, "..", links out of the tree and device files.
-        tar.extractall(media_root, filter="data")
+        if hasattr(tarfile, "data_filter"):
+            # filter="data" refuses absolute paths, "..", links out of the tree and device files.
+            tar.extractall(media_root, filter="data")
+        else:
+            # Python < 3.11.4 (Debian 12 ships 3.11.2) has no extraction filters: the same refusals
+            # by hand, and only plain files and directories (the backup writes nothing else).
+            for member in members:
+                _refuse_unsafe_member(member, media_root)
+            tar.extractall(media_root)  # every member checked above
     return len(members)
+
+
+def _refuse_unsafe_member(member: tarfile.TarInfo, media_root: Path) -> None:
+    root = media_root.resolve()
+    target = (root / member.name).resolve()
+    if (
+        not (member.isfile() or member.isdir())
+        or member.name.startswith("/")
+        or not target.is_relative_to(root)
+    ):
+        raise BackupError(f"附件归档中有不安全的条目，拒绝恢复：{member.name}")
 
 
 def backup_restore(
@@ -198,5 +216,6 @@ def _pg_url(db: dict[str, Any]) -> str:
     auth = quote(str(db.get("USER") or ""))
     if db.get("PASSWORD"):
         auth += ":" + quote(str(db["PASSWORD"]))
-    host = db.get("HOST") or "localhost"
-    return f"postgresql://{auth}@{host}:{db.get('PORT') or 5432}/{db['NAME']}"
+    # A Unix-socket directory (HOST=/var/run/postgresql) is percent-encoded, as libpq's URIs want.
+    host = quote(str(db.get("HOST") or "localhost"), safe="")
+    return f"postgresql://{auth}@{host}:{db.get('PORT') or 5432}/{quote(str(db['NAME']), safe='')}"

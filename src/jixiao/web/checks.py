@@ -1,4 +1,4 @@
-"""Production refuses to serve while demo accounts keep their published password."""
+"""Production refuses to serve while demo accounts keep their published password or no CJK font exists."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from django.core.checks import CheckMessage, Error, Tags, register
 from django.db import DatabaseError
 
 from jixiao.config.production import demo_account_problems
+from jixiao.web.fonts import cjk_font_problems
 
 
 def demo_usernames_with_demo_password() -> list[str]:
@@ -37,3 +38,12 @@ def check_demo_accounts(app_configs: Any = None, **kwargs: Any) -> list[CheckMes
     if not settings.PRODUCTION:
         return []
     return [Error(problem, id="jixiao.E001") for problem in demo_account_errors()]
+
+
+@register("fonts", deploy=True)
+def check_cjk_font(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """``check --deploy`` reports it; the web server (config/wsgi.py) and ``jixiao worker`` refuse
+    to start on it. Other commands (backup, migrate, restore) still run on a server without fonts."""
+    if not settings.JIXIAO_REQUIRE_CJK_FONT:
+        return []
+    return [Error(problem, id="jixiao.E002") for problem in cjk_font_problems()]

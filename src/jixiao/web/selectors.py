@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.apps import apps
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -19,12 +19,25 @@ from jixiao.accounts.models import AuditAction, AuditLog, LoginThrottle, Role, U
 from jixiao.accounts.permissions import scope_to_units
 from jixiao.evaluations.models import EvaluationEvent, EventStatus
 from jixiao.facts.models import Adjustment, IndicatorResult
+from jixiao.jobs.models import Job
+from jixiao.jobs.periodic import PERIODIC
 from jixiao.ledger.selectors import verification_last
 from jixiao.organisation.models import Official, Unit, UnitCategory
 from jixiao.results.models import EntityResult, ResultSubject, ScoringRun
 from jixiao.schemes.models import Component, Cycle, CycleStatus, IndicatorNode, Scheme
 from jixiao.schemes.selectors import weight_problems
 from jixiao.surveys.models import SampleReminder
+
+
+def worker_last_seen_seconds(*, now: datetime | None = None) -> int | None:
+    """Seconds since a worker last started a periodic job (None if none ever did), for /healthz.
+
+    Only ``jixiao worker`` starts periodic jobs (it queues one every minute), whereas a scoring job
+    also runs in-process from ``jixiao compute``: so a recent periodic start proves a live worker."""
+    last = Job.objects.filter(kind__in=[p.kind for p in PERIODIC]).aggregate(last=Max("started_at"))["last"]
+    if last is None:
+        return None
+    return max(0, int(((now or timezone.now()) - last).total_seconds()))
 
 
 def dashboard_summary(*, user: User) -> dict[str, Any]:

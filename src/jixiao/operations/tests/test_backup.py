@@ -149,3 +149,45 @@ def test_a_backup_refuses_a_directory_that_holds_files(tmp_path: Path) -> None:
     (tmp_path / "full" / "x").write_text("x")
     with pytest.raises(BackupError, match="不是空的"):
         backup_create(out_dir=tmp_path / "full")
+
+
+def test_the_restore_url_of_a_unix_socket_database_percent_encodes_the_directory() -> None:
+    from jixiao.operations.backup import _pg_url
+
+    url = _pg_url({"USER": "postgres", "HOST": "/var/run/postgresql", "PORT": "", "NAME": "jixiao"})
+    assert url == "postgresql://postgres@%2Fvar%2Frun%2Fpostgresql:5432/jixiao"
+    import psycopg.conninfo
+
+    assert psycopg.conninfo.conninfo_to_dict(url)["host"] == "/var/run/postgresql"
+
+
+def test_without_extraction_filters_an_unsafe_media_member_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Python < 3.11.4 (Debian 12's 3.11.2) has no tarfile filters: the by-hand check refuses."""
+    import io
+    import tarfile
+
+    from jixiao.operations import backup
+
+    monkeypatch.delattr(tarfile, "data_filter", raising=False)
+    for name, kind in (
+        ("../escape.txt", tarfile.REGTYPE),
+        ("/abs.txt", tarfile.REGTYPE),
+        ("link", tarfile.SYMTYPE),
+    ):
+        archive = tmp_path / f"m{abs(hash(name))}.tar.gz"
+        with tarfile.open(archive, "w:gz") as tar:
+            info = tarfile.TarInfo(name)
+            info.type = kind
+            info.linkname = "/etc/passwd" if kind == tarfile.SYMTYPE else ""
+            tar.addfile(info, io.BytesIO(b"") if kind == tarfile.REGTYPE else None)
+        with pytest.raises(backup.BackupError, match="不安全"):
+            backup._restore_media(archive, tmp_path / "media")
+    good = tmp_path / "good.tar.gz"
+    with tarfile.open(good, "w:gz") as tar:
+        info = tarfile.TarInfo("evidence/a.pdf")
+        info.size = 3
+        tar.addfile(info, io.BytesIO(b"pdf"))
+    assert backup._restore_media(good, tmp_path / "media") == 1
+    assert (tmp_path / "media" / "evidence" / "a.pdf").read_bytes() == b"pdf"

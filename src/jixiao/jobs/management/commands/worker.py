@@ -13,11 +13,22 @@ import os
 import time
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.crypto import get_random_string
 from django_tasks_db.management.commands.db_worker import Worker
 
 from jixiao.jobs.periodic import periodic_enqueue_due
+
+
+def _refuse_without_cjk_font() -> None:
+    # The worker renders the PDFs (bulletins): without a CJK font they would print boxes.
+    if settings.JIXIAO_REQUIRE_CJK_FONT:
+        from jixiao.web.fonts import cjk_font_problems
+
+        problems = cjk_font_problems()
+        if problems:
+            raise CommandError("\n".join(problems))
 
 
 class Command(BaseCommand):
@@ -30,6 +41,7 @@ class Command(BaseCommand):
         parser.add_argument("--exit-with-parent", action="store_true", help="启动它的进程结束时退出")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        _refuse_without_cjk_font()
         parent = os.getppid()
         worker = Worker(
             queue_names=["default"],
