@@ -244,9 +244,16 @@ def _client(user: User | None) -> Client:
     return client
 
 
+# Pages whose 503 is their answer, not a failure: the health check reports a stopped job worker
+# (none runs in the tests) with 503 and its JSON, for the load balancer.
+REPORTS_503 = frozenset({"web:healthz"})
+
+
 def _get(client: Client, walk: Walk, route: urlwalk.Route, url: str) -> Any:
     """GET ``url``; a 500 is recorded in ``walk``. Returns the test client's response."""
     response = client.get(url)
+    if response.status_code == 503 and route.name in REPORTS_503:
+        return response
     if response.status_code >= 500:
         walk.problems.append(f"500 on GET {url} ({route.name})")
     return response
