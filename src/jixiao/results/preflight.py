@@ -220,7 +220,12 @@ def _declaration_problems(cycle: Cycle, schemes: list[Scheme], slots: set[int]) 
     out: list[Problem] = []
     expecting_by_slot = {n.scheme_id for s in schemes for n in s.indicators.all() if n.pk in slots}
     declaring = set(
-        Declaration.objects.filter(cycle=cycle).values_list("unit__category_id", flat=True).distinct()
+        # .order_by(): the model's default ordering would join the category and unit into the
+        # DISTINCT and return every declaration (10,000 in a province) instead of the categories.
+        Declaration.objects.filter(cycle=cycle)
+        .values_list("unit__category_id", flat=True)
+        .order_by()
+        .distinct()
     )
     published = set(
         Declaration.objects.filter(cycle=cycle, published_version__isnull=False).values_list(
