@@ -38,9 +38,12 @@ def _sheet(rows: list[list[Any]], headers: tuple[str, ...] = bulk.HEADERS) -> Si
 def _page_count(pdf: bytes) -> int:
     """The /Count of the PDF's page tree (weasyprint compresses it into an object stream)."""
     chunks = [pdf]
-    for match in re.finditer(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S):
+    # The stream's data runs to the end-of-line before "endstream"; compressed bytes may end in
+    # "\r" themselves (the passwords make every PDF differ), so the data is taken with its line
+    # end and a decompressor ignores what follows the deflate stream.
+    for match in re.finditer(rb"stream\r?\n(.*?)endstream", pdf, re.S):
         try:
-            chunks.append(zlib.decompress(match.group(1)))
+            chunks.append(zlib.decompressobj().decompress(match.group(1)))
         except zlib.error:
             continue
     pattern = re.compile(rb"/Type\s*/Pages\b[^>]*?/Count\s+(\d+)|/Count\s+(\d+)[^>]*?/Type\s*/Pages\b")
