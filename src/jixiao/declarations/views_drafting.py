@@ -47,6 +47,7 @@ from jixiao.schemes import lifecycle
 from jixiao.schemes.models import Cycle
 from jixiao.schemes.rule_types import INDICATOR_RULES
 from jixiao.schemes.selectors import cycle_for_page
+from jixiao.web.crud import post_action
 from jixiao.web.paging import paginate
 
 
@@ -262,13 +263,12 @@ def indicator_delete(request: HttpRequest, pk: int) -> HttpResponse:
     indicator = selectors.indicator_get(user=user, pk=pk)
     declaration = _editable_declaration(user, indicator.declaration_id)
     if request.method == "POST":
-        try:
-            drafting.indicator_delete(actor=user, indicator=indicator)
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
-        else:
-            messages.success(request, _("已删除申报指标：%(name)s") % {"name": indicator.name})
-        return redirect(_detail_url(declaration))
+        return post_action(
+            request,
+            lambda: drafting.indicator_delete(actor=user, indicator=indicator),
+            done=_("已删除申报指标：%(name)s") % {"name": indicator.name},
+            to=_detail_url(declaration),
+        )
     return render(
         request,
         "declarations/drafting/confirm_delete.html",
@@ -311,13 +311,12 @@ def library_pull(request: HttpRequest, pk: int) -> HttpResponse:
 def carry_over(request: HttpRequest, pk: int) -> HttpResponse:
     user = request_user(request)
     declaration = _editable_declaration(user, pk)
-    try:
-        count = library.carry_over_last_year(actor=user, declaration=declaration)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, _("已沿用上年目标 %(n)s 项，请逐项填写今年的目标值") % {"n": count})
-    return redirect(_detail_url(declaration))
+    return post_action(
+        request,
+        lambda: library.carry_over_last_year(actor=user, declaration=declaration),
+        done=lambda count: _("已沿用上年目标 %(n)s 项，请逐项填写今年的目标值") % {"n": count},
+        to=_detail_url(declaration),
+    )
 
 
 @login_required
@@ -410,13 +409,12 @@ def change_request(request: HttpRequest, pk: int) -> HttpResponse:
 def change_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     user = request_user(request)
     declaration = selectors.declaration_get(user=user, pk=pk)
-    try:
-        publication.change_request_withdraw(actor=user, declaration=declaration)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, _("已撤回变更申请，目标恢复为已公布的版本"))
-    return redirect(_detail_url(declaration))
+    return post_action(
+        request,
+        lambda: publication.change_request_withdraw(actor=user, declaration=declaration),
+        done=_("已撤回变更申请，目标恢复为已公布的版本"),
+        to=_detail_url(declaration),
+    )
 
 
 @login_required
@@ -426,13 +424,12 @@ def change_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 def publish_one(request: HttpRequest, pk: int) -> HttpResponse:
     user = request_user(request)
     declaration = selectors.declaration_get(user=user, pk=pk)
-    try:
-        publication.declaration_publish(actor=user, declaration=declaration)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, _("已公布%(unit)s的目标") % {"unit": declaration.unit.name})
-    return redirect(_detail_url(declaration))
+    return post_action(
+        request,
+        lambda: publication.declaration_publish(actor=user, declaration=declaration),
+        done=_("已公布%(unit)s的目标") % {"unit": declaration.unit.name},
+        to=_detail_url(declaration),
+    )
 
 
 @login_required
@@ -444,13 +441,12 @@ def publish_all(request: HttpRequest) -> HttpResponse:
     cycle = _cycle(request)
     form = PublishForm(request.POST)
     category = form.cleaned_data.get("category") if form.is_valid() else None
-    try:
-        count = publication.declarations_publish(actor=user, cycle=cycle, category=category)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, _("已公布 %(n)s 个单位的目标") % {"n": count})
-    return redirect(reverse("declarations:publication") + f"?year={cycle.year}")
+    return post_action(
+        request,
+        lambda: publication.declarations_publish(actor=user, cycle=cycle, category=category),
+        done=lambda count: _("已公布 %(n)s 个单位的目标") % {"n": count},
+        to=reverse("declarations:publication") + f"?year={cycle.year}",
+    )
 
 
 def _publication_filters(request: HttpRequest) -> tuple[int | None, int | None]:
@@ -517,19 +513,18 @@ def publication_pdf_start(request: HttpRequest) -> HttpResponse:
     cycle = _cycle(request)
     category, unit = _publication_filters(request)
     qs = selectors.published_declarations(user=user, cycle=cycle, category_id=category, unit_id=unit)
-    try:
-        publication.publication_pdf_start(
+    return post_action(
+        request,
+        lambda: publication.publication_pdf_start(
             actor=user,
             cycle=cycle,
             category=UnitCategory.objects.filter(pk=category).first() if category else None,
             unit=Unit.objects.filter(pk=unit).first() if unit else None,
             units=qs.count(),
-        )
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, _("已开始在后台生成 PDF，完成后可在本页下载"))
-    return redirect(f"{reverse('declarations:publication')}?{request.GET.urlencode()}")
+        ),
+        done=_("已开始在后台生成 PDF，完成后可在本页下载"),
+        to=f"{reverse('declarations:publication')}?{request.GET.urlencode()}",
+    )
 
 
 def _own_export(user: User, pk: int) -> PublicationExport:

@@ -19,22 +19,21 @@ from jixiao.schemes.models import Cycle, CycleStage, CycleStagePlan
 from jixiao.schemes.selectors import zone_weight_grid, zone_weight_problems
 from jixiao.schemes.stage_forms import StageBackForm, StagePlanForm, ZoneWeightForm
 from jixiao.schemes.views import _scheme_for_read, office_only
+from jixiao.web.crud import post_action
 
 
 @office_only
 @require_POST
 def cycle_stage_next(request: HttpRequest, pk: int) -> HttpResponse:
     cycle = get_object_or_404(Cycle, pk=pk)
-    try:
-        moved = lifecycle.cycle_stage_advance(actor=request_user(request), cycle=cycle)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(
-            request,
-            _("%(cycle)s已进入“%(stage)s”阶段") % {"cycle": moved.name, "stage": moved.get_stage_display()},
-        )
-    return redirect(reverse("schemes:cycle_detail", args=[cycle.pk]) + "#stages")
+    return post_action(
+        request,
+        lambda: lifecycle.cycle_stage_advance(actor=request_user(request), cycle=cycle),
+        done=lambda moved: (
+            _("%(cycle)s已进入“%(stage)s”阶段") % {"cycle": moved.name, "stage": moved.get_stage_display()}
+        ),
+        to=reverse("schemes:cycle_detail", args=[cycle.pk]) + "#stages",
+    )
 
 
 @office_only

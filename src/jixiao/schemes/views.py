@@ -73,6 +73,7 @@ from jixiao.schemes.selectors import (
     weight_problems,
 )
 from jixiao.web import crud
+from jixiao.web.crud import post_action
 
 M = TypeVar("M", bound=models.Model)
 View = Callable[..., HttpResponse]
@@ -216,24 +217,22 @@ def cycle_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def cycle_copy(request: HttpRequest, pk: int) -> HttpResponse:
     cycle = get_object_or_404(Cycle, pk=pk)
-    try:
-        copies = tree_services.cycle_copy_previous(actor=request_user(request), cycle=cycle)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, _("已复制 %(n)s 个方案") % {"n": len(copies)})
-    return redirect("schemes:cycle_detail", pk=cycle.pk)
+    return post_action(
+        request,
+        lambda: tree_services.cycle_copy_previous(actor=request_user(request), cycle=cycle),
+        done=lambda copies: _("已复制 %(n)s 个方案") % {"n": len(copies)},
+        to=reverse("schemes:cycle_detail", args=[cycle.pk]),
+    )
 
 
 def _cycle_action(request: HttpRequest, pk: int, action: Callable[..., Cycle], done: str) -> HttpResponse:
     cycle = get_object_or_404(Cycle, pk=pk)
-    try:
-        action(actor=request_user(request), cycle=cycle)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, done % {"cycle": cycle.name})
-    return redirect("schemes:cycle_detail", pk=cycle.pk)
+    return post_action(
+        request,
+        lambda: action(actor=request_user(request), cycle=cycle),
+        done=done % {"cycle": cycle.name},
+        to=reverse("schemes:cycle_detail", args=[cycle.pk]),
+    )
 
 
 @office_only

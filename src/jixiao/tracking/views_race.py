@@ -31,6 +31,7 @@ from jixiao.tracking import race as races
 from jixiao.tracking import ranking as rankings
 from jixiao.tracking.models import Evidence, ExplanationStatus, RaceExplanation, RankingSpan
 from jixiao.tracking.models.race import DEFAULT_BOTTOM_COUNT
+from jixiao.web.crud import post_action
 from jixiao.web.paging import paginate
 from jixiao.web.widgets import searchable
 
@@ -102,14 +103,12 @@ def ranking_compute(request: HttpRequest) -> HttpResponse:
     if chosen is None:
         messages.error(request, _("请选择月份"))
     else:
-        try:
-            rankings.ranking_start(actor=user, cycle=cycle, period=chosen)
-        except ValidationError as exc:
-            messages.error(request, "；".join(exc.messages))
-        else:
-            messages.success(
-                request, _("已开始计算 %(m)s 月度排名，完成后会通知考核办") % {"m": f"{chosen:%Y-%m}"}
-            )
+        return post_action(
+            request,
+            lambda: rankings.ranking_start(actor=user, cycle=cycle, period=chosen),
+            done=_("已开始计算 %(m)s 月度排名，完成后会通知考核办") % {"m": f"{chosen:%Y-%m}"},
+            to=reverse("race:ranking_list") + f"?year={cycle.year}",
+        )
     return redirect(reverse("race:ranking_list") + f"?year={cycle.year}")
 
 
@@ -142,13 +141,12 @@ def ranking_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def ranking_publish(request: HttpRequest, pk: int) -> HttpResponse:
     user = request_user(request)
     ranking = get_object_or_404(rankings.visible_rankings(user=user), pk=pk)
-    try:
-        rankings.ranking_publish(actor=user, ranking=ranking)
-    except ValidationError as exc:
-        messages.error(request, "；".join(exc.messages))
-    else:
-        messages.success(request, _("排名已公布，本类别单位可以查看"))
-    return redirect("race:ranking_detail", pk=ranking.pk)
+    return post_action(
+        request,
+        lambda: rankings.ranking_publish(actor=user, ranking=ranking),
+        done=_("排名已公布，本类别单位可以查看"),
+        to=reverse("race:ranking_detail", args=[ranking.pk]),
+    )
 
 
 @login_required
@@ -427,12 +425,12 @@ def bulletin_generate(request: HttpRequest) -> HttpResponse:
     if raw not in {"1", "2", "3", "4"}:
         messages.error(request, _("请选择季度"))
     else:
-        try:
-            bulletins.bulletin_start(actor=user, cycle=cycle, quarter=int(raw))
-        except ValidationError as exc:
-            messages.error(request, "；".join(exc.messages))
-        else:
-            messages.success(request, _("已开始生成季度通报，完成后会通知考核办"))
+        return post_action(
+            request,
+            lambda: bulletins.bulletin_start(actor=user, cycle=cycle, quarter=int(raw)),
+            done=_("已开始生成季度通报，完成后会通知考核办"),
+            to=reverse("race:bulletin_list") + f"?year={cycle.year}",
+        )
     return redirect(reverse("race:bulletin_list") + f"?year={cycle.year}")
 
 
@@ -472,10 +470,9 @@ def bulletin_download(request: HttpRequest, pk: int) -> FileResponse:
 def bulletin_publish(request: HttpRequest, pk: int) -> HttpResponse:
     user = request_user(request)
     bulletin = get_object_or_404(bulletins.visible_bulletins(user=user), pk=pk)
-    try:
-        bulletins.bulletin_publish(actor=user, bulletin=bulletin)
-    except ValidationError as exc:
-        messages.error(request, "；".join(exc.messages))
-    else:
-        messages.success(request, _("季度通报已印发"))
-    return redirect("race:bulletin_detail", pk=bulletin.pk)
+    return post_action(
+        request,
+        lambda: bulletins.bulletin_publish(actor=user, bulletin=bulletin),
+        done=_("季度通报已印发"),
+        to=reverse("race:bulletin_detail", args=[bulletin.pk]),
+    )

@@ -1,4 +1,4 @@
-"""The two audited form flows every configuration page shares: save a ModelForm, confirm a delete.
+"""The audited flows every page shares: save a ModelForm, confirm a delete, run a one-button action.
 
 Writes go through accounts.services (validated, audited, atomic); these helpers only carry the
 request/response plumbing so each app's views stay one call.
@@ -22,6 +22,26 @@ from jixiao.accounts.permissions import request_user
 from jixiao.accounts.services import instance_create, instance_delete, instance_update
 
 M = TypeVar("M", bound=models.Model)
+R = TypeVar("R")
+
+
+def post_action(
+    request: HttpRequest,
+    action: Callable[[], R],
+    *,
+    done: str | Callable[[R], str],
+    to: str,
+) -> HttpResponse:
+    """Run a one-button POST's service call ``action``; a refusal (``ValidationError``) becomes the
+    page's error message, success the message ``done`` (or ``done(result)``), then redirect to
+    ``to`` either way: the buttons of a detail page have no form to redisplay."""
+    try:
+        result = action()
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    else:
+        messages.success(request, done if isinstance(done, str) else done(result))
+    return redirect(to)
 
 
 def save_model_form(
