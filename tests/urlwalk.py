@@ -85,6 +85,7 @@ def _models() -> dict[str, dict[str, Source]]:
         LibraryEntry,
         Scheme,
     )
+    from jixiao.supervision.models import ExtensionRequest, SupervisionTask
     from jixiao.surveys.models import ServiceEvent, ServiceToken, Survey, SurveyTarget
     from jixiao.tracking.models import (
         Bulletin,
@@ -188,6 +189,8 @@ def _models() -> dict[str, dict[str, Source]]:
         "schemes/indicators/<int:pk>/delete/": {"pk": qs(IndicatorNode)},
         "schemes/library/<int:pk>/edit/": {"pk": qs(LibraryEntry)},
         "schemes/library/<int:pk>/delete/": {"pk": qs(LibraryEntry)},
+        "supervision/tasks/<int:pk>/": {"pk": qs(SupervisionTask)},
+        "supervision/extensions/<int:pk>/decide/": {"pk": qs(ExtensionRequest)},
         "facts/indicators/<int:pk>/": {"pk": leaves},
         "facts/declared/<int:unit_pk>/": {"unit_pk": qs(Unit)},
         "facts/adjustments/<int:pk>/delete/": {"pk": qs(Adjustment)},

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "jixiao.facts",
     "jixiao.declarations",
     "jixiao.tracking",
+    "jixiao.supervision",
     "jixiao.results",
     "jixiao.evaluations",
     "jixiao.surveys",

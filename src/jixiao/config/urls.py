@@ -16,6 +16,7 @@ urlpatterns = [
     path("tracking/", include("jixiao.tracking.urls")),
     path("race/", include("jixiao.tracking.urls_race")),
     path("worklogs/", include("jixiao.tracking.urls_logs")),
+    path("supervision/", include("jixiao.supervision.urls")),
     path("results/", include("jixiao.results.urls")),
     path("evaluations/", include("jixiao.evaluations.urls")),
     path("surveys/", include("jixiao.surveys.urls")),

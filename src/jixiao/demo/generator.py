@@ -24,6 +24,7 @@ from jixiao.demo import (
     province_tracking,
     registry,
     schemes,
+    supervision,
     year2026,
     year2026_tracking,
 )
@@ -43,6 +44,7 @@ STEPS: list[Step] = [
     Step("surveys", opinion.run_surveys, "群众满意度调查与随时评（一年的回答）"),
     Step("year2026", year2026.run, "2026年度：框架、单位目标申报与四级联审、动态任务"),
     Step("year2026_tracking", year2026_tracking.run, "2026年度：月度进展与佐证材料、红黄绿灯、周纪实"),
+    Step("supervision", supervision.run, "督查督办：各年度督查事项、进展与评定扣分"),
     Step(
         "province_tracking", province_tracking.run, "全省：2025年度单位申报指标（可选：月度进展与红黄绿灯）"
     ),

@@ -47,6 +47,8 @@ PERIODIC: tuple[Periodic, ...] = (
     # Due and overdue reports, ungraded reports, race explanations: each notified once per due
     # date (notify's cause and due), so hourly only decides how soon after midnight they arrive.
     Periodic(JobKind.TRACKING_REMINDERS, timedelta(hours=1)),
+    # Supervision deadlines: before (to the lead unit) and overdue (to the office and the leader).
+    Periodic(JobKind.SUPERVISION_REMINDERS, timedelta(hours=1)),
 )
 # Finished periodic jobs (a row a minute, succeeded or failed) and the queue's own rows are kept
 # this long.

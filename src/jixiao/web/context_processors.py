@@ -25,6 +25,7 @@ from jixiao.accounts.permissions import (
 )
 from jixiao.declarations.review_selectors import reviews_anything
 from jixiao.facts.selectors import may_see_entry_grids
+from jixiao.supervision.selectors import may_see_supervision
 from jixiao.tracking.selectors import grades_reports
 from jixiao.tracking.views import reports_for_own_unit, sees_all_lights
 from jixiao.tracking.worklogs import may_use_worklogs
@@ -70,6 +71,7 @@ NAV: list[tuple[str, Any, Predicate]] = [
     ("tracking:lights", _("红黄绿灯"), appraisal(sees_all_lights)),
     ("results:ranking", _("考核结果"), appraisal(anyone)),
     ("race:ranking_list", _("排名赛马"), appraisal(anyone)),
+    ("supervision:task_list", _("督查督办"), appraisal(may_see_supervision)),
     ("worklogs:log_list", _("周纪实"), appraisal(may_use_worklogs)),
     ("evaluations:event_list", _("民主测评"), office),
     ("surveys:survey_list", _("群众评价"), appraisal(anyone)),
