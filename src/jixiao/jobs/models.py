@@ -32,6 +32,7 @@ class JobKind(models.TextChoices):
     TRACKING_REMINDERS = "tracking_reminders", _("过程跟踪提醒")
     PUBLICATION_PDF = "publication_pdf", _("目标公布清单 PDF 生成")
     SUPERVISION_REMINDERS = "supervision_reminders", _("督查督办提醒")
+    SUPERVISION_BULLETIN = "supervision_bulletin", _("督查通报生成")
 
 
 class JobStatus(models.TextChoices):

@@ -63,9 +63,18 @@ HANDLERS: Mapping[str, str] = {
     JobKind.TRACKING_REMINDERS: "jixiao.tracking.reminders.reminders_job",
     JobKind.PUBLICATION_PDF: "jixiao.declarations.publication.publication_pdf_job",
     JobKind.SUPERVISION_REMINDERS: "jixiao.supervision.reminders.reminders_job",
+    JobKind.SUPERVISION_BULLETIN: "jixiao.supervision.bulletin.bulletin_job",
 }
 # Kinds whose end (success or failure) is worth telling the office about in its inbox.
-NOTIFY_OFFICE = frozenset({JobKind.COMPUTE, JobKind.MONTHLY_RANKING, JobKind.RACE_RANKING, JobKind.BULLETIN})
+NOTIFY_OFFICE = frozenset(
+    {
+        JobKind.COMPUTE,
+        JobKind.MONTHLY_RANKING,
+        JobKind.RACE_RANKING,
+        JobKind.BULLETIN,
+        JobKind.SUPERVISION_BULLETIN,
+    }
+)
 
 
 # Housekeeping queued by the worker itself every few minutes: its Job rows are the record (an audit

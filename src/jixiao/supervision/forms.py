@@ -15,6 +15,7 @@ from jixiao.supervision.models import (
     TITLE_MAX_LENGTH,
     Priority,
     RatingLevel,
+    SupervisionBulletin,
     TaskSource,
     TaskStatus,
 )
@@ -170,3 +171,13 @@ class FilterForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["leader"].queryset = User.objects.filter(role=Role.LEADER).order_by("username")  # type: ignore[attr-defined]  # ModelChoiceField
+
+
+class BulletinForm(forms.ModelForm):  # type: ignore[type-arg]  # generic in stubs only
+    class Meta:
+        model = SupervisionBulletin
+        fields = ["highlights", "concerns"]
+        widgets = {
+            "highlights": forms.Textarea(attrs={"rows": 4}),
+            "concerns": forms.Textarea(attrs={"rows": 4}),
+        }

@@ -20,6 +20,7 @@ from jixiao.hygiene import NOTE_MAX_LENGTH, text_validators
 from jixiao.organisation.models import Unit
 from jixiao.schemes.models import Cycle
 from jixiao.tracking.models import Evidence
+from jixiao.tracking.models.race import IssuedFile
 
 TITLE_MAX_LENGTH = 200
 
@@ -272,3 +273,29 @@ class ExtensionRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task} → {self.new_deadline:%Y-%m-%d}"
+
+
+class SupervisionBulletin(IssuedFile):
+    """督查通报: a cycle's monthly supervision bulletin. The figures come from the tasks when the
+    PDF is made; the office writes the good practice and the problems before issuing it."""
+
+    cycle = models.ForeignKey(Cycle, verbose_name=_("周期"), on_delete=models.CASCADE, related_name="+")
+    month = models.DateField(_("月份"), help_text=_("该月第一天"))
+    highlights = models.TextField(
+        _("工作亮点"), max_length=NOTE_MAX_LENGTH, validators=text_validators(NOTE_MAX_LENGTH), blank=True
+    )
+    concerns = models.TextField(
+        _("存在问题及下步要求"),
+        max_length=NOTE_MAX_LENGTH,
+        validators=text_validators(NOTE_MAX_LENGTH),
+        blank=True,
+    )
+
+    class Meta:
+        verbose_name = _("督查通报")
+        verbose_name_plural = _("督查通报")
+        ordering = ["-month", "-pk"]
+        constraints = [models.UniqueConstraint(fields=["cycle", "month"], name="supervision_bulletin_month")]
+
+    def __str__(self) -> str:
+        return f"{self.cycle} · {self.month:%Y-%m}"

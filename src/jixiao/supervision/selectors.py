@@ -11,6 +11,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from jixiao.accounts.models import Role, User
+from jixiao.accounts.permissions import is_admin_role
 from jixiao.schemes.models import Cycle
 from jixiao.supervision.lights import light_filter, task_light, yellow_days
 from jixiao.supervision.models import (
@@ -33,6 +34,11 @@ def sees_all_tasks(user: User) -> bool:
 def may_see_supervision(user: User) -> bool:
     """Whether ``user`` has a supervision page at all (the navigation asks)."""
     return sees_all_tasks(user) or (user.role in UNIT_ROLES and user.unit_id is not None)
+
+
+def reads_bulletins(user: User) -> bool:
+    """Issued supervision bulletins are read by every appraisal role (not the administrators)."""
+    return not is_admin_role(user)
 
 
 def visible_tasks(*, user: User) -> QuerySet[SupervisionTask]:

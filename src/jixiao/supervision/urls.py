@@ -18,4 +18,10 @@ urlpatterns: list[URLPattern] = [
     path("tasks/<int:pk>/extension/", views.extension_request, name="extension_request"),
     path("tasks/<int:pk>/rate/", views.task_rate, name="task_rate"),
     path("extensions/<int:pk>/decide/", views.extension_decide, name="extension_decide"),
+    path("bulletins/", views.bulletin_list, name="bulletin_list"),
+    path("bulletins/generate/", views.bulletin_generate, name="bulletin_generate"),
+    path("bulletins/<int:pk>/", views.bulletin_detail, name="bulletin_detail"),
+    path("bulletins/<int:pk>/pdf/", views.bulletin_download, name="bulletin_download"),
+    path("bulletins/<int:pk>/publish/", views.bulletin_publish, name="bulletin_publish"),
+    path("jobs/<int:pk>/", views.job_status, name="job_status"),
 ]

@@ -4,12 +4,13 @@ assignment form, the rating levels. Each page scoped by :mod:`.selectors`; write
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -23,12 +24,16 @@ from jixiao.accounts.permissions import (
     request_user,
     write_required,
 )
+from jixiao.jobs.models import Job, JobKind
+from jixiao.jobs.selectors import active_job, latest_job
 from jixiao.organisation.models import Unit
 from jixiao.schemes.lifecycle import is_locked
 from jixiao.schemes.models import Cycle
 from jixiao.schemes.selectors import cycle_for_page
+from jixiao.supervision import bulletin as bulletins
 from jixiao.supervision import selectors, services
 from jixiao.supervision.forms import (
+    BulletinForm,
     DecisionForm,
     ExtensionForm,
     FilterForm,
@@ -344,3 +349,140 @@ def levels(request: HttpRequest) -> HttpResponse:
             "can_edit": user.can_write and not is_locked(cycle),
         },
     )
+
+
+# --- 督查通报 ------------------------------------------------------------------------------------
+
+
+def _months(cycle: Cycle) -> list[date]:
+    last = min(timezone.localdate(), date(cycle.year, 12, 31))
+    return [date(cycle.year, m, 1) for m in range(1, last.month + 1)] if last.year == cycle.year else []
+
+
+def _bulletin_job(cycle: Cycle) -> Job | None:
+    return active_job(kind=JobKind.SUPERVISION_BULLETIN, cycle=cycle) or latest_job(
+        kind=JobKind.SUPERVISION_BULLETIN, cycle=cycle
+    )
+
+
+@login_required
+@allowed_only(selectors.reads_bulletins)
+def bulletin_list(request: HttpRequest) -> HttpResponse:
+    """督查通报: issued ones for every appraisal role; drafts and generation for the office."""
+    user = request_user(request)
+    cycle = _cycle(request)
+    office = user.is_office
+    return render(
+        request,
+        "supervision/bulletin_list.html",
+        {
+            "cycle": cycle,
+            "page": paginate(request, bulletins.visible_bulletins(user=user).filter(cycle=cycle)),
+            "months": _months(cycle),
+            "may_generate": office and user.can_write and not is_locked(cycle),
+            "job": _bulletin_job(cycle) if office else None,
+        },
+    )
+
+
+@login_required
+@office_required
+@write_required
+@require_POST
+def bulletin_generate(request: HttpRequest) -> HttpResponse:
+    user = request_user(request)
+    cycle = _cycle(request)
+    to = reverse("supervision:bulletin_list") + f"?year={cycle.year}"
+    raw = request.POST.get("month", "")
+    month = next((m for m in _months(cycle) if f"{m:%Y-%m}" == raw), None)
+    if month is None:
+        messages.error(request, _("请选择月份"))
+        return redirect(to)
+    return post_action(
+        request,
+        lambda: bulletins.bulletin_start(actor=user, cycle=cycle, month=month),
+        done=_("已开始生成督查通报，完成后会通知考核办"),
+        to=to,
+    )
+
+
+@login_required
+@allowed_only(selectors.reads_bulletins)
+def bulletin_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    user = request_user(request)
+    bulletin = get_object_or_404(bulletins.visible_bulletins(user=user), pk=pk)
+    editable = (
+        user.is_office and user.can_write and not bulletin.is_published and not is_locked(bulletin.cycle)
+    )
+    form = BulletinForm(request.POST or None, instance=bulletin)
+    if request.method == "POST":
+        if not editable:
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                bulletins.bulletin_edit(
+                    actor=user,
+                    bulletin=bulletin,
+                    highlights=form.cleaned_data["highlights"],
+                    concerns=form.cleaned_data["concerns"],
+                )
+            except ValidationError as exc:
+                _add_errors(form, exc)
+            else:
+                messages.success(request, _("已保存；请重新生成 PDF 后再印发"))
+                return redirect("supervision:bulletin_detail", pk=bulletin.pk)
+        messages.error(request, _("保存失败，请更正下列错误"))
+    context = bulletins.bulletin_context(bulletin=bulletin)
+    context.update(
+        {
+            "form": form if editable else None,
+            "may_publish": editable and bool(bulletin.file),
+            "may_generate": editable,
+            "job": _bulletin_job(bulletin.cycle) if user.is_office else None,
+        }
+    )
+    return render(request, "supervision/bulletin_detail.html", context)
+
+
+@login_required
+def bulletin_download(request: HttpRequest, pk: int) -> FileResponse:
+    """The bulletin's PDF for whoever may read it; every download is audited."""
+    user = request_user(request)
+    if not selectors.reads_bulletins(user):
+        raise PermissionDenied
+    bulletin = get_object_or_404(bulletins.visible_bulletins(user=user), pk=pk)
+    if not bulletin.file:
+        raise Http404
+    bulletins.bulletin_download_record(actor=user, bulletin=bulletin)
+    name = _("%(month)s督查通报.pdf") % {"month": f"{bulletin.month:%Y年%m月}"}
+    return FileResponse(
+        bulletin.file.open("rb"), as_attachment=True, filename=name, content_type="application/pdf"
+    )
+
+
+@login_required
+@office_required
+@write_required
+@require_POST
+def bulletin_publish(request: HttpRequest, pk: int) -> HttpResponse:
+    user = request_user(request)
+    bulletin = get_object_or_404(bulletins.visible_bulletins(user=user), pk=pk)
+    return post_action(
+        request,
+        lambda: bulletins.bulletin_publish(actor=user, bulletin=bulletin),
+        done=_("督查通报已印发，各单位可以查看"),
+        to=reverse("supervision:bulletin_detail", args=[bulletin.pk]),
+    )
+
+
+@login_required
+@office_required
+def job_status(request: HttpRequest, pk: int) -> HttpResponse:
+    """A supervision bulletin job's progress panel (polled by htmx while active)."""
+    job = get_object_or_404(
+        Job.objects.select_related("cycle", "created_by"), pk=pk, kind=JobKind.SUPERVISION_BULLETIN
+    )
+    response = render(request, "supervision/_job.html", {"job": job})
+    if getattr(request, "htmx", False) and not job.is_active:
+        response["HX-Refresh"] = "true"
+    return response

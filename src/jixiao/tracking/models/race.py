@@ -101,13 +101,11 @@ class MonthlyRankingRow(models.Model):
         return f"{self.ranking} · {self.rank} {self.unit}"
 
 
-class Bulletin(models.Model):
-    """季度通报: the quarter's bulletin of a cycle, generated as a PDF by a background job."""
+class IssuedFile(models.Model):
+    """A document the office generates as a PDF in the background, then issues (印发) to every
+    unit: the file, who made it when, who issued it when. The quarterly bulletin and the monthly
+    supervision bulletin are both one."""
 
-    cycle = models.ForeignKey(Cycle, verbose_name=_("周期"), on_delete=models.CASCADE, related_name="+")
-    quarter = models.PositiveSmallIntegerField(
-        _("季度"), validators=[MinValueValidator(1), MaxValueValidator(4)]
-    )
     file = models.FileField(_("通报文件"), upload_to="bulletins/%Y/", max_length=200, blank=True)
     generated_at = models.DateTimeField(_("生成时间"), null=True, blank=True)
     generated_by = models.ForeignKey(
@@ -129,6 +127,25 @@ class Bulletin(models.Model):
     )
 
     class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return self.file.name or ""
+
+    @property
+    def is_published(self) -> bool:
+        return self.published_at is not None
+
+
+class Bulletin(IssuedFile):
+    """季度通报: the quarter's bulletin of a cycle, generated as a PDF by a background job."""
+
+    cycle = models.ForeignKey(Cycle, verbose_name=_("周期"), on_delete=models.CASCADE, related_name="+")
+    quarter = models.PositiveSmallIntegerField(
+        _("季度"), validators=[MinValueValidator(1), MaxValueValidator(4)]
+    )
+
+    class Meta:
         verbose_name = _("季度通报")
         verbose_name_plural = _("季度通报")
         ordering = ["-cycle__year", "-quarter"]
@@ -141,10 +158,6 @@ class Bulletin(models.Model):
 
     def __str__(self) -> str:
         return f"{self.cycle} · {self.quarter}"
-
-    @property
-    def is_published(self) -> bool:
-        return self.published_at is not None
 
 
 class RaceRound(models.Model):
