@@ -30,6 +30,7 @@ from jixiao.scoring.errors import FactsError, SchemeError
 from jixiao.scoring.frames import EntityTable, column, encode, floats, require
 from jixiao.scoring.rules import GROUP_RULES, RULE_TYPES, LeafFacts, RuleParams, apply_rule, parse_rule
 from jixiao.scoring.scheme import MAX_TREE_DEPTH, Node, Scheme
+from jixiao.scoring.sorting import stable_argsort, unique_inverse
 
 I64 = NDArray[np.int64]
 F64 = NDArray[np.float64]
@@ -350,7 +351,7 @@ def score_indicators(
     node = node_index(tree, frame.get_column("indicator"), f"{where}.indicator (a leaf code)")
     n_nodes = tree.size
     key = entity * n_nodes + node  # the output order: by entity, then leaf
-    order = np.argsort(key)
+    order = stable_argsort(key)  # free when the results come in (entity, leaf) order
     key = key[order]
     if key.size > 1 and np.any(key[1:] == key[:-1]):
         i = int(np.flatnonzero(key[1:] == key[:-1])[0])
@@ -500,7 +501,7 @@ def roll_up(
         is_root = parent < 0
         group_node = np.where(is_root, n_nodes + ents.category[at_e], parent)
         key = (at_e * (n_nodes + n_cat) + group_node) * n_comp + cur_c[at]
-        uniq, inv = np.unique(key, return_inverse=True)
+        uniq, inv = unique_inverse(key)
         num = np.bincount(inv, weights=w * cur_s[at], minlength=uniq.size)
         den = np.bincount(inv, weights=w, minlength=uniq.size)
         g_e = uniq // n_comp // (n_nodes + n_cat)
