@@ -143,7 +143,7 @@ def _previous(ents: EntityTable, frame: pl.DataFrame) -> tuple[I64, I64, Obj]:
     grade = np.full(ents.size, None, dtype=np.object_)
     if frame.height:
         require(frame, ["entity"], "previous")
-        e = encode(frame.get_column("entity"), list(ents.ids), "previous.entity")
+        e = encode(frame.get_column("entity"), ents.id_enum, "previous.entity")
         for name, target in (("rank", rank), ("category_size", size)):
             if name in frame.columns:
                 target[e] = frame.get_column(name).cast(pl.Int64).fill_null(0).to_numpy()
@@ -159,7 +159,7 @@ def _votes(ents: EntityTable, frame: pl.DataFrame) -> tuple[tuple[str, ...], I64
     labels = tuple(
         sorted(x for x in frame.get_column("label").cast(pl.String).unique().to_list() if x is not None)
     )
-    e = encode(frame.get_column("entity"), list(ents.ids), "votes.entity")
+    e = encode(frame.get_column("entity"), ents.id_enum, "votes.entity")
     lab = encode(frame.get_column("label"), labels, "votes.label")
     count = frame.get_column("count").cast(pl.Int64).fill_null(0).to_numpy()
     table = np.zeros((ents.size, len(labels)), dtype=np.int64)

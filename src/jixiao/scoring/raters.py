@@ -96,7 +96,7 @@ def item_means(scheme: Scheme, ents: EntityTable, frame: pl.DataFrame) -> ItemMe
     if not np.all(np.isfinite(score)) or np.any(score < 0):
         raise FactsError(f"{where}.score", "scores must be finite and ≥ 0")
     n_g, n_i = max(len(groups), 1), max(len(items), 1)
-    key = encode_raw(frame.get_column("entity"), list(ents.ids), f"{where}.entity").astype(np.int64)
+    key = encode_raw(frame.get_column("entity"), ents.id_enum, f"{where}.entity").astype(np.int64)
     key *= n_g
     key += encode_raw(frame.get_column("group"), [g.code for g in groups], f"{where}.group")
     key *= n_i
