@@ -13,7 +13,8 @@ roll-up.
 Vectorised throughout: the "zero" denominators are the dynamic ones (Σ weights of the rows
 present) after every leaf of an entity's tree without a result gets a score-0 *structure* row;
 structure rows never reach the output or ``comp_has``. Declared leaves are grouped by (rule
-type, params) and each group's rule runs once over all its rows.
+type, params) and each group's rule runs once over all its rows; the groups of an elementwise
+rule kind (``rules.BATCHED_KINDS``) run together, one pass per kind.
 """
 
 from __future__ import annotations
