@@ -56,7 +56,7 @@ def parse_adjustments(
     """Validate the adjustments table and reduce it to per-entity columns."""
     where = "adjustments"
     require(frame, ["entity", "kind"], where)
-    e = encode(frame.get_column("entity"), list(ents.ids), f"{where}.entity")
+    e = encode(frame.get_column("entity"), ents.id_enum, f"{where}.entity")
     kind = encode(frame.get_column("kind"), ADJUSTMENT_KINDS, f"{where}.kind")
     points = floats(frame, "points", where)
     texts = {

@@ -8,6 +8,7 @@ officials' totals → ranking per category → grading (units first, then offici
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -119,11 +120,16 @@ def compute(inp: CycleInput) -> Results:
     """
     scheme = inp.scheme
     ents = build_entities(scheme, inp.units, inp.officials)
-    tree = build_tree(scheme, ents, inp.declared)
-    adj = parse_adjustments(scheme, ents, inp.facts.adjustments, lambda s, w: node_index(tree, s, w))
-    ind = score_indicators(scheme, tree, ents, inp.facts.indicator_results, adj.falsified_pairs)
+    # The item means read only the entities and the ratings: they run in a thread beside the tree
+    # and the indicators (NumPy and Polars release the GIL in their large loops, so two cores
+    # both work). An error of the main path still wins: the thread's result is read after it.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="item-means") as pool:
+        pending_means = pool.submit(item_means, scheme, ents, inp.facts.ratings)
+        tree = build_tree(scheme, ents, inp.declared)
+        adj = parse_adjustments(scheme, ents, inp.facts.adjustments, lambda s, w: node_index(tree, s, w))
+        ind = score_indicators(scheme, tree, ents, inp.facts.indicator_results, adj.falsified_pairs)
+        means = pending_means.result()
     n_comp = ind.comp_score.shape[1]
-    means = item_means(scheme, ents, inp.facts.ratings)
     rat = score_ratings(scheme, ents, means, n_comp)
     weights, src = _weights(scheme, ents, n_comp)
     source = src[ents.category]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -39,6 +40,11 @@ class EntityTable:
     def size(self) -> int:
         """Return the number of entities."""
         return int(self.ids.shape[0])
+
+    @cached_property
+    def id_enum(self) -> pl.Enum:
+        """Return the ids as a ``pl.Enum`` (built once: every fact table encodes against it)."""
+        return pl.Enum(pl.Series(self.ids, dtype=pl.String))
 
 
 def _strings(where: str, values: NDArray[np.str_], n: int) -> NDArray[np.str_]:
@@ -106,37 +112,42 @@ def _zones(scheme: Scheme, units: Units, nu: int) -> I64:
     return np.asarray(codes.cast(pl.Int64).fill_null(-1).to_numpy(), dtype=np.int64)
 
 
-def encode_raw(series: pl.Series, categories: Sequence[str], where: str) -> NDArray[np.unsignedinteger[Any]]:
+def encode_raw(
+    series: pl.Series, categories: Sequence[str] | pl.Enum, where: str
+) -> NDArray[np.unsignedinteger[Any]]:
     """Return the index of every value in ``categories`` as the narrowest unsigned integers.
 
-    Unknown or null values raise FactsError naming ``where``. A ``pl.Enum`` column (pre-encoded
-    keys, as an adapter may pass them) is read by its physical codes: free when its categories are
-    ``categories`` in order, else one lookup per category and a gather; its unused categories
-    need not be known.
+    ``categories`` may be given as a ``pl.Enum`` (``EntityTable.id_enum``: built once, not per
+    table). Unknown or null values raise FactsError naming ``where``. A ``pl.Enum`` column
+    (pre-encoded keys, as an adapter may pass them) is read by its physical codes: free when its
+    categories are ``categories`` in order, else one lookup per category and a gather; its unused
+    categories need not be known.
     """
-    if isinstance(series.dtype, pl.Enum):
-        return _encode_enum(series, categories, where)
-    s = series if series.dtype == pl.String else series.cast(pl.String)
+    target = categories if isinstance(categories, pl.Enum) else pl.Enum(list(categories))
+    dtype = series.dtype  # read once: for an Enum it builds the categories each time
+    if isinstance(dtype, pl.Enum):
+        return _encode_enum(series, dtype, target, where)
+    s = series if dtype == pl.String else series.cast(pl.String)
     if s.null_count():
         raise FactsError(where, "must not be null")
     try:
-        codes = s.cast(pl.Enum(list(categories))).to_physical().to_numpy()
+        codes = s.cast(target).to_physical().to_numpy()
     except pl.exceptions.PolarsError:
-        unknown = sorted(set(s.unique().to_list()) - set(categories))[:5]
+        unknown = sorted(set(s.unique().to_list()) - set(target.categories.to_list()))[:5]
         raise FactsError(where, f"unknown value(s) {unknown}") from None
     return np.asarray(codes)
 
 
 def _encode_enum(
-    series: pl.Series, categories: Sequence[str], where: str
+    series: pl.Series, dtype: pl.Enum, target: pl.Enum, where: str
 ) -> NDArray[np.unsignedinteger[Any]]:
     if series.null_count():
         raise FactsError(where, "must not be null")
     physical = np.asarray(series.to_physical().to_numpy())
-    known = series.dtype.categories if isinstance(series.dtype, pl.Enum) else pl.Series(dtype=pl.String)
-    if known.len() == len(categories) and known.equals(pl.Series(list(categories), dtype=pl.String)):
+    known = dtype.categories
+    if known.len() == target.categories.len() and known.equals(target.categories):
         return physical
-    lookup = known.cast(pl.Enum(list(categories)), strict=False).to_physical().cast(pl.Int64).fill_null(-1)
+    lookup = known.cast(target, strict=False).to_physical().cast(pl.Int64).fill_null(-1)
     codes: NDArray[np.int64] = np.asarray(lookup.to_numpy())[physical]
     if codes.size and codes.min() < 0:
         unknown = sorted(set(known.gather(pl.Series(np.unique(physical[codes < 0]))).to_list()))[:5]
@@ -144,7 +155,7 @@ def _encode_enum(
     return codes.astype(np.uint32)
 
 
-def encode(series: pl.Series, categories: Sequence[str], where: str) -> I64:
+def encode(series: pl.Series, categories: Sequence[str] | pl.Enum, where: str) -> I64:
     """Return the index of every value in ``categories`` as int64 (see ``encode_raw``)."""
     return encode_raw(series, categories, where).astype(np.int64)
 

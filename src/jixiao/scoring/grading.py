@@ -143,7 +143,7 @@ def _previous(ents: EntityTable, frame: pl.DataFrame) -> tuple[I64, I64, Obj]:
     grade = np.full(ents.size, None, dtype=np.object_)
     if frame.height:
         require(frame, ["entity"], "previous")
-        e = encode(frame.get_column("entity"), list(ents.ids), "previous.entity")
+        e = encode(frame.get_column("entity"), ents.id_enum, "previous.entity")
         for name, target in (("rank", rank), ("category_size", size)):
             if name in frame.columns:
                 target[e] = frame.get_column(name).cast(pl.Int64).fill_null(0).to_numpy()
@@ -159,7 +159,7 @@ def _votes(ents: EntityTable, frame: pl.DataFrame) -> tuple[tuple[str, ...], I64
     labels = tuple(
         sorted(x for x in frame.get_column("label").cast(pl.String).unique().to_list() if x is not None)
     )
-    e = encode(frame.get_column("entity"), list(ents.ids), "votes.entity")
+    e = encode(frame.get_column("entity"), ents.id_enum, "votes.entity")
     lab = encode(frame.get_column("label"), labels, "votes.label")
     count = frame.get_column("count").cast(pl.Int64).fill_null(0).to_numpy()
     table = np.zeros((ents.size, len(labels)), dtype=np.int64)
@@ -417,10 +417,12 @@ def _assign(
             eligible &= _within_team_cap(free, eligible, ents, team_cap)
         # Kept from this level by a constraint while it still had room for them (rank order).
         ahead: I64 = np.cumsum(eligible, dtype=np.int64) - eligible
-        for i in np.flatnonzero(~eligible & (ahead < room)).tolist():
-            e = int(free[i])
+        kept = np.flatnonzero(~eligible & (ahead < room))
+        # Python ints and bools in one conversion each, not a NumPy scalar per entity.
+        for e, under, t in zip(free[kept].tolist(), under_ceiling[kept].tolist(),
+                                ents.team[free[kept]].tolist(), strict=True):  # fmt: skip
             if e not in denied:
-                why = d.binding(e) if not under_ceiling[i] else _team_cap_constraint(e, ents, team_why)
+                why = d.binding(e) if not under else _team_cap_constraint(team_why[t])
                 denied[e] = (why, lv)
         take = free[eligible][:room]
         grade[take], out.places[take] = lv, places[lv]
@@ -439,8 +441,9 @@ def _assign(
         bound(e, d.binding(e), denied[e][1] if e in denied else fill, "ceiling")
 
 
-def _team_cap_constraint(e: int, ents: EntityTable, team_why: dict[int, dict[str, Any]]) -> dict[str, Any]:
-    return {"code": "ceiling.team_cap", "ceiling_index": 1, **team_why[int(ents.team[e])]}
+def _team_cap_constraint(why: dict[str, Any]) -> dict[str, Any]:
+    """The ``ceiling.team_cap`` constraint of a member of the team whose cap params are ``why``."""
+    return {"code": "ceiling.team_cap", "ceiling_index": 1, **why}
 
 
 def _within_team_cap(free: I64, eligible: BoolArr, ents: EntityTable, team_cap: I64) -> BoolArr:

@@ -15,6 +15,7 @@ from jixiao.scoring.grading import DECISION_CODES, FLAGS, Grades
 from jixiao.scoring.raters import ItemMeans, RaterScores
 from jixiao.scoring.rules import RULE_TYPES
 from jixiao.scoring.scheme import LAYERS, Scheme
+from jixiao.scoring.sorting import stable_argsort
 from jixiao.scoring.types import RESULT_DECLARED_COLUMNS, Results
 
 if TYPE_CHECKING:
@@ -114,7 +115,7 @@ def build_results(
     adjustments = a.with_columns(entity=_take(ids, a.get_column("entity").to_numpy()))
     nf = tree.n_framework
     d_owner = tree.owner[nf:]
-    d_order = np.lexsort((np.arange(d_owner.size), d_owner))  # by entity, then code (node order)
+    d_order = stable_argsort(d_owner)  # by entity, then code (node order)
     d_nodes = nf + d_order
     declared = pl.DataFrame({
         "entity": _take(ids, d_owner[d_order]), "indicator": _take(tree.code, d_nodes),

@@ -6,7 +6,10 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from jixiao.scoring import rules
 from jixiao.scoring.errors import FactsError, SchemeError
 from jixiao.scoring.rules import LeafFacts, apply_rule, parse_rule
 
@@ -103,3 +106,68 @@ def test_bad_rule_params_raise_an_error_naming_the_indicator(rule: dict[str, Any
 def test_completion_without_any_target_fails_naming_the_indicator() -> None:
     with pytest.raises(FactsError, match="indicator X1: a result has no target"):
         _rates({"type": "completion", "params": {}}, [50.0])
+
+
+_RATE = st.floats(0, 2, allow_nan=False)
+_OPT = st.none() | st.floats(0.5, 150, allow_nan=False)
+_BATCHED_PARAMS = {
+    "completion": st.builds(
+        rules.Completion, target=_OPT, cap=_RATE, floor=_RATE, lower_is_better=st.booleans()
+    ),
+    "threshold": st.builds(
+        rules.ThresholdDeduction,
+        threshold=_OPT,
+        per_unit=_RATE,
+        min_rate=_RATE,
+        lower_is_better=st.booleans(),
+    ),
+    "bonus": st.builds(
+        rules.BonusDeduction,
+        base=_RATE,
+        per_unit=st.floats(-1, 1),
+        cap=st.none() | _RATE,
+        min_rate=_RATE,
+        max_rate=st.none() | _RATE,
+    ),
+    "yoy": st.builds(
+        rules.YoyImprovement,
+        base=_RATE,
+        per_point=st.floats(-0.1, 0.1),
+        min_rate=_RATE,
+        max_rate=_RATE,
+        lower_is_better=st.booleans(),
+    ),
+    "veto": st.builds(rules.Veto, triggered_rate=_RATE),
+}
+_FACT = st.none() | st.floats(-20, 150, allow_nan=False)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(sorted(_BATCHED_PARAMS)).flatmap(
+    lambda k: st.lists(st.tuples(_BATCHED_PARAMS[k], st.lists(st.tuples(_FACT, _FACT, _FACT), min_size=1,
+                                                                    max_size=6)), min_size=1, max_size=5)))  # fmt: skip
+def test_batched_rules_equal_leaf_by_leaf_rules_bit_for_bit(groups: list[Any]) -> None:
+    def arr(values: list[float | None]) -> np.ndarray[Any, Any]:
+        return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+
+    params = [p for p, _ in groups]
+    rows = [(i, f) for i, (_, facts) in enumerate(groups) for f in facts]
+    group = np.array([i for i, _ in rows], dtype=np.int64)
+    value, target, last = (arr([f[k] for _, f in rows]) for k in range(3))
+    labels = np.full(len(rows), None, dtype=np.object_)
+    batched = rules.apply_batched(params, group, rules.LeafFacts(value, labels, target, last))
+    outs = []
+    try:
+        for i, p in enumerate(params):
+            sel = group == i
+            outs.append(
+                rules.apply_rule("x", p, rules.LeafFacts(value[sel], labels[sel], target[sel], last[sel]))
+            )
+    except FactsError:
+        assert batched is None  # the caller then applies leaf by leaf and raises there
+        return
+    assert batched is not None
+    for i, out in enumerate(outs):
+        sel = group == i
+        assert batched.rate[sel].tobytes() == out.rate.tobytes()
+        assert batched.veto[sel].tolist() == out.veto.tolist()
