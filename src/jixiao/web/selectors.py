@@ -270,7 +270,97 @@ def _office_todos() -> list[TodoGroup]:
             _("样本不足提醒"), sample_items, sample_more, reverse("surveys:monitor"), _("没有样本不足的对象")
         ),
         _verification_todos(),
+        *_supervision_office_todos(),
     ]
+
+
+def _supervision_office_todos() -> list[TodoGroup]:
+    """督查事项 reported done and waiting for the rating, and extension requests to decide."""
+    from jixiao.supervision.models import ExtensionRequest, ExtensionStatus, SupervisionTask, TaskStatus
+
+    cycle = _open_cycle()
+    if cycle is None:
+        return []
+    link = _year_url("supervision:task_list", cycle)
+    waiting = list(
+        SupervisionTask.objects.filter(cycle=cycle, status=TaskStatus.SUBMITTED)
+        .select_related("lead_unit")
+        .order_by("finished_on", "pk")[: TODO_LIMIT + 1]
+    )
+    rows, more = _bounded(waiting)
+    extensions = list(
+        ExtensionRequest.objects.filter(task__cycle=cycle, status=ExtensionStatus.PENDING)
+        .select_related("task__lead_unit")
+        .order_by("requested_at", "pk")[: TODO_LIMIT + 1]
+    )
+    rows_x, more_x = _bounded(extensions)
+    return [
+        TodoGroup(
+            _("督查事项待评定"),
+            [
+                Todo(
+                    f"{t.number} {t.title}（{t.lead_unit.name}）",
+                    reverse("supervision:task_detail", args=[t.pk]),
+                    t.finished_on,
+                )
+                for t in rows
+            ],
+            more,
+            link + "&status=submitted",
+            _("没有待评定的督查事项"),
+        ),
+        TodoGroup(
+            _("督查事项延期申请"),
+            [
+                Todo(
+                    _("%(t)s：申请延至 %(d)s") % {"t": x.task.title, "d": f"{x.new_deadline:%Y-%m-%d}"},
+                    reverse("supervision:task_detail", args=[x.task_id]),
+                    x.requested_at,
+                    urgent=True,
+                )
+                for x in rows_x
+            ],
+            more_x,
+            link,
+            _("没有待审批的延期申请"),
+        ),
+    ]
+
+
+def _supervision_unit_todos(user: User, cycle: Cycle | None) -> TodoGroup | None:
+    """The unit's supervision tasks still being handled, the ones to sign and the nearest
+    deadlines first (bounded)."""
+    from jixiao.supervision.lights import task_light, yellow_days
+    from jixiao.supervision.models import OPEN_STATUSES, SupervisionTask, TaskStatus
+
+    if cycle is None or user.unit_id is None:
+        return None
+    tasks = list(
+        SupervisionTask.objects.filter(
+            cycle=cycle, lead_unit_id=user.unit_id, status__in=OPEN_STATUSES
+        ).order_by("deadline", "pk")[: TODO_LIMIT + 1]
+    )
+    rows, more = _bounded(tasks)
+    today, days = timezone.localdate(), yellow_days(cycle.pk)
+    items = []
+    for t in rows:
+        light = task_light(t, on=today, days=days)
+        verb = _("待签收") if t.status == TaskStatus.ASSIGNED else light.reason
+        items.append(
+            Todo(
+                f"{t.number} {t.title}：{verb}",
+                reverse("supervision:task_detail", args=[t.pk]),
+                t.deadline,
+                urgent=light.color != "green",
+            )
+        )
+    return TodoGroup(
+        _("本单位牵头的督查事项"),
+        items,
+        more,
+        _year_url("supervision:task_list", cycle),
+        _("没有正在办理的督查事项"),
+    )
 
 
 def _verification_todos() -> TodoGroup:
@@ -455,6 +545,9 @@ def _liaison_todos(user: User) -> list[TodoGroup]:
                     ],
                 )
             )
+    supervision = _supervision_unit_todos(user, cycle)
+    if supervision is not None:
+        groups.append(supervision)
     groups.append(_unit_result(user))
     declaration = _declaration_todo(user, cycle)
     return [declaration, *groups] if declaration is not None else groups

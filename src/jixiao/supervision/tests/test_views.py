@@ -75,6 +75,17 @@ def test_another_units_task_is_a_404_and_an_official_has_no_supervision_page(wor
     assert official.get(reverse("supervision:task_detail", args=[world["task"].pk])).status_code == 403
 
 
+def test_home_pages_list_the_tasks_to_sign_and_to_rate(world: dict) -> None:
+    world["cycle"].status = "open"
+    world["cycle"].save()
+    home = _client(world["liaison"]).get(reverse("web:home")).content.decode()
+    assert "本单位牵头的督查事项" in home and "老旧小区改造：待签收" in home and "河道整治" not in home
+    services.task_sign(actor=world["liaison"], task=world["task"])
+    services.task_report(actor=world["liaison"], task=world["task"], text="完成", progress=100, final=True)
+    office = _client(world["office"]).get(reverse("web:home")).content.decode()
+    assert "督查事项待评定" in office and "老旧小区改造（市住建局）" in office
+
+
 def test_the_auditor_reads_but_every_post_is_refused(world: dict) -> None:
     auditor = _client(world["auditor"])
     assert auditor.get(reverse("supervision:task_detail", args=[world["task"].pk])).status_code == 200

@@ -303,9 +303,10 @@ def _grow(world: World, *, units: int, leaves: int) -> None:
         # session, user, the user's unit (the greeting), the navigation's unread count, the unread
         # notifications, then the role's own to-dos
         # office: + the last ledger verification, the declarations awaiting review, the zone weights
-        (Role.OFFICE, 19),
+        # + the supervision tasks waiting for a rating and the extensions to decide (with the cycle)
+        (Role.OFFICE, 22),
         (Role.LEAD_DEPT, 8),  # + the declarations awaiting its review
-        (Role.LIAISON, 12),  # + the unit's declaration (目标申报)
+        (Role.LIAISON, 14),  # + the unit's declaration (目标申报), its supervision tasks (+ policy)
         (Role.OFFICIAL, 6),
         (Role.LEADER, 7),  # + the declarations awaiting review
         (Role.AUDITOR, 7),
