@@ -85,7 +85,7 @@ def _models() -> dict[str, dict[str, Source]]:
         LibraryEntry,
         Scheme,
     )
-    from jixiao.supervision.models import ExtensionRequest, SupervisionTask
+    from jixiao.supervision.models import ExtensionRequest, SupervisionBulletin, SupervisionTask
     from jixiao.surveys.models import ServiceEvent, ServiceToken, Survey, SurveyTarget
     from jixiao.tracking.models import (
         Bulletin,
@@ -191,6 +191,8 @@ def _models() -> dict[str, dict[str, Source]]:
         "schemes/library/<int:pk>/delete/": {"pk": qs(LibraryEntry)},
         "supervision/tasks/<int:pk>/": {"pk": qs(SupervisionTask)},
         "supervision/extensions/<int:pk>/decide/": {"pk": qs(ExtensionRequest)},
+        "supervision/bulletins/<int:pk>/": {"pk": qs(SupervisionBulletin)},
+        "supervision/jobs/<int:pk>/": {"pk": qs(Job)},
         "facts/indicators/<int:pk>/": {"pk": leaves},
         "facts/declared/<int:unit_pk>/": {"unit_pk": qs(Unit)},
         "facts/adjustments/<int:pk>/delete/": {"pk": qs(Adjustment)},

@@ -32,6 +32,7 @@ from jixiao.supervision.models import (
     ExtensionStatus,
     Priority,
     RatingLevel,
+    SupervisionBulletin,
     SupervisionTask,
     TaskReport,
     TaskSource,
@@ -251,3 +252,25 @@ def _open(
     ctx.log(
         f"supervision {cycle.year}: {len(tasks):,} tasks, {len(reports):,} reports, {len(adjustments):,} deductions"
     )
+    _bulletins(ctx, cycle, office)
+
+
+def _bulletins(ctx: Context, cycle: Cycle, office: User | None) -> None:
+    """September's bulletin issued (with its PDF), October's a draft the office is still writing."""
+    if ctx.scale.name == "province":
+        return  # a province's bulletins are made from the UI (the PDF job)
+    from django.core.files.base import ContentFile
+
+    from jixiao.supervision.bulletin import bulletin_pdf
+
+    september = SupervisionBulletin.objects.using(ctx.using).create(
+        cycle=cycle,
+        month=date(DEMO_TODAY.year, 9, 1),
+        highlights="市住建局老旧小区改造提前一个月完成年度任务，做法已在全市推广。",
+        concerns="部分事项逾期未办结，请牵头单位于下月 10 日前报送整改措施。",
+    )
+    september.file.save("demo-2026-09.pdf", ContentFile(bulletin_pdf(bulletin=september)), save=False)
+    september.generated_at = september.published_at = _at(date(DEMO_TODAY.year, 10, 8))
+    september.generated_by = september.published_by = office
+    september.save()
+    SupervisionBulletin.objects.using(ctx.using).create(cycle=cycle, month=date(DEMO_TODAY.year, 10, 1))
