@@ -393,3 +393,17 @@ def test_a_formula_without_a_computed_value_is_refused_not_read_as_a_blank_row(s
     assert [(e.sheet, e.row, e.column) for e in result.errors] == [(SHEET, 3, "G")]
     assert "公式且没有计算结果" in result.errors[0].message
     assert nothing_written()
+
+
+def test_a_template_larger_than_a_worksheet_asks_for_a_category_or_unit(
+    client: Client, s: Setting, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from jixiao.facts.excel import declared_kind
+
+    monkeypatch.setattr(declared_kind, "MAX_TEMPLATE_ROWS", 1)
+    client.force_login(s.office)
+    response = client.get(reverse("facts:import_template", args=["declared"]) + "?year=2026", follow=True)
+    assert response.redirect_chain[-1][0] == reverse("facts:declared_unit_list") + "?year=2026"
+    assert "共 2 行，超过一个工作表的容量" in response.content.decode()
+    one = client.get(reverse("facts:import_template", args=["declared"]) + f"?year=2026&unit={s.unit.pk}")
+    assert one.status_code == 302  # CTY1 alone still has 2 rows
