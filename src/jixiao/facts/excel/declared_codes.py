@@ -78,13 +78,25 @@ def _rows(cycle: Cycle, unit_ids: Iterable[int] | None) -> list[Row]:
     return rows
 
 
+def _rate(value: object) -> float:
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return 0.0
+
+
 def _grades(pks: list[int]) -> dict[int, tuple[str, ...]]:
     """The grade labels of the qualitative targets among ``pks`` (their rule's ``map``)."""
     out: dict[int, tuple[str, ...]] = {}
     for chunk in _chunks(pks):
         for pk, params in DeclaredIndicator.objects.filter(pk__in=chunk).values_list("pk", "rule_params"):
             grades = (params or {}).get("map") if isinstance(params, dict) else None
-            out[pk] = tuple(str(g) for g in grades) if isinstance(grades, dict) else ()
+            # Best grade first: PostgreSQL's jsonb does not keep the map's key order.
+            out[pk] = (
+                tuple(sorted((str(g) for g in grades), key=lambda g: (-_rate(grades[g]), g)))
+                if isinstance(grades, dict)
+                else ()
+            )
     return out
 
 
