@@ -18,10 +18,12 @@ from django.utils.translation import gettext as _
 from jixiao.accounts.permissions import request_user, write_required
 from jixiao.declarations.models import DeclaredIndicator
 from jixiao.facts import declared
+from jixiao.facts.excel import FactKind, may_import
+from jixiao.facts.excel.declared_codes import code_of, declared_targets
 from jixiao.facts.models import IndicatorResult
 from jixiao.facts.selectors import may_see_entry_grids
 from jixiao.hygiene import NOTE_MAX_LENGTH
-from jixiao.organisation.models import Unit
+from jixiao.organisation.models import Unit, UnitCategory
 from jixiao.schemes.lifecycle import is_locked
 from jixiao.schemes.models import Cycle
 from jixiao.schemes.selectors import cycle_for_page
@@ -46,6 +48,7 @@ class DeclaredResultsForm(forms.Form):
     ) -> None:
         super().__init__(*args, **kwargs)
         self.leaves = leaves
+        self.codes: dict[int, str] = {}
         for leaf in leaves:
             p = f"d{leaf.pk}-"
             self.fields[p + "value"] = _number(_("“%(n)s”的实际值") % {"n": leaf.name})
@@ -67,8 +70,12 @@ class DeclaredResultsForm(forms.Form):
                 }
             )
 
-    def table(self) -> list[tuple[DeclaredIndicator, list[forms.BoundField]]]:
-        return [(leaf, [self[f"d{leaf.pk}-{k}"] for k in self.KEYS]) for leaf in self.leaves]
+    def table(self) -> list[tuple[DeclaredIndicator, str, list[forms.BoundField]]]:
+        """(leaf, its code as the Excel template shows it, its inputs) per leaf."""
+        return [
+            (leaf, self.codes.get(leaf.pk, ""), [self[f"d{leaf.pk}-{k}"] for k in self.KEYS])
+            for leaf in self.leaves
+        ]
 
     def entries(self, keep: set[int]) -> list[declared.DeclaredEntry]:
         data = self.cleaned_data
@@ -92,10 +99,20 @@ def declared_unit_list(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     cycle = cycle_for_page(request.GET.get("year"))
     units = declared.units_with_published_targets(user=user, cycle=cycle) if cycle else Unit.objects.none()
+    can_import = cycle is not None and not is_locked(cycle) and may_import(user, FactKind.DECLARED)
     return render(
         request,
         "facts/declared_units.html",
-        {"cycle": cycle, "page": paginate(request, units, per_page=50)},
+        {
+            "cycle": cycle,
+            "page": paginate(request, units, per_page=50),
+            "can_import": can_import,
+            "categories": (
+                UnitCategory.objects.filter(pk__in=units.values("category_id")).order_by("order", "code")
+                if can_import
+                else []
+            ),
+        },
     )
 
 
@@ -113,6 +130,7 @@ def declared_results(request: HttpRequest, unit_pk: int) -> HttpResponse:
     form = DeclaredResultsForm(
         request.POST or None, leaves=leaves, results=declared.declared_results(unit=unit, leaves=leaves)
     )
+    form.codes = code_of(declared_targets(cycle=cycle, unit_ids=[unit.pk]))
     locked = is_locked(cycle)
     editable = (
         {leaf.pk for leaf in leaves if declared.may_enter_declared(user, leaf)} if not locked else set()
@@ -134,5 +152,12 @@ def declared_results(request: HttpRequest, unit_pk: int) -> HttpResponse:
     return render(
         request,
         "facts/declared_results.html",
-        {"cycle": cycle, "unit": unit, "form": form, "editable": editable, "cycle_locked": locked},
+        {
+            "cycle": cycle,
+            "unit": unit,
+            "form": form,
+            "editable": editable,
+            "cycle_locked": locked,
+            "can_import": not locked and may_import(user, FactKind.DECLARED),
+        },
     )

@@ -7,10 +7,13 @@ from collections.abc import Mapping
 from typing import IO, Any, cast
 
 from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http.response import HttpResponseBase
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
@@ -26,7 +29,8 @@ from jixiao.facts.excel import (
     may_import,
     write_template,
 )
-from jixiao.facts.excel.template import results_prefill
+from jixiao.facts.excel.declared_kind import TemplateTooLarge
+from jixiao.facts.excel.template import Prefill, declared_prefill, results_prefill
 from jixiao.facts.models import VoteCount
 from jixiao.schemes.config_forms import rating_item_choices
 from jixiao.schemes.models import Component, Cycle, RaterGroup
@@ -85,6 +89,7 @@ def import_view(request: HttpRequest, kind: str) -> HttpResponse:
         result = facts_import(
             actor=user, cycle=cycle, kind=fact_kind, source=cast(IO[bytes], upload), filename=upload.name
         )
+        unit = _int(request.POST.get("unit"))
         return render(
             request,
             "facts/import_result.html",
@@ -95,6 +100,10 @@ def import_view(request: HttpRequest, kind: str) -> HttpResponse:
                 "filename": upload.name,
                 "errors_shown": result.errors[:MAX_ERRORS_SHOWN],
                 "errors_hidden": max(0, len(result.errors) - MAX_ERRORS_SHOWN),
+                # After errors the same form again, for the corrected file.
+                "form": FactsUploadForm(initial={"cycle": cycle.year}),
+                "unit": unit,
+                "back": _back(fact_kind, cycle, unit),
             },
             status=200 if result.ok else 422,
         )
@@ -102,10 +111,25 @@ def import_view(request: HttpRequest, kind: str) -> HttpResponse:
     return render(request, "facts/import.html", {"form": form, "spec": spec, "others": others})
 
 
+def _int(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
+
+
+def _back(kind: FactKind, cycle: Cycle, unit: int | None) -> str:
+    """Where the declared values came from: the unit's grid, or the list of units."""
+    if kind is not FactKind.DECLARED:
+        return ""
+    if unit is not None:
+        return reverse("facts:declared_results", args=[unit]) + f"?year={cycle.year}"
+    return reverse("facts:declared_unit_list") + f"?year={cycle.year}"
+
+
 @login_required
 @require_GET
-def template_view(request: HttpRequest, kind: str) -> FileResponse:
-    """The blank template of one kind: headers, an example row and the notes sheet.
+def template_view(request: HttpRequest, kind: str) -> HttpResponseBase:
+    """The template of one kind: headers, an example row and the notes sheet; the results and
+    declared-values templates instead list the rows the user may import (``?year=``, and for the
+    declared values optionally ``category=`` or ``unit=``).
 
     For those who may import that kind, and for the readers of raw ratings (the office and the
     auditor); nobody else needs the layout of the score and vote sheets.
@@ -114,11 +138,29 @@ def template_view(request: HttpRequest, kind: str) -> FileResponse:
     user = request_user(request)
     if not (may_import(user, spec.kind) or sees_raw_ratings(user)):
         raise PermissionDenied
-    prefill = None
+    prefill: Prefill | None = None
     if spec.kind is FactKind.RESULTS and may_import(user, spec.kind):
         # The results template lists the user's own indicators and units, by their real codes.
         cycle = cycle_for_page(request.GET.get("year"), has="indicators")
         prefill = results_prefill(user=user, cycle=cycle) if cycle is not None else None
+    elif spec.kind is FactKind.DECLARED and may_import(user, spec.kind):
+        # One row per published declared leaf the user enters, of one category or unit if asked.
+        cycle = cycle_for_page(request.GET.get("year"))
+        if cycle is not None:
+            try:
+                prefill = declared_prefill(
+                    user=user,
+                    cycle=cycle,
+                    category_id=_int(request.GET.get("category")),
+                    unit_id=_int(request.GET.get("unit")),
+                )
+            except TemplateTooLarge as exc:
+                messages.error(
+                    request,
+                    _("共 %(n)s 行，超过一个工作表的容量；请选择一个单位类别或单位后再下载")
+                    % {"n": f"{exc.rows:,}"},
+                )
+                return redirect(reverse("facts:declared_unit_list") + f"?year={cycle.year}")
     handle = tempfile.TemporaryFile()  # noqa: SIM115  # FileResponse closes (and so deletes) it
     write_template(handle, spec.kind, prefill)
     handle.seek(0)

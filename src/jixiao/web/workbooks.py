@@ -327,7 +327,7 @@ def _scan_sheet(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, limi
     # cheaper, and the scan runs once per element of a sheet that may hold millions of cells.
     parser = _parser(namespaces=False)
     row = column = 0
-    in_cell = has_value = has_formula = False
+    in_cell = has_value = has_formula = listening = False
     top_row, top_column = limits.max_rows + 1, limits.max_columns
     columns: dict[str, int] = {}
 
@@ -344,7 +344,11 @@ def _scan_sheet(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, limi
             _formula_without_value(state)
 
     def start(tag: str, attrs: dict[str, str]) -> None:
-        nonlocal row, column, in_cell, has_value, has_formula
+        nonlocal row, column, in_cell, has_value, has_formula, listening
+        if listening:
+            # Only the text directly inside a formula's <v> counts (see formula_value).
+            parser.CharacterDataHandler = None
+            listening = False
         local = tag if ":" not in tag else tag.rpartition(":")[2]
         if local == "c":
             if in_cell:
@@ -377,10 +381,21 @@ def _scan_sheet(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, limi
             row = int(r) if r and r.isdigit() else row + 1
             column = 0
         elif in_cell:
-            if local == "v" or local == "is":
-                has_value = True
-            elif local == "f":
+            if local == "f":
                 has_formula = True
+            elif local == "is" or (local == "v" and not has_formula):
+                has_value = True
+            elif local == "v":
+                # openpyxl writes a formula it never computed as <f>…</f><v/>: only text in <v>
+                # is a computed value. The text handler is on only until the next element, so
+                # the scan of every other cell pays nothing for it.
+                parser.CharacterDataHandler = formula_value
+                listening = True
+
+    def formula_value(data: str) -> None:
+        nonlocal has_value
+        if data.strip():
+            has_value = True
 
     parser.StartElementHandler = start
     try:

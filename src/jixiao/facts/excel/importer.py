@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from jixiao.accounts.audit import audit_record
 from jixiao.accounts.models import AuditAction, AuditLog, Role, User
-from jixiao.facts.excel import kinds
+from jixiao.facts.excel import declared_kind, kinds
 from jixiao.facts.excel.cells import parse_sheet
 from jixiao.facts.excel.specs import NOTES_SHEET, SHEETS, SHEETS_BY_KIND, FactKind, FactSheet
 from jixiao.organisation.excel import ImportResult, SheetCounts
@@ -35,12 +35,13 @@ _STEPS: dict[FactKind, tuple[kinds.Checker, kinds.Writer]] = {
     FactKind.SCORES: (kinds.check_scores, kinds.write_scores),
     FactKind.VOTES: (kinds.check_votes, kinds.write_votes),
     FactKind.ADJUSTMENTS: (kinds.check_adjustments, kinds.write_adjustments),
+    FactKind.DECLARED: (declared_kind.check_declared, declared_kind.write_declared),
 }
 
 
 def may_import(user: User, kind: FactKind) -> bool:
-    """The office imports every kind; a lead department imports indicator results (and the
-    checks then limit it to the indicators it leads); nobody else imports."""
+    """The office imports every kind; a lead department imports indicator results and declared
+    targets' values (and the checks then limit it to those it leads); nobody else imports."""
     if not user.is_authenticated or not user.can_write:
         return False
     if user.is_office:
@@ -148,6 +149,7 @@ def _import(
                     "rows": len(parsed),
                     "created": created,
                     "updated": updated,
+                    **plan.audit,
                 },
             )
     except CycleLocked as exc:

@@ -38,10 +38,12 @@ BATCH_SIZE = 1_000
 
 @dataclass
 class Plan:
-    """Rows to write; ``existing`` flags rows that update a stored one (upserts only)."""
+    """Rows to write; ``existing`` flags rows that update a stored one (upserts only);
+    ``audit`` adds to the import's audit entry (what a kind records beyond the counts)."""
 
     rows: list[Row] = field(default_factory=list)
     existing: list[bool] = field(default_factory=list)
+    audit: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,7 @@ def _text(values: list[Any]) -> list[str]:
     return ["" if v is None else v for v in values]
 
 
-def _duplicates(sheet: ParsedSheet, keys: list[Any], column: str, errors: list[RowError]) -> None:
+def report_duplicates(sheet: ParsedSheet, keys: list[Any], column: str, errors: list[RowError]) -> None:
     first: dict[Any, int] = {}
     for i, key in enumerate(keys):
         if key is None:
@@ -68,7 +70,7 @@ def _duplicates(sheet: ParsedSheet, keys: list[Any], column: str, errors: list[R
             errors.append(sheet.error(i, column, _("与第 %(row)s 行重复") % {"row": sheet.row_numbers[seen]}))
 
 
-def _resolve_units(
+def resolve_units(
     sheet: ParsedSheet, key: str, units: dict[str, UnitRef], errors: list[RowError]
 ) -> list[UnitRef | None]:
     out = [None if c is None else units.get(c) for c in sheet.values[key]]
@@ -153,7 +155,7 @@ _RESULT_FIELDS = [
 def check_results(sheet: ParsedSheet, ctx: Context, errors: list[RowError]) -> Plan:
     v = sheet.values
     index = IndicatorIndex.load(ctx.cycle)
-    units = _resolve_units(sheet, "unit", units_by_code(), errors)
+    units = resolve_units(sheet, "unit", units_by_code(), errors)
     not_led = _("您的单位不是指标“%(code)s”的牵头单位，不能导入")
     empty = _("未填写任何完成情况（实际值、等次/是否、目标值、上年值、佐证说明均为空）")
     keys: list[tuple[int, int] | None] = []
@@ -173,7 +175,7 @@ def check_results(sheet: ParsedSheet, ctx: Context, errors: list[RowError]) -> P
                 errors.append(sheet.error(i, "indicator", not_led % {"code": code}))
             elif unit is not None:
                 keys[i] = (found.pk, unit.pk)
-    _duplicates(sheet, keys, "indicator", errors)
+    report_duplicates(sheet, keys, "indicator", errors)
     if errors:
         return Plan()
     existing_keys = set(
@@ -269,7 +271,7 @@ def check_votes(sheet: ParsedSheet, ctx: Context, errors: list[RowError]) -> Pla
     officials = _resolve_officials(
         sheet, "official", officials_by_code(c for c in v["official"] if c is not None), errors
     )
-    _duplicates(sheet, v["official"], "official", errors)
+    report_duplicates(sheet, v["official"], "official", errors)
     if errors:
         return Plan()
     existing = set(VoteCount.objects.filter(cycle=ctx.cycle).values_list("official_id", flat=True))

@@ -13,6 +13,7 @@ from django.db import models
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from jixiao.declarations.models import DeclaredIndicator
 from jixiao.facts.models import (
     Adjustment,
     AdjustmentKind,
@@ -21,6 +22,8 @@ from jixiao.facts.models import (
     SanctionLevel,
     VoteCount,
 )
+from jixiao.organisation.models import Unit
+from jixiao.schemes.models import IndicatorNode
 from jixiao.web.workbooks import text_cap
 
 NOTES_SHEET = "填写说明"
@@ -31,12 +34,13 @@ SCORE_MAX = 100.0
 
 
 class FactKind(enum.Enum):
-    """The four importable kinds; the value is what URLs and the command line use."""
+    """The importable kinds; the value is what URLs and the command line use."""
 
     RESULTS = "results"
     SCORES = "scores"
     VOTES = "votes"
     ADJUSTMENTS = "adjustments"
+    DECLARED = "declared"  # the annual values of the units' own declared targets (申报指标)
 
 
 class Cell(enum.Enum):
@@ -116,6 +120,63 @@ def choice_lookup(choices: type[models.TextChoices]) -> dict[str, str]:
 _ENTITY_HELP = _("单位 / 干部：单位指其领导班子")
 _ENTITY_CODE_HELP = _("对象类型为“单位”时填单位代码，为“干部”时填干部工号")
 _INDICATOR_HELP = _("指标编号；没有编号的指标填 #加系统编号（如 #123）。须为本周期方案的末级指标")
+
+# Columns the declared template fills in so the clerk sees what each row is; the import skips them.
+DECLARED_INFO_COLUMNS = frozenset({"unit_name", "node", "target_name", "measure"})
+_FOR_CHECKING = _("仅供核对，导入时不读取")
+
+DECLARED_SHEET = FactSheet(
+    FactKind.DECLARED,
+    "申报指标完成情况",
+    IndicatorResult,
+    (
+        Column("unit", "单位代码", required=True, help=_("申报该指标的单位的代码"), example="U001"),
+        Column("unit_name", "单位名称", max_length=_max(Unit, "name"), help=_FOR_CHECKING, example="某县"),
+        Column(
+            "code",
+            "申报指标编号",
+            required=True,
+            help=_("模板中列出的编号：框架指标编号-序号，四级指标再加 .序号（如 1.1.1-3.1）"),
+            example="1.1.1-1",
+        ),
+        Column(
+            "node",
+            "框架指标",
+            max_length=_max(IndicatorNode, "name"),
+            help=_FOR_CHECKING,
+            example="地区生产总值",
+        ),
+        Column(
+            "target_name",
+            "申报指标",
+            max_length=_max(DeclaredIndicator, "name"),
+            help=_FOR_CHECKING,
+            example="税收收入",
+        ),
+        Column(
+            "measure",
+            "计量单位",
+            max_length=_max(DeclaredIndicator, "measure"),
+            help=_FOR_CHECKING,
+            example="亿元",
+        ),
+        Column("value", "实际值", Cell.NUMBER, help=_("数字；定性指标可留空"), example=12.5),
+        Column(
+            "grade",
+            "等次/是否",
+            max_length=_max(IndicatorResult, "grade"),
+            help=_("定性指标须填该指标计分规则中的等次"),
+            example="",
+        ),
+        Column("target", "目标值", Cell.NUMBER, help=_("留空则不设目标值；模板已填申报的目标值"), example=12),
+        Column("evidence", "佐证说明", max_length=_max(IndicatorResult, "evidence"), example="财政局年报"),
+    ),
+    office_only=False,
+    help=_(
+        "按 单位代码+申报指标编号 识别：已有的完成情况被更新。实际值、等次/是否、佐证说明均为空的行不导入"
+        "（也不清除已录入的值）。牵头部门只能导入本部门牵头的申报指标"
+    ),
+)
 
 SHEETS: tuple[FactSheet, ...] = (
     FactSheet(
@@ -285,6 +346,7 @@ SHEETS: tuple[FactSheet, ...] = (
         ),
         help=_("每行新增一条记录；同一文件不能重复导入"),
     ),
+    DECLARED_SHEET,
 )
 
 SHEETS_BY_KIND: dict[FactKind, FactSheet] = {s.kind: s for s in SHEETS}

@@ -14,6 +14,7 @@ import xlsxwriter
 from django.utils.translation import gettext as _
 
 from jixiao.accounts.models import Role, User
+from jixiao.facts.excel.declared_kind import declared_rows
 from jixiao.facts.excel.specs import (
     NOTES_SHEET,
     PK_PREFIX,
@@ -43,13 +44,33 @@ def _options(column: Column) -> list[str]:
 LOOKUP_SHEET = "对照表"
 
 
+_RESULT_KEYS = ("indicator", "unit", "value", "grade", "target", "last_year", "evidence")
+
+
 @dataclass
 class Prefill:
-    """Rows for the data sheet (in column order) and (code, name, category) lines of 对照表."""
+    """Rows for the data sheet (values in ``keys`` order) and (code, name, category) lines of
+    对照表; ``grades`` (aligned with ``rows`` when given) lists the grades a row's indicator
+    accepts, offered as the 等次/是否 cell's drop-down."""
 
     rows: list[list[Any]] = field(default_factory=list)
     indicators: list[tuple[str, str, str]] = field(default_factory=list)
     units: list[tuple[str, str, str]] = field(default_factory=list)
+    keys: tuple[str, ...] = _RESULT_KEYS
+    grades: list[tuple[str, ...]] = field(default_factory=list)
+
+
+def declared_prefill(
+    *, user: User, cycle: Cycle, category_id: int | None = None, unit_id: int | None = None
+) -> Prefill:
+    """The declared-values rows ``user`` may import (:func:`declared_kind.declared_rows`); the
+    rows name their units and targets themselves, so there is no 对照表. Raises TemplateTooLarge."""
+    rows = declared_rows(user=user, cycle=cycle, category_id=category_id, unit_id=unit_id)
+    return Prefill(
+        rows=[r for r, _g in rows],
+        keys=tuple(c.key for c in SHEETS_BY_KIND[FactKind.DECLARED].columns),
+        grades=[g for _r, g in rows],
+    )
 
 
 def results_prefill(*, user: User, cycle: Cycle) -> Prefill:
@@ -148,16 +169,36 @@ def write_template(target: str | IO[bytes], kind: FactKind, prefill: Prefill | N
             ws.write_number(1, col, example)
     if prefill is not None:
         keys = [c.key for c in spec.columns]
-        order = ["indicator", "unit", "value", "grade", "target", "last_year", "evidence"]
         for row_number, values in enumerate(prefill.rows, start=1):
-            by_key = dict(zip(order, values, strict=True))
+            by_key = dict(zip(prefill.keys, values, strict=True))
             for col, key in enumerate(keys):
                 _write_cell(ws, row_number, col, by_key.get(key))
+        if "grade" in keys:
+            _grade_lists(ws, keys.index("grade"), prefill.grades)
     ws.freeze_panes(1, 0)
     _write_notes(workbook, header, spec, prefilled=prefill is not None)
-    if prefill is not None:
+    if prefill is not None and (prefill.indicators or prefill.units):
         _write_lookup(workbook, header, prefill)
     workbook.close()
+
+
+def _grade_lists(ws: Any, col: int, grades: list[tuple[str, ...]]) -> None:
+    """A drop-down of the grades on each run of consecutive rows whose targets take the same ones
+    (one validation per run, not per cell: a province's sheet would carry 100,000 of them).
+    "warning" lets a clerk keep a grade the rule has since dropped; the import still refuses it."""
+    start = 0
+    for i in range(1, len(grades) + 1):
+        if i < len(grades) and grades[i] == grades[start]:
+            continue
+        if grades[start]:
+            ws.data_validation(
+                start + 1,
+                col,
+                i,
+                col,
+                {"validate": "list", "source": list(grades[start]), "error_type": "warning"},
+            )
+        start = i
 
 
 def _write_cell(ws: Any, row: int, col: int, value: Any) -> None:
@@ -186,6 +227,17 @@ def _write_lookup(workbook: xlsxwriter.Workbook, header: Any, prefill: Prefill) 
         ws.write_row(row, 4, line)
 
 
+def _prefilled_note(spec: FactSheet) -> str:
+    if spec.kind is FactKind.DECLARED:
+        return _(
+            "已列出您负责录入的每个已公布的申报指标（每行一个单位的一个指标，已填入申报的目标值和已录入的数据），"
+            "请填写实际值等；不需导入的行可以删除或留空。本说明工作表在导入时会被忽略。"
+        )
+    return _(
+        "已列出您负责录入的每个指标与单位（编号见“对照表”），请填写实际值等；不需导入的行可以删除。本说明工作表和对照表在导入时会被忽略。"
+    )
+
+
 def _write_notes(
     workbook: xlsxwriter.Workbook, header: Any, spec: FactSheet, *, prefilled: bool = False
 ) -> None:
@@ -202,9 +254,7 @@ def _write_notes(
             "红色列名为必填项。导入时先检查全部数据：只要有一处错误，就不写入任何数据，并列出每个错误所在的工作表、行号和列。"
         ),
         str(spec.help),
-        _(
-            "已列出您负责录入的每个指标与单位（编号见“对照表”），请填写实际值等；不需导入的行可以删除。本说明工作表和对照表在导入时会被忽略。"
-        )
+        _prefilled_note(spec)
         if prefilled
         else _("第 2 行是示例，导入前请删除或改为真实数据。本说明工作表在导入时会被忽略。"),
     ]

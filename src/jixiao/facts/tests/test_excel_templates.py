@@ -4,9 +4,11 @@ with real codes it imports back."""
 from __future__ import annotations
 
 import io
+from decimal import Decimal
 
 import pytest
 
+from jixiao.declarations.models import Declaration, DeclaredIndicator
 from jixiao.facts.excel import SHEETS, FactKind, FactSheet, facts_import, write_template
 from jixiao.facts.tests.test_excel_setup import World, build_world
 from jixiao.organisation.excel.reader import read_workbook
@@ -43,6 +45,18 @@ def test_the_example_row_with_this_cycles_codes_imports(kind: FactKind) -> None:
     world.g1.save()
     world.leaf.code = "1.1.1"
     world.leaf.save()
+    if kind is FactKind.DECLARED:
+        # The declared example names U001's first own target under framework node 1.1.1.
+        declaration = Declaration.objects.create(
+            cycle=world.cycle, unit=world.ua1, version=1, published_version=1
+        )
+        DeclaredIndicator.objects.create(
+            declaration=declaration,
+            parent=world.leaf,
+            name="税收收入",
+            rule_type="completion",
+            weight=Decimal(100),
+        )
     result = facts_import(actor=world.office, cycle=world.cycle, kind=kind, source=template(kind))
     assert result.ok, [str(e) for e in result.errors]
     assert result.total_created == 1

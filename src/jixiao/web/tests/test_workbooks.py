@@ -116,3 +116,29 @@ def test_a_sheet_whose_part_cannot_be_resolved_is_still_scanned() -> None:
 def test_registry_category_spec_caps_a_text_field_without_max_length() -> None:
     description = SHEETS_BY_KEY[SheetKey.CATEGORY].columns[-1]
     assert description.max_length is not None
+
+
+def test_a_formula_saved_by_openpyxl_without_a_computed_value_is_refused_but_a_computed_one_passes() -> None:
+    # openpyxl writes <f>1+1</f><v/>: the empty <v> is no value (it once read as a blank cell).
+    book = openpyxl.Workbook()
+    ws = book.active
+    assert ws is not None
+    ws.append(["列"])
+    ws.append(["=1+1"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    with pytest.raises(WorkbookRefused) as refused:
+        check_workbook(buffer.getvalue())
+    assert "A2" in refused.value.message and "公式" in refused.value.message
+    for cell, refused_too in ((b"<v />", True), (b"<v> </v>", True), (b"<v>2</v>", False)):
+        rows = (
+            b'<row r="1"><c r="A1" t="inlineStr"><is><t>x</t></is></c><c r="B1"><f>1+1</f>'
+            + cell
+            + b"</c></row>"
+        )
+        data = hostile.book("s", hostile.sheet_xml(rows))
+        if refused_too:
+            with pytest.raises(WorkbookRefused, match="B1"):
+                check_workbook(data)
+        else:
+            check_workbook(data)

@@ -1,4 +1,4 @@
-"""``jixiao import-facts --cycle 2025 --kind results|scores|votes|adjustments FILE``.
+"""``jixiao import-facts --cycle 2025 --kind results|scores|votes|adjustments|declared FILE``.
 
 Every error is printed as "sheet row column: message"; the exit status is 1 on any.
 """
@@ -19,7 +19,7 @@ from jixiao.schemes.models import Cycle
 
 
 class Command(BaseCommand):
-    help = "导入考核事实 Excel 文件（指标完成情况、测评得分、测评票数、加减分与否决）；有任何错误则不写入"
+    help = "导入考核事实 Excel 文件（指标完成情况、测评得分、测评票数、加减分与否决、申报指标完成情况）；有任何错误则不写入"
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("file", help="xlsx file")
