@@ -31,6 +31,7 @@ class JobKind(models.TextChoices):
     BULLETIN = "bulletin", _("季度通报生成")
     TRACKING_REMINDERS = "tracking_reminders", _("过程跟踪提醒")
     PUBLICATION_PDF = "publication_pdf", _("目标公布清单 PDF 生成")
+    RANKING_XLSX = "ranking_xlsx", _("排名 Excel 导出")
 
 
 class JobStatus(models.TextChoices):

@@ -62,6 +62,7 @@ HANDLERS: Mapping[str, str] = {
     JobKind.BULLETIN: "jixiao.tracking.bulletin.bulletin_job",
     JobKind.TRACKING_REMINDERS: "jixiao.tracking.reminders.reminders_job",
     JobKind.PUBLICATION_PDF: "jixiao.declarations.publication.publication_pdf_job",
+    JobKind.RANKING_XLSX: "jixiao.results.ranking_export.ranking_xlsx_job",
 }
 # Kinds whose end (success or failure) is worth telling the office about in its inbox.
 NOTIFY_OFFICE = frozenset({JobKind.COMPUTE, JobKind.MONTHLY_RANKING, JobKind.RACE_RANKING, JobKind.BULLETIN})

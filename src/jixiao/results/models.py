@@ -132,3 +132,36 @@ class EntityResult(models.Model):
         from jixiao.results.selectors import entity_explanation
 
         return entity_explanation(self)
+
+
+class RankingExport(models.Model):
+    """The Excel workbook of one category's ranking, made in the background for one user (a
+    province's largest category has 30,000 officials): what they asked for, and the file once
+    made. Only its requester downloads it, and only while they may still read rankings."""
+
+    run = models.ForeignKey(ScoringRun, verbose_name=_("批次"), on_delete=models.CASCADE, related_name="+")
+    subject = models.CharField(_("对象类型"), max_length=8, choices=ResultSubject.choices)
+    category = models.CharField(_("类别"), max_length=64)
+    sort = models.CharField(_("排序"), max_length=16, default="rank")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("申请人"), on_delete=models.CASCADE, related_name="+"
+    )
+    requested_at = models.DateTimeField(_("申请时间"), auto_now_add=True)
+    job = models.ForeignKey(
+        "jobs.Job",
+        verbose_name=_("后台任务"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    row_count = models.PositiveIntegerField(_("行数"), default=0)
+    file = models.FileField(_("文件"), upload_to="rankings/%Y/", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("排名导出")
+        verbose_name_plural = _("排名导出")
+        ordering = ["-requested_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.run} · {self.category} · {self.requested_at:%Y-%m-%d %H:%M}"
