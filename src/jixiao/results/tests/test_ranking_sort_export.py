@@ -16,7 +16,6 @@ from jixiao.accounts.models import AuditAction, AuditLog, Role
 from jixiao.organisation.tests.factories import UserFactory
 from jixiao.results import ranking_export, selectors
 from jixiao.results.models import EntityResult, RankingExport, ScoringRun
-from jixiao.results.tests.test_presentation import scored  # noqa: F401  # the shared fixture
 
 pytestmark = pytest.mark.django_db
 
