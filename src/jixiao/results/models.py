@@ -165,3 +165,32 @@ class RankingExport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.run} · {self.category} · {self.requested_at:%Y-%m-%d %H:%M}"
+
+
+class ExplanationBlock(models.Model):
+    """The rows of a run's frames (``RunDetail``) for a block of consecutive entities (by engine
+    id), and their grade decisions: one entity's explanation reads one block (a few hundred KB)
+    instead of the run's whole frames (tens of MB at province scale). Written after the run by
+    ``explanation_blocks.blocks_store``; a run without blocks is explained from ``RunDetail``."""
+
+    run = models.ForeignKey(
+        ScoringRun, verbose_name=_("批次"), on_delete=models.CASCADE, related_name="explanation_blocks"
+    )
+    first = models.CharField(_("首个对象"), max_length=32)
+    last = models.CharField(_("末个对象"), max_length=32)
+    entities = models.BinaryField(_("对象结果（Parquet）"))
+    components = models.BinaryField(_("构成得分（Parquet）"))
+    indicators = models.BinaryField(_("指标得分（Parquet）"))
+    raters = models.BinaryField(_("测评得分（Parquet）"))
+    adjustments = models.BinaryField(_("加减分（Parquet）"))
+    decisions: models.JSONField[dict[str, Any]] = models.JSONField(_("等次判定"), default=dict)
+
+    class Meta:
+        verbose_name = _("计分说明分块")
+        verbose_name_plural = _("计分说明分块")
+        constraints = [
+            models.UniqueConstraint(fields=["run", "first"], name="explanation_block_unique_first")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.run_id}: {self.first}–{self.last}"

@@ -448,8 +448,9 @@ def _scheme_reasons(a: _Explainer, b: _Explainer) -> dict[str, list[str]]:
 
 
 @dataclass(frozen=True)
-class _Explainer:
-    results: Results  # every frame sorted by entity
+class _RunScheme:
+    """The scheme a run scored, its indicator names and (parsed on first use) typed scheme."""
+
     names: dict[str, str]
     raw_scheme: dict[str, Any]
 
@@ -458,6 +459,19 @@ class _Explainer:
         """The parsed scheme, parsed when first explained (a comparison never needs it: ~0.3 s
         for the demo prefecture's sixteen schemes)."""
         return parse_scheme(self.raw_scheme)
+
+
+@dataclass(frozen=True)
+class _Explainer(_RunScheme):
+    results: Results  # every frame sorted by entity
+
+
+@functools.lru_cache(maxsize=DETAIL_CACHE_RUNS * 4)
+def _run_scheme(run_id: int, created_at: str) -> _RunScheme | None:
+    """The run's scheme without its frames (the breakdown of an entity read from its block), or
+    None for a run without detail; cached as :func:`_explainer`."""
+    raw = RunDetail.objects.filter(run_id=run_id).values_list("scheme", flat=True).first()
+    return None if raw is None else _RunScheme(indicator_names(raw), raw)
 
 
 @functools.lru_cache(maxsize=DETAIL_CACHE_RUNS)
@@ -477,7 +491,13 @@ def _explainer(run_id: int, created_at: str) -> _Explainer | None:
         decisions=detail.decisions,
         **frames,
     )
-    return _Explainer(results, indicator_names(detail.scheme), detail.scheme)
+    return _Explainer(indicator_names(detail.scheme), detail.scheme, results)
+
+
+def run_frames(run: ScoringRun) -> Results | None:
+    """The whole run's frames (``RunDetail``), or None for a run without detail."""
+    explainer = _explainer(run.pk, run.created_at.isoformat())
+    return explainer.results if explainer is not None else None
 
 
 def _rows_of(frame: pl.DataFrame, entity: str) -> pl.DataFrame:
@@ -528,30 +548,36 @@ def shown_explanation(result: EntityResult) -> dict[str, Any]:
     """The explanation a results page may show: :func:`entity_explanation` with every rater
     group below its k withheld (:func:`_withhold_small_groups`)."""
     run = result.run
-    explainer = _explainer(run.pk, run.created_at.isoformat())
-    return _withhold_small_groups(entity_explanation(result), explainer.scheme if explainer else None)
+    scheme = _run_scheme(run.pk, run.created_at.isoformat())
+    return _withhold_small_groups(entity_explanation(result), scheme.scheme if scheme else None)
 
 
 def entity_explanation(result: EntityResult) -> dict[str, Any]:
     """The explanation of ``result`` (``jixiao.scoring.explain.explain`` plus indicator names).
 
-    Rebuilt from the run's ``RunDetail`` (frames cached per process for a few runs); a run stored
-    before ``RunDetail`` existed falls back to its stored JSON.
+    Rebuilt from the entity's explanation block (``explanation_blocks``: one block read), else
+    from the run's ``RunDetail`` (frames cached per process for a few runs); a run stored before
+    ``RunDetail`` existed falls back to its stored JSON.
     """
+    from jixiao.results import explanation_blocks
+
     run = result.run
-    explainer = _explainer(run.pk, run.created_at.isoformat())
-    if explainer is None:
+    scheme = _run_scheme(run.pk, run.created_at.isoformat())
+    if scheme is None:
         return dict(result.stored_explanation)
     entity = result.entity_key
-    full = explainer.results
-    mine = Results(
-        engine_version=full.engine_version,
-        score_decimals=full.score_decimals,
-        decisions=full.decisions,
-        **{name: _rows_of(getattr(full, name), entity) for name in RunDetail.FRAMES},
-    )
-    explanation: dict[str, Any] = dict(_clean(explain(mine, explainer.scheme, entity)))
+    mine = explanation_blocks.entity_results(run, entity)
+    if mine is None:
+        full = run_frames(run)
+        assert full is not None  # the run has detail (its scheme was found)
+        mine = Results(
+            engine_version=full.engine_version,
+            score_decimals=full.score_decimals,
+            decisions=full.decisions,
+            **{name: _rows_of(getattr(full, name), entity) for name in RunDetail.FRAMES},
+        )
+    explanation: dict[str, Any] = dict(_clean(explain(mine, scheme.scheme, entity)))
     for indicator in explanation["indicators"]:
         # Names are for people; the digest covers the codes they stand for.
-        indicator["name"] = explainer.names.get(indicator["indicator"], indicator["indicator"])
+        indicator["name"] = scheme.names.get(indicator["indicator"], indicator["indicator"])
     return explanation
