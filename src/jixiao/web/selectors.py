@@ -162,7 +162,17 @@ def _notifications(user: User) -> TodoGroup | None:
 
 
 # The indicator fields the scheme weight checks read (schemes.selectors.weight_problems).
-WEIGHT_NODE_FIELDS = ("id", "scheme_id", "parent_id", "component_id", "level", "order", "code", "name", "weight")
+WEIGHT_NODE_FIELDS = (
+    "id",
+    "scheme_id",
+    "parent_id",
+    "component_id",
+    "level",
+    "order",
+    "code",
+    "name",
+    "weight",
+)
 
 
 def _office_todos() -> list[TodoGroup]:
