@@ -74,7 +74,7 @@ def _models() -> dict[str, dict[str, Source]]:
         Unit,
         UnitCategory,
     )
-    from jixiao.results.models import EntityResult
+    from jixiao.results.models import EntityResult, RankingExport
     from jixiao.schemes.models import (
         Component,
         Cycle,
@@ -200,6 +200,8 @@ def _models() -> dict[str, dict[str, Source]]:
         "facts/import/<slug:kind>/template/": {"kind": kinds},
         "results/entity/<int:pk>/": {"pk": qs(EntityResult)},
         "results/runs/jobs/<int:pk>/": {"pk": qs(Job)},
+        "results/ranking/export/<int:pk>/": {"pk": qs(RankingExport)},
+        "results/ranking/export/<int:pk>/status/": {"pk": qs(RankingExport)},
         "evaluations/<int:pk>/": {"pk": qs(EvaluationEvent)},
         "evaluations/<int:pk>/edit/": {"pk": qs(EvaluationEvent)},
         "evaluations/<int:pk>/progress/": {"pk": qs(EvaluationEvent)},

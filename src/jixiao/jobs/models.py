@@ -33,6 +33,7 @@ class JobKind(models.TextChoices):
     PUBLICATION_PDF = "publication_pdf", _("目标公布清单 PDF 生成")
     SUPERVISION_REMINDERS = "supervision_reminders", _("督查督办提醒")
     SUPERVISION_BULLETIN = "supervision_bulletin", _("督查通报生成")
+    RANKING_XLSX = "ranking_xlsx", _("排名 Excel 导出")
 
 
 class JobStatus(models.TextChoices):

@@ -50,7 +50,8 @@ class Handler(Protocol):
 
 
 HANDLERS: Mapping[str, str] = {
-    JobKind.COMPUTE: "jixiao.results.services.compute_job",
+    # Scoring, then the new run's explanation blocks (results.explanation_blocks).
+    JobKind.COMPUTE: "jixiao.results.explanation_blocks.compute_job",
     JobKind.FLUSH_BALLOTS: "jixiao.jobs.periodic.flush_ballots_job",
     JobKind.SEND_OUTBOX: "jixiao.jobs.periodic.send_outbox_job",
     JobKind.SAMPLE_MONITOR: "jixiao.jobs.periodic.sample_monitor_job",
@@ -64,6 +65,7 @@ HANDLERS: Mapping[str, str] = {
     JobKind.PUBLICATION_PDF: "jixiao.declarations.publication.publication_pdf_job",
     JobKind.SUPERVISION_REMINDERS: "jixiao.supervision.reminders.reminders_job",
     JobKind.SUPERVISION_BULLETIN: "jixiao.supervision.bulletin.bulletin_job",
+    JobKind.RANKING_XLSX: "jixiao.results.ranking_export.ranking_xlsx_job",
 }
 # Kinds whose end (success or failure) is worth telling the office about in its inbox.
 NOTIFY_OFFICE = frozenset(

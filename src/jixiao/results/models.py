@@ -132,3 +132,65 @@ class EntityResult(models.Model):
         from jixiao.results.selectors import entity_explanation
 
         return entity_explanation(self)
+
+
+class RankingExport(models.Model):
+    """The Excel workbook of one category's ranking, made in the background for one user (a
+    province's largest category has 30,000 officials): what they asked for, and the file once
+    made. Only its requester downloads it, and only while they may still read rankings."""
+
+    run = models.ForeignKey(ScoringRun, verbose_name=_("批次"), on_delete=models.CASCADE, related_name="+")
+    subject = models.CharField(_("对象类型"), max_length=8, choices=ResultSubject.choices)
+    category = models.CharField(_("类别"), max_length=64)
+    sort = models.CharField(_("排序"), max_length=16, default="rank")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("申请人"), on_delete=models.CASCADE, related_name="+"
+    )
+    requested_at = models.DateTimeField(_("申请时间"), auto_now_add=True)
+    job = models.ForeignKey(
+        "jobs.Job",
+        verbose_name=_("后台任务"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    row_count = models.PositiveIntegerField(_("行数"), default=0)
+    file = models.FileField(_("文件"), upload_to="rankings/%Y/", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("排名导出")
+        verbose_name_plural = _("排名导出")
+        ordering = ["-requested_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.run} · {self.category} · {self.requested_at:%Y-%m-%d %H:%M}"
+
+
+class ExplanationBlock(models.Model):
+    """The rows of a run's frames (``RunDetail``) for a block of consecutive entities (by engine
+    id), and their grade decisions: one entity's explanation reads one block (a few hundred KB)
+    instead of the run's whole frames (tens of MB at province scale). Written after the run by
+    ``explanation_blocks.blocks_store``; a run without blocks is explained from ``RunDetail``."""
+
+    run = models.ForeignKey(
+        ScoringRun, verbose_name=_("批次"), on_delete=models.CASCADE, related_name="explanation_blocks"
+    )
+    first = models.CharField(_("首个对象"), max_length=32)
+    last = models.CharField(_("末个对象"), max_length=32)
+    entities = models.BinaryField(_("对象结果（Parquet）"))
+    components = models.BinaryField(_("构成得分（Parquet）"))
+    indicators = models.BinaryField(_("指标得分（Parquet）"))
+    raters = models.BinaryField(_("测评得分（Parquet）"))
+    adjustments = models.BinaryField(_("加减分（Parquet）"))
+    decisions: models.JSONField[dict[str, Any]] = models.JSONField(_("等次判定"), default=dict)
+
+    class Meta:
+        verbose_name = _("计分说明分块")
+        verbose_name_plural = _("计分说明分块")
+        constraints = [
+            models.UniqueConstraint(fields=["run", "first"], name="explanation_block_unique_first")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.run_id}: {self.first}–{self.last}"

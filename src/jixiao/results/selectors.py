@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
-from django.db.models import Q, QuerySet
+from django.db import connection
+from django.db.models import Case, F, IntegerField, Min, OrderBy, Q, QuerySet, Value, When
+from django.db.models.functions import Collate
 from django.utils.translation import gettext
 
 from jixiao.accounts.models import Role, User
@@ -119,18 +121,87 @@ def rater_group_names(*, run: ScoringRun) -> dict[str, str]:
     return dict(RaterGroup.objects.filter(cycle_id=run.cycle_id).values_list("code", "name"))
 
 
-def ranking(*, run: ScoringRun, subject: str, category: str, query: str = "") -> QuerySet[EntityResult]:
-    """One category's results by rank (the index on run, subject, category and rank serves the
-    filter, the order and the page's count); ``query`` keeps the units, or the officials, whose
-    code starts with it or whose name contains it."""
+# The columns a ranking may be sorted by (``?sort=total``, ``?sort=-total`` for descending).
+RANKING_SORTS = ("rank", "total", "code", "name", "grade")
+DEFAULT_SORT = "rank"
+# Names are sorted in pinyin order on PostgreSQL (ICU), not by code point (the database's C.UTF-8).
+NAME_COLLATION = "zh-Hans-x-icu"
+
+
+def valid_sort(requested: str) -> str:
+    """``requested`` (``total``, ``-name``…) when it names a sortable column, else by rank."""
+    return requested if requested.lstrip("-") in RANKING_SORTS else DEFAULT_SORT
+
+
+def ranking(
+    *, run: ScoringRun, subject: str, category: str, query: str = "", sort: str = DEFAULT_SORT
+) -> QuerySet[EntityResult]:
+    """One category's results in the order ``sort`` (:func:`valid_sort`; by rank the index on run,
+    subject, category and rank serves the filter, the order and the page's count; any other column
+    is a top-N sort of at most one category's rows, 30,000 at province scale); ties keep the rank
+    order, then the row's id, so that paging is stable. ``query`` keeps the units, or the officials,
+    whose code starts with it or whose name contains it."""
     qs = EntityResult.objects.filter(run=run, subject=subject, category=category)
+    entity = "official" if subject == ResultSubject.OFFICIAL else "unit"
     if query:
-        if subject == ResultSubject.OFFICIAL:
-            qs = qs.filter(Q(official__code__startswith=query) | Q(official__name__contains=query))
-        else:
-            qs = qs.filter(Q(unit__code__startswith=query) | Q(unit__name__contains=query))
+        qs = qs.filter(
+            Q(**{f"{entity}__code__startswith": query}) | Q(**{f"{entity}__name__contains": query})
+        )
     # The explanation is read by the breakdown, not the ranking.
-    return qs.select_related("unit", "official").defer("stored_explanation").order_by("rank", "pk")
+    qs = qs.select_related("unit", "official").defer("stored_explanation")
+    return qs.order_by(*_ranking_order(run=run, category=category, entity=entity, sort=valid_sort(sort)))
+
+
+def _ranking_order(*, run: ScoringRun, category: str, entity: str, sort: str) -> list[OrderBy]:
+    column, descending = sort.lstrip("-"), sort.startswith("-")
+    tie = [F("rank").asc(nulls_last=True), F("pk").asc()]
+    key: Any
+    if column == "rank":
+        return [F("rank").desc(nulls_last=True) if descending else tie[0], tie[1]]
+    if column == "total":
+        key = F("total")
+    elif column == "code":
+        key = F(f"{entity}__code")
+    elif column == "name":
+        key = F(f"{entity}__name")
+        if connection.vendor == "postgresql":
+            key = Collate(key, NAME_COLLATION)
+    else:  # grade: in the order of the category's grade levels (best first), no grade last
+        levels = grade_levels(run=run, category=category)
+        key = Case(
+            *[When(grade=label, then=Value(i)) for i, label in enumerate(levels)],
+            default=Value(len(levels)),
+            output_field=IntegerField(),
+        )
+    return [key.desc(nulls_last=True) if descending else key.asc(nulls_last=True), *tie]
+
+
+def grade_levels(*, run: ScoringRun, category: str) -> list[str]:
+    """The grade labels of ``category`` in the run's scheme, best first (the levels' order);
+    for a run stored without its scheme, the grades given in the category by their best rank."""
+    levels = _run_grade_levels(run.pk, run.created_at.isoformat()).get(category)
+    if levels is not None:
+        return levels
+    best = (
+        EntityResult.objects.filter(run=run, category=category)
+        .exclude(grade="")
+        .values("grade")
+        .annotate(best=Min("rank"))
+        .order_by("best", "grade")
+    )
+    return [row["grade"] for row in best]
+
+
+@functools.lru_cache(maxsize=DETAIL_CACHE_RUNS * 4)
+def _run_grade_levels(run_id: int, created_at: str) -> dict[str, list[str]]:
+    """Engine category code → grade labels best first, from the run's stored scheme (a run never
+    changes: keyed by id and creation time, as :func:`_explainer`)."""
+    scheme = RunDetail.objects.filter(run_id=run_id).values_list("scheme", flat=True).first()
+    out: dict[str, list[str]] = {}
+    for category in (scheme or {}).get("categories", []):
+        levels = (category.get("grading") or {}).get("levels") or []
+        out[str(category.get("code", ""))] = [str(level.get("label", "")) for level in levels]
+    return out
 
 
 def previous_by_entity(
@@ -377,8 +448,9 @@ def _scheme_reasons(a: _Explainer, b: _Explainer) -> dict[str, list[str]]:
 
 
 @dataclass(frozen=True)
-class _Explainer:
-    results: Results  # every frame sorted by entity
+class _RunScheme:
+    """The scheme a run scored, its indicator names and (parsed on first use) typed scheme."""
+
     names: dict[str, str]
     raw_scheme: dict[str, Any]
 
@@ -387,6 +459,19 @@ class _Explainer:
         """The parsed scheme, parsed when first explained (a comparison never needs it: ~0.3 s
         for the demo prefecture's sixteen schemes)."""
         return parse_scheme(self.raw_scheme)
+
+
+@dataclass(frozen=True)
+class _Explainer(_RunScheme):
+    results: Results  # every frame sorted by entity
+
+
+@functools.lru_cache(maxsize=DETAIL_CACHE_RUNS * 4)
+def _run_scheme(run_id: int, created_at: str) -> _RunScheme | None:
+    """The run's scheme without its frames (the breakdown of an entity read from its block), or
+    None for a run without detail; cached as :func:`_explainer`."""
+    raw = RunDetail.objects.filter(run_id=run_id).values_list("scheme", flat=True).first()
+    return None if raw is None else _RunScheme(indicator_names(raw), raw)
 
 
 @functools.lru_cache(maxsize=DETAIL_CACHE_RUNS)
@@ -406,7 +491,13 @@ def _explainer(run_id: int, created_at: str) -> _Explainer | None:
         decisions=detail.decisions,
         **frames,
     )
-    return _Explainer(results, indicator_names(detail.scheme), detail.scheme)
+    return _Explainer(indicator_names(detail.scheme), detail.scheme, results)
+
+
+def run_frames(run: ScoringRun) -> Results | None:
+    """The whole run's frames (``RunDetail``), or None for a run without detail."""
+    explainer = _explainer(run.pk, run.created_at.isoformat())
+    return explainer.results if explainer is not None else None
 
 
 def _rows_of(frame: pl.DataFrame, entity: str) -> pl.DataFrame:
@@ -457,30 +548,36 @@ def shown_explanation(result: EntityResult) -> dict[str, Any]:
     """The explanation a results page may show: :func:`entity_explanation` with every rater
     group below its k withheld (:func:`_withhold_small_groups`)."""
     run = result.run
-    explainer = _explainer(run.pk, run.created_at.isoformat())
-    return _withhold_small_groups(entity_explanation(result), explainer.scheme if explainer else None)
+    scheme = _run_scheme(run.pk, run.created_at.isoformat())
+    return _withhold_small_groups(entity_explanation(result), scheme.scheme if scheme else None)
 
 
 def entity_explanation(result: EntityResult) -> dict[str, Any]:
     """The explanation of ``result`` (``jixiao.scoring.explain.explain`` plus indicator names).
 
-    Rebuilt from the run's ``RunDetail`` (frames cached per process for a few runs); a run stored
-    before ``RunDetail`` existed falls back to its stored JSON.
+    Rebuilt from the entity's explanation block (``explanation_blocks``: one block read), else
+    from the run's ``RunDetail`` (frames cached per process for a few runs); a run stored before
+    ``RunDetail`` existed falls back to its stored JSON.
     """
+    from jixiao.results import explanation_blocks
+
     run = result.run
-    explainer = _explainer(run.pk, run.created_at.isoformat())
-    if explainer is None:
+    scheme = _run_scheme(run.pk, run.created_at.isoformat())
+    if scheme is None:
         return dict(result.stored_explanation)
     entity = result.entity_key
-    full = explainer.results
-    mine = Results(
-        engine_version=full.engine_version,
-        score_decimals=full.score_decimals,
-        decisions=full.decisions,
-        **{name: _rows_of(getattr(full, name), entity) for name in RunDetail.FRAMES},
-    )
-    explanation: dict[str, Any] = dict(_clean(explain(mine, explainer.scheme, entity)))
+    mine = explanation_blocks.entity_results(run, entity)
+    if mine is None:
+        full = run_frames(run)
+        assert full is not None  # the run has detail (its scheme was found)
+        mine = Results(
+            engine_version=full.engine_version,
+            score_decimals=full.score_decimals,
+            decisions=full.decisions,
+            **{name: _rows_of(getattr(full, name), entity) for name in RunDetail.FRAMES},
+        )
+    explanation: dict[str, Any] = dict(_clean(explain(mine, scheme.scheme, entity)))
     for indicator in explanation["indicators"]:
         # Names are for people; the digest covers the codes they stand for.
-        indicator["name"] = explainer.names.get(indicator["indicator"], indicator["indicator"])
+        indicator["name"] = scheme.names.get(indicator["indicator"], indicator["indicator"])
     return explanation

@@ -12,5 +12,8 @@ urlpatterns = [
     path("runs/jobs/<int:pk>/", views.job_status, name="job_status"),
     path("compare/", views.compare, name="compare"),
     path("export.xlsx", views.export_xlsx, name="export"),
+    path("ranking/export/", views.ranking_export_start, name="ranking_export"),
+    path("ranking/export/<int:pk>/", views.ranking_export_file, name="ranking_export_file"),
+    path("ranking/export/<int:pk>/status/", views.ranking_export_status, name="ranking_export_status"),
     path("entity/<int:pk>/", views.breakdown, name="breakdown"),
 ]

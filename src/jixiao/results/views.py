@@ -10,15 +10,16 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from jixiao.accounts.audit import audit_record
-from jixiao.accounts.models import AuditAction
+from jixiao.accounts.models import AuditAction, User
 from jixiao.accounts.permissions import office_required, request_user, write_required
 from jixiao.jobs import services as jobs
 from jixiao.jobs.models import Job, JobKind
 from jixiao.jobs.selectors import active_job, latest_job
-from jixiao.results import exports, labels, selectors
-from jixiao.results.models import EntityResult, ResultSubject, ScoringRun
+from jixiao.results import exports, labels, ranking_export, selectors
+from jixiao.results.models import EntityResult, RankingExport, ResultSubject, ScoringRun
 from jixiao.results.preflight import preflight
 from jixiao.schemes.models import Cycle, CycleStatus
 from jixiao.schemes.rule_types import INDICATOR_RULES
@@ -133,6 +134,7 @@ def ranking(request: HttpRequest) -> HttpResponse:
     categories = selectors.categories(run=run, subject=subject)
     category = selectors.valid_category(request.GET.get("category", ""), categories)
     query = request.GET.get("q", "").strip()
+    sort = selectors.valid_sort(request.GET.get("sort", ""))
     size = (
         int(size_text)
         if (size_text := request.GET.get("size", "")) in RANKING_PAGE_SIZES
@@ -140,7 +142,9 @@ def ranking(request: HttpRequest) -> HttpResponse:
     )
     # One page of the category: a province's largest has 30,000 officials (4.7 MB rendered whole).
     page = paginate(
-        request, selectors.ranking(run=run, subject=subject, category=category, query=query), per_page=size
+        request,
+        selectors.ranking(run=run, subject=subject, category=category, query=query, sort=sort),
+        per_page=size,
     )
     rows = list(page)
     official = subject == ResultSubject.OFFICIAL
@@ -161,12 +165,39 @@ def ranking(request: HttpRequest) -> HttpResponse:
             "table": table,
             "page": page,
             "total_line": _total_line(page, subject=subject, searching=bool(query)),
+            "sorts": _sort_links(request, sort),
+            "sort": sort,
+            "export_inline": page.paginator.count <= ranking_export.INLINE_ROWS or bool(query),
+            "export": ranking_export.latest_export(user=user, run=run),
             "sizes": [int(x) for x in RANKING_PAGE_SIZES],
             "size": size,
             "subjects": ResultSubject.choices,
             "decimals": int(run.parameters.get("score_decimals", 2)),
         },
     )
+
+
+# The direction of a column's first click: scores and grades best first, the rest ascending.
+FIRST_DESCENDING = frozenset({"total"})
+
+
+def _sort_links(request: HttpRequest, sort: str) -> dict[str, dict[str, str]]:
+    """Sortable column → its header link (the page's other parameters kept, back to page 1) and
+    its state ("ascending", "descending" or "" for aria-sort)."""
+    current, descending = sort.lstrip("-"), sort.startswith("-")
+    links: dict[str, dict[str, str]] = {}
+    for column in selectors.RANKING_SORTS:
+        if column == current:
+            state = "descending" if descending else "ascending"
+            target = column if descending else f"-{column}"
+        else:
+            state = ""
+            target = f"-{column}" if column in FIRST_DESCENDING else column
+        params = request.GET.copy()
+        params.pop("page", None)
+        params["sort"] = target
+        links[column] = {"href": f"?{params.urlencode()}", "state": state}
+    return links
 
 
 def _total_line(page: Page[EntityResult], *, subject: str, searching: bool) -> str:
@@ -257,4 +288,86 @@ def export_xlsx(request: HttpRequest) -> HttpResponse:
         content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
     response["Content-Disposition"] = f'attachment; filename="results-{run.cycle.year}-{run.number}.xlsx"'
+    return response
+
+
+@login_required
+@require_POST
+def ranking_export_start(request: HttpRequest) -> HttpResponse:
+    """导出本类别 Excel: the whole category in the page's order, sent at once when small, else made
+    by the worker (the page then shows its progress and the download link)."""
+    user = request_user(request)
+    if not selectors.may_see_rankings(user):
+        raise PermissionDenied
+    run = _run_of_post(request)
+    subject = request.POST.get("subject", ResultSubject.UNIT)
+    if subject not in ResultSubject.values:
+        raise Http404
+    category = request.POST.get("category", "")
+    if category not in selectors.categories(run=run, subject=subject):
+        raise Http404
+    sort = selectors.valid_sort(request.POST.get("sort", ""))
+    rows = selectors.ranking(run=run, subject=subject, category=category).count()
+    if rows <= ranking_export.INLINE_ROWS:
+        content = ranking_export.ranking_export_inline(
+            actor=user, run=run, subject=subject, category=category, sort=sort
+        )
+        response = HttpResponse(content, content_type=ranking_export.XLSX)
+        response["Content-Disposition"] = (
+            f'attachment; filename="{ranking_export.filename(run=run, category=category)}"'
+        )
+        return response
+    try:
+        ranking_export.ranking_export_start(
+            actor=user, run=run, subject=subject, category=category, sort=sort, rows=rows
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("已开始在后台生成 Excel，完成后可在本页下载"))
+    return redirect(f"{reverse('results:ranking')}?{request.GET.urlencode()}")
+
+
+def _run_of_post(request: HttpRequest) -> ScoringRun:
+    run_id = request.POST.get("run", "")
+    if not run_id.isdigit():
+        raise Http404
+    return get_object_or_404(ScoringRun.objects.select_related("cycle"), pk=int(run_id))
+
+
+def _own_ranking_export(user: User, pk: int) -> RankingExport:
+    export = get_object_or_404(RankingExport.objects.select_related("run__cycle", "job__created_by"), pk=pk)
+    if export.requested_by_id != user.pk or not selectors.may_see_rankings(user):
+        raise Http404  # another user's export: as if it did not exist
+    return export
+
+
+@login_required
+def ranking_export_file(request: HttpRequest, pk: int) -> HttpResponse:
+    """Download a background ranking workbook (its requester only)."""
+    user = request_user(request)
+    export = _own_ranking_export(user, pk)
+    if not export.file:
+        raise Http404
+    response = HttpResponse(
+        ranking_export.ranking_export_download(actor=user, export=export), content_type=ranking_export.XLSX
+    )
+    name = ranking_export.filename(run=export.run, category=export.category)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@login_required
+def ranking_export_status(request: HttpRequest, pk: int) -> HttpResponse:
+    """The background ranking export's job panel (polled by htmx while it runs)."""
+    export = _own_ranking_export(request_user(request), pk)
+    if export.job is None:
+        raise Http404
+    response = render(
+        request,
+        "web/_job_panel.html",
+        {"job": export.job, "status_url": reverse("results:ranking_export_status", args=[export.pk])},
+    )
+    if getattr(request, "htmx", False) and not export.job.is_active:
+        response["HX-Refresh"] = "true"
     return response

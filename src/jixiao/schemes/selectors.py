@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Literal
 
 from django.apps import apps
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils.translation import gettext as _
 
 from jixiao.organisation.models import FunctionZone, Layer
@@ -371,8 +371,16 @@ def cycles_having(has: PageContent) -> QuerySet[Cycle]:
     "facts" …); for "any", every cycle but an empty draft. Latest first."""
     condition = Q()
     for label, lookup in _CONTENT[has]:
-        related = apps.get_model(label)._default_manager.filter(**{lookup: OuterRef("pk")})
-        condition |= Q(Exists(related))
+        manager = apps.get_model(label)._default_manager
+        if "__" in lookup:  # through the (small) schemes table
+            condition |= Q(Exists(manager.filter(**{lookup: OuterRef("pk")})))
+            continue
+        # "The first cycle id at or after this cycle's, in the index's order, is this one": an
+        # index probe per cycle. ``EXISTS (… WHERE cycle_id = outer.id)`` was planned as a
+        # sequential scan of the facts (the planner expects a match after a few rows), which for a
+        # cycle without facts reads all 10 million ratings of a province before answering no.
+        first = manager.filter(**{f"{lookup}__gte": OuterRef("pk")}).order_by(lookup).values(lookup)[:1]
+        condition |= Q(pk=Subquery(first))
     if has == "any":
         condition |= ~Q(status=CycleStatus.DRAFT)
     return Cycle.objects.filter(condition).order_by("-year")

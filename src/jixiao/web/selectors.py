@@ -161,6 +161,20 @@ def _notifications(user: User) -> TodoGroup | None:
     return TodoGroup(_("未读通知"), items, more, empty=_("没有未读通知"))
 
 
+# The indicator fields the scheme weight checks read (schemes.selectors.weight_problems).
+WEIGHT_NODE_FIELDS = (
+    "id",
+    "scheme_id",
+    "parent_id",
+    "component_id",
+    "level",
+    "order",
+    "code",
+    "name",
+    "weight",
+)
+
+
 def _office_todos() -> list[TodoGroup]:
     now = timezone.now()
     cycles = list(
@@ -184,7 +198,9 @@ def _office_todos() -> list[TodoGroup]:
         .select_related("cycle")
         .prefetch_related(
             Prefetch("components", queryset=Component.objects.order_by("order", "id")),
-            Prefetch("indicators", queryset=IndicatorNode.objects.select_related("lead_unit")),
+            # Only what the weight sums read: the nodes' rule parameters and lead units (JSON
+            # decoded for every node of every scheme) were most of the dashboard's CPU time.
+            Prefetch("indicators", queryset=IndicatorNode.objects.only(*WEIGHT_NODE_FIELDS)),
         )
         .order_by("cycle__year", "category__order", "category__code")
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.utils.html import format_html
 from django_stubs_ext import StrOrPromise
 
 from jixiao.results import labels
@@ -33,3 +34,16 @@ def label_in(code: str, table: dict[str, str]) -> str:
 def rule_params(params: dict[str, Any] | None, rule_type: str) -> str:
     """``{{ params|rule_params:rule_type }}``: a rule's parameters in words, never as a dict."""
     return params_text(rule_type, params or {})
+
+
+@register.simple_tag
+def sort_attrs(link: dict[str, str]) -> str:
+    """``aria-sort`` of a sortable header (``link`` from the view's sort links), or nothing."""
+    return format_html('aria-sort="{}"', link["state"]) if link.get("state") else ""
+
+
+@register.simple_tag
+def sort_arrow(link: dict[str, str]) -> str:
+    """The arrow after the header the ranking is sorted by (▲ ascending, ▼ descending)."""
+    arrow = {"ascending": " ▲", "descending": " ▼"}.get(link.get("state", ""), "")
+    return format_html('<span aria-hidden="true">{}</span>', arrow) if arrow else ""
