@@ -497,15 +497,6 @@ def _frames(queries: dict[str, _Query]) -> dict[str, pl.DataFrame]:
         return reads.result()
 
 
-def _entity_expr(prefix_unit: str = "unit_id", prefix_official: str = "official_id") -> str:
-    # The engine's ids, built in SQL: the server's concatenation costs less than the client's
-    # parsing of two nullable integer columns and formatting them (measured on the ratings).
-    return (
-        f"CASE WHEN {prefix_unit} IS NOT NULL THEN 'U' || CAST({prefix_unit} AS TEXT) "
-        f"ELSE 'O' || CAST({prefix_official} AS TEXT) END"
-    )
-
-
 def _entity_queries() -> dict[str, _Query]:
     """Every active unit and official with its unit's category code (the scheme's categories are
     kept by :func:`_entities`), by pk."""
@@ -560,67 +551,170 @@ def load_entities(cycle: Cycle, scheme: dict[str, Any]) -> tuple[Units, Official
     return _entities(_frames(_entity_queries()), scheme)
 
 
+ID_COLUMNS: Schema = {"unit": pl.Int64(), "official": pl.Int64()}
+
+
 def _fact_queries(cid: int) -> dict[str, _Query]:
-    entity = _entity_expr()
+    """The fact tables with their entities as the raw ``unit``/``official`` pks (:func:`_keyed`
+    turns them into the engine's ids): sending two integers costs the server less than building
+    ``U<pk>`` text, and the client maps them to codes without parsing a string per row."""
     return {
         "indicator_results": _Query(
-            f"SELECT {entity}, CASE WHEN indicator_id IS NULL THEN 'D' || CAST(declared_id AS TEXT) "
-            f"ELSE 'I' || CAST(indicator_id AS TEXT) END, value, NULLIF(grade, ''), target, last_year "
+            "SELECT unit_id, official_id, CASE WHEN indicator_id IS NULL THEN 'D' || CAST(declared_id AS TEXT) "
+            "ELSE 'I' || CAST(indicator_id AS TEXT) END, value, NULLIF(grade, ''), target, last_year "
             f"FROM facts_indicatorresult WHERE cycle_id = {cid}",
-            INDICATOR_RESULT_COLUMNS,
+            {**ID_COLUMNS, **_without_entity(INDICATOR_RESULT_COLUMNS)},
         ),
         "ratings": _Query(
-            f"SELECT {entity}, rater_group, item, score, ballots FROM facts_evaluationscore WHERE cycle_id = {cid}",
-            {**RATING_COLUMNS, "ballots": pl.Int64()},
+            f"SELECT unit_id, official_id, rater_group, item, score, ballots FROM facts_evaluationscore WHERE cycle_id = {cid}",
+            {**ID_COLUMNS, **_without_entity(RATING_COLUMNS), "ballots": pl.Int64()},
             _ratings,
         ),
         "votes": _Query(
-            f"SELECT 'O' || CAST(official_id AS TEXT), excellent, competent, basic, incompetent "
-            f"FROM facts_votecount WHERE cycle_id = {cid}",
-            {"entity": pl.String(), **{k: pl.Int64() for k in VOTE_LABELS}},
+            f"SELECT official_id, excellent, competent, basic, incompetent FROM facts_votecount WHERE cycle_id = {cid}",
+            {"official": pl.Int64(), **{k: pl.Int64() for k in VOTE_LABELS}},
             _votes,
         ),
         "adjustments": _Query(
-            f"SELECT {entity}, kind, points, NULLIF(sanction, ''), "
+            f"SELECT unit_id, official_id, kind, points, NULLIF(sanction, ''), "
             f"CASE WHEN indicator_id IS NULL THEN NULL ELSE 'I' || CAST(indicator_id AS TEXT) END, source, reason "
             f"FROM facts_adjustment WHERE cycle_id = {cid} ORDER BY id",
-            ADJUSTMENT_COLUMNS,
+            {**ID_COLUMNS, **_without_entity(ADJUSTMENT_COLUMNS)},
             lambda frame: frame.with_columns(pl.col("kind").replace(_ADJUSTMENT_KIND)),
         ),
     }  # fmt: skip
+
+
+def _without_entity(columns: Schema) -> Schema:
+    return {name: dtype for name, dtype in columns.items() if name != "entity"}
 
 
 def _ratings(ratings: pl.DataFrame) -> pl.DataFrame:
     if ratings.height and (ratings["ballots"] > 1).any():
         # An aggregate row (a survey firm's mean over n answers) counts as n ratings of that mean.
         ratings = ratings.with_columns(pl.int_ranges(0, pl.col("ballots")).alias("_copy")).explode("_copy")
-    return ratings.select(list(RATING_COLUMNS))
+    return ratings.select(*ID_COLUMNS, *_without_entity(RATING_COLUMNS))
 
 
 def _votes(votes: pl.DataFrame) -> pl.DataFrame:
     return (
-        votes.unpivot(index="entity", on=list(VOTE_LABELS), variable_name="label", value_name="count")
-        .with_columns(pl.col("label").replace_strict(VOTE_LABELS))
+        votes.unpivot(index="official", on=list(VOTE_LABELS), variable_name="label", value_name="count")
+        .with_columns(pl.col("label").replace_strict(VOTE_LABELS), pl.lit(None, pl.Int64()).alias("unit"))
         .filter(pl.col("count") > 0)
-        .select(list(VOTE_COLUMNS))
-        .cast(VOTE_COLUMNS)  # type: ignore[arg-type]
+        .select("unit", "official", "label", pl.col("count").cast(pl.Int64()))
     )
 
 
-def _facts(frames: dict[str, pl.DataFrame], previous: pl.DataFrame | None) -> Facts:
+class _Keys:
+    """How the adapter writes the engine's ids: as text (``U<pk>``/``O<pk>``), optionally keeping
+    only the entities of ``known``."""
+
+    def __init__(self, known: list[str] | None = None) -> None:
+        self.known = None if known is None else pl.Series("entity", known, dtype=pl.String())
+
+    def entity(self, frame: pl.DataFrame) -> pl.Series:
+        unit = pl.format("U{}", "unit")
+        if "official" not in frame.columns:
+            return frame.select(unit.alias("entity")).to_series()
+        expr = pl.when(pl.col("unit").is_not_null()).then(unit).otherwise(pl.format("O{}", "official"))
+        return frame.select(expr.alias("entity")).to_series()
+
+    def keyed(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """``frame`` with ``entity`` (first) for its ``unit``/``official`` pk columns."""
+        rest = frame.drop("unit", "official", strict=False)
+        return self.keep(rest.insert_column(0, self.entity(frame)))
+
+    def keep(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """``frame`` (with a text ``entity`` column) without the entities not known."""
+        if self.known is None or not frame.height:
+            return frame
+        return frame.filter(pl.col("entity").is_in(self.known.implode()))
+
+
+class EntityKeys(_Keys):
+    """The assessed entities' ids as one ``pl.Enum`` whose categories are the ids in the engine's
+    order (``build_entities`` sorts them the same way), so that the engine and the input digest
+    read the keys by their codes without encoding strings; facts about any other entity (an
+    inactive unit, a category without a scheme) are dropped: they cannot change a result, and the
+    engine refuses unknown entities.
+
+    The fact queries send the raw pks; a pk → code table per kind turns them into codes (a
+    gather, no string per row).
+    """
+
+    def __init__(self, units: Units, officials: Officials) -> None:
+        ids = np.concatenate([np.asarray(units.id, dtype=np.str_), np.asarray(officials.id, dtype=np.str_)])
+        order = np.argsort(ids, kind="stable")
+        ordered = ids[order].tolist()
+        super().__init__(ordered)
+        self.enum = pl.Enum(ordered)
+        self.physical = pl.Series([], dtype=self.enum).to_physical().dtype
+        position = np.empty(ids.size, np.int64)
+        position[order] = np.arange(ids.size)
+        nu = len(units.id)
+        self.unit = _pk_table(units.id, position[:nu])
+        self.official = _pk_table(officials.id, position[nu:])
+
+    def codes(self, frame: pl.DataFrame) -> np.ndarray[Any, Any]:
+        """The code of every row's entity, -1 for an entity not assessed."""
+        unit = np.asarray(frame.get_column("unit").fill_null(-1).to_numpy(), dtype=np.int64)
+        code = _gather(self.unit, unit)
+        if "official" in frame.columns:
+            official = np.asarray(frame.get_column("official").fill_null(-1).to_numpy(), dtype=np.int64)
+            code = np.where(unit >= 0, code, _gather(self.official, official))
+        return code
+
+    def keyed(self, frame: pl.DataFrame) -> pl.DataFrame:
+        code = self.codes(frame)
+        rest = frame.drop("unit", "official", strict=False)
+        keep = code >= 0
+        if not keep.all():
+            rest, code = rest.filter(pl.Series(keep)), code[keep]
+        entity = pl.Series("entity", code).cast(self.physical).cat.to(self.enum, strict=False)
+        return rest.insert_column(0, entity)
+
+    def keep(self, frame: pl.DataFrame) -> pl.DataFrame:
+        if not frame.height:
+            return frame.with_columns(pl.col("entity").cast(self.enum))
+        entity = frame.get_column("entity").cast(self.enum, strict=False)
+        return frame.with_columns(entity).filter(entity.is_not_null())
+
+
+def _pk_table(ids: np.ndarray[Any, Any], codes: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    """pk → code (-1 for a pk not among ``ids``), for ids ``U<pk>``/``O<pk>``."""
+    pks = pl.Series(np.asarray(ids, dtype=np.str_).tolist(), dtype=pl.String()).str.slice(1).cast(pl.Int64)
+    pk = np.asarray(pks.to_numpy(), dtype=np.int64)
+    table = np.full(int(pk.max()) + 2 if pk.size else 1, -1, np.int64)  # the last slot: unknown pks
+    table[pk] = codes
+    return table
+
+
+def _gather(table: np.ndarray[Any, Any], pks: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    out: np.ndarray[Any, Any] = table[np.where((pks < 0) | (pks >= table.size), table.size - 1, pks)]
+    return out
+
+
+KEYED = ("indicator_results", "ratings", "votes", "adjustments")  # read with raw pks
+
+
+def _facts(frames: dict[str, pl.DataFrame], keys: _Keys) -> Facts:
+    """The fact frames with the engine's ids (``keys``)."""
+    previous = frames.get("previous", pl.DataFrame(schema=PREVIOUS_COLUMNS))
+    routine = frames.get("routine", pl.DataFrame(schema=ROUTINE_COLUMNS))
     return Facts(
-        indicator_results=frames["indicator_results"],
-        ratings=frames["ratings"],
-        votes=frames["votes"],
-        adjustments=frames["adjustments"],
-        previous=previous if previous is not None else pl.DataFrame(schema=PREVIOUS_COLUMNS),
-        routine=frames.get("routine", pl.DataFrame(schema=ROUTINE_COLUMNS)),
+        **{name: keys.keyed(frames[name]) for name in KEYED},
+        previous=keys.keep(previous),
+        routine=keys.keep(routine),
     )
 
 
 def load_facts(cycle: Cycle, previous: pl.DataFrame | None = None) -> Facts:
-    """Read every fact table of ``cycle`` into the engine's frames (the COPYs run concurrently)."""
-    return _facts(_frames(_fact_queries(int(cycle.pk))), previous)
+    """Read every fact table of ``cycle`` into the engine's frames (the COPYs run concurrently);
+    the ids are text."""
+    frames = _frames(_fact_queries(int(cycle.pk)))
+    if previous is not None:
+        frames["previous"] = previous
+    return _facts(frames, _Keys())
 
 
 def _canonical_params(text: str | None) -> str:
@@ -655,10 +749,11 @@ def _declared_query(cid: int) -> _Query:
 
 
 def _declared_codes(raw: pl.DataFrame) -> pl.DataFrame:
-    """The engine's codes of the declared query's rows (``DECLARED_READ`` with ``parent_id`` for
-    the component), in id order."""
-    return raw.sort("id").select(
-        pl.format("U{}", "unit").alias("entity"),
+    """The engine's codes of the declared query's rows (``DECLARED_READ`` with the ``unit`` pk for
+    the entity and ``parent_id`` for the component), in code order (the engine's: it then need not
+    sort them)."""
+    return raw.select(
+        "unit",
         pl.format("D{}", "id").alias("code"),
         pl.when(pl.col("under").is_null())
         .then(pl.format("I{}", "parent_id"))
@@ -670,26 +765,27 @@ def _declared_codes(raw: pl.DataFrame) -> pl.DataFrame:
         "params",
         "low_ambition",
         pl.col("id").alias("order"),
-    )
+    ).sort("code")
 
 
 def _declared(
-    bulk: pl.DataFrame, pending: pl.DataFrame, components: dict[int, str], units: Units | None
+    bulk: pl.DataFrame, pending: pl.DataFrame, components: dict[int, str], keys: _Keys
 ) -> pl.DataFrame:
-    """The declared leaves (``DECLARED_COLUMNS``) from the bulk rows (:func:`_declared_codes`) and
-    the pending declarations' snapshot rows (``DECLARED_READ``)."""
-    frame = bulk.with_columns(
-        pl.col("parent_id")
-        .replace_strict(components, default=None, return_dtype=pl.String())
-        .alias("component")
-    ).select(list(DECLARED_READ))
+    """The declared leaves (``DECLARED_COLUMNS``, in code order) from the bulk rows
+    (:func:`_declared_codes`) and the pending declarations' snapshot rows (``DECLARED_READ``),
+    with the entities' ids of ``keys`` (and only their entities)."""
+    frame = keys.keyed(
+        bulk.with_columns(
+            pl.col("parent_id")
+            .replace_strict(components, default=None, return_dtype=pl.String())
+            .alias("component")
+        ).select("unit", *(c for c in DECLARED_READ if c != "entity"))
+    )
     if pending.height:
-        frame = pl.concat([frame, pending], how="vertical").sort("order", maintain_order=True)
-    if units is not None and frame.height:
-        known = pl.Series("entity", units.id.tolist(), dtype=pl.String())
-        frame = frame.filter(pl.col("entity").is_in(known.implode()))
+        mine = keys.keep(pending)
+        frame = pl.concat([frame, mine.cast({"entity": frame.schema["entity"]})], how="vertical").sort("code")
     if frame.height == 0:
-        return pl.DataFrame(schema=DECLARED_COLUMNS)
+        return pl.DataFrame(schema=DECLARED_COLUMNS).cast({"entity": frame.schema["entity"]})
     # Few distinct parameter sets among a province's 1.4 M leaves: canonicalise each once.
     texts = frame.get_column("params").unique().to_list()
     canonical = {text: _canonical_params(text) for text in texts}
@@ -726,7 +822,8 @@ def load_declared(cycle: Cycle, units: Units | None = None) -> pl.DataFrame:
     :func:`load_run_input` reads the bulk rows in the same concurrent extraction as the facts."""
     bulk = _read(_declared_query(int(cycle.pk)))
     pending, _parents = _published_snapshots(cycle, DECLARED_READ)
-    return _declared(bulk, pending, _components_of(bulk), units)
+    keys = _Keys(None if units is None else units.id.tolist())
+    return _declared(bulk, pending, _components_of(bulk), keys)
 
 
 def _published_snapshots(cycle: Cycle, schema: Schema) -> tuple[pl.DataFrame, set[int]]:
@@ -832,24 +929,6 @@ def previous_results(cycle: Cycle) -> pl.DataFrame:
     return pl.DataFrame(schema=PREVIOUS_COLUMNS) if last is None else _read(_previous_query(last))
 
 
-def _only_assessed(facts: Facts, units: Units, officials: Officials) -> Facts:
-    """Drop facts about entities this cycle does not assess (an inactive unit, a category without a
-    scheme): they cannot change any result, and the engine refuses unknown entities."""
-    known = pl.Series("entity", [*units.id.tolist(), *officials.id.tolist()], dtype=pl.String())
-
-    def keep(frame: pl.DataFrame) -> pl.DataFrame:
-        return frame.filter(pl.col("entity").is_in(known.implode())) if frame.height else frame
-
-    return Facts(
-        indicator_results=keep(facts.indicator_results),
-        ratings=keep(facts.ratings),
-        votes=keep(facts.votes),
-        adjustments=keep(facts.adjustments),
-        previous=keep(facts.previous),
-        routine=keep(facts.routine),
-    )
-
-
 class RunInput(NamedTuple):
     """What a run scores: the scheme dict, the entities, the facts and the declared leaves."""
 
@@ -897,11 +976,18 @@ def _load(cycle: Cycle, *, declared: bool) -> RunInput:
     assert slots is not None
     scheme = _scheme_of(cycle, rows, slots)
     units, officials = _entities(frames, scheme)
-    facts = _only_assessed(_facts(frames, frames.get("previous")), units, officials)
+    keys: _Keys = EntityKeys(units, officials) if _unique(units, officials) else _Keys([*units.id, *officials.id])
+    facts = _facts(frames, keys)
     if pending is None:
         return RunInput(scheme, units, officials, facts, pl.DataFrame(schema=DECLARED_COLUMNS))
     bulk = frames["declared"]
-    return RunInput(scheme, units, officials, facts, _declared(bulk, pending, _components_of(bulk), units))
+    return RunInput(scheme, units, officials, facts, _declared(bulk, pending, _components_of(bulk), keys))
+
+
+def _unique(units: Units, officials: Officials) -> bool:
+    """Whether no id is used twice (else the engine says so; an Enum cannot hold it)."""
+    ids = np.concatenate([np.asarray(units.id, dtype=np.str_), np.asarray(officials.id, dtype=np.str_)])
+    return bool(np.unique(ids).size == ids.size)
 
 
 def cycle_input(
