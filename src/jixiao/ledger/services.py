@@ -109,7 +109,11 @@ class PackedInput:
 
 def _parquet(frame: pl.DataFrame) -> bytes:
     buffer = io.BytesIO()
-    frame.write_parquet(buffer, compression="zstd", statistics=False)
+    # An Enum column (the adapter's keys) is written as a dictionary per row group: one row group
+    # writes its 108,000 entity ids once (10 M ratings: 0.03 s instead of 0.5 s of CPU).
+    one_group = any(isinstance(dtype, pl.Enum) for dtype in frame.schema.values())
+    frame.write_parquet(buffer, compression="zstd", statistics=False,
+                        row_group_size=max(frame.height, 1) if one_group else None)  # fmt: skip
     return buffer.getvalue()
 
 
