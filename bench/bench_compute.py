@@ -192,6 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--full-explanations", action="store_true", help="(kept for scripts; always on)")
     parser.add_argument("--no-end-to-end", action="store_true", help="skip run_compute end to end")
     parser.add_argument("--quick", action="store_true", help="skip the engine repeats and the reference")
+    parser.add_argument("--no-pieces", action="store_true", help="with --quick: only the floor and end to end")
     parser.add_argument(
         "--end-to-end-memory", type=int, default=12, help="GiB of address space for run_compute (default 12)"
     )
@@ -239,9 +240,10 @@ def _measure(args: argparse.Namespace) -> None:
     print(f"cycle {cycle.year} · load average {_load()}")
     floors = _floor(cycle.pk)
     if args.quick:
-        print("run_compute, piece by piece (results/services.py):")
-        _run_compute_pieces(cycle, args.full_explanations)
-        print(f"peak RSS of the measurements above: {_rss_gib():.2f} GiB")
+        if not args.no_pieces:
+            print("run_compute, piece by piece (results/services.py):")
+            _run_compute_pieces(cycle, args.full_explanations)
+            print(f"peak RSS of the measurements above: {_rss_gib():.2f} GiB")
         if not args.no_end_to_end:
             _end_to_end(args.end_to_end_memory, floors)
         return

@@ -567,7 +567,8 @@ def _fact_queries(cid: int) -> dict[str, _Query]:
         ),
         "ratings": _Query(
             f"SELECT unit_id, official_id, rater_group, item, score, ballots FROM facts_evaluationscore WHERE cycle_id = {cid}",
-            {**ID_COLUMNS, **_without_entity(RATING_COLUMNS), "ballots": pl.Int64()},
+            {**ID_COLUMNS, **_without_entity(RATING_COLUMNS), "group": pl.Categorical(),
+             "item": pl.Categorical(), "ballots": pl.Int64()},  # fmt: skip
             _ratings,
         ),
         "votes": _Query(
@@ -593,7 +594,14 @@ def _ratings(ratings: pl.DataFrame) -> pl.DataFrame:
     if ratings.height and (ratings["ballots"] > 1).any():
         # An aggregate row (a survey firm's mean over n answers) counts as n ratings of that mean.
         ratings = ratings.with_columns(pl.int_ranges(0, pl.col("ballots")).alias("_copy")).explode("_copy")
-    return ratings.select(*ID_COLUMNS, *_without_entity(RATING_COLUMNS))
+    # The few rater groups and items as Enums of their sorted codes (the engine and the digest
+    # read them by their codes, not as 10 M strings).
+    return ratings.select(
+        *ID_COLUMNS,
+        _small_enum(ratings.get_column("group"), str),
+        _small_enum(ratings.get_column("item"), str),
+        "score",
+    )
 
 
 def _votes(votes: pl.DataFrame) -> pl.DataFrame:
