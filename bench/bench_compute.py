@@ -192,7 +192,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--full-explanations", action="store_true", help="(kept for scripts; always on)")
     parser.add_argument("--no-end-to-end", action="store_true", help="skip run_compute end to end")
     parser.add_argument("--quick", action="store_true", help="skip the engine repeats and the reference")
-    parser.add_argument("--no-pieces", action="store_true", help="with --quick: only the floor and end to end")
+    parser.add_argument(
+        "--no-pieces", action="store_true", help="with --quick: only the floor and end to end"
+    )
     parser.add_argument(
         "--end-to-end-memory", type=int, default=12, help="GiB of address space for run_compute (default 12)"
     )

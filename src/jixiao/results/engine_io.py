@@ -552,6 +552,7 @@ def load_entities(cycle: Cycle, scheme: dict[str, Any]) -> tuple[Units, Official
 
 
 ID_COLUMNS: Schema = {"unit": pl.Int64(), "official": pl.Int64()}
+CODED_RATING_COLUMNS: Schema = {"group": pl.Categorical(), "item": pl.Categorical(), "ballots": pl.Int64()}
 
 
 def _fact_queries(cid: int) -> dict[str, _Query]:
@@ -567,8 +568,7 @@ def _fact_queries(cid: int) -> dict[str, _Query]:
         ),
         "ratings": _Query(
             f"SELECT unit_id, official_id, rater_group, item, score, ballots FROM facts_evaluationscore WHERE cycle_id = {cid}",
-            {**ID_COLUMNS, **_without_entity(RATING_COLUMNS), "group": pl.Categorical(),
-             "item": pl.Categorical(), "ballots": pl.Int64()},  # fmt: skip
+            {**ID_COLUMNS, **_without_entity(RATING_COLUMNS), **CODED_RATING_COLUMNS},
             _ratings,
         ),
         "votes": _Query(
@@ -583,7 +583,7 @@ def _fact_queries(cid: int) -> dict[str, _Query]:
             {**ID_COLUMNS, **_without_entity(ADJUSTMENT_COLUMNS)},
             lambda frame: frame.with_columns(pl.col("kind").replace(_ADJUSTMENT_KIND)),
         ),
-    }  # fmt: skip
+    }
 
 
 def _without_entity(columns: Schema) -> Schema:
