@@ -9,6 +9,12 @@ official, ``I<pk>`` an indicator of the office's tree, ``D<pk>`` a unit's declar
 (申报指标, levels 3–4 under a framework node); engine categories are the unit category's code for
 teams and ``<code>:official`` for the officials of those units.
 
+:func:`load_run_input` passes the entity columns of the facts and declared leaves as one
+``pl.Enum`` of the assessed ids in the engine's order (:class:`EntityKeys`, coded from the raw
+pks the queries send), the ratings' groups and items and the routine reports' columns as Enums
+too, and the declared leaves in code order: the engine and the input digest read them by their
+codes; the values (hence the digests) are the text ones. The separate readers give text.
+
 Bundle version 2 adds: each unit's function zone (``Units.zone``, the zone's code) and the
 categories' ``zone_weights``; the declared leaves of published declarations
 (:func:`load_declared`); the monthly grades of progress reports (``facts.routine``,
