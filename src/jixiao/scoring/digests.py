@@ -378,6 +378,11 @@ def _enum_codes(series: pl.Series, hint: _Dictionary | None) -> _Coded:
     physical = series.to_physical()
     if hint is not None and hint.size == categories.len() and hint.values.head(hint.size).equals(categories):
         return _Strings(series.name, _with_nulls(physical, series, hint.size), hint, nulls > 0)
+    if categories.len() <= _ENUM_MAX and categories.is_sorted():
+        # Sorted categories (an adapter's small Enums) are a dictionary as they are: unused
+        # values change no byte (only present values are hashed).
+        dictionary = _Dictionary(categories)
+        return _Strings(series.name, _with_nulls(physical, series, dictionary.size), dictionary, nulls > 0)
     used = physical.unique().drop_nulls().sort()
     values = categories.gather(used)
     order = values.arg_sort()  # the used categories in string order
