@@ -9,6 +9,12 @@ official, ``I<pk>`` an indicator of the office's tree, ``D<pk>`` a unit's declar
 (申报指标, levels 3–4 under a framework node); engine categories are the unit category's code for
 teams and ``<code>:official`` for the officials of those units.
 
+:func:`load_run_input` passes the entity columns of the facts and declared leaves as one
+``pl.Enum`` of the assessed ids in the engine's order (:class:`EntityKeys`, coded from the raw
+pks the queries send), the ratings' groups and items and the routine reports' columns as Enums
+too, and the declared leaves in code order: the engine and the input digest read them by their
+codes; the values (hence the digests) are the text ones. The separate readers give text.
+
 Bundle version 2 adds: each unit's function zone (``Units.zone``, the zone's code) and the
 categories' ``zone_weights``; the declared leaves of published declarations
 (:func:`load_declared`); the monthly grades of progress reports (``facts.routine``,
@@ -28,6 +34,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, NamedTuple
 
@@ -60,7 +67,6 @@ from jixiao.scoring.types import (
     PREVIOUS_COLUMNS,
     RATING_COLUMNS,
     ROUTINE_COLUMNS,
-    VOTE_COLUMNS,
     CycleInput,
     Facts,
     Officials,
@@ -497,15 +503,6 @@ def _frames(queries: dict[str, _Query]) -> dict[str, pl.DataFrame]:
         return reads.result()
 
 
-def _entity_expr(prefix_unit: str = "unit_id", prefix_official: str = "official_id") -> str:
-    # The engine's ids, built in SQL: the server's concatenation costs less than the client's
-    # parsing of two nullable integer columns and formatting them (measured on the ratings).
-    return (
-        f"CASE WHEN {prefix_unit} IS NOT NULL THEN 'U' || CAST({prefix_unit} AS TEXT) "
-        f"ELSE 'O' || CAST({prefix_official} AS TEXT) END"
-    )
-
-
 def _entity_queries() -> dict[str, _Query]:
     """Every active unit and official with its unit's category code (the scheme's categories are
     kept by :func:`_entities`), by pk."""
@@ -560,67 +557,178 @@ def load_entities(cycle: Cycle, scheme: dict[str, Any]) -> tuple[Units, Official
     return _entities(_frames(_entity_queries()), scheme)
 
 
+ID_COLUMNS: Schema = {"unit": pl.Int64(), "official": pl.Int64()}
+CODED_RATING_COLUMNS: Schema = {"group": pl.Categorical(), "item": pl.Categorical(), "ballots": pl.Int64()}
+
+
 def _fact_queries(cid: int) -> dict[str, _Query]:
-    entity = _entity_expr()
+    """The fact tables with their entities as the raw ``unit``/``official`` pks (:func:`_keyed`
+    turns them into the engine's ids): sending two integers costs the server less than building
+    ``U<pk>`` text, and the client maps them to codes without parsing a string per row."""
     return {
         "indicator_results": _Query(
-            f"SELECT {entity}, CASE WHEN indicator_id IS NULL THEN 'D' || CAST(declared_id AS TEXT) "
-            f"ELSE 'I' || CAST(indicator_id AS TEXT) END, value, NULLIF(grade, ''), target, last_year "
+            "SELECT unit_id, official_id, CASE WHEN indicator_id IS NULL THEN 'D' || CAST(declared_id AS TEXT) "
+            "ELSE 'I' || CAST(indicator_id AS TEXT) END, value, NULLIF(grade, ''), target, last_year "
             f"FROM facts_indicatorresult WHERE cycle_id = {cid}",
-            INDICATOR_RESULT_COLUMNS,
+            {**ID_COLUMNS, **_without_entity(INDICATOR_RESULT_COLUMNS)},
         ),
         "ratings": _Query(
-            f"SELECT {entity}, rater_group, item, score, ballots FROM facts_evaluationscore WHERE cycle_id = {cid}",
-            {**RATING_COLUMNS, "ballots": pl.Int64()},
+            f"SELECT unit_id, official_id, rater_group, item, score, ballots FROM facts_evaluationscore WHERE cycle_id = {cid}",
+            {**ID_COLUMNS, **_without_entity(RATING_COLUMNS), **CODED_RATING_COLUMNS},
             _ratings,
         ),
         "votes": _Query(
-            f"SELECT 'O' || CAST(official_id AS TEXT), excellent, competent, basic, incompetent "
-            f"FROM facts_votecount WHERE cycle_id = {cid}",
-            {"entity": pl.String(), **{k: pl.Int64() for k in VOTE_LABELS}},
+            f"SELECT official_id, excellent, competent, basic, incompetent FROM facts_votecount WHERE cycle_id = {cid}",
+            {"official": pl.Int64(), **{k: pl.Int64() for k in VOTE_LABELS}},
             _votes,
         ),
         "adjustments": _Query(
-            f"SELECT {entity}, kind, points, NULLIF(sanction, ''), "
+            f"SELECT unit_id, official_id, kind, points, NULLIF(sanction, ''), "
             f"CASE WHEN indicator_id IS NULL THEN NULL ELSE 'I' || CAST(indicator_id AS TEXT) END, source, reason "
             f"FROM facts_adjustment WHERE cycle_id = {cid} ORDER BY id",
-            ADJUSTMENT_COLUMNS,
+            {**ID_COLUMNS, **_without_entity(ADJUSTMENT_COLUMNS)},
             lambda frame: frame.with_columns(pl.col("kind").replace(_ADJUSTMENT_KIND)),
         ),
-    }  # fmt: skip
+    }
+
+
+def _without_entity(columns: Schema) -> Schema:
+    return {name: dtype for name, dtype in columns.items() if name != "entity"}
 
 
 def _ratings(ratings: pl.DataFrame) -> pl.DataFrame:
     if ratings.height and (ratings["ballots"] > 1).any():
         # An aggregate row (a survey firm's mean over n answers) counts as n ratings of that mean.
         ratings = ratings.with_columns(pl.int_ranges(0, pl.col("ballots")).alias("_copy")).explode("_copy")
-    return ratings.select(list(RATING_COLUMNS))
+    # The few rater groups and items as Enums of their sorted codes (the engine and the digest
+    # read them by their codes, not as 10 M strings).
+    return ratings.select(
+        *ID_COLUMNS,
+        _small_enum(ratings.get_column("group"), str),
+        _small_enum(ratings.get_column("item"), str),
+        "score",
+    )
 
 
 def _votes(votes: pl.DataFrame) -> pl.DataFrame:
     return (
-        votes.unpivot(index="entity", on=list(VOTE_LABELS), variable_name="label", value_name="count")
-        .with_columns(pl.col("label").replace_strict(VOTE_LABELS))
+        votes.unpivot(index="official", on=list(VOTE_LABELS), variable_name="label", value_name="count")
+        .with_columns(pl.col("label").replace_strict(VOTE_LABELS), pl.lit(None, pl.Int64()).alias("unit"))
         .filter(pl.col("count") > 0)
-        .select(list(VOTE_COLUMNS))
-        .cast(VOTE_COLUMNS)  # type: ignore[arg-type]
+        .select("unit", "official", "label", pl.col("count").cast(pl.Int64()))
     )
 
 
-def _facts(frames: dict[str, pl.DataFrame], previous: pl.DataFrame | None) -> Facts:
+class _Keys:
+    """How the adapter writes the engine's ids: as text (``U<pk>``/``O<pk>``), optionally keeping
+    only the entities of ``known``."""
+
+    def __init__(self, known: list[str] | None = None) -> None:
+        self.known = None if known is None else pl.Series("entity", known, dtype=pl.String())
+
+    def entity(self, frame: pl.DataFrame) -> pl.Series:
+        unit = pl.format("U{}", "unit")
+        if "official" not in frame.columns:
+            return frame.select(unit.alias("entity")).to_series()
+        expr = pl.when(pl.col("unit").is_not_null()).then(unit).otherwise(pl.format("O{}", "official"))
+        return frame.select(expr.alias("entity")).to_series()
+
+    def keyed(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """``frame`` with ``entity`` (first) for its ``unit``/``official`` pk columns."""
+        rest = frame.drop("unit", "official", strict=False)
+        return self.keep(rest.insert_column(0, self.entity(frame)))
+
+    def keep(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """``frame`` (with a text ``entity`` column) without the entities not known."""
+        if self.known is None or not frame.height:
+            return frame
+        return frame.filter(pl.col("entity").is_in(self.known.implode()))
+
+
+class EntityKeys(_Keys):
+    """The assessed entities' ids as one ``pl.Enum`` whose categories are the ids in the engine's
+    order (``build_entities`` sorts them the same way), so that the engine and the input digest
+    read the keys by their codes without encoding strings; facts about any other entity (an
+    inactive unit, a category without a scheme) are dropped: they cannot change a result, and the
+    engine refuses unknown entities.
+
+    The fact queries send the raw pks; a pk → code table per kind turns them into codes (a
+    gather, no string per row).
+    """
+
+    def __init__(self, units: Units, officials: Officials) -> None:
+        ids = np.concatenate([np.asarray(units.id, dtype=np.str_), np.asarray(officials.id, dtype=np.str_)])
+        order = np.argsort(ids, kind="stable")
+        ordered = ids[order].tolist()
+        super().__init__(ordered)
+        self.enum = pl.Enum(ordered)
+        self.physical = pl.Series([], dtype=self.enum).to_physical().dtype
+        position = np.empty(ids.size, np.int64)
+        position[order] = np.arange(ids.size)
+        nu = len(units.id)
+        self.unit = _pk_table(units.id, position[:nu])
+        self.official = _pk_table(officials.id, position[nu:])
+
+    def codes(self, frame: pl.DataFrame) -> np.ndarray[Any, Any]:
+        """The code of every row's entity, -1 for an entity not assessed."""
+        unit = np.asarray(frame.get_column("unit").fill_null(-1).to_numpy(), dtype=np.int64)
+        code = _gather(self.unit, unit)
+        if "official" in frame.columns:
+            official = np.asarray(frame.get_column("official").fill_null(-1).to_numpy(), dtype=np.int64)
+            code = np.where(unit >= 0, code, _gather(self.official, official))
+        return code
+
+    def keyed(self, frame: pl.DataFrame) -> pl.DataFrame:
+        code = self.codes(frame)
+        rest = frame.drop("unit", "official", strict=False)
+        keep = code >= 0
+        if not keep.all():
+            rest, code = rest.filter(pl.Series(keep)), code[keep]
+        entity = pl.Series("entity", code).cast(self.physical).cat.to(self.enum, strict=False)
+        return rest.insert_column(0, entity)
+
+    def keep(self, frame: pl.DataFrame) -> pl.DataFrame:
+        if not frame.height:
+            return frame.with_columns(pl.col("entity").cast(self.enum))
+        entity = frame.get_column("entity").cast(self.enum, strict=False)
+        return frame.with_columns(entity).filter(entity.is_not_null())
+
+
+def _pk_table(ids: np.ndarray[Any, Any], codes: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    """pk → code (-1 for a pk not among ``ids``), for ids ``U<pk>``/``O<pk>``."""
+    pks = pl.Series(np.asarray(ids, dtype=np.str_).tolist(), dtype=pl.String()).str.slice(1).cast(pl.Int64)
+    pk = np.asarray(pks.to_numpy(), dtype=np.int64)
+    table = np.full(int(pk.max()) + 2 if pk.size else 1, -1, np.int64)  # the last slot: unknown pks
+    table[pk] = codes
+    return table
+
+
+def _gather(table: np.ndarray[Any, Any], pks: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    out: np.ndarray[Any, Any] = table[np.where((pks < 0) | (pks >= table.size), table.size - 1, pks)]
+    return out
+
+
+KEYED = ("indicator_results", "ratings", "votes", "adjustments")  # read with raw pks
+
+
+def _facts(frames: dict[str, pl.DataFrame], keys: _Keys) -> Facts:
+    """The fact frames with the engine's ids (``keys``)."""
+    previous = frames.get("previous", pl.DataFrame(schema=PREVIOUS_COLUMNS))
+    routine = frames.get("routine", pl.DataFrame(schema=ROUTINE_COLUMNS))
     return Facts(
-        indicator_results=frames["indicator_results"],
-        ratings=frames["ratings"],
-        votes=frames["votes"],
-        adjustments=frames["adjustments"],
-        previous=previous if previous is not None else pl.DataFrame(schema=PREVIOUS_COLUMNS),
-        routine=frames.get("routine", pl.DataFrame(schema=ROUTINE_COLUMNS)),
+        **{name: keys.keyed(frames[name]) for name in KEYED},
+        previous=keys.keep(previous),
+        routine=keys.keep(routine),
     )
 
 
 def load_facts(cycle: Cycle, previous: pl.DataFrame | None = None) -> Facts:
-    """Read every fact table of ``cycle`` into the engine's frames (the COPYs run concurrently)."""
-    return _facts(_frames(_fact_queries(int(cycle.pk))), previous)
+    """Read every fact table of ``cycle`` into the engine's frames (the COPYs run concurrently);
+    the ids are text."""
+    frames = _frames(_fact_queries(int(cycle.pk)))
+    if previous is not None:
+        frames["previous"] = previous
+    return _facts(frames, _Keys())
 
 
 def _canonical_params(text: str | None) -> str:
@@ -655,10 +763,11 @@ def _declared_query(cid: int) -> _Query:
 
 
 def _declared_codes(raw: pl.DataFrame) -> pl.DataFrame:
-    """The engine's codes of the declared query's rows (``DECLARED_READ`` with ``parent_id`` for
-    the component), in id order."""
-    return raw.sort("id").select(
-        pl.format("U{}", "unit").alias("entity"),
+    """The engine's codes of the declared query's rows (``DECLARED_READ`` with the ``unit`` pk for
+    the entity and ``parent_id`` for the component), in code order (the engine's: it then need not
+    sort them)."""
+    return raw.select(
+        "unit",
         pl.format("D{}", "id").alias("code"),
         pl.when(pl.col("under").is_null())
         .then(pl.format("I{}", "parent_id"))
@@ -670,26 +779,27 @@ def _declared_codes(raw: pl.DataFrame) -> pl.DataFrame:
         "params",
         "low_ambition",
         pl.col("id").alias("order"),
-    )
+    ).sort("code")
 
 
 def _declared(
-    bulk: pl.DataFrame, pending: pl.DataFrame, components: dict[int, str], units: Units | None
+    bulk: pl.DataFrame, pending: pl.DataFrame, components: dict[int, str], keys: _Keys
 ) -> pl.DataFrame:
-    """The declared leaves (``DECLARED_COLUMNS``) from the bulk rows (:func:`_declared_codes`) and
-    the pending declarations' snapshot rows (``DECLARED_READ``)."""
-    frame = bulk.with_columns(
-        pl.col("parent_id")
-        .replace_strict(components, default=None, return_dtype=pl.String())
-        .alias("component")
-    ).select(list(DECLARED_READ))
+    """The declared leaves (``DECLARED_COLUMNS``, in code order) from the bulk rows
+    (:func:`_declared_codes`) and the pending declarations' snapshot rows (``DECLARED_READ``),
+    with the entities' ids of ``keys`` (and only their entities)."""
+    frame = keys.keyed(
+        bulk.with_columns(
+            pl.col("parent_id")
+            .replace_strict(components, default=None, return_dtype=pl.String())
+            .alias("component")
+        ).select("unit", *(c for c in DECLARED_READ if c != "entity"))
+    )
     if pending.height:
-        frame = pl.concat([frame, pending], how="vertical").sort("order", maintain_order=True)
-    if units is not None and frame.height:
-        known = pl.Series("entity", units.id.tolist(), dtype=pl.String())
-        frame = frame.filter(pl.col("entity").is_in(known.implode()))
+        mine = keys.keep(pending)
+        frame = pl.concat([frame, mine.cast({"entity": frame.schema["entity"]})], how="vertical").sort("code")
     if frame.height == 0:
-        return pl.DataFrame(schema=DECLARED_COLUMNS)
+        return pl.DataFrame(schema=DECLARED_COLUMNS).cast({"entity": frame.schema["entity"]})
     # Few distinct parameter sets among a province's 1.4 M leaves: canonicalise each once.
     texts = frame.get_column("params").unique().to_list()
     canonical = {text: _canonical_params(text) for text in texts}
@@ -725,14 +835,22 @@ def load_declared(cycle: Cycle, units: Units | None = None) -> pl.DataFrame:
 
     :func:`load_run_input` reads the bulk rows in the same concurrent extraction as the facts."""
     bulk = _read(_declared_query(int(cycle.pk)))
-    pending, _parents = _published_snapshots(cycle, DECLARED_READ)
-    return _declared(bulk, pending, _components_of(bulk), units)
+    pending = _published_snapshots(cycle, DECLARED_READ).rows
+    keys = _Keys(None if units is None else units.id.tolist())
+    return _declared(bulk, pending, _components_of(bulk), keys)
 
 
-def _published_snapshots(cycle: Cycle, schema: Schema) -> tuple[pl.DataFrame, set[int]]:
+class _Snapshots(NamedTuple):
+    rows: pl.DataFrame  # the published versions' leaves (``DECLARED_READ``)
+    parents: set[int]  # the framework nodes the working rows hang under
+    working: dict[int, int]  # working row pk → its unit's pk (their monthly reports count)
+
+
+def _published_snapshots(cycle: Cycle, schema: Schema) -> _Snapshots:
     """The published-version snapshots of ``cycle``'s declarations whose working copy is not the
-    published one, as rows of ``schema`` (three queries whatever their number), and the framework
-    nodes their working rows hang under (with the bulk rows', :func:`declared_slots`)."""
+    published one, as rows of ``schema`` (three queries whatever their number), the framework
+    nodes their working rows hang under (with the bulk rows', :func:`declared_slots`) and the
+    working rows' units."""
     versions = list(
         DeclarationVersion.objects.filter(
             declaration__cycle=cycle, number=F("declaration__published_version")
@@ -742,7 +860,9 @@ def _published_snapshots(cycle: Cycle, schema: Schema) -> tuple[pl.DataFrame, se
         .values_list("declaration_id", "declaration__unit_id", "snapshot")
     )
     if not versions:
-        return pl.DataFrame(schema=schema), set()
+        return _Snapshots(pl.DataFrame(schema=schema), set(), {})
+    unit_of = {declaration: unit for declaration, unit, _snap in versions}
+    working_units: dict[int, int] = {}
     working: dict[tuple[int, str], tuple[int, bool]] = {}
     working_parents: set[int] = set()
     for of_declaration, row_uid, pk, low, node in (
@@ -752,6 +872,7 @@ def _published_snapshots(cycle: Cycle, schema: Schema) -> tuple[pl.DataFrame, se
     ):
         working[(of_declaration, str(row_uid))] = (pk, low)
         working_parents.add(node)
+        working_units[pk] = unit_of[of_declaration]
     parents = {int(item["parent_id"]) for _, _, snap in versions for item in snap}
     component = dict(IndicatorNode.objects.filter(pk__in=parents).values_list("pk", "component__code"))
     rows: list[tuple[Any, ...]] = []
@@ -777,7 +898,7 @@ def _published_snapshots(cycle: Cycle, schema: Schema) -> tuple[pl.DataFrame, se
                 1 if found and found[1] else 0,
                 found[0] if found else removed + len(rows),
             ))  # fmt: skip
-    return pl.DataFrame(rows, schema=schema, orient="row"), working_parents
+    return _Snapshots(pl.DataFrame(rows, schema=schema, orient="row"), working_parents, working_units)
 
 
 def _routine_query(cid: int) -> _Query:
@@ -793,6 +914,88 @@ def _routine_query(cid: int) -> _Query:
         "AND r.grade <> '' ORDER BY r.id",
         ROUTINE_COLUMNS,
     )
+
+
+EPOCH = date(2000, 1, 1)
+
+
+def _routine_reports_query(cid: int) -> _Query:
+    """The graded monthly reports as raw columns (indicator pk, period as days since ``EPOCH``,
+    grade), without joining the 17 M reports of a province to their leaves and declarations on
+    the server: the client knows the leaves of the cycle's published declarations from the
+    declared read (:func:`_routine`). The server keeps only the pk range of those leaves."""
+    leaves = (
+        "FROM declarations_declaredindicator i JOIN declarations_declaration d ON d.id = i.declaration_id "
+        f"WHERE d.cycle_id = {cid} AND d.published_version IS NOT NULL"
+    )
+    days = (
+        f"r.period - DATE '{EPOCH.isoformat()}'"  # an integer, whatever the DateStyle
+        if connection.vendor == "postgresql"
+        else f"CAST(julianday(r.period) - julianday('{EPOCH.isoformat()}') AS INTEGER)"
+    )
+    return _Query(
+        f"SELECT r.indicator_id, {days}, r.grade FROM tracking_progressreport r "
+        f"WHERE r.indicator_id BETWEEN (SELECT MIN(i.id) {leaves}) AND (SELECT MAX(i.id) {leaves}) "
+        "AND r.status = 'graded' AND r.grade <> ''",
+        {"indicator": pl.Int64(), "period": pl.Int64(), "grade": pl.Categorical()},
+    )
+
+
+def _small_enum(series: pl.Series, text: Callable[[Any], str]) -> pl.Series:
+    """A column of few distinct values (integers, or a Categorical) as a ``pl.Enum`` of ``text``
+    of them (sorted), through their codes: no string per row."""
+    categorical = series.dtype == pl.Categorical
+    keys = series.to_physical() if categorical else series
+    used = keys.unique().sort()
+    values = pl.Series(used).cat.to(series.dtype).to_list() if categorical and used.len() else used.to_list()
+    labels = sorted({text(v) for v in values})
+    enum = pl.Enum(labels)
+    to_label = np.array([labels.index(text(v)) for v in values], dtype=np.int64)
+    at = np.searchsorted(np.asarray(used.to_numpy()), np.asarray(keys.to_numpy()))
+    codes = pl.Series(series.name, to_label[at] if to_label.size else np.zeros(0, np.int64))
+    return codes.cast(pl.Series([], dtype=enum).to_physical().dtype).cat.to(enum)
+
+
+def _month(days: int) -> str:
+    return (EPOCH + timedelta(days=int(days))).strftime("%Y-%m")
+
+
+def _routine(
+    reports: pl.DataFrame, owners: dict[str, np.ndarray[Any, Any]], keys: EntityKeys
+) -> pl.DataFrame:
+    """The routine facts (``ROUTINE_COLUMNS``) of the raw reports: those of the leaves in
+    ``owners`` (``pk`` → ``unit`` pk: the cycle's published declarations' rows), entity, indicator
+    ``D<pk>``, period ``YYYY-MM`` and grade as ``pl.Enum`` columns."""
+    pk, unit = owners["pk"], owners["unit"]
+    if reports.height == 0 or pk.size == 0:
+        return pl.DataFrame(schema=ROUTINE_COLUMNS).with_columns(pl.col("entity").cast(keys.enum))
+    # The leaf's position among the owners (-1: not a leaf of the cycle), then its unit's code.
+    position = np.full(int(pk.max()) + 2, -1, np.int64)
+    position[pk] = np.arange(pk.size)
+    indicator = np.asarray(reports.get_column("indicator").to_numpy(), dtype=np.int64)
+    at = _gather(position, indicator)
+    code = np.where(at >= 0, _gather(keys.unit, unit[np.maximum(at, 0)]), -1)
+    keep = code >= 0
+    if not keep.all():
+        reports, at, code = reports.filter(pl.Series(keep)), at[keep], code[keep]
+    codes = pl.Series([f"D{p}" for p in pk.tolist()], dtype=pl.String())
+    leaf = pl.Enum(codes)
+    return pl.DataFrame([
+        pl.Series("entity", code).cast(keys.physical).cat.to(keys.enum),
+        pl.Series("indicator", at).cast(pl.Series([], dtype=leaf).to_physical().dtype).cat.to(leaf),
+        _small_enum(reports.get_column("period"), _month),
+        _small_enum(reports.get_column("grade"), lambda grade: grade),
+    ])  # fmt: skip
+
+
+def _owners(bulk: pl.DataFrame, working: dict[int, int]) -> dict[str, np.ndarray[Any, Any]]:
+    """The cycle's published declarations' leaves (bulk rows and the working rows of those under
+    change) with their units' pks: whose monthly reports are routine facts."""
+    pk = np.concatenate([np.asarray(bulk.get_column("order").to_numpy(), dtype=np.int64),
+                         np.fromiter(working, np.int64, len(working))])  # fmt: skip
+    unit = np.concatenate([np.asarray(bulk.get_column("unit").to_numpy(), dtype=np.int64),
+                           np.fromiter(working.values(), np.int64, len(working))])  # fmt: skip
+    return {"pk": pk, "unit": unit}
 
 
 def load_routine(cycle: Cycle) -> pl.DataFrame:
@@ -832,24 +1035,6 @@ def previous_results(cycle: Cycle) -> pl.DataFrame:
     return pl.DataFrame(schema=PREVIOUS_COLUMNS) if last is None else _read(_previous_query(last))
 
 
-def _only_assessed(facts: Facts, units: Units, officials: Officials) -> Facts:
-    """Drop facts about entities this cycle does not assess (an inactive unit, a category without a
-    scheme): they cannot change any result, and the engine refuses unknown entities."""
-    known = pl.Series("entity", [*units.id.tolist(), *officials.id.tolist()], dtype=pl.String())
-
-    def keep(frame: pl.DataFrame) -> pl.DataFrame:
-        return frame.filter(pl.col("entity").is_in(known.implode())) if frame.height else frame
-
-    return Facts(
-        indicator_results=keep(facts.indicator_results),
-        ratings=keep(facts.ratings),
-        votes=keep(facts.votes),
-        adjustments=keep(facts.adjustments),
-        previous=keep(facts.previous),
-        routine=keep(facts.routine),
-    )
-
-
 class RunInput(NamedTuple):
     """What a run scores: the scheme dict, the entities, the facts and the declared leaves."""
 
@@ -879,7 +1064,9 @@ def load_cycle_input(cycle: Cycle) -> tuple[dict[str, Any], Units, Officials, Fa
 def _load(cycle: Cycle, *, declared: bool) -> RunInput:
     cid = int(cycle.pk)
     last = _previous_run(cycle)
-    queries = {**_fact_queries(cid), **_entity_queries(), "routine": _routine_query(cid)}
+    queries = {**_fact_queries(cid), **_entity_queries()}
+    # With the declared leaves read, the reports are matched to them here (_routine).
+    queries["routine"] = _routine_reports_query(cid) if declared else _routine_query(cid)
     if last is not None:
         queries["previous"] = _previous_query(last)
     if declared:
@@ -887,21 +1074,37 @@ def _load(cycle: Cycle, *, declared: bool) -> RunInput:
     with _reads(queries) as reads:
         # The connection is free while the sessions copy.
         rows = _scheme_rows(cycle)
-        pending, working_parents = _published_snapshots(cycle, DECLARED_READ) if declared else (None, set())
+        snapshots = _published_snapshots(cycle, DECLARED_READ) if declared else None
         slots = None if declared else declared_slots(cycle)
         frames = reads.result()
-    if pending is not None:
+    if snapshots is not None:
         # Every declaration with a published version is read in bulk or through its snapshot, so
         # their parents are declared_slots' nodes without one more scan of the leaves.
-        slots = {*frames["declared"].get_column("parent_id").unique().to_list(), *working_parents}
+        slots = {*frames["declared"].get_column("parent_id").unique().to_list(), *snapshots.parents}
     assert slots is not None
     scheme = _scheme_of(cycle, rows, slots)
     units, officials = _entities(frames, scheme)
-    facts = _only_assessed(_facts(frames, frames.get("previous")), units, officials)
-    if pending is None:
+    keys: _Keys = (
+        EntityKeys(units, officials) if _unique(units, officials) else _Keys([*units.id, *officials.id])
+    )
+    if snapshots is None:
+        facts = _facts(frames, keys)
         return RunInput(scheme, units, officials, facts, pl.DataFrame(schema=DECLARED_COLUMNS))
     bulk = frames["declared"]
-    return RunInput(scheme, units, officials, facts, _declared(bulk, pending, _components_of(bulk), units))
+    owners = _owners(bulk, snapshots.working)
+    if isinstance(keys, EntityKeys):
+        frames["routine"] = _routine(frames["routine"], owners, keys)
+    else:  # ids used twice: the engine refuses them anyway; keep the text path simple
+        frames["routine"] = _read(_routine_query(cid))
+    facts = _facts(frames, keys)
+    declared_leaves = _declared(bulk, snapshots.rows, _components_of(bulk), keys)
+    return RunInput(scheme, units, officials, facts, declared_leaves)
+
+
+def _unique(units: Units, officials: Officials) -> bool:
+    """Whether no id is used twice (else the engine says so; an Enum cannot hold it)."""
+    ids = np.concatenate([np.asarray(units.id, dtype=np.str_), np.asarray(officials.id, dtype=np.str_)])
+    return bool(np.unique(ids).size == ids.size)
 
 
 def cycle_input(

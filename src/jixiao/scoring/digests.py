@@ -229,18 +229,21 @@ def full_frame(frame: pl.DataFrame, columns: Mapping[str, pl.DataType]) -> pl.Da
     """Return ``frame`` with exactly ``columns`` in that order and dtype (missing ones all null).
 
     Float columns are canonical (NaN/±inf → null, -0.0 → 0.0), as the engine reads them anyway
-    (a null float and NaN are both "missing"); Enum/Categorical keys become strings.
+    (a null float and NaN are both "missing"). A string column given as ``pl.Enum`` (keys an
+    adapter encoded: the engine and the digests read them by their codes) stays one; a
+    Categorical one becomes strings. The values, hence the digest, are the same either way.
     """
     out = []
     for name, dtype in columns.items():
         if name in frame.columns:
             series = frame.get_column(name)
-            if series.dtype != dtype:
+            keep_enum = dtype == pl.String and isinstance(series.dtype, pl.Enum)
+            if series.dtype != dtype and not keep_enum:
                 series = series.cast(dtype)
         else:
             series = pl.Series(name, [None] * frame.height, dtype=dtype)
         out.append(canonical_floats(series) if dtype.is_float() else series)
-    return pl.DataFrame(out, schema=dict(columns))
+    return pl.DataFrame(out, schema={s.name: s.dtype for s in out})
 
 
 # -- sorting by all columns ----------------------------------------------------------------------
@@ -344,7 +347,10 @@ _ENUM_MAX = 1 << 18  # above this many distinct strings a binary search beats th
 
 def _code_strings(series: pl.Series, hint: _Dictionary | None) -> _Coded:
     """``hint``: the dictionary of e.g. the entity ids, if it covers the column; a value outside
-    it falls back to finding the column's own distinct values."""
+    it falls back to finding the column's own distinct values. A ``pl.Enum`` column is coded
+    from its physical codes (see :func:`_enum_codes`)."""
+    if isinstance(series.dtype, pl.Enum):
+        return _enum_codes(series, hint)
     nulls = series.null_count()
     if hint is None and series.len() > 1 << 20:
         # The distinct values of a sample of the rows, if they are all of them, save a pass.
@@ -362,6 +368,31 @@ def _code_strings(series: pl.Series, hint: _Dictionary | None) -> _Coded:
     else:
         physical = values.search_sorted(series, side="left")
     return _Strings(series.name, _with_nulls(physical, series, dictionary.size), dictionary, nulls > 0)
+
+
+def _enum_codes(series: pl.Series, hint: _Dictionary | None) -> _Coded:
+    """Code an Enum column without its strings: its physical codes when its categories are the
+    hint's (sorted) values, else through the rank of each category among the used ones."""
+    categories = series.dtype.categories if isinstance(series.dtype, pl.Enum) else pl.Series(dtype=pl.String)
+    nulls = series.null_count()
+    physical = series.to_physical()
+    if hint is not None and hint.size == categories.len() and hint.values.head(hint.size).equals(categories):
+        return _Strings(series.name, _with_nulls(physical, series, hint.size), hint, nulls > 0)
+    if categories.len() <= _ENUM_MAX and categories.is_sorted():
+        # Sorted categories (an adapter's small Enums) are a dictionary as they are: unused
+        # values change no byte (only present values are hashed).
+        dictionary = _Dictionary(categories)
+        return _Strings(series.name, _with_nulls(physical, series, dictionary.size), dictionary, nulls > 0)
+    used = physical.unique().drop_nulls().sort()
+    values = categories.gather(used)
+    order = values.arg_sort()  # the used categories in string order
+    dictionary = _Dictionary(values.gather(order))
+    rank = np.zeros(categories.len(), np.uint64)
+    rank[_array(used.gather(order).cast(pl.Int64), np.int64)] = np.arange(order.len(), dtype=np.uint64)
+    codes = rank[_array(physical.fill_null(0).cast(pl.Int64), np.int64)]
+    if nulls:
+        codes[_array(series.is_null(), np.bool_)] = dictionary.size
+    return _Strings(series.name, codes, dictionary, nulls > 0)
 
 
 _SCALE = 100  # floats with at most two decimals (scores, weights) are coded as integers
@@ -429,7 +460,7 @@ def _code(series: pl.Series, hint: _Dictionary | None) -> _Coded:
     if tag == "bool":
         codes = _u64(series.cast(pl.UInt8).fill_null(2))
         return _Table(series.name, codes, np.array([0, 1, 0], np.uint8), "bool", series.null_count() > 0)
-    return _code_strings(series.cast(pl.String), hint)
+    return _code_strings(series if isinstance(series.dtype, pl.Enum) else series.cast(pl.String), hint)
 
 
 def _pack(coded: Sequence[_Coded]) -> tuple[np.ndarray[Any, Any], list[int]]:
@@ -508,7 +539,11 @@ def _multisorted(frame: pl.DataFrame, hints: Hints) -> Iterator[tuple[str, _Part
     keys, enums = [], {}
     for series in frame.iter_columns():
         hint = hints.get(series.name)
-        if hint is not None and series.dtype == pl.String:
+        if isinstance(series.dtype, pl.Enum) and not (hint is not None and series.dtype == hint.enum):
+            series = series.cast(pl.String)  # sorted by its text, as the digest specifies
+        if hint is not None and series.dtype == hint.enum:
+            enums[series.name] = hint
+        elif hint is not None and series.dtype == pl.String:
             enum = series.cast(hint.enum, strict=False)
             if enum.null_count() == series.null_count():
                 enums[series.name] = hint

@@ -365,6 +365,23 @@ def test_the_fast_sort_hashes_like_a_plain_sort(
         assert _fast_table(frame, hints, how) == _plain_table(frame)
 
 
+@settings(max_examples=200, deadline=None)
+@given(_frames(), st.sampled_from(["packed", "polars", "threaded"]), st.sampled_from(["hint", "shuffled"]))
+def test_enum_keys_hash_like_their_strings(frame: pl.DataFrame, how: str, categories: str) -> None:
+    """An adapter may pass string keys as ``pl.Enum``: with the hint's (sorted) categories they
+    are coded by their physical codes, with any other categories (unsorted, unused ones) by the
+    rank of their text; the bytes are those of the strings either way."""
+    if frame.schema["c0"] != pl.String():
+        return
+    values = sorted({*frame["c0"].drop_nulls().to_list(), "U1", "U10", "zz"})
+    hints = {"c0": digests._Dictionary(pl.Series(values, dtype=pl.String))}
+    order = values if categories == "hint" else list(reversed(values))
+    keyed = frame.with_columns(pl.col("c0").cast(pl.Enum(order)))
+    assert digests.full_frame(keyed, dict(frame.schema)).schema["c0"] == pl.Enum(order)
+    assert _fast_table(keyed, hints, how) == _plain_table(frame)
+    assert _fast_table(keyed, {}, how) == _plain_table(frame)
+
+
 def test_a_column_with_a_value_the_sample_misses_is_coded_in_full() -> None:
     """Over 2**20 rows a string column is first tried against the distinct values of a sample."""
     n = (1 << 20) + 5
