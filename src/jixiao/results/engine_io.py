@@ -1065,8 +1065,12 @@ def _load(cycle: Cycle, *, declared: bool) -> RunInput:
     cid = int(cycle.pk)
     last = _previous_run(cycle)
     queries = {**_fact_queries(cid), **_entity_queries()}
-    # With the declared leaves read, the reports are matched to them here (_routine).
-    queries["routine"] = _routine_reports_query(cid) if declared else _routine_query(cid)
+    # The monthly grades are facts only for a cycle with a routine component: a province's 17 M
+    # reports would otherwise be copied, packed and digested for an engine that never reads them.
+    routine = uses_routine(cycle)
+    if routine:
+        # With the declared leaves read, the reports are matched to them here (_routine).
+        queries["routine"] = _routine_reports_query(cid) if declared else _routine_query(cid)
     if last is not None:
         queries["previous"] = _previous_query(last)
     if declared:
@@ -1077,6 +1081,12 @@ def _load(cycle: Cycle, *, declared: bool) -> RunInput:
         snapshots = _published_snapshots(cycle, DECLARED_READ) if declared else None
         slots = None if declared else declared_slots(cycle)
         frames = reads.result()
+    if not routine:
+        frames["routine"] = (
+            pl.DataFrame(schema=_routine_reports_query(cid).schema)
+            if declared
+            else pl.DataFrame(schema=ROUTINE_COLUMNS)
+        )
     if snapshots is not None:
         # Every declaration with a published version is read in bulk or through its snapshot, so
         # their parents are declared_slots' nodes without one more scan of the leaves.
@@ -1094,11 +1104,18 @@ def _load(cycle: Cycle, *, declared: bool) -> RunInput:
     owners = _owners(bulk, snapshots.working)
     if isinstance(keys, EntityKeys):
         frames["routine"] = _routine(frames["routine"], owners, keys)
-    else:  # ids used twice: the engine refuses them anyway; keep the text path simple
+    elif routine:  # ids used twice: the engine refuses them anyway; keep the text path simple
         frames["routine"] = _read(_routine_query(cid))
+    else:
+        frames["routine"] = pl.DataFrame(schema=ROUTINE_COLUMNS)
     facts = _facts(frames, keys)
     declared_leaves = _declared(bulk, snapshots.rows, _components_of(bulk), keys)
     return RunInput(scheme, units, officials, facts, declared_leaves)
+
+
+def uses_routine(cycle: Cycle) -> bool:
+    """Whether a scheme of ``cycle`` has a routine component (平时实绩 from the monthly grades)."""
+    return Component.objects.filter(scheme__cycle=cycle, source=ComponentSource.ROUTINE).exists()
 
 
 def _unique(units: Units, officials: Officials) -> bool:
