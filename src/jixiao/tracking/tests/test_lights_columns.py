@@ -18,15 +18,25 @@ START, END = date(YEAR, 1, 1), date(YEAR, 12, 31)
 
 percents = st.integers(0, 10_000)  # hundredths
 days = st.dates(min_value=date(YEAR - 1, 12, 1), max_value=date(YEAR + 1, 1, 31))
-leaf = st.fixed_dictionaries(
-    {
-        "effective_from": st.none() | days,
-        "reported_c": st.none() | st.integers(-500, 12_000),
-        "grade": st.sampled_from(["", ProgressGrade.COMPLETED.value, ProgressGrade.BEHIND.value]) | st.none(),
-        # milestones: unique dates, any percents (a schedule may even fall back)
-        "milestones": st.dictionaries(days, percents, max_size=5),
-    }
-)
+# Dates near the day of the lights (offsets in days), so that the boundaries (a milestone on
+# the day, at the end of the yellow window, the start on the day) are hit often.
+offsets = st.integers(-5, 65)
+
+
+def _leaf(on: date) -> st.SearchStrategy[dict[str, object]]:
+    near = offsets.map(lambda d: on + timedelta(days=d))
+    return st.fixed_dictionaries(
+        {
+            "effective_from": st.none() | days | near,
+            "reported_c": st.none() | st.integers(-500, 12_000),
+            "grade": st.sampled_from(["", ProgressGrade.COMPLETED.value, ProgressGrade.BEHIND.value])
+            | st.none(),
+            # milestones: unique dates, any percents (a schedule may even fall back)
+            "milestones": st.dictionaries(days | near, percents, max_size=5),
+        }
+    )
+
+
 rules = st.builds(
     LightRules,
     yellow_days=st.integers(0, 60),
@@ -54,10 +64,11 @@ def _by_row(row: dict[str, object], on: date, rules: LightRules) -> tuple[str, D
 
 
 @settings(max_examples=300, deadline=None)
-@given(rows=st.lists(leaf, min_size=1, max_size=12), on=days, rules=rules)
+@given(data=st.data(), on=days, rules=rules)
 def test_the_columnar_rules_equal_light_for_on_every_leaf(
-    rows: list[dict[str, object]], on: date, rules: LightRules
+    data: st.DataObject, on: date, rules: LightRules
 ) -> None:
+    rows = data.draw(st.lists(_leaf(on), min_size=1, max_size=12))
     leaves = pl.DataFrame(
         [
             {
