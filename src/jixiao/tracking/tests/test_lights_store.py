@@ -161,21 +161,23 @@ def test_an_unchanged_light_is_not_written_again() -> None:
 
 @pytest.mark.django_db
 def test_a_light_that_changed_is_rewritten_with_the_day_and_the_others_keep_theirs() -> None:
-    cycle = _world(6, units=2, leaves=6)
-    lights_recompute(cycle=cycle, on=date(YEAR, 12, 30))
+    cycle = _world(6, units=2, leaves=8)
+    # By steps, expected progress holds between milestones, so most lights stay as they were.
+    TrackingPolicy.objects.create(cycle=cycle, interpolation=Interpolation.STEP)
+    lights_recompute(cycle=cycle, on=date(YEAR, 8, 3))
     ind = IndicatorLight.objects.filter(cycle=cycle).exclude(color=Light.GREEN).first()
     assert ind is not None
     ProgressReport.objects.update_or_create(
-        indicator_id=ind.indicator_id, period=date(YEAR, 12, 1),
+        indicator_id=ind.indicator_id, period=date(YEAR, 8, 1),
         defaults={"progress_percent": Decimal(100), "status": ReportStatus.SUBMITTED},
     )  # fmt: skip
-    lights_recompute(cycle=cycle, on=date(YEAR, 12, 31))
+    lights_recompute(cycle=cycle, on=date(YEAR, 8, 4))
     changed = IndicatorLight.objects.get(pk=ind.pk)
-    assert (changed.color, changed.as_of) == (Light.GREEN, date(YEAR, 12, 31))
-    # Year-end expected progress is 100 % on both days: the lights that kept their colour and
-    # reason keep their day; the unit lights all carry the new day.
-    kept = IndicatorLight.objects.filter(cycle=cycle, as_of=date(YEAR, 12, 30))
-    assert kept.exists() and set(UnitLight.objects.values_list("as_of", flat=True)) == {date(YEAR, 12, 31)}
+    assert (changed.color, changed.as_of) == (Light.GREEN, date(YEAR, 8, 4))
+    assert IndicatorLight.objects.filter(cycle=cycle, as_of=date(YEAR, 8, 3)).exists()
+    # The unit lights (the page shows their day) all carry the day of the recompute.
+    assert set(UnitLight.objects.values_list("as_of", flat=True)) == {date(YEAR, 8, 4)}
+    assert _stored(cycle) == _expected_by_row(cycle, date(YEAR, 8, 4))
 
 
 @pytest.mark.django_db
