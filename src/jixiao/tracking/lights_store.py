@@ -5,8 +5,9 @@ their milestones, the stored lights, the tracked units and their stored unit lig
 PostgreSQL), :mod:`jixiao.tracking.lights_columns` for the rules, and a diff against the stored
 rows, so that only lights whose colour, progress, reason or filing changed are written:
 
-- PostgreSQL: the changed rows COPY into a temporary table, then one ``UPDATE … FROM`` and one
-  ``INSERT … SELECT … ON CONFLICT``; stale rows go in one ``DELETE``;
+- PostgreSQL: a few changed rows (after a report) in one ``UPDATE … FROM (VALUES …)`` and one
+  ``INSERT … ON CONFLICT``; many (the daily job) COPY into a temporary table, then one
+  ``UPDATE … FROM`` and one ``INSERT … SELECT … ON CONFLICT``; stale rows go in one ``DELETE``;
 - elsewhere (SQLite): ``bulk_create(update_conflicts=True)`` in batches, one statement each.
 
 ``IndicatorLight.as_of`` is the day the indicator's light was last written with a change: an
@@ -37,9 +38,19 @@ if TYPE_CHECKING:  # the service module imports this one
 
 COUNTED = (ReportStatus.SUBMITTED.value, ReportStatus.GRADED.value)
 #: The columns whose change rewrites a stored indicator light.
-COMPARED = ("cycle_id", "unit_id", "category_id", "lead_department_id", "color", "expected_c", "reported_c", "reason")
+COMPARED = (
+    "cycle_id",
+    "unit_id",
+    "category_id",
+    "lead_department_id",
+    "color",
+    "expected_c",
+    "reported_c",
+    "reason",
+)
 UNIT_COMPARED = ("category_id", "green", "yellow", "red", "color", "as_of")
 SQLITE_BATCH = 2000
+VALUES_MAX = 1000  # changed lights written with inline values; more go through COPY (PostgreSQL)
 TEMP = "tracking_light_changes"
 
 
@@ -148,7 +159,9 @@ def store_batch(
 def _changed(new: pl.DataFrame, old: pl.DataFrame, key: str, compared: Sequence[str]) -> pl.DataFrame:
     """``new``'s rows absent from ``old`` or different in a ``compared`` column (nulls equal),
     with ``id`` (the stored row's, null for a new one)."""
-    joined = new.join(old.select("id", key, *[pl.col(c).alias(f"{c}_old") for c in compared]), on=key, how="left")
+    joined = new.join(
+        old.select("id", key, *[pl.col(c).alias(f"{c}_old") for c in compared]), on=key, how="left"
+    )
     differs = pl.any_horizontal([pl.col(c).ne_missing(pl.col(f"{c}_old")) for c in compared])
     return joined.filter(pl.col("id").is_null() | differs).select("id", *new.columns)
 
@@ -201,13 +214,70 @@ def _percent(hundredths: int) -> Decimal:
     return Decimal(hundredths).scaleb(-2)
 
 
+_COLUMNS = (
+    "cycle_id", "unit_id", "category_id", "lead_department_id", "color", "expected_percent",
+    "reported_percent", "reason", "as_of",
+)  # fmt: skip
+_SET = f"({', '.join(_COLUMNS)}) = ROW({', '.join(f'EXCLUDED.{c}' for c in _COLUMNS)})"
+
+
 def _upsert_postgresql(changed: pl.DataFrame) -> None:
+    """A few changed lights (after a report) in two statements with their values inline; many
+    (the daily job) through COPY into a temporary table."""
+    if changed.height <= VALUES_MAX:
+        _upsert_values(changed)
+    else:
+        _upsert_copy(changed)
+
+
+def _upsert_values(changed: pl.DataFrame) -> None:
+    table = _t(IndicatorLight)
+    rows = [
+        (
+            r["id"], r["indicator_id"], r["cycle_id"], r["unit_id"], r["category_id"], r["lead_department_id"],
+            r["color"], _percent(r["expected_c"]), None if r["reported_c"] is None else _percent(r["reported_c"]),
+            r["reason"], r["as_of"],
+        )
+        for r in changed.iter_rows(named=True)
+    ]  # fmt: skip
+    types = (
+        "bigint",
+        "bigint",
+        "bigint",
+        "bigint",
+        "bigint",
+        "bigint",
+        "text",
+        "numeric",
+        "numeric",
+        "text",
+        "date",
+    )
+    row_sql = "(" + ", ".join(f"%s::{t}" for t in types) + ")"
+    old, new = [r for r in rows if r[0] is not None], [r[1:] for r in rows if r[0] is None]
+    with connection.cursor() as cursor:
+        if old:
+            cursor.execute(
+                f"""UPDATE {table} l SET ({", ".join(_COLUMNS)}) = ({", ".join(f"v.{c}" for c in _COLUMNS)})
+                    FROM (VALUES {", ".join([row_sql] * len(old))}) AS v(id, indicator_id, {", ".join(_COLUMNS)})
+                    WHERE l.id = v.id""",
+                [x for r in old for x in r],
+            )
+        if new:
+            # ON CONFLICT: a leaf whose light was filed under another unit or cycle (not read).
+            placeholders = "(" + ", ".join(["%s"] * len(new[0])) + ")"
+            cursor.execute(
+                f"""INSERT INTO {table} (indicator_id, {", ".join(_COLUMNS)})
+                    VALUES {", ".join([placeholders] * len(new))}
+                    ON CONFLICT (indicator_id) DO UPDATE SET {_SET}""",
+                [x for r in new for x in r],
+            )
+
+
+def _upsert_copy(changed: pl.DataFrame) -> None:
     # Outside a transaction the temporary table would be emptied after each statement.
     assert connection.in_atomic_block, "store_batch runs in the caller's transaction"
     table = _t(IndicatorLight)
-    columns = (
-        "cycle_id, unit_id, category_id, lead_department_id, color, expected_percent, reported_percent, reason, as_of"
-    )
     with connection.cursor() as cursor:
         # Emptied at each commit; created once per session.
         cursor.execute(
@@ -217,7 +287,7 @@ def _upsert_postgresql(changed: pl.DataFrame) -> None:
                     reason text, as_of date) ON COMMIT DELETE ROWS"""
         )
         # Batches in one outer transaction (savepoints) would see the rows of the ones before.
-        cursor.execute(f"TRUNCATE {TEMP}")
+        cursor.execute(f"DELETE FROM {TEMP}")
         copy_into(
             TEMP,
             changed.select(
@@ -228,15 +298,13 @@ def _upsert_postgresql(changed: pl.DataFrame) -> None:
         values = """t.cycle_id, t.unit_id, t.category_id, t.lead_department_id, t.color,
                     t.expected_c / 100.0, t.reported_c / 100.0, t.reason, t.as_of"""
         cursor.execute(
-            f"UPDATE {table} l SET ({columns}) = ({values}) FROM {TEMP} t WHERE t.id IS NOT NULL AND l.id = t.id"
+            f"""UPDATE {table} l SET ({", ".join(_COLUMNS)}) = ({values})
+                FROM {TEMP} t WHERE t.id IS NOT NULL AND l.id = t.id"""
         )
-        # ON CONFLICT: a leaf whose light was filed under another unit or cycle (not read above).
         cursor.execute(
-            f"""INSERT INTO {table} (indicator_id, {columns})
+            f"""INSERT INTO {table} (indicator_id, {", ".join(_COLUMNS)})
                 SELECT t.indicator_id, {values} FROM {TEMP} t WHERE t.id IS NULL
-                ON CONFLICT (indicator_id) DO UPDATE SET ({columns}) = ROW({", ".join(
-                    f"EXCLUDED.{c.strip()}" for c in columns.split(",")
-                )})"""
+                ON CONFLICT (indicator_id) DO UPDATE SET {_SET}"""
         )
 
 

@@ -108,7 +108,14 @@ def test_the_columnar_rules_equal_light_for_on_every_leaf(
 
 def test_plain_percents_drop_trailing_zeros() -> None:
     values = pl.Series("c", [8000, 6250, 5, 0, -150, 12345], dtype=pl.Int64)
-    assert pl.select(plain(pl.lit(values))).to_series().to_list() == ["80", "62.5", "0.05", "0", "-1.5", "123.45"]
+    assert pl.select(plain(pl.lit(values))).to_series().to_list() == [
+        "80",
+        "62.5",
+        "0.05",
+        "0",
+        "-1.5",
+        "123.45",
+    ]
 
 
 def test_a_schedule_starting_after_the_year_has_no_targets() -> None:

@@ -16,6 +16,7 @@ from django.test.utils import CaptureQueriesContext
 
 from jixiao.declarations.models import Declaration, DeclarationStatus, DeclaredIndicator, Milestone
 from jixiao.schemes.models import Cycle
+from jixiao.tracking import lights_store
 from jixiao.tracking.lights import Point, light_for, lights_recompute, rules_for, unit_color
 from jixiao.tracking.models import (
     IndicatorLight,
@@ -74,7 +75,9 @@ def _world(seed: int, *, units: int = 6, leaves: int = 18) -> Cycle:
     return cycle
 
 
-def _expected_by_row(cycle: Cycle, on: date) -> tuple[dict[int, tuple[object, ...]], dict[int, tuple[object, ...]]]:
+def _expected_by_row(
+    cycle: Cycle, on: date
+) -> tuple[dict[int, tuple[object, ...]], dict[int, tuple[object, ...]]]:
     """The lights light_for gives for each tracked leaf, and each tracked unit's summary."""
     rules = rules_for(cycle)
     lights: dict[int, tuple[object, ...]] = {}
@@ -111,19 +114,31 @@ def _stored(cycle: Cycle) -> tuple[dict[int, tuple[object, ...]], dict[int, tupl
     lights = {
         r[0]: r[1:]
         for r in IndicatorLight.objects.filter(cycle=cycle).values_list(
-            "indicator_id", "unit_id", "category_id", "color", "expected_percent", "reported_percent", "reason"
+            "indicator_id",
+            "unit_id",
+            "category_id",
+            "color",
+            "expected_percent",
+            "reported_percent",
+            "reason",
         )
     }
     units = {
         r[0]: r[1:]
-        for r in UnitLight.objects.filter(cycle=cycle).values_list("unit_id", "green", "yellow", "red", "color")
+        for r in UnitLight.objects.filter(cycle=cycle).values_list(
+            "unit_id", "green", "yellow", "red", "color"
+        )
     }
     return lights, units
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("seed", [1, 2, 3])
-def test_the_set_based_recompute_stores_light_for_of_every_leaf(seed: int) -> None:
+@pytest.mark.parametrize(("seed", "values_max"), [(1, 1000), (2, 0), (3, 0)])
+def test_the_set_based_recompute_stores_light_for_of_every_leaf(
+    seed: int, values_max: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # values_max 0: every write goes the daily job's way (COPY into a temporary table on PostgreSQL).
+    monkeypatch.setattr(lights_store, "VALUES_MAX", values_max)
     cycle = _world(seed)
     rng = random.Random(seed)
     if seed != 1:
@@ -155,7 +170,11 @@ def test_an_unchanged_light_is_not_written_again() -> None:
     lights_recompute(cycle=cycle, on=on)
     with CaptureQueriesContext(connection) as ctx:
         lights_recompute(cycle=cycle, on=on)
-    writes = [q["sql"] for q in ctx.captured_queries if q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))]
+    writes = [
+        q["sql"]
+        for q in ctx.captured_queries
+        if q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))
+    ]
     assert writes == []
 
 
