@@ -215,14 +215,32 @@ def _existing(args: argparse.Namespace) -> None:
     import django
 
     django.setup()
+    from jixiao.organisation.models import Unit
     from jixiao.schemes.models import Cycle
+    from jixiao.tracking.lights import lights_recompute
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from old_lights import old_lights_recompute
 
     cycle = Cycle.objects.get(year=args.year)
     on = date.fromisoformat(args.on)
+    units = Unit.objects.count()
+    print(f"database {args.existing}, cycle {cycle.year}, lights as of {on}, {units:,} units:")
+    if args.existing_old_units:
+        some = list(Unit.objects.order_by("pk").values_list("pk", flat=True)[: args.existing_old_units])
+        with Timer() as old:
+            written = old_lights_recompute(cycle=cycle, unit_ids=some, on=on)
+        with Timer() as new:
+            lights_recompute(cycle=cycle, unit_ids=some, on=on)
+        scale = units / len(some)
+        print(f"  old row by row, {len(some)} units / {written:,} lights: {old}; the province scaled "
+              f"×{scale:.0f} (not run) ≈ {old.wall * scale:.0f} s wall, {old.cpu * scale:.0f} s CPU here")  # fmt: skip
+        print(f"  set-based, the same units (nothing changed): {new}")
     spent = _split()
-    print(f"database {args.existing}, cycle {cycle.year}, lights as of {on}:")
-    _whole(cycle, on, "first run over the stored lights", spent)
+    first = _whole(cycle, on, "first run over the stored lights", spent)
     _whole(cycle, on, "again (nothing changed)", spent)
+    if args.existing_old_units:
+        print(f"  daily job, old (scaled) / set-based first run: {old.wall * scale / first.wall:.0f}× wall")
 
 
 def main() -> None:
@@ -237,6 +255,7 @@ def main() -> None:
     parser.add_argument("--existing", help="time the set-based recompute on this existing database")
     parser.add_argument("--year", type=int, default=2025)
     parser.add_argument("--on", default="2025-12-31")
+    parser.add_argument("--existing-old-units", type=int, default=0, help="also time the old path on a slice")
     args = parser.parse_args()
     if args.existing:
         _existing(args)
