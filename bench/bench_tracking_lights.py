@@ -203,7 +203,7 @@ def _split() -> dict[str, float]:
             finally:
                 spent[_step] += time.perf_counter() - t0
             if _inner.__name__ == "_write_indicator_lights":  # type: ignore[attr-defined]
-                spent["written"] += result  # type: ignore[operator]
+                spent["written"] += result
             return result
 
         setattr(lights_store, name, timed)
@@ -336,7 +336,7 @@ def main() -> None:
             ProgressReport.objects.filter(indicator__declaration__unit_id=unit).order_by("-period").first()
         )
         assert report is not None
-        times: dict[str, list[float]] = {"old": [], "new": []}
+        per_unit: dict[str, list[float]] = {"old": [], "new": []}
         for n in range(6):
             ProgressReport.objects.filter(pk=report.pk).update(progress_percent=n * 10)
             with Timer() as t:
@@ -344,9 +344,9 @@ def main() -> None:
                     old_lights_recompute(cycle=cycle, unit_ids=[unit], on=date(2026, 6, 5))
                 else:
                     lights_recompute(cycle=cycle, unit_ids=[unit], on=date(2026, 6, 5))
-            times["old" if n % 2 else "new"].append(t.wall * 1000)
-        print(f"one unit after a report ({args.indicators} lights): old {statistics.median(times['old']):.0f} ms, "
-              f"set-based {statistics.median(times['new']):.0f} ms (medians of 3; load {os.getloadavg()[0]:.1f})")  # fmt: skip
+            per_unit["old" if n % 2 else "new"].append(t.wall * 1000)
+        print(f"one unit after a report ({args.indicators} lights): old {statistics.median(per_unit['old']):.0f} ms, "
+              f"set-based {statistics.median(per_unit['new']):.0f} ms (medians of 3; load {os.getloadavg()[0]:.1f})")  # fmt: skip
 
         _store_all_lights(cycle_id)
         setup_test_environment()
