@@ -1,18 +1,28 @@
 """Benchmark: the office's lights page for one category at province scale, and recomputing lights.
 
     .venv/bin/python bench/bench_tracking_lights.py [--units 10000] [--indicators 140] [--categories 10]
-                                                    [--recompute-units 500] [--requests 30]
+                         [--months 6] [--milestones 2] [--recompute-units 500] [--requests 30]
+    .venv/bin/python bench/bench_tracking_lights.py --existing jixiao_bench --year 2025 --on 2025-12-31
 
 Generates, with SQL straight into the tables, ``--units`` units in ``--categories`` categories,
-one published declaration each with ``--indicators`` declared leaves (10,000 × 140 = 1.4 M), one
-submitted report per leaf, in a throwaway PostgreSQL database ``<name>_lights_<pid>`` (created
-and dropped here; DATABASE_URL, default postgres://postgres@127.0.0.1:5432/jixiao_dev). Then:
+one published declaration each with ``--indicators`` declared leaves (10,000 × 140 = 1.4 M),
+``--milestones`` milestones and ``--months`` submitted monthly reports per leaf, in a throwaway
+PostgreSQL database ``<name>_lights_<pid>`` (created and dropped here; DATABASE_URL, default
+postgres://postgres@127.0.0.1:5432/jixiao_dev). Then, each timed with wall and CPU time (this
+process's; the server's is the difference, roughly) and the load average:
 
-- ``lights_recompute`` for ``--recompute-units`` units (the after-report path does one unit; the
-  daily job all of them: the per-unit rate is printed with its extrapolation);
+- the old row-by-row recompute (``bench/old_lights.py``) on ``--recompute-units`` units (the whole
+  province at its rate would be ~15 minutes, so the slice is scaled, and said so), and the
+  set-based ``lights_recompute`` on the same slice, the next day (ratio);
+- the set-based recompute of the whole province: first fill, the next day (expected progress
+  moves, so most lights change), the same day again (nothing changes), with its split into
+  reads, rules, writes; one unit after a report, old and new;
 - stored lights for every leaf (SQL), and the lights page of one category requested
   ``--requests`` times by the office through Django's test client: p50/p95 server time and the
   number of queries (target: under 300 ms, constant queries). Prints numbers; not a test.
+
+``--existing NAME`` times the set-based recompute of cycle ``--year`` as of ``--on`` on an existing
+database instead (it writes the lights there, twice; nothing is dropped).
 """
 
 from __future__ import annotations
@@ -45,7 +55,7 @@ def _create_database() -> tuple[str, str, str]:
     return urlunsplit(parts._replace(path=f"/{name}")), admin, name
 
 
-def _generate(units: int, indicators: int, categories: int) -> int:
+def _generate(units: int, indicators: int, categories: int, months: int, milestones: int) -> int:
     """Registry, framework nodes, declarations, leaves and one report per leaf; return the cycle id."""
     from django.db import connection
 
@@ -90,11 +100,20 @@ def _generate(units: int, indicators: int, categories: int) -> int:
                     generate_series(1, %s) g""",
             [node_ids, cat_ids, indicators],
         )
+        # Progress rises month by month to mod(id * 37, 100) % in the last month reported.
         cur.execute(
             """INSERT INTO tracking_progressreport (indicator_id, period, progress_percent, narrative,
                    status, grade, quality_comment)
-               SELECT id, DATE '2026-05-01', mod(id * 37, 100), '', 'submitted', '', ''
-               FROM declarations_declaredindicator"""
+               SELECT id, make_date(2026, m, 1), round(mod(id * 37, 100) * m / %s::numeric, 2), '',
+                   'submitted', '', ''
+               FROM declarations_declaredindicator, generate_series(1, %s) m""",
+            [months, months],
+        )
+        cur.execute(
+            """INSERT INTO declarations_milestone (indicator_id, due, expected_percent, note)
+               SELECT id, DATE '2026-01-01' + (364 * j / (%s + 1)), round(100.0 * j / (%s + 1), 2), ''
+               FROM declarations_declaredindicator, generate_series(1, %s) j""",
+            [milestones, milestones, milestones],
         )
         cur.execute("ANALYZE")
     return cycle.pk
@@ -131,14 +150,132 @@ def _store_all_lights(cycle_id: int) -> None:
         cur.execute("ANALYZE")
 
 
+def _server_cpu() -> float:
+    """CPU seconds of this connection's PostgreSQL backend so far (same machine: /proc)."""
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_backend_pid()")
+        pid = cur.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+class Timer:
+    """Wall time of a block, CPU time of this process and of its database backend, and the load
+    average at its end (the machine is shared: CPU times compare better than wall times)."""
+
+    def __enter__(self) -> Timer:
+        self.wall, self.cpu, self.server = time.perf_counter(), time.process_time(), _server_cpu()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.wall = time.perf_counter() - self.wall
+        self.cpu = time.process_time() - self.cpu
+        self.server = _server_cpu() - self.server
+        self.load = os.getloadavg()[0]
+
+    def __str__(self) -> str:
+        return f"{self.wall:.2f} s (CPU: here {self.cpu:.2f} s, server {self.server:.2f} s; load {self.load:.1f})"
+
+
+def _split() -> dict[str, float]:
+    """Wrap the set-based store's steps to add up their wall time (reads, rules, writes)."""
+    from jixiao.tracking import lights_store
+
+    spent = {"reads": 0.0, "rules": 0.0, "writes": 0.0, "written": 0.0}
+    for name, step in (
+        ("read_frame", "reads"),
+        ("lights_frame", "rules"),
+        ("unit_lights_frame", "rules"),
+        ("_write_indicator_lights", "writes"),
+        ("_write_unit_lights", "writes"),
+    ):
+        inner = getattr(lights_store, name)
+
+        def timed(*a: object, _inner: object = inner, _step: str = step, **k: object) -> object:
+            t0 = time.perf_counter()
+            try:
+                result = _inner(*a, **k)  # type: ignore[operator]
+            finally:
+                spent[_step] += time.perf_counter() - t0
+            if _inner.__name__ == "_write_indicator_lights":  # type: ignore[attr-defined]
+                spent["written"] += result
+            return result
+
+        setattr(lights_store, name, timed)
+    return spent
+
+
+def _whole(cycle: object, on: date, label: str, spent: dict[str, float]) -> Timer:
+    from jixiao.tracking.lights import lights_recompute
+
+    for k in spent:
+        spent[k] = 0.0
+    with Timer() as t:
+        n = lights_recompute(cycle=cycle, on=on)  # type: ignore[arg-type]
+    written = int(spent["written"])
+    # _write_unit_lights reads the stored unit lights too: counted as writes' own read.
+    print(f"  set-based, whole cycle, {label}: {n:,} lights, {written:,} written, {t}; "
+          f"reads {spent['reads']:.2f} s, rules {spent['rules']:.2f} s, writes {spent['writes']:.2f} s")  # fmt: skip
+    return t
+
+
+def _existing(args: argparse.Namespace) -> None:
+    url = os.environ.get("DATABASE_URL", "") or DEFAULT_URL
+    os.environ["DATABASE_URL"] = urlunsplit(urlsplit(url)._replace(path=f"/{args.existing}"))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jixiao.config.settings")
+    import django
+
+    django.setup()
+    from jixiao.organisation.models import Unit
+    from jixiao.schemes.models import Cycle
+    from jixiao.tracking.lights import lights_recompute
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from old_lights import old_lights_recompute
+
+    cycle = Cycle.objects.get(year=args.year)
+    on = date.fromisoformat(args.on)
+    units = Unit.objects.count()
+    print(f"database {args.existing}, cycle {cycle.year}, lights as of {on}, {units:,} units:")
+    if args.existing_old_units:
+        some = list(Unit.objects.order_by("pk").values_list("pk", flat=True)[: args.existing_old_units])
+        with Timer() as old:
+            written = old_lights_recompute(cycle=cycle, unit_ids=some, on=on)
+        with Timer() as new:
+            lights_recompute(cycle=cycle, unit_ids=some, on=on)
+        scale = units / len(some)
+        print(f"  old row by row, {len(some)} units / {written:,} lights: {old}; the province scaled "
+              f"×{scale:.0f} (not run) ≈ {old.wall * scale:.0f} s wall, {old.cpu * scale:.0f} s CPU here")  # fmt: skip
+        print(f"  set-based, the same units (nothing changed): {new}")
+    spent = _split()
+    first = _whole(cycle, on, "first run over the stored lights", spent)
+    _whole(cycle, on, "again (nothing changed)", spent)
+    if args.existing_old_units:
+        print(f"  daily job, old (scaled) / set-based first run: {old.wall * scale / first.wall:.0f}× wall")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--units", type=int, default=10_000)
     parser.add_argument("--indicators", type=int, default=140, help="declared leaves per unit")
     parser.add_argument("--categories", type=int, default=10)
-    parser.add_argument("--recompute-units", type=int, default=500)
+    parser.add_argument("--months", type=int, default=6, help="monthly reports per leaf")
+    parser.add_argument("--milestones", type=int, default=2, help="milestones per leaf")
+    parser.add_argument("--recompute-units", type=int, default=500, help="the old path's slice")
     parser.add_argument("--requests", type=int, default=30)
+    parser.add_argument("--existing", help="time the set-based recompute on this existing database")
+    parser.add_argument("--year", type=int, default=2025)
+    parser.add_argument("--on", default="2025-12-31")
+    parser.add_argument("--existing-old-units", type=int, default=0, help="also time the old path on a slice")
     args = parser.parse_args()
+    if args.existing:
+        _existing(args)
+        return
 
     url, admin, name = _create_database()
     os.environ["DATABASE_URL"] = url
@@ -157,26 +294,59 @@ def main() -> None:
         from jixiao.organisation.models import Unit, UnitCategory
         from jixiao.schemes.models import Cycle
         from jixiao.tracking.lights import lights_recompute
+        from jixiao.tracking.models import ProgressReport
+
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from old_lights import old_lights_recompute
 
         call_command("migrate", verbosity=0)
         t0 = time.perf_counter()
         with transaction.atomic():
-            cycle_id = _generate(args.units, args.indicators, args.categories)
+            cycle_id = _generate(args.units, args.indicators, args.categories, args.months, args.milestones)
         leaves = args.units * args.indicators
-        print(f"database {name}: {args.units:,} units, {leaves:,} declared leaves and reports "
+        print(f"database {name}: {args.units:,} units, {leaves:,} declared leaves, "
+              f"{leaves * args.milestones:,} milestones, {leaves * args.months:,} reports "
               f"in {time.perf_counter() - t0:.1f} s")  # fmt: skip
 
         cycle = Cycle.objects.get(pk=cycle_id)
         some = list(Unit.objects.order_by("pk").values_list("pk", flat=True)[: args.recompute_units])
-        t0 = time.perf_counter()
-        written = lights_recompute(cycle=cycle, unit_ids=some, on=date(2026, 6, 1))
-        seconds = time.perf_counter() - t0
-        one = time.perf_counter()
-        lights_recompute(cycle=cycle, unit_ids=some[:1], on=date(2026, 6, 1))
-        one = time.perf_counter() - one
-        print(f"lights_recompute: {len(some)} units / {written:,} leaves in {seconds:.2f} s "
-              f"({written / seconds:,.0f} leaves/s; all {leaves:,} ≈ {leaves / written * seconds:.0f} s "
-              f"in the daily job); one unit after a report: {one * 1000:.0f} ms")  # fmt: skip
+        day = date(2026, 6, 1)
+        scale = args.units / len(some)
+        old_lights_recompute(cycle=cycle, unit_ids=some, on=day)  # first fill of the slice
+        with Timer() as old:
+            written = old_lights_recompute(cycle=cycle, unit_ids=some, on=date(2026, 6, 2))
+        with Timer() as new:
+            lights_recompute(cycle=cycle, unit_ids=some, on=date(2026, 6, 3))
+        print(f"slice of {len(some)} units / {written:,} lights, the next day:")
+        print(f"  old row by row: {old}; the province at this rate (scaled ×{scale:.0f}, not run): "
+              f"≈ {old.wall * scale:.0f} s wall, {(old.cpu + old.server) * scale:.0f} s CPU")  # fmt: skip
+        print(f"  set-based:      {new}; ratio old/new {old.wall / new.wall:.1f}× wall, "
+              f"{(old.cpu + old.server) / max(new.cpu + new.server, 1e-9):.1f}× CPU (here + server)")  # fmt: skip
+
+        spent = _split()
+        print(f"whole province, {args.units:,} units / {leaves:,} lights:")
+        _whole(cycle, date(2026, 6, 4), "first fill (the slice's rows updated, the rest inserted)", spent)
+        daily = _whole(cycle, date(2026, 6, 5), "the next day (expected progress moved)", spent)
+        _whole(cycle, date(2026, 6, 5), "the same day again (nothing changed)", spent)
+        print(f"  daily job, old (scaled) / new: {old.wall * scale / daily.wall:.0f}× wall")
+
+        # One unit after a report (the report's write itself not counted).
+        unit = some[len(some) // 2]
+        report = (
+            ProgressReport.objects.filter(indicator__declaration__unit_id=unit).order_by("-period").first()
+        )
+        assert report is not None
+        per_unit: dict[str, list[float]] = {"old": [], "new": []}
+        for n in range(6):
+            ProgressReport.objects.filter(pk=report.pk).update(progress_percent=n * 10)
+            with Timer() as t:
+                if n % 2:
+                    old_lights_recompute(cycle=cycle, unit_ids=[unit], on=date(2026, 6, 5))
+                else:
+                    lights_recompute(cycle=cycle, unit_ids=[unit], on=date(2026, 6, 5))
+            per_unit["old" if n % 2 else "new"].append(t.wall * 1000)
+        print(f"one unit after a report ({args.indicators} lights): old {statistics.median(per_unit['old']):.0f} ms, "
+              f"set-based {statistics.median(per_unit['new']):.0f} ms (medians of 3; load {os.getloadavg()[0]:.1f})")  # fmt: skip
 
         _store_all_lights(cycle_id)
         setup_test_environment()

@@ -12,14 +12,15 @@ milestones it is linear over the year. Then, in this order:
 - yellow when a milestone falls within ``yellow_days`` days and its progress is not reached;
 - green otherwise.
 
-:func:`lights_recompute` applies it to every tracked indicator of a cycle (or of a few units),
-writes :class:`IndicatorLight` and :class:`UnitLight` rows with ``bulk_create(update_conflicts)``
-and is called after each report and grade and by the daily job ``tracking_lights``.
+:func:`lights_recompute` applies the same rules, on columns (:mod:`.lights_columns`, equal to
+``light_for`` row by row), to every tracked indicator of a cycle (or of a few units), writes only
+the :class:`IndicatorLight` and :class:`UnitLight` rows that changed, set-based
+(:mod:`.lights_store`), and is called after each report and grade (one unit) and by the daily
+job ``tracking_lights`` (every unit).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -28,28 +29,20 @@ from itertools import pairwise
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from jixiao.declarations.models import DeclaredIndicator, Milestone
 from jixiao.schemes.models import Cycle
-from jixiao.tracking.models import (
-    IndicatorLight,
-    Interpolation,
-    Light,
-    ProgressGrade,
-    ProgressReport,
-    ReportStatus,
-    UnitLight,
-)
+from jixiao.tracking.lights_store import store_batch
+from jixiao.tracking.models import IndicatorLight, Interpolation, Light, UnitLight
 from jixiao.tracking.models.policy import DEFAULT_RED_SHARE, DEFAULT_YELLOW_DAYS
 
 HUNDRED = Decimal(100)
 CENT = Decimal("0.01")
 # The order of badness: a unit's light is its worst indicator's.
 SEVERITY = {Light.GREEN: 0, Light.YELLOW: 1, Light.RED: 2}
-# Units recomputed per transaction by the daily job (about 140 indicators each at province scale).
+# Units recomputed per transaction by the daily job (about 140 indicators each at province scale:
+# ~70,000 lights, a few seconds of locks at most).
 UNITS_PER_BATCH = 500
 
 
@@ -210,146 +203,30 @@ def lights_recompute(
     progress: Callable[[int, str], None] | None = None,
 ) -> int:
     """Recompute and store the lights of ``cycle``'s tracked indicators as of ``on`` (today by
-    default) for ``unit_ids`` (every unit with a tracked declaration by default); return how many
-    indicator lights were written. Each batch of units is one transaction."""
-    from jixiao.tracking.selectors import tracked_declarations
+    default) for ``unit_ids`` (by default every unit with a tracked declaration or with stored
+    lights, which it loses when its declaration left tracking); return how many indicator lights
+    were computed. Set-based (:mod:`jixiao.tracking.lights_store`): a few queries per batch of
+    :data:`UNITS_PER_BATCH` units, only the changed lights written; each batch is one transaction."""
+    from jixiao.tracking.selectors import TRACKED_STATUSES, tracked_declarations
 
     on = on or timezone.localdate()
-    unit_ids = None if unit_ids is None else list(unit_ids)
     rules = rules_for(cycle)
-    declarations = tracked_declarations(cycle)
-    if unit_ids is not None:
-        declarations = declarations.filter(unit_id__in=list(unit_ids))
-    units = sorted(set(declarations.values_list("unit_id", flat=True)))
-    if unit_ids is not None:
-        # Units whose declaration left tracking lose their lights.
-        gone = set(unit_ids) - set(units)
-        if gone:
-            IndicatorLight.objects.filter(cycle=cycle, unit_id__in=gone).delete()
-            UnitLight.objects.filter(cycle=cycle, unit_id__in=gone).delete()
-    written = 0
+    statuses = [str(s) for s in TRACKED_STATUSES]
+    if unit_ids is None:
+        tracked = set(tracked_declarations(cycle).values_list("unit_id", flat=True))
+        lit = set(UnitLight.objects.filter(cycle=cycle).values_list("unit_id", flat=True))
+        lit |= set(IndicatorLight.objects.filter(cycle=cycle).values_list("unit_id", flat=True).distinct())
+        units = sorted(tracked | lit)
+    else:
+        units = sorted(set(unit_ids))
+    computed = 0
     for n, batch in enumerate(_batches(units, UNITS_PER_BATCH)):
         with transaction.atomic():
-            written += _recompute_units(cycle=cycle, unit_ids=batch, on=on, rules=rules)
+            computed += store_batch(cycle=cycle, statuses=statuses, unit_ids=batch, on=on, rules=rules)[0]
         if progress is not None:
             done = min(len(units), (n + 1) * UNITS_PER_BATCH)
             progress(int(100 * done / max(len(units), 1)), _("已计算 %(n)d 个单位") % {"n": done})
-    return written
-
-
-def _recompute_units(*, cycle: Cycle, unit_ids: Sequence[int], on: date, rules: LightRules) -> int:
-    from jixiao.tracking.selectors import tracked_declarations
-
-    start_of_year, end_of_year = date(cycle.year, 1, 1), date(cycle.year, 12, 31)
-    reported = ProgressReport.objects.filter(
-        indicator=OuterRef("pk"),
-        status__in=[ReportStatus.SUBMITTED, ReportStatus.GRADED],
-        period__lte=on,
-    ).order_by("-period")
-    rows = list(
-        DeclaredIndicator.objects.filter(
-            declaration__in=tracked_declarations(cycle).filter(unit_id__in=unit_ids)
-        )
-        .filter(~Exists(DeclaredIndicator.objects.filter(under=OuterRef("pk"))))
-        .annotate(
-            latest_progress=Subquery(reported.values("progress_percent")[:1]),
-            latest_grade=Subquery(reported.values("grade")[:1]),
-        )
-        .values_list(
-            "pk",
-            "declaration__unit_id",
-            "declaration__unit__category_id",
-            "lead_department_id",
-            "effective_from",
-            "latest_progress",
-            "latest_grade",
-        )
-    )
-    milestones: dict[int, list[Point]] = defaultdict(list)
-    for indicator_id, due, percent in Milestone.objects.filter(
-        indicator_id__in=[r[0] for r in rows]
-    ).values_list("indicator_id", "due", "expected_percent"):
-        milestones[indicator_id].append(Point(due, percent))
-
-    lights: list[IndicatorLight] = []
-    per_unit: dict[int, list[Light]] = {u: [] for u in unit_ids}
-    category_of: dict[int, int] = {}
-    for pk, unit_id, category_id, lead_id, effective_from, latest, grade in rows:
-        start = max(effective_from, start_of_year) if effective_from else start_of_year
-        verdict = light_for(
-            milestones=milestones.get(pk, ()),
-            start=start,
-            end=end_of_year,
-            on=on,
-            reported=latest,
-            completed=grade == ProgressGrade.COMPLETED,
-            rules=rules,
-        )
-        lights.append(
-            IndicatorLight(
-                indicator_id=pk,
-                cycle=cycle,
-                unit_id=unit_id,
-                category_id=category_id,
-                lead_department_id=lead_id,
-                color=verdict.color,
-                expected_percent=verdict.expected,
-                reported_percent=verdict.reported,
-                reason=verdict.reason[:200],
-                as_of=on,
-            )
-        )
-        per_unit[unit_id].append(verdict.color)
-        category_of[unit_id] = category_id
-
-    # Indicators removed by a change request lose their light.
-    IndicatorLight.objects.filter(cycle=cycle, unit_id__in=unit_ids).exclude(
-        indicator_id__in=[r[0] for r in rows]
-    ).delete()
-    IndicatorLight.objects.bulk_create(
-        lights,
-        batch_size=2000,
-        update_conflicts=True,
-        unique_fields=["indicator"],
-        update_fields=[
-            "cycle",
-            "unit",
-            "category",
-            "lead_department",
-            "color",
-            "expected_percent",
-            "reported_percent",
-            "reason",
-            "as_of",
-        ],
-    )
-    units: list[UnitLight] = []
-    missing_category = [u for u in per_unit if u not in category_of]
-    if missing_category:  # a tracked unit without leaves: green, with its own category
-        from jixiao.organisation.models import Unit
-
-        category_of.update(Unit.objects.filter(pk__in=missing_category).values_list("pk", "category_id"))
-    for unit_id, colors in per_unit.items():
-        units.append(
-            UnitLight(
-                cycle=cycle,
-                unit_id=unit_id,
-                category_id=category_of[unit_id],
-                green=colors.count(Light.GREEN),
-                yellow=colors.count(Light.YELLOW),
-                red=colors.count(Light.RED),
-                color=unit_color(colors),
-                as_of=on,
-            )
-        )
-    UnitLight.objects.bulk_create(
-        units,
-        batch_size=2000,
-        update_conflicts=True,
-        unique_fields=["cycle", "unit"],
-        update_fields=["category", "green", "yellow", "red", "color", "as_of"],
-    )
-    return len(lights)
+    return computed
 
 
 def tracking_lights_job(*, job: Any, progress: Callable[[int, str], None]) -> Any:
